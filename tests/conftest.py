@@ -1,0 +1,28 @@
+"""Shared fixtures: a real pipeline build (Ploomber + Papermill + GX + torch + ONNX Runtime + W&B offline) in a temporary folder."""
+import os
+from pathlib import Path
+import pytest
+
+os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ["WANDB_MODE"] = os.environ.get("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_for(tmp: Path, **more) -> dict:
+    "env.test.yaml's overrides plus products and W&B under `tmp`."
+    import yaml
+    from nbs_lib.config import deep_merge
+    over = yaml.safe_load((ROOT/"env.test.yaml").read_text())
+    return deep_merge(over, {"products": str(tmp/"products"), "wandb": {"dir": str(tmp)}, **more})
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    "One test build of the pipeline, and its run record."
+    from nbs_lib.pipeline import build
+    tmp = tmp_path_factory.mktemp("build")
+    rec = build(env_for(tmp), root=ROOT, trigger="pytest")
+    return {"tmp": tmp, "products": tmp/"products", "record": rec, "env": env_for(tmp)}

@@ -1,0 +1,53 @@
+"""Repository invariants: nbdev source of truth, clean notebooks, one dependency list."""
+import configparser, json, shlex, subprocess, sys
+from pathlib import Path
+import yaml
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _snapshot(paths):
+    return {p: p.read_bytes() for p in paths}
+
+
+def test_nbdev_export_leaves_the_library_unchanged():
+    before = _snapshot(sorted((ROOT/"nbs_lib").glob("*.py")))
+    subprocess.run([str(BIN/"nbdev_export")], cwd=ROOT, check=True)
+    after = _snapshot(sorted((ROOT/"nbs_lib").glob("*.py")))
+    changed = [p.name for p in set(before) | set(after) if before.get(p) != after.get(p)]
+    assert not changed, f"nbs_lib is out of date with the notebooks (edit the notebook, then nbdev_export): {changed}"
+
+
+def test_notebooks_are_committed_without_outputs():
+    for p in sorted((ROOT/"notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in p.parts: continue
+        nb = json.loads(p.read_text())
+        dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+        assert not dirty, f"{p.relative_to(ROOT)} has outputs in cells {dirty}: run nbdev_clean"
+        injected = [c for c in nb["cells"] if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+        assert not injected, f"{p.relative_to(ROOT)} holds Ploomber's injected parameters"
+
+
+def test_task_notebooks_have_a_parameters_cell():
+    for p in sorted((ROOT/"notebooks/_pipeline").glob("*.ipynb")):
+        tagged = [c for c in json.loads(p.read_text())["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1 and "upstream = None" in "".join(tagged[0]["source"]), p.name
+
+
+def test_environment_yml_matches_settings_ini():
+    cfg = configparser.ConfigParser(delimiters=["="]); cfg.read(ROOT/"settings.ini")
+    want = shlex.split(cfg["DEFAULT"]["requirements"]) + shlex.split(cfg["DEFAULT"]["dev_requirements"])
+    env = yaml.safe_load((ROOT/"environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert sorted(pip) == sorted(want)
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_lock_file_pins_every_requirement():
+    cfg = configparser.ConfigParser(delimiters=["="]); cfg.read(ROOT/"settings.ini")
+    lock = {l.split("==")[0].lower().replace("_", "-"): l.split("==")[1] for l in (ROOT/"requirements.lock").read_text().split() if "==" in l}
+    for r in shlex.split(cfg["DEFAULT"]["requirements"]):
+        if "==" in r:
+            name, ver = r.split("==")
+            assert lock[name.split("[")[0].lower().replace("_", "-")].split("+")[0] == ver, r
