@@ -16,7 +16,7 @@ def env_for(tmp: Path, **more) -> dict:
     import yaml
     from nbs_lib.config import deep_merge
     over = yaml.safe_load((ROOT/"env.test.yaml").read_text())
-    return deep_merge(over, {"products": str(tmp/"products"), "wandb": {"dir": str(tmp)}, **more})
+    return deep_merge(over, {"products": str(tmp/"products"), "wandb": {"dir": str(tmp)}, "registry": {"path": str(tmp/"registry")}, **more})
 
 
 @pytest.fixture(scope="session")

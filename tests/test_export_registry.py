@@ -1,0 +1,110 @@
+"""Export targets with proof, the self-contained bundle, model selection, and the registry: promote, rollback, drill, scoring."""
+import json, subprocess, sys
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, yaml
+from conftest import ROOT
+
+BLOCK = ("import sys, runpy; [sys.modules.__setitem__(m, None) for m in ('pandas', 'torch', 'sklearn', 'nbs_lib')]; "
+         "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def test_export_report_proves_each_target(built):
+    e = json.loads((built["products"]/"06_export/export.json").read_text())
+    t = {x["target"]: x for x in e["targets"]}
+    assert set(t) == {"onnx-fp32", "onnx-int8", "tensorrt-fp16"}
+    for name in ("onnx-fp32", "onnx-int8"):
+        r = t[name]
+        assert r["status"] == "ok" and Path(r["file"]).stat().st_size == r["size_bytes"] and len(r["sha256"]) == 64
+        assert r["latency_batch1"]["p50_us"] <= r["latency_batch1"]["p95_us"] <= r["latency_batch1"]["p99_us"]
+        assert r["rows_per_s_batch1024"] > 0 and r["hardware"]["cpus"] >= 1
+        assert r["baseline"]["runtime"] == "pytorch-eager-cpu" and r["opset"] == 17
+    assert t["onnx-fp32"]["parity"]["max_abs_diff"] <= 1e-4
+    assert t["onnx-int8"]["parity"]["roc_auc_drop"] <= 0.005 and t["onnx-int8"]["parity"]["decision_agreement"] >= 0.99
+    assert t["onnx-int8"]["size_bytes"] < t["onnx-fp32"]["size_bytes"]
+    try:
+        import torch; cuda = torch.cuda.is_available()
+    except ImportError: cuda = False
+    if not cuda:
+        assert t["tensorrt-fp16"]["status"] == "skipped" and t["tensorrt-fp16"]["reason"] == "needs an NVIDIA GPU with CUDA"
+
+
+def test_selection_table_has_latency_and_size(built):
+    m = json.loads((built["products"]/"05_evaluation/metrics.json").read_text())
+    assert set(m["serving_cost"]) == {"baseline", "mlp"} and m["latency_budget_ms"] == 5
+    for c in m["serving_cost"].values(): assert c["p99_us"] > 0 and c["size_bytes"] > 0
+
+
+def test_bundle_alone_reproduces_pipeline_scores_on_raw_adult_test(built, tmp_path):
+    bundle = built["products"]/"06_export/bundle"
+    out = tmp_path/"pred.csv"
+    r = subprocess.run([sys.executable, "-c", BLOCK, str(bundle/"score.py"), str(ROOT/"data/raw/adult.test"),
+                        "--format", "training", "--skip-lines", "1", "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    mine = pd.read_csv(out).set_index("line")
+    assert len(mine) == 16281
+    m = json.loads((built["products"]/"05_evaluation/metrics.json").read_text())
+    piped = pd.read_parquet(built["products"]/"05_evaluation/test_predictions.parquet").set_index("line")[f"p_{m['chosen']}"]
+    assert np.abs(mine.loc[piped.index, "probability"].to_numpy() - piped.to_numpy()).max() <= 1e-6
+
+
+def test_training_serving_skew_is_zero(built):
+    s = json.loads((built["products"]/"06_export/skew.json").read_text())
+    assert s["passed"] and s["max_abs_diff"] == 0.0 and s["rows"] > 1000
+
+
+def test_registered_version_keeps_everything(built):
+    from nbs_lib.registry import list_versions
+    reg = built["tmp"]/"registry"
+    lv = list_versions(reg=reg)
+    v = lv["versions"][-1]
+    assert v["version"] == "v0001" and lv["aliases"]["production"] == "v0001"
+    assert {"model", "onnx", "onnx_int8", "bundle", "scorer", "transform", "contract", "metrics", "export", "holdout"} <= set(v["files"])
+    assert all((reg/p).exists() for p in v["files"].values())
+    assert len(v["data_version"]) == 64 and v["wandb_run"] and "roc_auc" in v["metrics"]
+    w = json.loads((built["products"]/"07_report/wandb.json").read_text())
+    assert w["id"] == v["wandb_run"]
+    drill = json.loads((built["products"]/"08_register/drill.json").read_text())
+    assert drill["status"] == "pass" and [s["passed"] for s in drill["steps"]] == [True, True, True]
+
+
+def _cli(tmp, *args):
+    env_file = tmp/"env.override.yaml"
+    env_file.write_text(yaml.safe_dump({"registry": {"path": str(tmp/"registry")}, "products": str(tmp/"products")}))
+    return subprocess.run([sys.executable, "-m", "nbs_lib.registry", "--env", str(env_file), *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_promote_rollback_and_score_from_the_command_line(built):
+    from nbs_lib.registry import load, read_state, register
+    tmp, reg = built["tmp"], built["tmp"]/"registry"
+    v1 = load("v0001", reg)
+    files = {k: reg/p for k, p in v1.entry["files"].items()}
+    v2 = register(reg, files, {"model": "mlp", "metrics": v1.entry["metrics"], "note": "re-registered for the test"}, who="pytest")
+    assert read_state(reg)["aliases"] == {"production": "v0001", "candidate": v2["version"]}
+    r = _cli(tmp, "promote", v2["version"], "--who", "pytest", "--reason", "same model, test")
+    assert r.returncode == 0, r.stderr
+    assert read_state(reg)["aliases"]["production"] == v2["version"]
+    r = _cli(tmp, "rollback", "--who", "pytest", "--reason", "test")
+    assert r.returncode == 0, r.stderr and "rolled back" in r.stdout
+    assert read_state(reg)["aliases"]["production"] == "v0001"
+    assert _cli(tmp, "rollback").returncode == 1                      # nothing before v0001
+    assert _cli(tmp, "drill").returncode == 0
+    batch = tmp/"batch.csv"
+    rows = pd.read_parquet(built["products"]/"02_validated/test.parquet").head(40)
+    rows.drop(columns="income").to_csv(batch, index=False)
+    r = _cli(tmp, "score", str(batch), "--out", str(tmp/"scored.csv"))
+    assert r.returncode == 0, r.stderr
+    scored = pd.read_csv(tmp/"scored.csv")
+    assert len(scored) == 40 and set(scored.model_version) == {"v0001"}
+
+
+def test_promotion_is_refused_on_a_no_go_gate(built, tmp_path):
+    from nbs_lib.registry import promote, read_state, register, load
+    import shutil
+    reg = tmp_path/"registry"; shutil.copytree(built["tmp"]/"registry", reg)
+    cand = register(reg, {"onnx": reg/"versions/v0001/model.onnx", "bundle": reg/"versions/v0001/model.json"}, {"metrics": {}}, who="t")
+    before = read_state(reg)["aliases"]["production"]
+    with pytest.raises(PermissionError, match="no-go: I4"):
+        promote(cand["version"], "t", root=ROOT, reg=reg, gate={"decision": "no-go", "blocking": [{"id": "I4"}]})
+    assert read_state(reg)["aliases"]["production"] == before
+    rec = promote(cand["version"], "t", "urgent fix", override=True, root=ROOT, reg=reg, gate={"decision": "no-go", "blocking": [{"id": "I4"}]})
+    assert rec["override"] and read_state(reg)["history"][-1]["reason"] == "urgent fix"
