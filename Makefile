@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := false
 export WANDB_SILENT := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup status clean-products
+.PHONY: run test setup status monitor contract simulate promote rollback drill clean-products
 
 $(STAMP): settings.ini setup.py pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,15 +20,50 @@ $(STAMP): settings.ini setup.py pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+# The JupyterLab extension (extension/): built with jlpm (Node 20), installed editable with its test dependencies.
+# Ploomber's Jupyter server extension is disabled: its contents manager wraps jupytext's async one synchronously,
+# which breaks JupyterLab's file API (every /api/contents request fails with a 500) in this project.
+EXT := extension
+EXT_STAMP := $(VENV)/.extension-installed
+EXT_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+$(EXT_STAMP): $(STAMP) $(EXT)/package.json $(EXT)/pyproject.toml $(wildcard $(EXT)/src/*.ts) $(wildcard $(EXT)/style/*)
+	cd $(EXT) && $(EXT_PATH) jlpm install && $(EXT_PATH) jlpm build:prod
+	$(EXT_PATH) $(PY) -m pip install -q -c requirements.lock -e "./$(EXT)[test]"
+	$(VENV)/bin/jupyter server extension disable --sys-prefix ploomber
+	@touch $@
+setup run test: $(EXT_STAMP)
+
 run: $(STAMP)
 	SHIPSHAPE_TRIGGER="make run" $(PY) -m nbs_lib.pipeline build
 
 status: $(STAMP)
 	$(PY) -m nbs_lib.pipeline status
 
+# The scheduled job: process every new batch in data/incoming/ (exit 1 when a file is rejected or fails).
+monitor: $(STAMP)
+	SHIPSHAPE_TRIGGER="make monitor" $(PY) -m nbs_lib.monitor run
+
+# Regenerate contracts/<name>.contract.yaml from the training file (review the diff; overrides stay).
+contract: $(STAMP)
+	$(PY) -m nbs_lib.validate contract
+
+# Demo batches from adult.test into data/incoming/: make simulate ARGS="--faults 0.01 --drift-from 3"
+simulate: $(STAMP)
+	$(PY) -m nbs_lib.simulate $(ARGS)
+
+promote: $(STAMP)
+	$(PY) -m nbs_lib.registry promote $(VERSION) $(ARGS)
+
+rollback: $(STAMP)
+	$(PY) -m nbs_lib.registry rollback $(ARGS)
+
+drill: $(STAMP)
+	$(PY) -m nbs_lib.registry drill
+
 test: $(STAMP)
 	$(VENV)/bin/nbdev_test --n_workers 2
 	WANDB_MODE=offline $(PY) -m pytest -q tests
+	cd $(EXT) && WANDB_MODE=offline $(EXT_PATH) ../$(PY) -m pytest -q
 
 clean-products:
 	rm -rf products

@@ -1,0 +1,66 @@
+"""Benchmark: contract validation + valid/quarantine split on N rows in the Adult schema (~1 % bad rows),
+against plain Great Expectations validation of the same suite on every row, measured in the same run.
+Also times a no-op rerun of the monitoring job (nothing new in the incoming folder).
+
+    .venv/bin/python benchmarks/validate_bench.py [--rows 1000000] [--skip-noop]
+
+Prints figures, not verdicts; the goals (issue 3) are ≥ 1,000,000 rows/s and ≤ 1.2× GX's own time.
+"""
+import argparse, os, subprocess, sys, tempfile, time, tracemalloc
+from pathlib import Path
+import numpy as np, pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+from nbs_lib.config import load_env
+from nbs_lib.data import load_split
+from nbs_lib.simulate import inject_faults
+from nbs_lib.validate import _run_gx, gx_context, load_contract, validate
+
+
+def frame(n: int, seed: int = 0) -> pd.DataFrame:
+    "n rows drawn from adult.data, ~1 % damaged by the simulator's row faults, as pandas strings."
+    env = load_env(root=ROOT); rows, _ = load_split(env, "train", ROOT)
+    rng = np.random.default_rng(seed)
+    df = rows.iloc[rng.integers(0, len(rows), n)].reset_index(drop=True)
+    contract = load_contract(env, ROOT)[0]
+    bad_n = n//100; idx = rng.choice(n, bad_n, replace=False)
+    damaged, _ = inject_faults(df.iloc[idx].reset_index(drop=True), 1.0, contract, rng)
+    damaged = damaged.iloc[:bad_n]; damaged.index = idx
+    df.loc[idx] = damaged.values
+    df.index = pd.RangeIndex(2, n + 2, name="line")
+    return df.astype("str"), contract
+
+
+def measure(fn):
+    tracemalloc.start(); t = time.perf_counter(); out = fn(); s = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
+    return out, s, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument("--rows", type=int, default=1_000_000); ap.add_argument("--skip-noop", action="store_true")
+    a = ap.parse_args()
+    df, contract = frame(a.rows)
+    gx_context()                                                       # import GX once, outside the timings
+    validate(df.head(1000), contract)                                  # warm up
+    v, t_ours, m_ours = measure(lambda: validate(df, contract))
+    _, t_gx, m_gx = measure(lambda: _run_gx(df.reset_index(drop=True).astype(object), contract, True))
+    s = v.summary
+    print(f"rows: {a.rows:,}  valid: {s['rows_valid']:,}  quarantined: {s['rows_quarantined']:,} ({s['rows_quarantined']/a.rows:.2%})")
+    print(f"shipshape validate + split : {t_ours:8.2f} s  {a.rows/t_ours:12,.0f} rows/s  peak traced memory {m_ours/2**20:8.1f} MiB")
+    print(f"plain GX, same suite, rows : {t_gx:8.2f} s  {a.rows/t_gx:12,.0f} rows/s  peak traced memory {m_gx/2**20:8.1f} MiB")
+    print(f"ratio shipshape / GX       : {t_ours/t_gx:8.3f}  (goal ≤ 1.2)   throughput goal ≥ 1,000,000 rows/s")
+    if not a.skip_noop:
+        with tempfile.TemporaryDirectory() as d:
+            env_file = Path(d)/"env.yaml"; inc = Path(d)/"incoming"; inc.mkdir()
+            env_file.write_text(f"products: {d}/products\nmonitoring: {{incoming: {inc}}}\n")
+            cmd = [sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file)]
+            subprocess.run(cmd, capture_output=True, cwd=ROOT)
+            t = time.perf_counter(); subprocess.run(cmd, capture_output=True, cwd=ROOT)
+            print(f"no-op monitoring rerun     : {time.perf_counter() - t:8.2f} s  (goal < 10 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The production data pipeline: contract, quarantine, file rejection, exactly-once batches, lineage, simulator."""
+import json, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, yaml
+from conftest import ROOT
+from nbs_lib.config import load_env
+
+ENV = load_env(root=ROOT)
+NAMES = ENV["dataset"]["format"]["names"]
+
+
+def _rows(n=30, seed=0):
+    from nbs_lib.data import load_split
+    rows, _ = load_split(ENV, "test", ROOT)
+    return rows.sample(n, random_state=seed).reset_index(drop=True)
+
+
+def _csv(df, **kw):
+    return df.to_csv(index=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory):
+    "A folder of unseen-style batch files, processed by the real monitoring job (papermill) twice."
+    tmp = tmp_path_factory.mktemp("monitor"); inc = tmp/"incoming"; inc.mkdir()
+    base = _rows(40)
+    files = {
+        "good.csv": _csv(base).encode(),
+        "crlf.csv": _csv(base.iloc[:10], lineterminator="\r\n").encode(),
+        "bom.csv": b"\xef\xbb\xbf" + _csv(base.iloc[10:20]).encode(),
+        "reordered.csv": _csv(base[list(reversed(base.columns))]).encode(),
+        "quoted.csv": _csv(base.iloc[:5].assign(**{"native-country": ['Korea, South', 'say "hi"', 'two\nlines', 'United-States', 'Mexico']})).encode(),
+        "serving.csv": _csv(base.drop(columns="income")).encode(),
+        "extra.csv": _csv(base.assign(customer_id=range(len(base)))).encode(),
+        "dups.csv": _csv(pd.concat([base.iloc[:10], base.iloc[:3]])).encode(),
+        "bad-rows.csv": _csv(base.assign(age=["forty"] + list(base.age[1:]))).encode(),
+        "empty.csv": b"",
+        "garbage.bin": bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+        "latin1.csv": _csv(base.assign(**{"native-country": "Méxique"})).encode("latin-1"),
+        "semicolon.csv": _csv(base, sep=";").encode(),
+        "no-age.csv": _csv(base.drop(columns="age")).encode(),
+    }
+    for n, b in files.items(): (inc/n).write_bytes(b)
+    shutil.copy(inc/"good.csv", inc/"good-renamed.csv")
+    env_file = tmp/"env.yaml"
+    env_file.write_text(yaml.safe_dump({"products": str(tmp/"products"), "monitoring": {"incoming": str(inc)}}))
+    run = lambda: subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file), "--trigger", "pytest"],
+                                 capture_output=True, text=True, cwd=ROOT)
+    first = run(); ledger1 = (tmp/"products/ledger.jsonl").read_text()
+    second = run()
+    return {"tmp": tmp, "first": first, "second": second, "ledger1": ledger1, "files": files,
+            "ledger": {e["file"]: e for e in map(json.loads, (tmp/"products/ledger.jsonl").read_text().splitlines())}}
+
+
+def test_every_file_has_a_ledger_line_and_rows_add_up(monitored):
+    led = monitored["ledger"]
+    assert set(led) == set(monitored["files"]) | {"good-renamed.csv"}
+    for e in led.values():
+        assert e["rows_in"] == e["rows_valid"] + e["rows_quarantined"], e["file"]
+        assert {"file", "sha256", "status", "reasons", "processed_at", "valid_path", "quarantine_path"} <= set(e)
+
+
+def test_benign_variation_passes(monitored):
+    led = monitored["ledger"]
+    for f, n in [("good.csv", 40), ("crlf.csv", 10), ("bom.csv", 10), ("reordered.csv", 40), ("serving.csv", 40), ("extra.csv", 40)]:
+        assert (led[f]["status"], led[f]["rows_in"], led[f]["rows_quarantined"]) == ("ok", n, 0), f
+    assert led["serving.csv"]["labelled"] is False
+    assert led["extra.csv"]["warnings"] == ["extra columns dropped: customer_id"]
+    q = led["quoted.csv"]; assert q["status"] == "ok" and q["rows_in"] == 5
+    valid = pd.read_csv(q["valid_path"], dtype=str)
+    assert "two\nlines" not in set(valid["native-country"]) and len(valid) + q["rows_quarantined"] == 5   # unseen values quarantined, not lost
+    reasons = [json.loads(r) for r in pd.read_csv(q["quarantine_path"])._reasons]
+    assert {r[0]["value"] for r in reasons} == {"Korea, South", 'say "hi"', "two\nlines"}
+
+
+def test_bad_rows_are_quarantined_with_reason_and_original_line(monitored):
+    e = monitored["ledger"]["bad-rows.csv"]
+    assert (e["rows_quarantined"], e["reasons"]) == (1, {"age:type": 1})
+    q = pd.read_csv(e["quarantine_path"], dtype=str)
+    assert q._raw[0].startswith("forty,") and json.loads(q._reasons[0]) == [{"column": "age", "rule": "type", "value": "forty"}]
+    assert monitored["ledger"]["dups.csv"]["duplicate_rows"] == 3 and monitored["ledger"]["dups.csv"]["rows_quarantined"] == 0
+
+
+@pytest.mark.parametrize("f,why", [("empty.csv", "empty file"), ("garbage.bin", "binary content"), ("latin1.csv", "not UTF-8"),
+                                   ("semicolon.csv", "wrong delimiter"), ("no-age.csv", "missing required columns: age")])
+def test_unreadable_files_are_rejected_whole_with_a_reason(monitored, f, why):
+    e = monitored["ledger"][f]
+    assert e["status"] == "rejected" and why in e["reasons"]["file"]
+    assert Path(e["quarantine_path"]).read_bytes() == monitored["files"][f]
+
+
+def test_exit_status_exactly_once_and_reports(monitored):
+    assert monitored["first"].returncode == 1 and "garbage.bin" in monitored["first"].stderr
+    assert monitored["second"].returncode == 0                           # nothing new: nothing processed
+    assert (monitored["tmp"]/"products/ledger.jsonl").read_text() == monitored["ledger1"]
+    r = monitored["ledger"]["good-renamed.csv"]
+    assert (r["status"], r["duplicate_of"], r["rows_in"]) == ("duplicate", "good.csv", 0)
+    reports = sorted((monitored["tmp"]/"products/monitoring/reports").glob("*.html"))
+    assert len(reports) == 2 and "quarantine rate" in reports[0].read_text()
+    runs = [json.loads(p.read_text()) for p in (monitored["tmp"]/"products/runs").glob("monitor-*.json")]
+    assert sorted(r["status"] for r in runs) == ["failed", "ok"] and {r["trigger"] for r in runs} == {"pytest"}
+
+
+def test_batch_outputs_have_lineage(monitored):
+    from nbs_lib.lineage import where_from
+    e = monitored["ledger"]["good.csv"]
+    t = where_from(e["valid_path"], monitored["tmp"]/"products")
+    assert t["made_by"] == f"batch-{e['sha256'][:16]}" and t["matches_record"]
+    assert any(i["path"].endswith("good.csv") or i["path"].endswith("good-renamed.csv") for i in t["inputs"])
+
+
+def test_pipeline_products_trace_back_to_the_raw_files(built):
+    from nbs_lib.lineage import explain, where_from
+    t = where_from(built["products"]/"06_export/model.onnx", built["products"])
+    text = explain(t)
+    assert t["made_by"] == "export" and "data/raw/adult.data" in text and "contracts/uci-adult.contract.yaml" in text
+
+
+def test_distinct_value_engine_decides_like_gx_on_every_row(tmp_path):
+    from nbs_lib.data import read_table
+    from nbs_lib.simulate import simulate_batches
+    from nbs_lib.validate import load_contract, validate
+    p = simulate_batches(tmp_path, days=1, fault_rate=0.03, seed=3)[0]
+    rows, _ = read_table(p, {"sep": ",", "header": True})
+    rows = rows.head(3000)
+    c = load_contract(ENV, ROOT)[0]
+    a, b = validate(rows, c), validate(rows, c, engine="rows")
+    assert list(a.valid.index) == list(b.valid.index) and a.summary["reasons"] == b.summary["reasons"]
+    assert a.quarantine["_reasons"].tolist() == b.quarantine["_reasons"].tolist()
+    assert {k.split(":")[1] for k in a.summary["reasons"]} >= {"type", "range", "category", "missing"}
+
+
+def test_committed_contract_matches_regeneration(tmp_path):
+    from nbs_lib.validate import contract_paths, generate_contract
+    (tmp_path/"data").symlink_to(ROOT/"data")
+    new = generate_contract(ENV, tmp_path).read_text()
+    assert new == contract_paths(ENV, ROOT)[0].read_text(), "contracts/ is stale: run `make contract` and review the diff"
