@@ -20,6 +20,19 @@ $(STAMP): settings.ini setup.py pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+# The JupyterLab extension (extension/): built with jlpm (Node 20), installed editable with its test dependencies.
+# Ploomber's Jupyter server extension is disabled: its contents manager wraps jupytext's async one synchronously,
+# which breaks JupyterLab's file API (every /api/contents request fails with a 500) in this project.
+EXT := extension
+EXT_STAMP := $(VENV)/.extension-installed
+EXT_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+$(EXT_STAMP): $(STAMP) $(EXT)/package.json $(EXT)/pyproject.toml $(wildcard $(EXT)/src/*.ts) $(wildcard $(EXT)/style/*)
+	cd $(EXT) && $(EXT_PATH) jlpm install && $(EXT_PATH) jlpm build:prod
+	$(EXT_PATH) $(PY) -m pip install -q -c requirements.lock -e "./$(EXT)[test]"
+	$(VENV)/bin/jupyter server extension disable --sys-prefix ploomber
+	@touch $@
+setup run test: $(EXT_STAMP)
+
 run: $(STAMP)
 	SHIPSHAPE_TRIGGER="make run" $(PY) -m nbs_lib.pipeline build
 
@@ -50,6 +63,7 @@ drill: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/nbdev_test --n_workers 2
 	WANDB_MODE=offline $(PY) -m pytest -q tests
+	cd $(EXT) && WANDB_MODE=offline $(EXT_PATH) ../$(PY) -m pytest -q
 
 clean-products:
 	rm -rf products

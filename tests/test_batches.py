@@ -135,3 +135,22 @@ def test_committed_contract_matches_regeneration(tmp_path):
     (tmp_path/"data").symlink_to(ROOT/"data")
     new = generate_contract(ENV, tmp_path).read_text()
     assert new == contract_paths(ENV, ROOT)[0].read_text(), "contracts/ is stale: run `make contract` and review the diff"
+
+
+def test_monitor_job_flags_drifted_batch_not_clean_one(built, tmp_path):
+    "make monitor end to end: batches validated, then drift-checked against the registered production model."
+    from nbs_lib.simulate import simulate_batches
+    inc = tmp_path/"incoming"
+    simulate_batches(inc, days=2, drift={"age": {"add": 12}, "hours-per-week": {"scale": 1.3}}, drift_from=1, seed=5)
+    env_file = tmp_path/"env.yaml"
+    env_file.write_text(yaml.safe_dump({"products": str(tmp_path/"products"), "monitoring": {"incoming": str(inc)},
+                                        "registry": {"path": str(built["tmp"]/"registry")}}))
+    r = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "age" in r.stderr and "hours-per-week" in r.stderr
+    clean = json.loads((tmp_path/"products/monitoring/uci-adult-2026-11-01/drift.json").read_text())
+    drifted = json.loads((tmp_path/"products/monitoring/uci-adult-2026-11-02/drift.json").read_text())
+    assert clean["drifted"] is False and not clean["alert"]["fired"]
+    assert drifted["drifted"] and {"age", "hours-per-week"} <= set(c for c, v in drifted["columns"].items() if v["drifted"])
+    latest = json.loads((tmp_path/"products/monitoring/latest.json").read_text())
+    assert latest["batch"] == "uci-adult-2026-11-02.csv" and latest["model_version"] == "v0001"
+    assert (tmp_path/"products/monitoring/uci-adult-2026-11-02/drift.html").exists()

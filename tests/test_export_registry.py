@@ -80,9 +80,16 @@ def test_promote_rollback_and_score_from_the_command_line(built):
     files = {k: reg/p for k, p in v1.entry["files"].items()}
     v2 = register(reg, files, {"model": "mlp", "metrics": v1.entry["metrics"], "note": "re-registered for the test"}, who="pytest")
     assert read_state(reg)["aliases"] == {"production": "v0001", "candidate": v2["version"]}
+    gate = json.loads((built["products"]/"readiness/scorecard.json").read_text())["scores"]["gate"]["decision"]
     r = _cli(tmp, "promote", v2["version"], "--who", "pytest", "--reason", "same model, test")
+    if gate == "no-go":                                              # the gate holds promotion back ...
+        assert r.returncode == 1 and "readiness gate is no-go" in r.stderr
+        assert read_state(reg)["aliases"]["production"] == "v0001"
+        r = _cli(tmp, "promote", v2["version"], "--who", "pytest", "--override-reason", "test: same model")   # ... unless overridden
+        assert read_state(reg)["history"][-1]["override"] is True
     assert r.returncode == 0, r.stderr
     assert read_state(reg)["aliases"]["production"] == v2["version"]
+    assert read_state(reg)["history"][-1]["canary"]["passed"]
     r = _cli(tmp, "rollback", "--who", "pytest", "--reason", "test")
     assert r.returncode == 0, r.stderr and "rolled back" in r.stdout
     assert read_state(reg)["aliases"]["production"] == "v0001"
@@ -108,3 +115,33 @@ def test_promotion_is_refused_on_a_no_go_gate(built, tmp_path):
     assert read_state(reg)["aliases"]["production"] == before
     rec = promote(cand["version"], "t", "urgent fix", override=True, root=ROOT, reg=reg, gate={"decision": "no-go", "blocking": [{"id": "I4"}]})
     assert rec["override"] and read_state(reg)["history"][-1]["reason"] == "urgent fix"
+
+
+def test_scoring_notebook_runs_headless_with_papermill(built, tmp_path):
+    import papermill as pm
+    env_file = tmp_path/"env.yaml"
+    env_file.write_text(yaml.safe_dump({"registry": {"path": str(built["tmp"]/"registry")}, "products": str(tmp_path/"products")}))
+    rows = pd.read_parquet(built["products"]/"02_validated/test.parquet").head(25)
+    rows.drop(columns="income").to_csv(tmp_path/"batch.csv", index=False)
+    pm.execute_notebook(str(ROOT/"notebooks/_pipeline/score.ipynb"), str(tmp_path/"score.ipynb"), progress_bar=False,
+                        parameters={"root": str(ROOT), "batch_path": str(tmp_path/"batch.csv"), "env_overrides": str(env_file)})
+    pred = pd.read_csv(tmp_path/"products/scoring/batch.predictions.csv")
+    assert len(pred) == 25 and pred.model_version.nunique() == 1 and pred.probability.between(0, 1).all()
+
+
+def test_export_command_exports_a_registered_version(built):
+    tmp = built["tmp"]
+    r = _cli_export(tmp, "--target", "onnx-int8", "--version", "v0001")
+    assert r.returncode == 0, r.stderr
+    t = {x["target"]: x for x in json.loads((tmp/"products/06_export/export.json").read_text())["targets"]}
+    assert t["onnx-int8"]["version"] == "v0001" and t["onnx-int8"]["on_demand"] and t["onnx-int8"]["status"] == "ok"
+    assert Path(t["onnx-int8"]["file"]).exists() and t["onnx-int8"]["parity"]["decision_agreement"] >= 0.99
+    r = _cli_export(tmp, "--target", "nope")
+    assert r.returncode == 1 and "unknown export target 'nope'" in r.stderr
+
+
+def _cli_export(tmp, *args):
+    env_file = tmp/"env.override.yaml"
+    env_file.write_text(yaml.safe_dump({"registry": {"path": str(tmp/"registry")}, "products": str(tmp/"products"),
+                                        "export": {"latency_repeats": 20}}))
+    return subprocess.run([sys.executable, "-m", "nbs_lib.export", "--env", str(env_file), *args], capture_output=True, text=True, cwd=ROOT)

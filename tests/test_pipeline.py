@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from conftest import ROOT, env_for
 
-TASKS = ["ingest", "validate", "features", "train", "evaluate", "export", "register", "report"]
+TASKS = ["ingest", "validate", "features", "train", "evaluate", "export", "register", "readiness", "report"]
 
 
 def test_build_succeeds_and_every_task_ran(built):

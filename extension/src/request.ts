@@ -1,0 +1,68 @@
+import { URLExt } from '@jupyterlab/coreutils';
+
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * An error answered by the Shipshape server routes: the HTTP status and the JSON body's message.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: any = {}
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Call a `/shipshape/` route; the one place the frontend talks to the server.
+ *
+ * @param endPoint route under /shipshape/, e.g. 'readiness'
+ * @param init request method and body
+ * @param settings server settings (the default ones of the page when omitted)
+ * @returns the JSON body
+ */
+export async function requestAPI<T>(
+  endPoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'shipshape', endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ApiError(0, `cannot reach the Jupyter server: ${error}`);
+  }
+  const text = await response.text();
+  let data: any = {};
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text.slice(0, 500) };
+    }
+  }
+  if (!response.ok) {
+    throw new ApiError(
+      response.status,
+      data.message || `${response.status} ${response.statusText}`,
+      data
+    );
+  }
+  return data as T;
+}
+
+/** GET a route. */
+export function get<T>(endPoint: string): Promise<T> {
+  return requestAPI<T>(endPoint);
+}
+
+/** POST a JSON body to a route. */
+export function post<T>(endPoint: string, body: object): Promise<T> {
+  return requestAPI<T>(endPoint, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}

@@ -1,0 +1,70 @@
+import { IEnv } from './context';
+import { Child, h } from './dom';
+import { ApiError } from './request';
+
+/** One of the panel's views: loads its data from the server and renders it into `node`. */
+export abstract class View {
+  readonly node: HTMLElement;
+  private _timer: number | null = null;
+
+  constructor(
+    protected env: IEnv,
+    readonly title: string
+  ) {
+    this.node = h('div', { class: `ss-view ss-view-${title.toLowerCase()}` });
+  }
+
+  /** Fetch and render. */
+  abstract load(): Promise<void>;
+
+  /** Replace the view's content. */
+  protected show(...children: Child[]): void {
+    this.node.replaceChildren(h('div', {}, children));
+  }
+
+  /** Render an error from the server (or the network) with a retry button. */
+  protected showError(err: unknown, more: Child = null): void {
+    this.show(errorBox(err, () => void this.load()), more);
+  }
+
+  /** Call `fn` every `ms` milliseconds until `stopPolling`. */
+  protected poll(fn: () => Promise<void>, ms = 2000): void {
+    this.stopPolling();
+    this._timer = window.setInterval(() => void fn(), ms);
+  }
+
+  protected stopPolling(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
+  get polling(): boolean {
+    return this._timer !== null;
+  }
+
+  dispose(): void {
+    this.stopPolling();
+  }
+}
+
+/** The message of an error, whatever threw it. */
+export function message(err: unknown): string {
+  if (err instanceof ApiError) {
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An error box; "not available yet" and "no report yet" (404/503) read as notices, not failures. */
+export function errorBox(err: unknown, retry?: () => void): HTMLElement {
+  const status = err instanceof ApiError ? err.status : 0;
+  const notice = status === 404 || status === 503;
+  return h(
+    'div',
+    { class: notice ? 'ss-notice' : 'ss-error', role: 'alert' },
+    h('span', {}, message(err)),
+    retry ? h('button', { class: 'ss-button ss-small', onclick: retry }, 'Retry') : null
+  );
+}

@@ -1,0 +1,210 @@
+"""Drift monitoring: the `nbs_lib.drift` contract, its edge cases and small-sample behaviour, profile-vs-raw agreement,
+planted drift on UCI Adult, and the papermill monitoring notebook on a drifted and a clean batch."""
+import json, os, subprocess, sys
+from pathlib import Path
+import numpy as np, pandas as pd, pytest
+from conftest import ROOT
+from nbs_lib.config import load_env, read_json, write_json
+from nbs_lib.data import encode_labels, feature_columns, load_split
+from nbs_lib.drift import (DriftReport, concept_drift, detect_drift, load_profile, prediction_drift, profile_reference,
+                           save_profile)
+
+TARGET, POSITIVE = "income", ">50K"
+
+
+@pytest.fixture(scope="module")
+def adult():
+    "adult.test as text rows, split into a reference half and a current half."
+    env = load_env(root=ROOT)
+    rows, _ = load_split(env, "test", ROOT)
+    rows = rows.iloc[np.random.default_rng(0).permutation(len(rows))].reset_index(drop=True)
+    cols = feature_columns(env, rows.columns)
+    return {"ref": rows.iloc[:8000], "cur": rows.iloc[8000:], "features": cols}
+
+
+def drifted(rows: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    "The simulator's kind of drift: ages +8 years, hours ×1.15, half the 'Private' rows gone."
+    g = np.random.default_rng(seed); d = rows.copy()
+    d["age"] = (pd.to_numeric(d["age"]) + 8).astype(int).astype(str)
+    d["hours-per-week"] = (pd.to_numeric(d["hours-per-week"])*1.15).round().astype(int).astype(str)
+    return d[~((d["workclass"] == "Private") & (g.random(len(d)) < 0.5))]
+
+
+@pytest.fixture(scope="module")
+def profile(adult):
+    return profile_reference(adult["ref"][adult["features"]])
+
+
+# ---------------------------------------------------------------- the contract
+def test_report_contract_and_json(adult, profile, tmp_path):
+    rep = detect_drift(profile, adult["cur"][adult["features"]].iloc[:3000])
+    d = rep.to_dict()
+    assert set(d) == {"drifted", "columns"} and isinstance(d["drifted"], bool)
+    assert list(d["columns"]) == adult["features"]
+    for name, e in d["columns"].items():
+        assert isinstance(e["drifted"], bool) and isinstance(e["method"], str)
+        assert isinstance(e["statistic"], float) and isinstance(e["threshold"], float)
+        assert e["p_value"] is None or 0.0 <= e["p_value"] <= 1.0
+        assert {"severity", "reason", "missing_share", "histogram", "n_reference", "n_current"} <= set(e)
+        h = e["histogram"]
+        assert len(h["reference"]) == len(h["current"]) and ("edges" in h or "categories" in h)
+    assert json.loads(json.dumps(d, allow_nan=False)) == d                        # strict JSON: no NaN or Infinity
+    save_profile(profile, tmp_path/"p.json")
+    again = detect_drift(load_profile(tmp_path/"p.json"), adult["cur"][adult["features"]].iloc[:3000])
+    assert again.to_dict() == d
+    assert DriftReport.from_dict(d).drifted_columns == rep.drifted_columns
+
+
+def test_profile_size_does_not_grow_with_rows(adult):
+    small = len(json.dumps(profile_reference(adult["ref"][adult["features"]].iloc[:4000])))
+    big = len(json.dumps(profile_reference(pd.concat([adult["ref"], adult["cur"]])[adult["features"]])))
+    assert big < 1.5*small
+
+
+# ---------------------------------------------------------------- planted drift on Adult
+def test_clean_half_is_not_flagged_and_drifted_half_is(adult, profile):
+    f = adult["features"]
+    clean = detect_drift(profile, adult["cur"][f])
+    assert not clean.drifted, clean.drifted_columns
+    moved = detect_drift(profile, drifted(adult["cur"])[f])
+    assert {"age", "hours-per-week", "workclass"} <= set(moved.drifted_columns)
+    assert set(moved.drifted_columns) <= {"age", "hours-per-week", "workclass", "occupation"}   # occupation follows workclass
+    assert moved.columns["age"]["severity"] == "high"
+
+
+def test_profile_and_raw_reference_agree(adult, profile):
+    "Same decisions; PSI/chi2/JS identical, KS within one bin's share, Wasserstein within 0.01 + 2 %."
+    f = adult["features"]
+    for cur in [adult["cur"][f].iloc[:4000], drifted(adult["cur"])[f].iloc[:4000]]:
+        a, b = detect_drift(adult["ref"][f], cur), detect_drift(profile, cur)
+        for c in f:
+            ea, eb = a.columns[c], b.columns[c]
+            assert ea["drifted"] == eb["drifted"], c
+            for t, ta in ea["tests"].items():
+                x, y = ta["statistic"], eb["tests"][t]["statistic"]
+                tol = {"ks": 0.015, "wasserstein": 0.01 + 0.02*abs(x)}.get(t, 1e-9)
+                assert abs(x - y) <= tol, (c, t, x, y)
+
+
+# ---------------------------------------------------------------- small samples
+def test_small_batches_do_not_false_alarm_but_catch_large_shifts(adult, profile):
+    f = adult["features"]; g = np.random.default_rng(3)
+    for m in (10, 30, 100):
+        alarms = [detect_drift(profile, adult["cur"][f].iloc[g.choice(8281, m, replace=False)]).drifted for _ in range(15)]
+        assert sum(alarms) == 0, m
+    big = adult["cur"][f].iloc[:30].copy(); big["age"] = (pd.to_numeric(big["age"]) + 30).astype(str)
+    assert detect_drift(profile, big).drifted_columns == ["age"]
+
+
+def test_below_minimum_rows_a_column_is_not_judged(adult, profile):
+    cur = adult["cur"][adult["features"]].iloc[:3].copy(); cur["age"] = "90"
+    rep = detect_drift(profile, cur)
+    assert not rep.drifted
+    assert all(e["severity"] == "n/a" and "minimum 5" in e["reason"] for e in rep.columns.values())
+
+
+# ---------------------------------------------------------------- edge cases
+def test_bad_input_names_the_column_and_problem(adult, profile):
+    cur = adult["cur"][adult["features"]].iloc[:50]
+    with pytest.raises(ValueError, match="column 'age' is in the reference but missing"): detect_drift(profile, cur.drop(columns="age"))
+    with pytest.raises(ValueError, match="column 'extra' is in the current data but not in the reference"): detect_drift(profile, cur.assign(extra=1))
+    with pytest.raises(ValueError, match="current data is empty"): detect_drift(profile, cur.iloc[:0])
+    with pytest.raises(ValueError, match="reference data is empty"): detect_drift(adult["ref"].iloc[:0], cur)
+    with pytest.raises(ValueError, match="column 'hours-per-week'.*not numbers.*'forty'"):
+        detect_drift(profile, cur.assign(**{"hours-per-week": "forty"}))
+    with pytest.raises(ValueError, match="column 'workclass'.*datetimes"): detect_drift(profile, cur.assign(workclass=pd.Timestamp("2026-01-01")))
+    with pytest.raises(ValueError, match="not a drift profile"): detect_drift({"columns": {}}, cur)
+
+
+def test_missing_share_unseen_categories_and_constant_columns(adult, profile):
+    cur = adult["cur"][adult["features"]].iloc[:2000].copy()
+    cur.loc[cur.index[:400], "occupation"] = None
+    cur.loc[cur.index[:300], "native-country"] = "Atlantis"
+    rep = detect_drift(profile, cur)
+    assert rep.columns["occupation"]["method"] == "missing" and rep.columns["occupation"]["drifted"]
+    e = rep.columns["native-country"]
+    assert e["drifted"] and e["method"] == "unseen" and e["unseen_examples"] == ["Atlantis"]
+    const = profile_reference(pd.DataFrame({"v": np.ones(500)}))
+    assert not detect_drift(const, pd.DataFrame({"v": np.ones(40)})).drifted
+    assert detect_drift(const, pd.DataFrame({"v": np.full(40, 2.0)})).drifted
+
+
+def test_heavy_tails_and_datetimes():
+    g = np.random.default_rng(0)
+    ref = pd.DataFrame({"gain": g.pareto(1.2, 30_000), "t": pd.Timestamp("2025-01-01") + pd.to_timedelta(g.integers(0, 365, 30_000), unit="D")})
+    prof = profile_reference(ref)
+    for n in (50, 500, 5000):
+        cur = pd.DataFrame({"gain": g.pareto(1.2, n), "t": pd.Timestamp("2025-01-01") + pd.to_timedelta(g.integers(0, 365, n), unit="D")})
+        assert not detect_drift(prof, cur).drifted, n
+    later = pd.DataFrame({"gain": g.pareto(1.2, 500), "t": pd.Timestamp("2025-06-01") + pd.to_timedelta(g.integers(0, 365, 500), unit="D")})
+    assert detect_drift(prof, later).drifted_columns == ["t"]
+
+
+def test_prediction_and_concept_drift():
+    g = np.random.default_rng(1)
+    s = g.beta(2, 5, 10_000)
+    assert not prediction_drift(s, g.beta(2, 5, 2000)).drifted
+    assert prediction_drift(s, g.beta(4, 4, 2000)).drifted
+    y = g.integers(0, 2, 20_000); p = 1/(1 + np.exp(-(2*y - 1)*1.2 + g.normal(0, 1, 20_000)))
+    from nbs_lib.evaluate import binary_metrics
+    ref = binary_metrics(y[:10_000], p[:10_000])
+    assert not concept_drift(ref, y[10_000:], p[10_000:])["drifted"]
+    flipped = y[10_000:].copy(); k = g.random(len(flipped)) < 0.3; flipped[k] = 1 - flipped[k]
+    assert concept_drift(ref, flipped, p[10_000:])["drifted"]
+    for i in range(0, 2000, 40):                                                        # small clean batches never alarm
+        assert not concept_drift(ref, y[10_000 + i:10_040 + i], p[10_000 + i:10_040 + i], min_rows=20)["drifted"], i
+    mild = y[10_000:].copy(); k = g.random(len(mild)) < 0.05; mild[k] = 1 - mild[k]
+    assert not concept_drift(ref, mild[:60], p[10_000:10_060])["drifted"]               # a mild drop on 60 rows: not enough evidence
+    assert concept_drift(ref, mild, p[10_000:])["drifted"]                              # ... on 10,000 rows: confirmed
+
+
+# ---------------------------------------------------------------- the monitoring notebook
+@pytest.fixture(scope="module")
+def monitoring(adult, tmp_path_factory):
+    "A reference profile with scores, a tiny exported model and its metrics, and a clean and a drifted batch."
+    import torch
+    from nbs_lib.data import profile_types
+    from nbs_lib.evaluate import binary_metrics
+    from nbs_lib.export import export_onnx, onnx_predict, onnx_session
+    from nbs_lib.features import fit_transform_spec, save_spec, transform
+    from nbs_lib.train import fit_baseline
+    d = tmp_path_factory.mktemp("monitor"); f = adult["features"]; ref = adult["ref"]
+    spec = fit_transform_spec(ref, profile_types(ref, f)); X = transform(spec, ref)
+    y = encode_labels(ref[TARGET], POSITIVE)
+    torch.manual_seed(0); model = fit_baseline(X, y, max_iter=300)
+    (d/"model").mkdir(); export_onnx(model, X.shape[1], d/"model/model.onnx"); save_spec(spec, d/"model/transform.json")
+    p = onnx_predict(onnx_session(d/"model/model.onnx"), X)
+    save_profile(profile_reference(ref[f], predictions=p), d/"profile.json")
+    write_json(d/"metrics.json", {"test": binary_metrics(y, p)})
+    cur = adult["cur"].iloc[:3000]
+    (d/"clean.csv").write_text(cur.to_csv(index=False))
+    (d/"drifted.csv").write_text(drifted(cur).to_csv(index=False))
+    return d
+
+
+def papermill(d: Path, batch: str, out: str):
+    args = [str(Path(sys.executable).parent/"papermill"), str(ROOT/"notebooks/_pipeline/monitor_drift.ipynb"), str(d/f"{out}.ipynb"),
+            "-p", "batch_paths", json.dumps([str(d/batch)]), "-p", "profile_path", str(d/"profile.json"),
+            "-p", "model_dir", str(d/"model"), "-p", "reference_metrics_path", str(d/"metrics.json"),
+            "-p", "output_dir", str(d/out), "--cwd", str(ROOT), "-k", "python3"]
+    return subprocess.run(args, capture_output=True, text=True, timeout=180, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_monitoring_notebook_passes_a_clean_batch(monitoring):
+    r = papermill(monitoring, "clean.csv", "clean")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = read_json(monitoring/"clean/drift.json")
+    assert res["alert"]["fired"] is False and res["drifted"] is False and res["alert"]["message"] == "no drift"
+    assert res["prediction"]["drifted"] is False and res["concept"]["drifted"] is False
+    assert set(res["concept"]["metrics"]) == {"roc_auc", "accuracy"}
+    assert (monitoring/"clean/drift.html").read_text().count("<tr data-column") == len(res["columns"])
+
+
+def test_monitoring_notebook_fails_on_a_drifted_batch_naming_the_columns(monitoring):
+    r = papermill(monitoring, "drifted.csv", "drifted")
+    assert r.returncode != 0
+    assert "DriftAlert" in r.stderr and "age" in r.stderr and "hours-per-week" in r.stderr
+    res = read_json(monitoring/"drifted/drift.json")
+    assert res["alert"]["fired"] is True and {"age", "hours-per-week", "workclass"} <= set(res["alert"]["drifted_columns"])
+    assert res["alert"]["message"].startswith("drift alert: data drift in ")
+    assert (monitoring/"drifted.ipynb").exists()                                    # the executed notebook is the report
