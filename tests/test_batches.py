@@ -137,14 +137,15 @@ def test_committed_contract_matches_regeneration(tmp_path):
     assert new == contract_paths(ENV, ROOT)[0].read_text(), "contracts/ is stale: run `make contract` and review the diff"
 
 
-def test_monitor_job_flags_drifted_batch_not_clean_one(built, tmp_path):
-    "make monitor end to end: batches validated, then drift-checked against the registered production model."
+def test_monitor_job_flags_drifted_batch_not_clean_one_and_retrains(built, tmp_path):
+    "make monitor end to end: batches validated, drift-checked against the production model, and the retrain policy."
+    from conftest import env_for
     from nbs_lib.simulate import simulate_batches
     inc = tmp_path/"incoming"
     simulate_batches(inc, days=2, drift={"age": {"add": 12}, "hours-per-week": {"scale": 1.3}}, drift_from=1, seed=5)
+    shutil.copytree(built["tmp"]/"registry", tmp_path/"registry")
     env_file = tmp_path/"env.yaml"
-    env_file.write_text(yaml.safe_dump({"products": str(tmp_path/"products"), "monitoring": {"incoming": str(inc)},
-                                        "registry": {"path": str(built["tmp"]/"registry")}}))
+    env_file.write_text(yaml.safe_dump(env_for(tmp_path, monitoring={"incoming": str(inc)}, drift={"retrain": {"on_drift": True}})))
     r = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1 and "age" in r.stderr and "hours-per-week" in r.stderr
     clean = json.loads((tmp_path/"products/monitoring/uci-adult-2026-11-01/drift.json").read_text())
@@ -154,3 +155,9 @@ def test_monitor_job_flags_drifted_batch_not_clean_one(built, tmp_path):
     latest = json.loads((tmp_path/"products/monitoring/latest.json").read_text())
     assert latest["batch"] == "uci-adult-2026-11-02.csv" and latest["model_version"] == "v0001"
     assert (tmp_path/"products/monitoring/uci-adult-2026-11-02/drift.html").exists()
+    retrain = [e for e in map(json.loads, (tmp_path/"products/ledger.jsonl").read_text().splitlines()) if e["status"] == "retrain"]
+    assert len(retrain) == 1 and retrain[0]["file"] == "uci-adult-2026-11-02.csv" and retrain[0]["run_status"] == "ok"
+    assert "age" in retrain[0]["reasons"]["drifted"]
+    run = json.loads((tmp_path/f"products/runs/{retrain[0]['run_id']}.json").read_text())
+    assert run["trigger"] == "retrain: drift in uci-adult-2026-11-02.csv" and all(t["ran"] for t in run["tasks"])
+    assert (tmp_path/f"products/lineage/retrain-{retrain[0]['run_id']}.json").exists()
