@@ -236,12 +236,6 @@ class DriftHandler(Base):
         self.reply({"report": lib("config", "read_json")(latest), "path": str(latest), **more})
 
 
-def _monitor_takes_batch() -> bool:
-    "Whether the monitoring command line takes `--batch FILE` (else only `--incoming DIR`)."
-    import inspect
-    return "--batch" in inspect.getsource(lib("monitor", "main"))
-
-
 class DriftRunHandler(Base):
     "Run the monitoring job in the background on one batch file (`--batch`) or a folder of batches (`--incoming`)."
 
@@ -252,10 +246,7 @@ class DriftRunHandler(Base):
         if not target.exists(): raise ApiError(404, f"batch file {shown} does not exist")
         lib("monitor", "main")
         argv = [jobs.python(), "-m", "nbs_lib.monitor", "run", "--trigger", "panel"]
-        if target.is_dir(): argv += ["--incoming", shown]
-        elif _monitor_takes_batch(): argv += ["--batch", shown]
-        else: raise ApiError(503, f"not available yet: `python -m nbs_lib.monitor run --batch FILE` (the monitoring command "
-                                  f"takes a folder of batches, --incoming DIR: choose the folder {rel(target.parent, self.root)})")
+        argv += ["--incoming", shown] if target.is_dir() else ["--batch", shown]
         log = self.products/"jobs"/f"monitor-{jobs.now().replace(':', '')}.log"
         try: job = jobs.start(self.products, "monitor", argv, self.root, log, batch=shown)
         except jobs.Busy as b: raise ApiError(409, f"a monitoring job is already running (batch {b.job.get('batch')})", job=b.job)

@@ -336,15 +336,14 @@ async def test_monitoring_runs_in_the_background_and_a_second_job_is_refused(jp_
     assert not runs["running"]                                   # a monitoring run is not a pipeline run
 
 
-async def test_a_single_batch_file_is_monitored_or_the_missing_option_is_named(jp_fetch, at_project):
-    from shipshape_lab.routes import _monitor_takes_batch
-    batch = sorted((at_project/"data"/"incoming").glob("*.csv"))[0].relative_to(at_project).as_posix()
+async def test_a_single_batch_file_is_monitored(jp_fetch, at_project):
+    from nbs_lib.simulate import simulate_batches
+    path = simulate_batches(at_project/"data"/"incoming"/"one", days=1, start="2026-10-01", root=at_project)[0]
+    batch = path.relative_to(at_project).as_posix()
     code, reply = await fetch(jp_fetch, "drift/run", {"batch": batch})
-    if _monitor_takes_batch():
-        assert code == 202 and reply["job"]["argv"][-2:] == ["--batch", batch]
-        for _ in range(300):
-            code, st = await fetch(jp_fetch, "drift")
-            if st["job"] is None: break
-            await asyncio.sleep(1)
-    else:
-        assert code == 503 and "not available yet" in reply["message"] and "--batch" in reply["message"]
+    assert code == 202 and reply["job"]["argv"][-2:] == ["--batch", batch]
+    for _ in range(300):
+        code, st = await fetch(jp_fetch, "drift")
+        if st["job"] is None: break
+        await asyncio.sleep(1)
+    assert st["job"] is None and st["last_job"]["batch"] == batch
