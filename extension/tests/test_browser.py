@@ -75,8 +75,21 @@ def shot(page, name: str):
     page.screenshot(path=str(SHOTS/f"{name}.png"))
 
 
+def open_panel(page):
+    "Make sure the Shipshape panel is showing (after a reload JupyterLab may still be restoring its layout)."
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']").wait_for(timeout=120_000)
+    for _ in range(30):
+        try:
+            page.locator("#shipshape-panel .ss-tab").first.wait_for(state="visible", timeout=2_000); return
+        except Exception:
+            if not page.locator("#shipshape-panel").is_visible():
+                page.click(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']")
+    raise AssertionError("the Shipshape panel did not open")
+
+
 def tab(page, title: str):
     "Show a view of the panel."
+    open_panel(page)
     page.click(f".ss-tab:has-text('{title}')")
     page.wait_for_selector(f".ss-tab-active:has-text('{title}')")
 
@@ -149,9 +162,6 @@ def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
     page.locator(".ss-progress").wait_for()
     shot(page, "05_pipeline_running")
     page.reload()                                     # the tab goes away mid-run: the job goes on on the server
-    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']").wait_for(timeout=120_000)
-    if not page.locator("#shipshape-panel").is_visible():
-        page.click(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']")
     tab(page, "Pipeline")
     page.locator(".ss-run-button:not([disabled])").wait_for(timeout=300_000)
     row = page.locator(".ss-history tr.ss-run").first
