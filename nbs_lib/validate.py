@@ -51,16 +51,17 @@ def gx_context():
 # %% ../notebooks/02_validate.ipynb #88e81adc
 def _num(c): return f"{c}__number"
 
-def build_suite(contract: dict, labelled: bool = True):
-    "The contract as a Great Expectations suite (built once per contract); each expectation's `meta` names the column and rule."
+def build_suite(contract: dict, labelled: bool = True, columns: list | None = None):
+    "The contract (or only `columns`' part) as a Great Expectations suite, built once; each expectation's `meta` names the column and rule."
     import hashlib
-    key = hashlib.sha256(json.dumps([contract["columns"], contract["target"], labelled], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([contract["columns"], contract["target"], labelled, columns], sort_keys=True, default=str).encode()).hexdigest()[:16]
     G = gx_context(); suites = G.setdefault("suites", {})
     if key in suites: return suites[key]
     E = G["gx"].expectations
     suite = G["gx"].ExpectationSuite(name=f"{contract.get('name', 'data')}-{'labelled' if labelled else 'serving'}-{key}")
     def add(exp, column, rule): exp.meta = {"column": column, "rule": rule}; suite.add_expectation(exp)
     for c, s in contract["columns"].items():
+        if columns is not None and c not in columns: continue
         if not s.get("nullable", True): add(E.ExpectColumnValuesToNotBeNull(column=c), c, "missing")
         if s["type"] == "numeric":
             add(E.ExpectColumnValuesToMatchRegex(column=c, regex=NUMBER_RE), c, "type")
@@ -69,32 +70,35 @@ def build_suite(contract: dict, labelled: bool = True):
         elif s.get("categories") is not None:
             add(E.ExpectColumnValuesToBeInSet(column=c, value_set=s["categories"]), c, "category")
     t = contract["target"]
-    if labelled:
+    if labelled and (columns is None or t["name"] in columns):
         add(E.ExpectColumnValuesToNotBeNull(column=t["name"]), t["name"], "missing")
         add(E.ExpectColumnValuesToBeInSet(column=t["name"], value_set=t["labels"]), t["name"], "label")
     suites[key] = G["ctx"].suites.add(suite)
     return suites[key]
 
 # %% ../notebooks/02_validate.ipynb #9b5f0388
-def _run_gx(frame: pd.DataFrame, contract: dict, labelled: bool) -> list:
-    "Run the suite on `frame` (RangeIndex); per expectation: column, rule, type, success and failing positions."
+def _run_gx(frame: pd.DataFrame, contract: dict, labelled: bool, columns: list | None = None) -> list:
+    "Run the suite (or `columns`' part) on `frame` (RangeIndex); per expectation: column, rule, type and failing positions."
     frame = frame.copy()
     for c, s in contract["columns"].items():
-        if s["type"] == "numeric": frame[_num(c)] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        if s["type"] == "numeric" and c in frame: frame[_num(c)] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     G = gx_context()
-    res = G["batch"].get_batch(batch_parameters={"dataframe": frame}).validate(build_suite(contract, labelled), result_format="COMPLETE")
+    res = G["batch"].get_batch(batch_parameters={"dataframe": frame}).validate(build_suite(contract, labelled, columns), result_format="COMPLETE")
     return [(r.expectation_config.meta["column"], r.expectation_config.meta["rule"], r.expectation_config.type,
-             r.result.get("unexpected_index_list") or []) for r in res.results]
+             np.asarray(r.result.get("unexpected_index_list") or [], np.int64)) for r in res.results]
 
-def _failures_rows(df, contract, labelled) -> tuple[list, None]:
-    "(column, rule, type, row mask) per expectation, GX run on every row."
-    out = []
-    for col, rule, typ, pos in _run_gx(df.reset_index(drop=True).astype(object), contract, labelled):
-        m = np.zeros(len(df), bool); m[pos] = True; out.append((col, rule, typ, m))
-    return out, None
+def _failures_rows(df, contract, labelled) -> tuple[list, int]:
+    "(column, rule, type, failing row positions) per expectation, GX run on every row; and the number of duplicate rows."
+    cols = list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
+    return _run_gx(df.reset_index(drop=True).astype(object), contract, labelled), int(df[cols].duplicated().sum())
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
-    "Integer codes of a column's values and the distinct values (None last when there are missing values)."
+    "Integer codes of a column's values and its distinct values (None for missing)."
+    if hasattr(col.array, "__arrow_array__"):         # pandas' Arrow-backed strings: Arrow encodes them, without the GIL
+        import pyarrow as pa
+        a = pa.array(col.array)
+        d = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a).dictionary_encode("encode")
+        return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist() or [None]
     cc, u = pd.factorize(col)
     v = [None if pd.isna(x) else x for x in u.astype(object)]
     if (cc < 0).any(): cc = np.where(cc < 0, len(v), cc); v.append(None)
@@ -115,19 +119,34 @@ def _row_key(codes: list) -> np.ndarray:
         if key.max() > 2**40: key = pd.factorize(key)[0].astype(np.int64)
     return key
 
-def _failures_distinct(df, contract, labelled) -> tuple[list, dict]:
-    "(column, rule, type, row mask) per expectation with GX run on each column's distinct values; and the codes."
+def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
+    "column -> [(rule, type, failing positions among its distinct values)], GX run on frames of distinct values."
+    groups, found = {}, {}
+    for c in vals: groups.setdefault(len(str(len(vals[c]))), []).append(c)   # as many digits of distinct values: one frame
+    for g in groups.values():
+        n = max(len(vals[c]) for c in g)
+        frame = pd.DataFrame({c: vals[c] + [vals[c][0]]*(n - len(vals[c])) for c in g}, dtype=object)   # padding repeats a value
+        for col, rule, typ, pos in _run_gx(frame, contract, labelled, g):
+            found.setdefault(col, []).append((rule, typ, pos[pos < len(vals[col])]))
+    return found
+
+def _failures_distinct(df, contract, labelled) -> tuple[list, int]:
+    "(column, rule, type, failing row positions) per expectation, GX run on each column's distinct values; and the number of duplicate rows."
     from concurrent.futures import ThreadPoolExecutor
     cols = list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:            # factorising releases the GIL
         codes, vals = map(dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))]))
-    n = max(len(v) for v in vals.values())
-    frame = pd.DataFrame({c: v + [v[0]]*(n - len(v)) for c, v in vals.items()}, dtype=object)   # padding repeats a value
+        dups = ex.submit(lambda: int(pd.Series(_row_key(list(codes.values()))).duplicated().sum()))   # runs while GX does
+        found = _gx_distinct(vals, contract, labelled)
     out = []
-    for col, rule, typ, pos in _run_gx(frame, contract, labelled):
-        badv = np.zeros(len(vals[col]), bool); badv[[p if p < len(vals[col]) else 0 for p in pos]] = True
-        out.append((col, rule, typ, badv[codes[col]]))
-    return out, codes
+    for c in cols:                                    # one gather per column, then per expectation only over its failing rows
+        colbad = np.zeros(len(vals[c]), bool)
+        for *_, pos in found.get(c, []): colbad[pos] = True
+        rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
+        for rule, typ, pos in found.get(c, []):
+            badv = np.zeros(len(vals[c]), bool); badv[pos] = True
+            out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
+    return out, dups.result()
 
 # %% ../notebooks/02_validate.ipynb #75feb63d
 @dataclass
@@ -146,12 +165,11 @@ def validate(df: pd.DataFrame,   # rows as text, indexed by line number
     missing = [c for c in contract["columns"] if c not in df.columns]
     if missing: raise ValueError(f"required columns missing: {', '.join(missing)}")
     t = contract["target"]["name"]; labelled = t in df.columns
-    fails, codes = ([], None) if not len(df) else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled)
+    fails, dups = ([], 0) if not len(df) else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled)
     bad = np.zeros(len(df), bool)
-    for *_, m in fails: bad |= m
+    for *_, idx in fails: bad[idx] = True
     reasons = {i: [] for i in np.flatnonzero(bad)}
-    for col, rule, _, m in fails:
-        idx = np.flatnonzero(m)
+    for col, rule, _, idx in fails:
         for i, v in zip(idx, df[col].iloc[idx].astype(object)):
             reasons[i].append({"column": col, "rule": rule, "value": None if pd.isna(v) else v})
     q = _take(df, np.flatnonzero(bad)).astype(object)
@@ -160,12 +178,9 @@ def validate(df: pd.DataFrame,   # rows as text, indexed by line number
         m = pd.DataFrame({"_reasons": [json.dumps([{"column": None, "rule": "malformed", "value": r}]) for r in malformed.reason],
                           "_text": malformed.text.tolist()}, index=pd.Index(malformed.line.tolist(), name=df.index.name))
         q = pd.concat([q, m]).sort_index()
-    counts = Counter(f"{x['column']}:{x['rule']}" if x["column"] else x["rule"] for v in q["_reasons"] for x in json.loads(v))
-    cols = list(contract["columns"]) + ([t] if labelled else [])
-    if not len(df): dups = 0
-    elif codes is not None: dups = int(pd.Series(_row_key([codes[c] for c in cols])).duplicated(keep="first").sum())
-    else: dups = int(df[cols].duplicated(keep="first").sum())
-    checks = [{"column": c, "rule": r, "expectation": typ, "success": not m.any(), "unexpected": int(m.sum())} for c, r, typ, m in fails]
+    counts = Counter({f"{c}:{r}": len(idx) for c, r, _, idx in fails if len(idx)})
+    if malformed is not None and len(malformed): counts["malformed"] = len(malformed)
+    checks = [{"column": c, "rule": r, "expectation": typ, "success": not len(idx), "unexpected": len(idx)} for c, r, typ, idx in fails]
     summary = {"rows_in": len(df) + (0 if malformed is None else len(malformed)), "rows_valid": int((~bad).sum()),
                "rows_quarantined": len(q), "reasons": dict(sorted(counts.items())), "duplicate_rows": dups,
                "labelled": labelled, "checks": checks, "success": len(q) == 0}
