@@ -4,7 +4,7 @@
 
 # %% ../notebooks/01_data.ipynb #4d01b487
 from __future__ import annotations
-import csv, io
+import csv, gc, io
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import data_files, find_root, load_env
@@ -21,14 +21,18 @@ def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list,
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=strip)
     names = None if header else list(fmt["names"])
     rows, lines, bad = [], [], []
-    for i, rec in enumerate(reader):
-        line = reader.line_num
-        if i < skip_lines or not rec or rec == [""]: continue
-        if strip: rec = [v.strip() for v in rec]
-        if names is None: names = [v.lstrip("\ufeff") for v in rec]; continue
-        if len(rec) != len(names):
-            bad.append({"line": line, "text": sep.join(rec), "reason": f"expected {len(names)} fields, found {len(rec)}"}); continue
-        rows.append([None if v in na else v for v in rec]); lines.append(line)
+    gc_on = gc.isenabled(); gc.disable()           # millions of new row lists: the cyclic GC would rescan them again and again
+    try:
+        for i, rec in enumerate(reader):
+            line = reader.line_num
+            if i < skip_lines or not rec or rec == [""]: continue
+            if strip: rec = [v.strip() for v in rec]
+            if names is None: names = [v.lstrip("\ufeff") for v in rec]; continue
+            if len(rec) != len(names):
+                bad.append({"line": line, "text": sep.join(rec), "reason": f"expected {len(names)} fields, found {len(rec)}"}); continue
+            rows.append([None if v in na else v for v in rec]); lines.append(line)
+    finally:
+        if gc_on: gc.enable()
     return names, rows, lines, bad
 
 def read_table(path: str | Path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
