@@ -70,6 +70,6 @@ def write_bundle(out_dir, onnx_paths: list, spec: dict, dataset: dict, threshold
              inspect.getsource(data.read_records), inspect.getsource(score_file), inspect.getsource(_main)]
     src = ('"""Shipshape scorer, generated from nbs_lib (data.read_records, features.encode, serve.score_file).\n'
            'Needs only numpy and onnxruntime. Usage: python score.py INPUT.csv [--out predictions.csv] [--format training --skip-lines 1]"""\n'
-           "import csv, io, math\nimport numpy as np\n\n" + "\n\n".join(parts) + '\n\nif __name__ == "__main__":\n    _main()\n')
+           "import csv, gc, io, math\nimport numpy as np\n\n" + "\n\n".join(parts) + '\n\nif __name__ == "__main__":\n    _main()\n')
     atomic_write(out_dir/"score.py", src)
     return out_dir
