@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := false
 export WANDB_SILENT := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup status monitor contract simulate promote rollback drill clean-products
+.PHONY: run test setup status monitor contract simulate promote rollback drill drift-drill clean-products
 
 $(STAMP): settings.ini setup.py pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ rollback: $(STAMP)
 
 drill: $(STAMP)
 	$(PY) -m nbs_lib.registry drill
+
+# Drift drill on copies: a clean and a drifted batch, the alert must fire and retraining must run.
+drift-drill: $(STAMP)
+	$(PY) -m nbs_lib.monitor drill
 
 test: $(STAMP)
 	$(VENV)/bin/nbdev_test --n_workers 2

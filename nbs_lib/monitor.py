@@ -11,8 +11,8 @@ from .config import atomic_write, read_json, sha256_file, write_json
 from .data import read_records
 
 # %% auto #0
-__all__ = ['Rejected', 'decode', 'read_batch', 'read_ledger', 'append_ledger', 'run_lock', 'process_file', 'process_incoming',
-           'batch_contract', 'check_drift', 'retrain_on_drift', 'run_job', 'main']
+__all__ = ['DRILL_DRIFT', 'Rejected', 'decode', 'read_batch', 'read_ledger', 'append_ledger', 'run_lock', 'process_file',
+           'process_incoming', 'batch_contract', 'check_drift', 'retrain_on_drift', 'run_job', 'drift_drill', 'main']
 
 # %% ../notebooks/18_monitor.ipynb #a729d5be
 class Rejected(Exception):
@@ -227,13 +227,55 @@ def run_job(overrides=None, root=None, trigger: str = "command line", incoming=N
     write_json(products/"runs"/f"{run_id}.json", rec)
     return rec
 
+DRILL_DRIFT = {"age": {"add": 12}, "hours-per-week": {"scale": 1.3}}   # the drill's injected drift: older, longer hours
+
+def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
+    "Rehearse the drift response on copies: a clean and a drifted batch through the monitoring job with retraining on; writes `monitoring/drift_drill.json`."
+    import yaml
+    from nbs_lib.config import deep_merge, find_root, load_env, resolve
+    from nbs_lib.registry import load, registry_dir
+    from nbs_lib.simulate import simulate_batches
+    root = Path(root or find_root()); env = load_env(overrides, root)
+    products = resolve(env.get("products", "products"), root); t0 = time.perf_counter()
+    try: prod = load("production", registry_dir(env, root))
+    except ValueError as e: raise ValueError(f"the drift drill needs a production model (run `make run` first): {e}") from None
+    d = products/"monitoring"/"drift_drill"; shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(registry_dir(env, root), d/"registry")                  # retraining registers into the copy, not the real registry
+    base = yaml.safe_load(resolve(overrides, root).read_text()) if isinstance(overrides, (str, Path)) else dict(overrides or {})
+    over = deep_merge(base, {"products": str(d/"products"), "registry": {"path": str(d/"registry")}, "monitoring": {"incoming": str(d/"incoming")},
+                             "drift": {"retrain": {"on_drift": True, "force": True}}, "wandb": {"dir": str(d)}})
+    clean, moved = simulate_batches(d/"incoming", days=2, drift=DRILL_DRIFT, drift_from=1, seed=seed, env=env, root=root)
+    rec = run_job(over, root, trigger="drift drill")
+    task = {t["name"]: t for t in rec["tasks"]}
+    verdict = lambda f: read_json(d/"products"/"monitoring"/f.stem/"drift.json") if (d/"products"/"monitoring"/f.stem/"drift.json").exists() else {}
+    vc, vm = verdict(clean), verdict(moved)
+    retrain = task.get("retrain") or {}
+    steps = [{"step": "clean batch", "expect": "no drift alert", "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
+              "batch": clean.name, "report": task.get(f"drift {clean.name}", {}).get("report"), "error": task.get(f"drift {clean.name}", {}).get("error")},
+             {"step": "inject drift", "expect": "the drift alert fires", "ok": bool((vm.get("alert") or {}).get("fired")),
+              "batch": moved.name, "drift": DRILL_DRIFT, "drifted_columns": sorted(c for c, v in vm.get("columns", {}).items() if v.get("drifted")),
+              "report": task.get(f"drift {moved.name}", {}).get("report"), "error": task.get(f"drift {moved.name}", {}).get("error")},
+             {"step": "retrain", "expect": "a training run starts and finishes", "ok": retrain.get("status") == "executed",
+              "run_id": retrain.get("run_id"), "error": retrain.get("error")}]
+    out = {"status": "pass" if all(s["ok"] for s in steps) else "fail", "steps": steps, "model_version": prod.version,
+           "folder": str(d), "finished_at": _now(), "seconds": round(time.perf_counter() - t0, 1)}
+    write_json(products/"monitoring"/"drift_drill.json", out)
+    return out
+
 def main(argv=None) -> int:
-    "python -m nbs_lib.monitor run [--env FILE] [--incoming DIR | --batch FILE] [--trigger T]"
+    "python -m nbs_lib.monitor run [--env FILE] [--incoming DIR | --batch FILE] [--trigger T] | drill [--env FILE]"
     import argparse, os, sys
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.monitor"); ap.add_argument("command", choices=["run"])
+    ap = argparse.ArgumentParser(prog="python -m nbs_lib.monitor"); ap.add_argument("command", choices=["run", "drill"])
     ap.add_argument("--env"); ap.add_argument("--incoming"); ap.add_argument("--batch", help="process this one file (still exactly once)")
     ap.add_argument("--trigger", default=os.environ.get("SHIPSHAPE_TRIGGER", "command line"))
     a = ap.parse_args(argv)
+    if a.command == "drill":
+        r = drift_drill(a.env)
+        print(f"drift drill: {r['status'].upper()} in {r['seconds']} s (production model {r['model_version']}; reports under {r['folder']})")
+        for s in r["steps"]:
+            print(f"  {'ok  ' if s['ok'] else 'FAIL'} {s['step']}: {s['expect']}" + (f" ({', '.join(s['drifted_columns'])})" if s.get("drifted_columns") else "")
+                  + ("" if s["ok"] or not s.get("error") else f" — {s['error'][:300]}"))
+        return 0 if r["status"] == "pass" else 1
     rec = run_job(a.env, trigger=a.trigger, incoming=a.incoming, batch=a.batch)
     print(f"{rec['status'].upper()}: {rec['id']}"); [print(f"  {t['name']}: {t['status']} — {t.get('report')}") for t in rec["tasks"]]
     if rec["error"]: print(rec["error"]["message"], file=sys.stderr); return 1

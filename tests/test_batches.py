@@ -137,27 +137,31 @@ def test_committed_contract_matches_regeneration(tmp_path):
     assert new == contract_paths(ENV, ROOT)[0].read_text(), "contracts/ is stale: run `make contract` and review the diff"
 
 
-def test_monitor_job_flags_drifted_batch_not_clean_one_and_retrains(built, tmp_path):
-    "make monitor end to end: batches validated, drift-checked against the production model, and the retrain policy."
+def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, tmp_path):
+    "`make drift-drill` end to end: batches validated, drift-checked against the production model, retraining on, all on copies."
     from conftest import env_for
-    from nbs_lib.simulate import simulate_batches
-    inc = tmp_path/"incoming"
-    simulate_batches(inc, days=2, drift={"age": {"add": 12}, "hours-per-week": {"scale": 1.3}}, drift_from=1, seed=5)
     shutil.copytree(built["tmp"]/"registry", tmp_path/"registry")
-    env_file = tmp_path/"env.yaml"
-    env_file.write_text(yaml.safe_dump(env_for(tmp_path, monitoring={"incoming": str(inc)}, drift={"retrain": {"on_drift": True}})))
-    r = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 1 and "age" in r.stderr and "hours-per-week" in r.stderr
-    clean = json.loads((tmp_path/"products/monitoring/uci-adult-2026-11-01/drift.json").read_text())
-    drifted = json.loads((tmp_path/"products/monitoring/uci-adult-2026-11-02/drift.json").read_text())
+    env_file = tmp_path/"env.yaml"; env_file.write_text(yaml.safe_dump(env_for(tmp_path)))
+    r = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "drill", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "drift drill: PASS" in r.stdout, r.stdout + r.stderr
+    drill = json.loads((tmp_path/"products/monitoring/drift_drill.json").read_text())
+    assert drill["status"] == "pass" and [s["step"] for s in drill["steps"]] == ["clean batch", "inject drift", "retrain"]
+    assert {"age", "hours-per-week"} <= set(drill["steps"][1]["drifted_columns"])
+    d = tmp_path/"products/monitoring/drift_drill/products"
+    run = next(json.loads(p.read_text()) for p in (d/"runs").glob("monitor-*.json"))
+    assert run["status"] == "failed" and "age" in run["error"]["message"] and "hours-per-week" in run["error"]["message"]   # make monitor exits 1
+    clean = json.loads((d/"monitoring/uci-adult-2026-11-01/drift.json").read_text())
+    drifted = json.loads((d/"monitoring/uci-adult-2026-11-02/drift.json").read_text())
     assert clean["drifted"] is False and not clean["alert"]["fired"]
     assert drifted["drifted"] and {"age", "hours-per-week"} <= set(c for c, v in drifted["columns"].items() if v["drifted"])
-    latest = json.loads((tmp_path/"products/monitoring/latest.json").read_text())
+    latest = json.loads((d/"monitoring/latest.json").read_text())
     assert latest["batch"] == "uci-adult-2026-11-02.csv" and latest["model_version"] == "v0001"
-    assert (tmp_path/"products/monitoring/uci-adult-2026-11-02/drift.html").exists()
-    retrain = [e for e in map(json.loads, (tmp_path/"products/ledger.jsonl").read_text().splitlines()) if e["status"] == "retrain"]
+    assert (d/"monitoring/uci-adult-2026-11-02/drift.html").exists()
+    retrain = [e for e in map(json.loads, (d/"ledger.jsonl").read_text().splitlines()) if e["status"] == "retrain"]
     assert len(retrain) == 1 and retrain[0]["file"] == "uci-adult-2026-11-02.csv" and retrain[0]["run_status"] == "ok"
-    assert "age" in retrain[0]["reasons"]["drifted"]
-    run = json.loads((tmp_path/f"products/runs/{retrain[0]['run_id']}.json").read_text())
-    assert run["trigger"] == "retrain: drift in uci-adult-2026-11-02.csv" and all(t["ran"] for t in run["tasks"])
-    assert (tmp_path/f"products/lineage/retrain-{retrain[0]['run_id']}.json").exists()
+    assert "age" in retrain[0]["reasons"]["drifted"] and retrain[0]["run_id"] == drill["steps"][2]["run_id"]
+    rerun = json.loads((d/f"runs/{retrain[0]['run_id']}.json").read_text())
+    assert rerun["trigger"] == "retrain: drift in uci-adult-2026-11-02.csv" and all(t["ran"] for t in rerun["tasks"])
+    assert (d/f"lineage/retrain-{retrain[0]['run_id']}.json").exists()
+    versions = lambda reg: sorted(p.name for p in (reg/"versions").iterdir())
+    assert versions(tmp_path/"registry") == ["v0001"] and versions(d.parent/"registry") == ["v0001", "v0002"]   # the real registry untouched
