@@ -60,10 +60,11 @@ def data_files(env: dict, root: str | Path | None = None) -> dict[str, Path]:
     ds = env["dataset"]
     return {k: resolve(ds[k], root) for k in ("train", "test") if ds.get(k)}
 
-def data_version(env: dict, root: str | Path | None = None) -> str:
-    "One sha256 over the data set's files and their roles: the data version."
+def data_version(env: dict, root: str | Path | None = None, batches: list | None = None) -> str:
+    "One sha256 over the data set's files and their roles (and any labelled batch files trained on): the data version."
     h = hashlib.sha256()
     for role, p in sorted(data_files(env, root).items()): h.update(f"{role}:{sha256_file(p)}\n".encode())
+    for p in batches or []: h.update(f"batch:{sha256_file(p)}\n".encode())
     return h.hexdigest()
 
 # %% ../notebooks/00_config.ipynb #d2386660

@@ -11,7 +11,7 @@ from .config import data_files, find_root, load_env
 
 # %% auto #0
 __all__ = ['read_records', 'read_table', 'load_split', 'write_rows', 'read_rows', 'label_values', 'encode_labels',
-           'feature_columns', 'profile_types', 'sample_rows', 'split_holdout']
+           'feature_columns', 'profile_types', 'sample_rows', 'split_holdout', 'rows_not_in']
 
 # %% ../notebooks/01_data.ipynb #541f8955
 def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list, list, list]:
@@ -108,3 +108,8 @@ def split_holdout(df: pd.DataFrame, target: str, fraction: float, seed: int) -> 
         hold.extend(rng.choice(idx, size=int(round(len(idx)*fraction)), replace=False))
     mask = np.zeros(len(df), bool); mask[hold] = True
     return df[~mask], df[mask]
+
+def rows_not_in(df: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    "Rows of `df` that do not also appear, with the same values in every column of `df`, in `other` (no test rows in training)."
+    key = lambda d: pd.util.hash_pandas_object(d[list(df.columns)].astype(object), index=False)
+    return df[~key(df).isin(set(key(other)))]

@@ -8,11 +8,12 @@ import contextlib, datetime as dt, fcntl, json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import atomic_write, read_json, sha256_file, write_json
-from .data import read_records
+from .data import read_records, read_table
 
 # %% auto #0
-__all__ = ['DRILL_DRIFT', 'Rejected', 'decode', 'read_batch', 'read_ledger', 'append_ledger', 'run_lock', 'process_file',
-           'process_incoming', 'batch_contract', 'check_drift', 'retrain_on_drift', 'run_job', 'drift_drill', 'main']
+__all__ = ['DRILL_DRIFT', 'Rejected', 'decode', 'read_batch', 'read_ledger', 'append_ledger', 'labelled_batches', 'read_valid',
+           'run_lock', 'process_file', 'process_incoming', 'batch_contract', 'check_drift', 'retrain_on_drift',
+           'run_job', 'drift_drill', 'main']
 
 # %% ../notebooks/18_monitor.ipynb #a729d5be
 class Rejected(Exception):
@@ -55,6 +56,16 @@ def append_ledger(products, entry: dict) -> None:
     "Add one line to the ledger, atomically."
     lines = [json.dumps(e, sort_keys=True) for e in read_ledger(products)] + [json.dumps(entry, sort_keys=True)]
     atomic_write(Path(products)/"ledger.jsonl", "\n".join(lines) + "\n")
+
+def labelled_batches(products) -> list[dict]:
+    "Ledger entries of processed batches with labelled valid rows (what retraining may learn from), oldest first."
+    return [e for e in read_ledger(products) if e["status"] == "ok" and e.get("labelled") and e.get("rows_valid")
+            and e.get("valid_path") and Path(e["valid_path"]).exists()]
+
+def read_valid(path, columns: list) -> pd.DataFrame:
+    "A batch's valid rows (`valid.csv` written by the monitoring job) as text in `columns`' order, indexed by their line in the batch."
+    df, _ = read_table(path, {"sep": ",", "header": True, "strip": False})
+    return df.set_index(pd.Index(df.pop("line").astype(int), name="line"))[list(columns)]
 
 @contextlib.contextmanager
 def run_lock(products):
@@ -243,20 +254,23 @@ def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     shutil.copytree(registry_dir(env, root), d/"registry")                  # retraining registers into the copy, not the real registry
     base = yaml.safe_load(resolve(overrides, root).read_text()) if isinstance(overrides, (str, Path)) else dict(overrides or {})
     over = deep_merge(base, {"products": str(d/"products"), "registry": {"path": str(d/"registry")}, "monitoring": {"incoming": str(d/"incoming")},
-                             "drift": {"retrain": {"on_drift": True, "force": True}}, "wandb": {"dir": str(d)}})
+                             "drift": {"retrain": {"on_drift": True, "force": True}}, "train": {"include_batches": True}, "wandb": {"dir": str(d)}})
     clean, moved = simulate_batches(d/"incoming", days=2, drift=DRILL_DRIFT, drift_from=1, seed=seed, env=env, root=root)
     rec = run_job(over, root, trigger="drift drill")
     task = {t["name"]: t for t in rec["tasks"]}
     verdict = lambda f: read_json(d/"products"/"monitoring"/f.stem/"drift.json") if (d/"products"/"monitoring"/f.stem/"drift.json").exists() else {}
     vc, vm = verdict(clean), verdict(moved)
     retrain = task.get("retrain") or {}
+    ingest = d/"products"/"01_raw"/"ingest.json"
+    learned = read_json(ingest)["key_figures"].get("batch rows", 0) if retrain.get("status") == "executed" and ingest.exists() else 0
     steps = [{"step": "clean batch", "expect": "no drift alert", "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
               "batch": clean.name, "report": task.get(f"drift {clean.name}", {}).get("report"), "error": task.get(f"drift {clean.name}", {}).get("error")},
              {"step": "inject drift", "expect": "the drift alert fires", "ok": bool((vm.get("alert") or {}).get("fired")),
               "batch": moved.name, "drift": DRILL_DRIFT, "drifted_columns": sorted(c for c, v in vm.get("columns", {}).items() if v.get("drifted")),
               "report": task.get(f"drift {moved.name}", {}).get("report"), "error": task.get(f"drift {moved.name}", {}).get("error")},
-             {"step": "retrain", "expect": "a training run starts and finishes", "ok": retrain.get("status") == "executed",
-              "run_id": retrain.get("run_id"), "error": retrain.get("error")}]
+             {"step": "retrain", "expect": "a training run on the data plus the labelled batches finishes",
+              "ok": retrain.get("status") == "executed" and learned > 0, "run_id": retrain.get("run_id"), "batch_rows_learned": learned,
+              "error": retrain.get("error") or (None if learned or retrain.get("status") != "executed" else "the run learned no batch rows")}]
     out = {"status": "pass" if all(s["ok"] for s in steps) else "fail", "steps": steps, "model_version": prod.version,
            "folder": str(d), "finished_at": _now(), "seconds": round(time.perf_counter() - t0, 1)}
     write_json(products/"monitoring"/"drift_drill.json", out)

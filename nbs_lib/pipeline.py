@@ -23,7 +23,9 @@ def pipeline_env(overrides=None, root=None) -> dict:
     root = Path(root) if root else find_root()
     env = load_env(overrides, root)
     env["products"] = str(resolve(env.get("products", "products"), root))
-    env["data_version"] = data_version(env, root)
+    from nbs_lib.monitor import labelled_batches
+    env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products"])] if (env.get("train") or {}).get("include_batches") else []
+    env["data_version"] = data_version(env, root, env["train_batches"])
     env["contract_version"] = contract_version(env, root)
     return env
 
@@ -100,6 +102,7 @@ def _task_lineage(task):
     root = params.get("root") or find_root(task.source.loc)
     if not task.upstream and "dataset" in params:
         inputs |= {f"data.{role}": str(p) for role, p in data_files({"dataset": params["dataset"]}, root).items()}
+        inputs |= {f"batch.{i}": str(p) for i, p in enumerate(params.get("batches") or [])}
     if "contract_version" in params:
         inputs |= {f"contract.{i}": str(p) for i, p in enumerate(contract_paths({"dataset": params["dataset"]}, root)) if p.exists()}
     outputs = {k: str(p) for k, p in task.product.products.products.items()}

@@ -166,5 +166,10 @@ def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, t
     rerun = json.loads((d/f"runs/{retrain[0]['run_id']}.json").read_text())
     assert rerun["trigger"] == "retrain: drift in uci-adult-2026-11-02.csv" and all(t["ran"] for t in rerun["tasks"])
     assert (d/f"lineage/retrain-{retrain[0]['run_id']}.json").exists()
+    ingest = json.loads((d/"01_raw/ingest.json").read_text())                      # retraining learned the drifted batch,
+    clean_b, drifted_b = ingest["batches"]                                          # not the clean one's rows: they are test rows
+    assert clean_b["rows_added"] == 0 < clean_b["rows"] and drifted_b["rows_added"] == drifted_b["rows"] == drill["steps"][2]["batch_rows_learned"]
+    lineage = json.loads((d/"lineage/ingest.json").read_text())
+    assert {i["path"] for i in lineage["inputs"].values()} >= {clean_b["path"], drifted_b["path"]}
     versions = lambda reg: sorted(p.name for p in (reg/"versions").iterdir())
     assert versions(tmp_path/"registry") == ["v0001"] and versions(d.parent/"registry") == ["v0001", "v0002"]   # the real registry untouched
