@@ -4,16 +4,24 @@
 
 # %% ../notebooks/01_data.ipynb #4d01b487
 from __future__ import annotations
-import csv, gc, io
+import contextlib, csv, gc, io
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import data_files, find_root, load_env
 
 # %% auto #0
-__all__ = ['read_records', 'read_table', 'load_split', 'write_rows', 'read_rows', 'label_values', 'encode_labels',
+__all__ = ['gc_paused', 'read_records', 'read_table', 'load_split', 'write_rows', 'read_rows', 'label_values', 'encode_labels',
            'feature_columns', 'profile_types', 'sample_rows', 'split_holdout', 'rows_not_in']
 
 # %% ../notebooks/01_data.ipynb #541f8955
+@contextlib.contextmanager
+def gc_paused():
+    "Pause Python's cyclic garbage collector while building many objects that are not garbage (no rescans of the heap)."
+    on = gc.isenabled(); gc.disable()
+    try: yield
+    finally:
+        if on: gc.enable()
+
 def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list, list, list]:
     "Split delimited text: (column names, rows of values with None for missing, their line numbers, malformed lines)."
     sep, strip, header = fmt.get("sep", ","), fmt.get("strip", True), fmt.get("header", True)
@@ -21,8 +29,7 @@ def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list,
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=strip)
     names = None if header else list(fmt["names"])
     rows, lines, bad = [], [], []
-    gc_on = gc.isenabled(); gc.disable()           # millions of new row lists: the cyclic GC would rescan them again and again
-    try:
+    with gc_paused():                              # millions of new row lists, none of them garbage
         for i, rec in enumerate(reader):
             line = reader.line_num
             if i < skip_lines or not rec or rec == [""]: continue
@@ -31,8 +38,6 @@ def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list,
             if len(rec) != len(names):
                 bad.append({"line": line, "text": sep.join(rec), "reason": f"expected {len(names)} fields, found {len(rec)}"}); continue
             rows.append([None if v in na else v for v in rec]); lines.append(line)
-    finally:
-        if gc_on: gc.enable()
     return names, rows, lines, bad
 
 def read_table(path: str | Path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

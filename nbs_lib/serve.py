@@ -67,9 +67,9 @@ def write_bundle(out_dir, onnx_paths: list, spec: dict, dataset: dict, threshold
                                        "formats": {"incoming": {"sep": ",", "header": True, "strip": True, "na_values": fmt.get("na_values", [])},
                                                    "training": fmt}})
     parts = [f"MISSING = {features.MISSING!r}", inspect.getsource(features._number), inspect.getsource(features.encode),
-             inspect.getsource(data.read_records), inspect.getsource(score_file), inspect.getsource(_main)]
+             inspect.getsource(data.gc_paused), inspect.getsource(data.read_records), inspect.getsource(score_file), inspect.getsource(_main)]
     src = ('"""Shipshape scorer, generated from nbs_lib (data.read_records, features.encode, serve.score_file).\n'
            'Needs only numpy and onnxruntime. Usage: python score.py INPUT.csv [--out predictions.csv] [--format training --skip-lines 1]"""\n'
-           "import csv, gc, io, math\nimport numpy as np\n\n" + "\n\n".join(parts) + '\n\nif __name__ == "__main__":\n    _main()\n')
+           "import contextlib, csv, gc, io, math\nimport numpy as np\n\n" + "\n\n".join(parts) + '\n\nif __name__ == "__main__":\n    _main()\n')
     atomic_write(out_dir/"score.py", src)
     return out_dir

@@ -9,6 +9,7 @@ from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd
+from .data import gc_paused
 
 # %% auto #0
 __all__ = ['NUMBER_RE', 'make_contract', 'gx_context', 'build_suite', 'Validation', 'validate', 'contract_paths',
@@ -115,7 +116,7 @@ def _row_key(codes: list) -> np.ndarray:
     "One int64 per row that is equal exactly when all the rows' codes are equal (re-factorised to stay small)."
     key = np.zeros(len(codes[0]), np.int64)
     for cc in codes:
-        key = key*(int(cc.max()) + 1) + cc
+        key *= int(cc.max()) + 1; key += cc                   # in place: no new 8-byte-per-row arrays
         if key.max() > 2**40: key = pd.factorize(key)[0].astype(np.int64)
     return key
 
@@ -165,13 +166,14 @@ def validate(df: pd.DataFrame,   # rows as text, indexed by line number
     missing = [c for c in contract["columns"] if c not in df.columns]
     if missing: raise ValueError(f"required columns missing: {', '.join(missing)}")
     t = contract["target"]["name"]; labelled = t in df.columns
-    fails, dups = ([], 0) if not len(df) else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled)
-    bad = np.zeros(len(df), bool)
-    for *_, idx in fails: bad[idx] = True
-    reasons = {i: [] for i in np.flatnonzero(bad)}
-    for col, rule, _, idx in fails:
-        for i, v in zip(idx, df[col].iloc[idx].astype(object)):
-            reasons[i].append({"column": col, "rule": rule, "value": None if pd.isna(v) else v})
+    with gc_paused():                                 # GX and the reasons make many objects: no heap rescans meanwhile
+        fails, dups = ([], 0) if not len(df) else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled)
+        bad = np.zeros(len(df), bool)
+        for *_, idx in fails: bad[idx] = True
+        reasons = {i: [] for i in np.flatnonzero(bad)}
+        for col, rule, _, idx in fails:
+            for i, v in zip(idx, df[col].iloc[idx].astype(object)):
+                reasons[i].append({"column": col, "rule": rule, "value": None if pd.isna(v) else v})
     q = _take(df, np.flatnonzero(bad)).astype(object)
     q.insert(0, "_reasons", [json.dumps(reasons[i], default=str) for i in np.flatnonzero(bad)])
     if malformed is not None and len(malformed):
