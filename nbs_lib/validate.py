@@ -112,13 +112,11 @@ def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
         cols = list(ex.map(lambda c: df[c].array.take(idx), df.columns))
     return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[idx])
 
-def _row_key(codes: list) -> np.ndarray:
-    "One int64 per row that is equal exactly when all the rows' codes are equal (re-factorised to stay small)."
-    key = np.zeros(len(codes[0]), np.int64)
-    for cc in codes:
-        key *= int(cc.max()) + 1; key += cc                   # in place: no new 8-byte-per-row arrays
-        if key.max() > 2**40: key = pd.factorize(key)[0].astype(np.int64)
-    return key
+def _duplicates(codes: list) -> int:
+    "How many rows repeat an earlier row exactly, from the columns' codes (Arrow groups them, without the GIL)."
+    import pyarrow as pa
+    names = [str(i) for i in range(len(codes))]
+    return len(codes[0]) - pa.table(dict(zip(names, codes))).group_by(names).aggregate([]).num_rows
 
 def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
     "column -> [(rule, type, failing positions among its distinct values)], GX run on frames of distinct values."
@@ -137,7 +135,7 @@ def _failures_distinct(df, contract, labelled) -> tuple[list, int]:
     cols = list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:            # factorising releases the GIL
         codes, vals = map(dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))]))
-        dups = ex.submit(lambda: int(pd.Series(_row_key(list(codes.values()))).duplicated().sum()))   # runs while GX does
+        dups = ex.submit(_duplicates, list(codes.values()))                # runs while GX does
         found = _gx_distinct(vals, contract, labelled)
     out = []
     for c in cols:                                    # one gather per column, then per expectation only over its failing rows
