@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['find_root', 'deep_merge', 'load_env', 'resolve', 'sha256_file', 'data_files', 'data_version', 'atomic_write',
-           'write_json', 'read_json']
+__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'resolve', 'products_dir', 'sha256_file', 'data_files',
+           'data_version', 'atomic_write', 'write_json', 'read_json']
 
 # %% ../notebooks/00_config.ipynb #653bf6fc
 def find_root(start: str | Path | None = None) -> Path:
@@ -35,16 +35,23 @@ def load_env(overrides: str | Path | dict | None = None, # an override file (e.g
     "`env.yaml` of the project, with `overrides` merged on top."
     root = Path(root) if root else find_root()
     env = yaml.safe_load((root/"env.yaml").read_text()) or {}
-    if isinstance(overrides, (str, Path)):
-        p = Path(overrides) if Path(overrides).is_absolute() else root/overrides
-        overrides = yaml.safe_load(p.read_text()) or {}
-    return deep_merge(env, overrides or {})
+    return deep_merge(env, read_overrides(overrides, root))
+
+def read_overrides(overrides: str | Path | dict | None = None, root: str | Path | None = None) -> dict:
+    "`overrides` as a dict: the contents of an override file (relative to the project root), or the dict itself."
+    if not isinstance(overrides, (str, Path)): return dict(overrides or {})
+    p = Path(overrides) if Path(overrides).is_absolute() else (Path(root) if root else find_root())/overrides
+    return yaml.safe_load(p.read_text()) or {}
 
 # %% ../notebooks/00_config.ipynb #917284f3
 def resolve(path: str | Path, root: str | Path | None = None) -> Path:
     "`path` made absolute against the project root."
     p = Path(path)
     return p if p.is_absolute() else (Path(root) if root else find_root())/p
+
+def products_dir(env: dict, root: str | Path | None = None) -> Path:
+    "The configured products folder (`products:` in `env.yaml`), as an absolute path."
+    return resolve(env.get("products", "products"), root)
 
 # %% ../notebooks/00_config.ipynb #d699fe2e
 def sha256_file(path: str | Path) -> str:

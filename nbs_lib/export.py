@@ -163,7 +163,7 @@ def export_targets(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, out_dir
 def export_version(target: str, version: str = "production", root=None, env_overrides=None) -> dict:
     "Export a registered version for `target` with its proof; update the export report; return the target's report."
     import tempfile
-    from nbs_lib.config import find_root, load_env, read_json, resolve, write_json
+    from nbs_lib.config import find_root, load_env, products_dir, read_json, write_json
     from nbs_lib.data import encode_labels, read_rows
     from nbs_lib.features import transform
     from nbs_lib.registry import load, registry_dir
@@ -175,7 +175,7 @@ def export_version(target: str, version: str = "production", root=None, env_over
     if "model" not in files or "holdout" not in files: raise ValueError(f"{m.version} has no PyTorch model or holdout rows to export from")
     model = load_model(reg/files["model"]); rows = read_rows(reg/files["holdout"])
     X, y = transform(m.bundle["transform"], rows), encode_labels(rows[m.bundle["target"]], m.bundle["positive_label"])
-    products = resolve(env.get("products", "products"), root); out = products/"06_export"/"versions"/m.version
+    products = products_dir(env, root); out = products/"06_export"/"versions"/m.version
     out.mkdir(parents=True, exist_ok=True)
     rep = export_targets(model, X, y, out, env["export"], m.bundle["threshold"], [target])["targets"][0]
     rep |= {"version": m.version, "on_demand": True}

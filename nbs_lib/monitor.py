@@ -210,9 +210,9 @@ def retrain_on_drift(tasks: list, fresh: list, env: dict, overrides, products, r
 def run_job(overrides=None, root=None, trigger: str = "command line", incoming=None, batch=None) -> dict:
     "Validate new batches, then check each for drift; every step leaves an executed notebook, HTML and a run record."
     import uuid
-    from nbs_lib.config import find_root, load_env, resolve
+    from nbs_lib.config import find_root, load_env, products_dir
     root = Path(root or find_root()); env = load_env(overrides, root)
-    products = resolve(env.get("products", "products"), root)
+    products = products_dir(env, root)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S"); run_id = f"monitor-{stamp}-{uuid.uuid4().hex[:6]}"
     out = products/"monitoring"/"reports"/f"{run_id}.ipynb"
     rec = {"id": run_id, "kind": "monitor", "trigger": trigger, "started_at": _now(), "status": "running", "current": "monitor",
@@ -242,18 +242,16 @@ DRILL_DRIFT = {"age": {"add": 12}, "hours-per-week": {"scale": 1.3}}   # the dri
 
 def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     "Rehearse the drift response on copies: a clean and a drifted batch through the monitoring job with retraining on; writes `monitoring/drift_drill.json`."
-    import yaml
-    from nbs_lib.config import deep_merge, find_root, load_env, resolve
+    from nbs_lib.config import deep_merge, find_root, load_env, products_dir, read_overrides
     from nbs_lib.registry import load, registry_dir
     from nbs_lib.simulate import simulate_batches
     root = Path(root or find_root()); env = load_env(overrides, root)
-    products = resolve(env.get("products", "products"), root); t0 = time.perf_counter()
+    products = products_dir(env, root); t0 = time.perf_counter()
     try: prod = load("production", registry_dir(env, root))
     except ValueError as e: raise ValueError(f"the drift drill needs a production model (run `make run` first): {e}") from None
     d = products/"monitoring"/"drift_drill"; shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(registry_dir(env, root), d/"registry")                  # retraining registers into the copy, not the real registry
-    base = yaml.safe_load(resolve(overrides, root).read_text()) if isinstance(overrides, (str, Path)) else dict(overrides or {})
-    over = deep_merge(base, {"products": str(d/"products"), "registry": {"path": str(d/"registry")}, "monitoring": {"incoming": str(d/"incoming")},
+    over = deep_merge(read_overrides(overrides, root), {"products": str(d/"products"), "registry": {"path": str(d/"registry")}, "monitoring": {"incoming": str(d/"incoming")},
                              "drift": {"retrain": {"on_drift": True, "force": True}}, "train": {"include_batches": True}, "wandb": {"dir": str(d)}})
     clean, moved = simulate_batches(d/"incoming", days=2, drift=DRILL_DRIFT, drift_from=1, seed=seed, env=env, root=root)
     rec = run_job(over, root, trigger="drift drill")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, datetime as dt, html, json, os, sys, time, traceback, uuid
 from pathlib import Path
-from .config import data_version, find_root, load_env, read_json, resolve, write_json
+from .config import data_version, find_root, load_env, products_dir, read_json, write_json
 from .validate import contract_version
 
 # %% auto #0
@@ -22,7 +22,7 @@ def pipeline_env(overrides=None, root=None) -> dict:
     "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, absolute products, data and contract versions."
     root = Path(root) if root else find_root()
     env = load_env(overrides, root)
-    env["products"] = str(resolve(env.get("products", "products"), root))
+    env["products"] = str(products_dir(env, root))
     from nbs_lib.monitor import labelled_batches
     env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products"])] if (env.get("train") or {}).get("include_batches") else []
     env["data_version"] = data_version(env, root, env["train_batches"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, copy, datetime as dt, fcntl, html, io, json, math, os, subprocess, sys, time
 from pathlib import Path
 import numpy as np
-from .config import atomic_write, find_root, load_env, read_json, resolve, sha256_file, write_json
+from .config import atomic_write, find_root, load_env, products_dir, read_json, resolve, sha256_file, write_json
 
 # %% auto #0
 __all__ = ['SECTIONS', 'TESTS', 'CHECKLIST', 'DIMENSIONS', 'STATUSES', 'MODES', 'DECISIONS', 'SEVERITY', 'DEFAULT_POLICY',
@@ -1094,7 +1094,7 @@ def refresh(root=None, env_overrides=None, # an override file (e.g. env.test.yam
     "Rebuild `products/readiness/scorecard.json` (and the model card) from the existing evidence."
     root = Path(root) if root else find_root()
     env = load_env(env_overrides, root)
-    P = Path(products) if products else resolve(env.get("products", "products"), root)
+    P = Path(products) if products else products_dir(env, root)
     if (P/"05_evaluation/metrics.json").exists():
         from nbs_lib.modelcard import write_cards
         write_cards(root, P, env)
@@ -1133,7 +1133,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         if a.command == "refresh" or a.refresh: sc = refresh(env_overrides=a.env)
-        else: sc = load_scorecard(a.scorecard or resolve(load_env(a.env).get("products", "products"))/"readiness"/"scorecard.json")
+        else: sc = load_scorecard(a.scorecard or products_dir(load_env(a.env))/"readiness"/"scorecard.json")
     except (FileNotFoundError, ValueError) as e:
         print(f"readiness: {e}", file=sys.stderr); return 3
     try: print(gate_report(sc))

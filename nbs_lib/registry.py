@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, datetime as dt, fcntl, getpass, json, os, shutil, sys, tempfile, uuid
 from pathlib import Path
 import numpy as np
-from .config import find_root, load_env, read_json, resolve, write_json
+from .config import find_root, load_env, products_dir, read_json, resolve, write_json
 
 # %% auto #0
 __all__ = ['now', 'registry_dir', 'read_state', 'register', 'ServedModel', 'load', 'list_versions', 'canary', 'readiness_gate',
@@ -126,7 +126,7 @@ def promote(version: str, who: str | None = None, reason: str | None = None, ove
     "Move `production` to `version` if the gate and canary allow it (or with an override and its reason)."
     root = Path(root) if root else find_root(); env = load_env(root=root)
     reg = Path(reg) if reg else registry_dir(env, root); who = who or getpass.getuser()
-    gate = gate or readiness_gate(resolve(env.get("products", "products"), root))
+    gate = gate or readiness_gate(products_dir(env, root))
     if override and not (reason or "").strip(): raise ValueError("an override needs a reason")
     with _locked(reg) as state:
         entry = _version(state, version); v = entry["version"]
@@ -226,7 +226,7 @@ def promote_with_canary(version: str, who: str | None = None, reason: str | None
     cand, prod = load(version, reg), load("production", reg)
     rows, y = _canary_rows(cand.dir)
     c = canary(cand, prod, rows, y, pol.get("metric", "roc_auc"), pol.get("max_drop", 0.005))
-    gate = readiness_gate(resolve(env.get("products", "products"), root))
+    gate = readiness_gate(products_dir(env, root))
     return promote(version, who, override_reason or reason, override=bool(override_reason), root=root, reg=reg, gate=gate, canary_result=c)
 
 def _canary_rows(entry_dir):

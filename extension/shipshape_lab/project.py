@@ -34,12 +34,12 @@ def has(module: str, name: str | None = None) -> bool:
 
 def project(server_root: str | Path) -> dict:
     "The project root (found from the server's root folder or `$SHIPSHAPE_ROOT`), its env and its products folder."
-    find_root, load_env, resolve = (lib("config", n) for n in ("find_root", "load_env", "resolve"))
+    find_root, load_env, products_dir = (lib("config", n) for n in ("find_root", "load_env", "products_dir"))
     try: root = find_root(server_root)
     except FileNotFoundError as e:
         raise ApiError(404, f"{e}. Start JupyterLab inside a Shipshape project or set SHIPSHAPE_ROOT.")
     env = load_env(root=root)
-    return {"root": root, "env": env, "products": Path(resolve(env.get("products", "products"), root))}
+    return {"root": root, "env": env, "products": products_dir(env, root)}
 
 
 def confine(root: str | Path, path, what: str = "path") -> Path:
