@@ -188,6 +188,15 @@ def check_drift(entries: list, env: dict, products, root) -> list[dict]:
                      "report": str(out/"drift.html"), "notebook": str(out/"drift.ipynb"), "error": error})
     return done
 
+def _verdict(task: dict) -> dict:
+    "The drift.json a drift task wrote beside its notebook ({} when there is none)."
+    j = Path(task["notebook"]).with_name("drift.json") if task.get("notebook") else None
+    return read_json(j) if j and j.exists() else {}
+
+def _drifted(verdict: dict) -> list:
+    "The columns a drift verdict flags, in name order."
+    return sorted(c for c, v in verdict.get("columns", {}).items() if v.get("drifted"))
+
 def retrain_on_drift(tasks: list, fresh: list, env: dict, overrides, products, root) -> list[dict]:
     "When the policy says so (`drift.retrain.on_drift`), start a training run after a drift alert; record it in the ledger and lineage."
     from nbs_lib.lineage import record
@@ -198,7 +207,7 @@ def retrain_on_drift(tasks: list, fresh: list, env: dict, overrides, products, r
     t, e = alerts[-1]
     run = build(overrides, root, trigger=f"retrain: drift in {e['file']}", force=policy.get("force", True))
     drift_json = Path(t["notebook"]).with_name("drift.json")
-    drifted = [c for c, v in read_json(drift_json).get("columns", {}).items() if v.get("drifted")] if drift_json.exists() else []
+    drifted = _drifted(_verdict(t))
     append_ledger(products, {"file": e["file"], "sha256": e["sha256"], "status": "retrain", "processed_at": _now(),
                              "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {"drifted": drifted},
                              "run_id": run["id"], "run_status": run["status"], "valid_path": None, "quarantine_path": None})
@@ -256,16 +265,16 @@ def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     clean, moved = simulate_batches(d/"incoming", days=2, drift=DRILL_DRIFT, drift_from=1, seed=seed, env=env, root=root)
     rec = run_job(over, root, trigger="drift drill")
     task = {t["name"]: t for t in rec["tasks"]}
-    verdict = lambda f: read_json(d/"products"/"monitoring"/f.stem/"drift.json") if (d/"products"/"monitoring"/f.stem/"drift.json").exists() else {}
-    vc, vm = verdict(clean), verdict(moved)
+    tc, tm = (task.get(f"drift {f.name}", {}) for f in (clean, moved))
+    vc, vm = _verdict(tc), _verdict(tm)
     retrain = task.get("retrain") or {}
     ingest = d/"products"/"01_raw"/"ingest.json"
     learned = read_json(ingest)["key_figures"].get("batch rows", 0) if retrain.get("status") == "executed" and ingest.exists() else 0
     steps = [{"step": "clean batch", "expect": "no drift alert", "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
-              "batch": clean.name, "report": task.get(f"drift {clean.name}", {}).get("report"), "error": task.get(f"drift {clean.name}", {}).get("error")},
+              "batch": clean.name, "report": tc.get("report"), "error": tc.get("error")},
              {"step": "inject drift", "expect": "the drift alert fires", "ok": bool((vm.get("alert") or {}).get("fired")),
-              "batch": moved.name, "drift": DRILL_DRIFT, "drifted_columns": sorted(c for c, v in vm.get("columns", {}).items() if v.get("drifted")),
-              "report": task.get(f"drift {moved.name}", {}).get("report"), "error": task.get(f"drift {moved.name}", {}).get("error")},
+              "batch": moved.name, "drift": DRILL_DRIFT, "drifted_columns": _drifted(vm),
+              "report": tm.get("report"), "error": tm.get("error")},
              {"step": "retrain", "expect": "a training run on the data plus the labelled batches finishes",
               "ok": retrain.get("status") == "executed" and learned > 0, "run_id": retrain.get("run_id"), "batch_rows_learned": learned,
               "error": retrain.get("error") or (None if learned or retrain.get("status") != "executed" else "the run learned no batch rows")}]

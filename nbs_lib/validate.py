@@ -88,10 +88,13 @@ def _run_gx(frame: pd.DataFrame, contract: dict, labelled: bool, columns: list |
     return [(r.expectation_config.meta["column"], r.expectation_config.meta["rule"], r.expectation_config.type,
              np.asarray(r.result.get("unexpected_index_list") or [], np.int64)) for r in res.results]
 
+def _checked(contract: dict, labelled: bool) -> list:
+    "The columns the contract checks: its columns, and the label when the rows have it."
+    return list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
+
 def _failures_rows(df, contract, labelled) -> tuple[list, int]:
     "(column, rule, type, failing row positions) per expectation, GX run on every row; and the number of duplicate rows."
-    cols = list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
-    return _run_gx(df.reset_index(drop=True).astype(object), contract, labelled), int(df[cols].duplicated().sum())
+    return _run_gx(df.reset_index(drop=True).astype(object), contract, labelled), int(df[_checked(contract, labelled)].duplicated().sum())
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
     "Integer codes of a column's values and its distinct values (None for missing)."
@@ -132,7 +135,7 @@ def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
 def _failures_distinct(df, contract, labelled) -> tuple[list, int]:
     "(column, rule, type, failing row positions) per expectation, GX run on each column's distinct values; and the number of duplicate rows."
     from concurrent.futures import ThreadPoolExecutor
-    cols = list(contract["columns"]) + ([contract["target"]["name"]] if labelled else [])
+    cols = _checked(contract, labelled)
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:            # factorising releases the GIL
         codes, vals = map(dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))]))
         dups = ex.submit(_duplicates, list(codes.values()))                # runs while GX does
