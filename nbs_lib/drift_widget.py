@@ -77,7 +77,6 @@ def plot_column(entry: dict, name: str, ax=None):
 
 def column_png(entry: dict, name: str, dpi: int = 90) -> bytes:
     "The plot of one column as PNG bytes."
-    import matplotlib
     from matplotlib.figure import Figure
     fig = Figure(figsize=(6.4, 2.2 + 0.12*len((entry.get("histogram") or {}).get("categories", []))))
     plot_column(entry, name, fig.subplots()); fig.tight_layout()

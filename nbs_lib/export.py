@@ -162,7 +162,6 @@ def export_targets(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, out_dir
 # %% ../notebooks/06_export.ipynb #a7f030e1
 def export_version(target: str, version: str = "production", root=None, env_overrides=None) -> dict:
     "Export a registered version for `target` with its proof; update the export report; return the target's report."
-    import tempfile
     from nbs_lib.config import find_root, load_env, products_dir, read_json, write_json
     from nbs_lib.data import encode_labels, read_rows
     from nbs_lib.features import transform

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/19_lineage.ipynb #b82919e7
 from __future__ import annotations
-import datetime as dt, json, sys
+import datetime as dt, sys
 from pathlib import Path
 from .config import read_json, sha256_file, write_json
 

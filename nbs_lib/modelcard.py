@@ -6,7 +6,6 @@
 from __future__ import annotations
 import datetime as dt
 from pathlib import Path
-import pandas as pd
 from .config import atomic_write, read_json, sha256_file
 
 # %% auto #0
@@ -155,7 +154,7 @@ def datasheet(root, products, env: dict) -> str:
         ("\n" + _table([{"reason": k, "rows": v} for k, v in sorted(reasons.items())])) if reasons else "",
         f"- Sampling: {ing.get('sample_fraction', 1.0):.0%} of the rows (seeded).",
         f"- Columns not used as inputs: {', '.join(ds.get('drop') or []) or 'none'}.\n",
-        "## Uses\n", f"- Trains and evaluates the model described in `readiness/modelcard.md`; the sensitive attributes feed the fairness audit.\n",
+        "## Uses\n", "- Trains and evaluates the model described in `readiness/modelcard.md`; the sensitive attributes feed the fairness audit.\n",
         "## Distribution\n", "- See the provenance notice for the licence and citation." if notice else "- Not recorded.",
         "\n## Maintenance\n",
         "- Any change to the data files changes the data version, which reruns the pipeline; new batches go through the same contract "

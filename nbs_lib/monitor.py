@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, datetime as dt, fcntl, json, shutil, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from .config import atomic_write, read_json, sha256_file, write_json
 from .data import read_records, read_table
 
@@ -107,7 +107,7 @@ def process_file(path, contract: dict, products, thresholds: dict, root=None) ->
     atomic_write(out/"valid.csv", valid_csv); atomic_write(out/"quarantine.csv", quar_csv)
     s = v.summary; rate = s["rows_quarantined"]/max(s["rows_in"], 1)
     level = "fail" if rate > thresholds["fail_rate"] else "warn" if rate > thresholds["warn_rate"] else "ok"
-    record(products, f"batch-{sha[:16]}", {"batch": path} | {f"contract": Path(products)/"batches"/"contract.json"},
+    record(products, f"batch-{sha[:16]}", {"batch": path, "contract": Path(products)/"batches"/"contract.json"},
            {"valid": out/"valid.csv", "quarantine": out/"quarantine.csv"}, {"thresholds": thresholds}, root=root)
     return entry | {"status": "ok", "rows_in": s["rows_in"], "rows_valid": s["rows_valid"], "rows_quarantined": s["rows_quarantined"],
                     "reasons": s["reasons"], "duplicate_rows": s["duplicate_rows"], "labelled": s["labelled"],

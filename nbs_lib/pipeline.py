@@ -4,7 +4,7 @@
 
 # %% ../notebooks/08_pipeline.ipynb #8e7adffa
 from __future__ import annotations
-import argparse, datetime as dt, html, json, os, sys, time, traceback, uuid
+import argparse, datetime as dt, html, os, sys, time, uuid
 from pathlib import Path
 from .config import data_version, find_root, load_env, products_dir, read_json, write_json
 from .validate import contract_version

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/15_readiness.ipynb #ba7064b7
 from __future__ import annotations
-import argparse, contextlib, copy, datetime as dt, fcntl, html, io, json, math, os, subprocess, sys, time
+import argparse, contextlib, datetime as dt, fcntl, html, io, json, math, os, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 from .config import atomic_write, find_root, load_env, products_dir, read_json, resolve, sha256_file, write_json
@@ -891,7 +891,7 @@ def model_unit_checks(X: np.ndarray, y: np.ndarray, mlp: dict, seed: int = 42, #
                       model_file=None, X_check=None, p_check=None # optional: a saved model and the probabilities it gave
                      ) -> dict:
     "Unit checks of the model spec (I2): a step lowers the loss, it overfits a tiny set, a checkpoint restores identically."
-    import tempfile, torch
+    import torch
     threads = torch.get_num_threads(); torch.set_num_threads(1)       # tiny tensors: one thread is several times faster
     try: return _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check)
     finally: torch.set_num_threads(threads)

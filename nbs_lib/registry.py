@@ -230,7 +230,6 @@ def promote_with_canary(version: str, who: str | None = None, reason: str | None
     return promote(version, who, override_reason or reason, override=bool(override_reason), root=root, reg=reg, gate=gate, canary_result=c)
 
 def _canary_rows(entry_dir):
-    import pandas as pd
     from nbs_lib.data import encode_labels, read_rows
     rows = read_rows(Path(entry_dir)/"holdout.parquet"); b = read_json(Path(entry_dir)/"model.json")
     return rows, encode_labels(rows[b["target"]], b["positive_label"])

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/09_serve.ipynb #1a4627c5
 from __future__ import annotations
-import inspect, json, shutil
+import inspect, shutil
 from pathlib import Path
 from .data import read_records
 from .features import encode
