@@ -1,7 +1,7 @@
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, when } from './dom';
-import { get, post, ApiError } from './request';
-import { View, errorBox, message } from './view';
+import { get, ApiError } from './request';
+import { View, message } from './view';
 
 export interface IHistogram {
   edges?: number[];
@@ -161,7 +161,6 @@ export function renderDrift(state: IDriftState, env: IEnv, actions: IDriftAction
 export class DriftView extends View {
   private state: IDriftState | null = null;
   private selected: string | null = null;
-  private notice: HTMLElement | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Drift');
@@ -187,14 +186,7 @@ export class DriftView extends View {
   }
 
   async run(batch: string): Promise<void> {
-    this.notice = null;
-    try {
-      await post('drift/run', { batch });
-    } catch (err) {
-      this.notice = errorBox(err);
-      return this.render();
-    }
-    return this.load();
+    return (await this.send('drift/run', { batch })) === null ? this.render() : this.load();
   }
 
   private render(): void {

@@ -1,8 +1,8 @@
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, longText, when } from './dom';
 import { IScorecard } from './readiness';
-import { get, post } from './request';
-import { View, errorBox } from './view';
+import { get } from './request';
+import { View } from './view';
 
 export interface IVersion {
   version: string;
@@ -146,7 +146,6 @@ export function renderExport(state: IExportState, env: IEnv, actions: IExportAct
 export class ExportView extends View {
   private state: IExportState | null = null;
   private card: IScorecard | null = null;
-  private notice: HTMLElement | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Export');
@@ -168,12 +167,7 @@ export class ExportView extends View {
   }
 
   private async act(route: string, body: object): Promise<void> {
-    try {
-      const r = await post<{ message?: string }>(route, body);
-      this.notice = h('div', { class: 'ss-ok', role: 'status' }, r.message ?? 'done');
-    } catch (err) {
-      this.notice = errorBox(err);
-    }
+    await this.send<{ message?: string }>(route, body, r => r.message ?? 'done');
     return this.load();
   }
 

@@ -1,6 +1,6 @@
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, seconds, when } from './dom';
-import { get, post } from './request';
+import { get } from './request';
 import { View, errorBox } from './view';
 
 export interface IRunTask {
@@ -214,7 +214,6 @@ export function renderPipeline(state: IPipelineState, env: IEnv, actions: IPipel
 export class PipelineView extends View {
   private state: IPipelineState | null = null;
   private expanded = new Set<string>();
-  private notice: HTMLElement | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Pipeline');
@@ -247,11 +246,7 @@ export class PipelineView extends View {
   }
 
   async run(): Promise<void> {
-    this.notice = null;
-    try {
-      await post('pipeline/run', {});
-    } catch (err) {
-      this.notice = errorBox(err);
+    if ((await this.send('pipeline/run', {})) === null) {
       return this.render();
     }
     if (this.state) {

@@ -1,6 +1,6 @@
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, longText, when } from './dom';
-import { get, post } from './request';
+import { get } from './request';
 import { View, errorBox } from './view';
 
 export interface IMeasurement {
@@ -234,7 +234,6 @@ export function renderReadiness(card: IScorecard, answers: IAnswers | null, env:
 export class ReadinessView extends View {
   private card: IScorecard | null = null;
   private answers: IAnswers | null = null;
-  private notice: HTMLElement | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Readiness');
@@ -260,12 +259,10 @@ export class ReadinessView extends View {
   }
 
   private async save(route: string, body: object, done: string): Promise<void> {
-    try {
-      this.card = await post<IScorecard>(route, body);
-      this.notice = h('div', { class: 'ss-ok', role: 'status' }, done);
+    const card = await this.send<IScorecard>(route, body, () => done);
+    if (card) {
+      this.card = card;
       await this.loadAnswers();
-    } catch (err) {
-      this.notice = errorBox(err);
     }
     this.render();
   }

@@ -1,10 +1,12 @@
 import { IEnv } from './context';
 import { Child, h } from './dom';
-import { ApiError } from './request';
+import { ApiError, post } from './request';
 
 /** One of the panel's views: loads its data from the server and renders it into `node`. */
 export abstract class View {
   readonly node: HTMLElement;
+  /** The outcome of the last action (a success line or an error box), shown by the view's render. */
+  protected notice: HTMLElement | null = null;
   private _timer: number | null = null;
 
   constructor(
@@ -25,6 +27,18 @@ export abstract class View {
   /** Render an error from the server (or the network) with a retry button. */
   protected showError(err: unknown, more: Child = null): void {
     this.show(errorBox(err, () => void this.load()), more);
+  }
+
+  /** POST `body` to `route`; the outcome becomes the notice: `done(reply)` as a success line if given, else none; the error box on failure (then `null`). */
+  protected async send<T>(route: string, body: object, done?: (reply: T) => string): Promise<T | null> {
+    try {
+      const reply = await post<T>(route, body);
+      this.notice = done ? h('div', { class: 'ss-ok', role: 'status' }, done(reply)) : null;
+      return reply;
+    } catch (err) {
+      this.notice = errorBox(err);
+      return null;
+    }
   }
 
   /** Call `fn` every `ms` milliseconds until `stopPolling`. */
