@@ -10,8 +10,9 @@ import numpy as np
 from .config import find_root, load_env, products_dir, read_json, resolve, write_json
 
 # %% auto #0
-__all__ = ['now', 'registry_dir', 'read_state', 'register', 'ServedModel', 'load', 'list_versions', 'canary', 'readiness_gate',
-           'promote', 'rollback', 'inverted_bundle', 'rollback_drill', 'score_batch', 'promote_with_canary', 'main']
+__all__ = ['now', 'registry_dir', 'read_state', 'register', 'drift_reference', 'ServedModel', 'load', 'list_versions', 'canary',
+           'readiness_gate', 'promote', 'rollback', 'inverted_bundle', 'rollback_drill', 'score_batch',
+           'promote_with_canary', 'main']
 
 # %% ../notebooks/10_registry.ipynb #b7b61776
 def now() -> str:
@@ -67,6 +68,14 @@ def register(reg, files: dict, # name -> path of each file to keep (model, onnx,
                                      "reason": "first registered version: nothing in production to compare against", "override": False})
         write_json(reg/"registry.json", state)
     return entry
+
+def drift_reference(profile: dict, spec: dict, onnx_file, rows) -> dict:
+    "A version's drift reference: the training input `profile` plus the model's score distribution on `rows` (its holdout)."
+    from nbs_lib.drift import profile_reference
+    from nbs_lib.export import onnx_predict, onnx_session
+    from nbs_lib.features import transform
+    scores = onnx_predict(onnx_session(onnx_file), transform(spec, rows))
+    return profile | {"prediction": profile_reference(rows[list(profile["columns"])], predictions=scores)["prediction"]}
 
 # %% ../notebooks/10_registry.ipynb #f0b0d6d1
 class ServedModel:
