@@ -29,7 +29,7 @@ def make_project(tmp: Path) -> Path:
     root = tmp/"proj"; P = root/"products"
     (root/"data").mkdir(parents=True); (root/"notebooks").mkdir(); (P/"03_features").mkdir(parents=True)
     (root/"data/train.csv").write_text("age,job,y\n30,a,1\n")
-    (root/"notebooks/03_features.ipynb").write_text('{"cells": []}')
+    (root/"notebooks/11_features.ipynb").write_text('{"cells": []}')
     (root/"requirements.lock").write_text("numpy==2.4.6\ntorch==2.13.0\n")
     (root/"pipeline.yaml").write_text("tasks: []\n")
     env = {"products": "products",
@@ -75,8 +75,8 @@ def make_project(tmp: Path) -> Path:
                                       "columns": [{"column": "age", "importance": 0.03, "std": 0.001}, {"column": "job", "importance": 0.01, "std": 0.001}]},
         "readiness/fairness.json": fairness_raw(),
         "readiness/explanations.json": {"rows": [{"line": 3, "probability": 0.7, "contributions": {"age": 0.1, "job": -0.02}}]},
-        "readiness/feature_tests.json": {"notebooks": [{"path": "notebooks/03_features.ipynb", "passed": True, "returncode": 0,
-                                                        "sha256": sha256_file(root/"notebooks/03_features.ipynb")}], "failed": 0},
+        "readiness/feature_tests.json": {"notebooks": [{"path": "notebooks/11_features.ipynb", "passed": True, "returncode": 0,
+                                                        "sha256": sha256_file(root/"notebooks/11_features.ipynb")}], "failed": 0},
         "readiness/model_checks.json": {"checks": [{"name": "loss after a step", "value": 0.6, "op": "<", "threshold": 0.7},
                                                    {"name": "tiny-set accuracy", "value": 1.0, "op": ">=", "threshold": 1.0}]},
         "readiness/reproducibility.json": {"data_sha256": sha256_file(P/"03_features/features.npz"),
@@ -233,7 +233,7 @@ def test_missing_evidence_is_unknown_and_names_the_file(proj):
 def test_hand_done_test_earns_half_credit(proj):
     (proj/"products/04_models/search.json").unlink()
     assert items(card(proj))["M3"]["status"] == "unknown"
-    attest(proj, "M3", "Ada", "tuned by hand", evidence=["notebooks/03_features.ipynb"])
+    attest(proj, "M3", "Ada", "tuned by hand", evidence=["notebooks/11_features.ipynb"])
     m3 = items(card(proj))["M3"]
     assert (m3["status"], m3["mode"], m3["credit"]) == ("pass", "manual", 0.5)
     assert any(e.get("path", "").endswith("03_features.ipynb") for e in m3["evidence"])
