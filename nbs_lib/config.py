@@ -4,13 +4,13 @@
 
 # %% ../notebooks/01_config.ipynb #1942996c
 from __future__ import annotations
-import hashlib, json, os, tempfile
+import contextlib, datetime as dt, fcntl, hashlib, json, os, tempfile
 from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'resolve', 'products_dir', 'sha256_file', 'data_files',
-           'data_version', 'atomic_write', 'write_json', 'read_json']
+__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'resolve', 'products_dir', 'registry_dir', 'sha256_file',
+           'data_files', 'data_version', 'atomic_write', 'write_json', 'read_json', 'now', 'Busy', 'file_lock']
 
 # %% ../notebooks/01_config.ipynb #653bf6fc
 def find_root(start: str | Path | None = None) -> Path:
@@ -52,6 +52,12 @@ def resolve(path: str | Path, root: str | Path | None = None) -> Path:
 def products_dir(env: dict, root: str | Path | None = None) -> Path:
     "The configured products folder (`products:` in `env.yaml`), as an absolute path."
     return resolve(env.get("products", "products"), root)
+
+def registry_dir(env: dict | None = None, root: str | Path | None = None) -> Path:
+    "The model registry folder (`registry.path` in `env.yaml`, default `registry/`), as an absolute path."
+    root = Path(root) if root else find_root()
+    env = load_env(root=root) if env is None else env
+    return resolve((env.get("registry") or {}).get("path", "registry"), root)
 
 # %% ../notebooks/01_config.ipynb #d699fe2e
 def sha256_file(path: str | Path) -> str:
@@ -95,3 +101,33 @@ def write_json(path: str | Path, obj) -> Path:
 def read_json(path: str | Path):
     "Read a JSON file."
     return json.loads(Path(path).read_text())
+
+# %% ../notebooks/01_config.ipynb #04f6bdde
+def now() -> str:
+    "The current UTC time as ISO 8601 text, to the second."
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+# %% ../notebooks/01_config.ipynb #b45fe0ad
+class Busy(RuntimeError):
+    "Another process holds the lock."
+
+def _holder(path: Path) -> str:
+    try: h = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError): h = {}
+    return f"{h.get('what', 'another process')} (process {h.get('pid', '?')}, since {h.get('since', '?')})" if h else "another process"
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, # the lock file (created if missing)
+              what: str, # what the holder does, e.g. "pipeline build": shown to whoever is refused
+              wait: bool = False): # block until free, instead of raising `Busy`
+    "An exclusive lock held for the `with` block; `Busy` names the holder when it is taken and `wait` is false."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a+")
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError: raise Busy(f"{path.name} is held by {_holder(path)}; wait for it to finish") from None
+        f.seek(0); f.truncate(); f.write(json.dumps({"pid": os.getpid(), "what": what, "since": now()})); f.flush()
+        try: yield path
+        finally:
+            f.seek(0); f.truncate(); f.flush(); fcntl.flock(f, fcntl.LOCK_UN)
+    finally: f.close()

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
+from .config import write_json
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'TAIL_PROBS', 'PROFILE_VERSION', 'ALLOWED',
            'HIGHER_IS_BETTER', 'profile_reference', 'save_profile', 'load_profile', 'DriftReport', 'detect_drift',
-           'prediction_drift', 'auc_delong', 'concept_drift', 'DriftAlert', 'typed_like', 'read_batches',
-           'monitor_batch']
+           'prediction_drift', 'auc_delong', 'concept_drift', 'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
 DEFAULT_THRESHOLDS = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
@@ -160,7 +160,6 @@ def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that pa
 
 def save_profile(profile: dict, path) -> Path:
     "Write a profile as JSON (atomically)."
-    from nbs_lib.config import write_json
     return write_json(path, profile)
 
 def load_profile(path) -> dict:
@@ -476,9 +475,7 @@ class DriftReport:
         return (f"DriftReport(drifted={self.drifted}, {len(self.drifted_columns)}/{len(self.columns)} columns drifted"
                 + (f": {', '.join(self.drifted_columns)}" if self.drifted_columns else "") + ")")
 
-    def _repr_html_(self) -> str:
-        from nbs_lib.drift_widget import drift_table_html
-        return drift_table_html(self)
+
 
 # %% ../notebooks/16_drift.ipynb #826f27b4
 def _is_profile(x) -> bool: return isinstance(x, dict) and x.get("kind") == "shipshape.drift-profile"
@@ -628,9 +625,6 @@ def concept_drift(reference_metrics: dict, # reference metrics (`binary_metrics`
             "reason": f"performance dropped: {', '.join(fired)}" if fired else "no metric dropped beyond its tolerance"}
 
 # %% ../notebooks/16_drift.ipynb #c1cb62e2
-class DriftAlert(Exception):
-    "Raised by the monitoring job when drift is confirmed, so schedulers see a failure."
-
 def typed_like(df: pd.DataFrame, profile: dict, columns: list | None = None) -> pd.DataFrame:
     "The profile's columns of `df` typed by the profile's kinds: numbers as float, datetimes as datetime64, text as text."
     out = {}
@@ -641,74 +635,3 @@ def typed_like(df: pd.DataFrame, profile: dict, columns: list | None = None) -> 
         x = np.full(len(s), np.nan); ok = s.notna().to_numpy(); x[ok] = _numbers(s[ok], c, kind)
         out[c] = pd.to_datetime(x, unit="s") if kind == "datetime" else x
     return pd.DataFrame(out, index=df.index)
-
-def read_batches(paths, na_values=("?",)) -> pd.DataFrame:
-    "Batch CSV files (header row) as one text frame; a malformed line raises, naming the file and line."
-    from nbs_lib.data import read_table
-    if isinstance(paths, (str, Path)): paths = [paths]
-    if not paths: raise ValueError("no batch files given")
-    frames = []
-    for p in paths:
-        df, bad = read_table(p, {"sep": ",", "header": True, "na_values": list(na_values)})
-        if len(bad): raise ValueError(f"{p}: line {bad.line.iloc[0]}: {bad.reason.iloc[0]} ({len(bad)} malformed lines)")
-        frames.append(df.assign(_file=Path(p).name))
-    return pd.concat(frames, ignore_index=True)
-
-def _options(thresholds: dict | None) -> tuple[dict, dict, list]:
-    "detect_drift options, concept_drift options and the alert signals from a `drift:` config."
-    t = dict(thresholds or {})
-    det = {k: t[k] for k in ("alpha", "min_rows", "min_columns", "drift_share", "small_sample", "psi_bins") if t.get(k) is not None}
-    if t.get("effect"): det["thresholds"] = dict(t["effect"])
-    if t.get("methods"): det["methods"] = dict(t["methods"])
-    return det, dict(t.get("concept") or {}), list(t.get("alert_on") or ["data", "prediction", "concept"])
-
-def monitor_batch(batch: pd.DataFrame, # the batch rows (text or typed), labels optional
-                  profile: dict, # the reference profile
-                  model_dir=None, # folder with model.onnx and transform.json; None: no prediction drift
-                  reference_metrics: dict | None = None, # reference metrics; None: no concept drift
-                  thresholds: dict | None = None, # the `drift:` config (see above)
-                  target: str = "income", positive_label: str = ">50K", label_strip: str = "."
-                 ) -> dict:
-    "Data, prediction and concept drift of one batch, and the alert: a JSON-ready dict (`columns` as in `to_dict()`)."
-    det, cd_opts, alert_on = _options(thresholds)
-    cols = [c for c in profile["columns"] if c != target] if target in profile["columns"] and target not in batch else list(profile["columns"])
-    report = detect_drift(profile, typed_like(batch, profile, cols), columns=cols, **det)
-    out = {**report.to_dict(), "summary": report.summary, "n_rows": int(len(batch)), "prediction": None, "concept": None,
-           "skipped": {}}
-    scores = None
-    if model_dir is not None:
-        from nbs_lib.features import load_spec, transform
-        from nbs_lib.export import onnx_session, onnx_predict
-        model_dir = Path(model_dir)
-        for f in ("model.onnx", "transform.json"):
-            if not (model_dir/f).exists(): raise ValueError(f"model_dir {model_dir} has no {f}")
-        scores = onnx_predict(onnx_session(model_dir/"model.onnx"), transform(load_spec(model_dir/"transform.json"), batch))
-        ref_pred = profile.get("prediction")
-        if ref_pred is None and (model_dir/"prediction_profile.json").exists():
-            pp = load_profile(model_dir/"prediction_profile.json"); ref_pred = pp.get("prediction") or pp["columns"].get("prediction")
-        if ref_pred is None: out["skipped"]["prediction"] = "no reference score profile (profile 'prediction' entry or model_dir/prediction_profile.json)"
-        else:
-            pr = prediction_drift({**profile, "prediction": ref_pred}, scores, **{k: v for k, v in det.items() if k not in ("methods",)})
-            out["prediction"] = {**pr.to_dict()["columns"]["prediction"], "mean_score": float(np.mean(scores))}
-    else: out["skipped"]["prediction"] = "no model_dir"
-    if reference_metrics is None: out["skipped"]["concept"] = "no reference metrics"
-    elif target not in batch or batch[target].notna().sum() == 0: out["skipped"]["concept"] = f"the batch has no {target!r} labels"
-    elif scores is None: out["skipped"]["concept"] = "no model to score the batch"
-    else:
-        lab = batch[target]; ok = lab.notna().to_numpy()
-        y = (lab[ok].astype(str).str.strip().str.rstrip(label_strip) == str(positive_label)).to_numpy(dtype=float)
-        out["concept"] = concept_drift(reference_metrics, y, scores[ok], **cd_opts)
-    signals = {"data": report.drifted, "prediction": bool(out["prediction"] and out["prediction"]["drifted"]),
-               "concept": bool(out["concept"] and out["concept"]["drifted"])}
-    fired = [k for k in alert_on if signals.get(k)]
-    parts = []
-    if "data" in fired: parts.append("data drift in " + ", ".join(
-        f"{c} ({report.columns[c]['method']} {report.columns[c]['statistic']:.3g} > {report.columns[c]['threshold']:.3g})" for c in report.drifted_columns))
-    if "prediction" in fired: parts.append(f"prediction drift ({out['prediction']['method']} {out['prediction']['statistic']:.3g} > {out['prediction']['threshold']:.3g})")
-    if "concept" in fired: parts.append("concept drift: " + "; ".join(f"{k} {v['reason']}" for k, v in out["concept"]["metrics"].items() if v["drifted"]))
-    out["alert"] = {"fired": bool(fired), "signals": signals, "alert_on": alert_on, "drifted_columns": report.drifted_columns,
-                    "message": ("drift alert: " + "; ".join(parts)) if fired else "no drift"}
-    out["key_figures"] = {"drifted columns": len(report.drifted_columns), "alert": bool(fired),
-                          **({"prediction drift": signals["prediction"]} if out["prediction"] else {}),
-                          **({f"batch {k}": v["current"] for k, v in out["concept"]["metrics"].items() if v["current"] is not None} if out["concept"] else {})}
-    return out

@@ -4,15 +4,19 @@
 
 # %% ../notebooks/24_export.ipynb #1248bc85
 from __future__ import annotations
-import os, platform, time
+import os
 from pathlib import Path
 import numpy as np, torch
-from .train import Probability, predict_proba
+from .config import find_root, load_env, products_dir, read_json, registry_dir, sha256_file, write_json
+from .data import encode_labels, read_rows
+from .evaluate import binary_metrics
+from .features import transform
+from .runtime import hardware as runtime_hardware, latency, onnx_predict, onnx_session, throughput
+from .train import Probability, load_model, predict_proba
 
 # %% auto #0
-__all__ = ['GPU_REASON', 'export_onnx', 'onnx_session', 'onnx_predict', 'quantize_int8', 'latency', 'throughput', 'hardware',
-           'target_availability', 'export_tensorrt', 'tensorrt_predict', 'pytorch_baseline', 'target_report', 'skipped',
-           'export_targets', 'export_version', 'main']
+__all__ = ['GPU_REASON', 'export_onnx', 'quantize_int8', 'hardware', 'target_availability', 'export_tensorrt', 'tensorrt_predict',
+           'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_version', 'main']
 
 # %% ../notebooks/24_export.ipynb #96194ed8
 def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
@@ -25,17 +29,6 @@ def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Pat
     tmp.replace(path)
     return path
 
-def onnx_session(path):
-    "An ONNX Runtime CPU session for `path`."
-    import onnxruntime as ort
-    so = ort.SessionOptions(); so.log_severity_level = 3
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-def onnx_predict(session, X: np.ndarray, batch: int = 65536) -> np.ndarray:
-    "Probabilities from an ONNX Runtime session."
-    return np.concatenate([session.run(None, {"features": np.ascontiguousarray(X[i:i+batch])})[0]
-                           for i in range(0, max(len(X), 1), batch)])[:len(X)]
-
 # %% ../notebooks/24_export.ipynb #04869138
 def quantize_int8(fp32_path, path) -> Path:
     "Dynamic INT8 quantisation of an ONNX model with ONNX Runtime (weights int8, activations quantised at run time)."
@@ -46,28 +39,10 @@ def quantize_int8(fp32_path, path) -> Path:
     return Path(path)
 
 # %% ../notebooks/24_export.ipynb #b8f3a8be
-def latency(fn, x, repeats: int = 300, warmup: int = 20) -> dict:
-    "p50/p95/p99 wall time of `fn(x)` in microseconds."
-    for _ in range(warmup): fn(x)
-    t = []
-    for _ in range(repeats):
-        s = time.perf_counter_ns(); fn(x); t.append(time.perf_counter_ns() - s)
-    t = np.array(t)/1e3
-    return {"p50_us": float(np.percentile(t, 50)), "p95_us": float(np.percentile(t, 95)),
-            "p99_us": float(np.percentile(t, 99)), "repeats": repeats}
-
-def throughput(fn, X: np.ndarray, batch: int = 1024, seconds: float = 0.5) -> float:
-    "Rows per second of `fn` on batches of `batch` rows."
-    xb = np.ascontiguousarray(np.resize(X, (batch, X.shape[1])))
-    fn(xb); n, s = 0, time.perf_counter()
-    while time.perf_counter() - s < seconds: fn(xb); n += batch
-    return n/(time.perf_counter() - s)
-
 def hardware() -> dict:
-    "Where figures were measured."
+    "Where figures were measured: the runtime's view of the machine, plus PyTorch's threads and GPU."
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "gpu": gpu, "system": platform.platform()}
+    return runtime_hardware() | {"torch_threads": torch.get_num_threads(), "gpu": gpu}
 
 # %% ../notebooks/24_export.ipynb #27f87bfe
 GPU_REASON = "needs an NVIDIA GPU with CUDA"
@@ -107,13 +82,11 @@ def pytorch_baseline(model: torch.nn.Module, X: np.ndarray, repeats: int = 300) 
     return {"runtime": "pytorch-eager-cpu", "latency_batch1": latency(run, X[:1], repeats), "rows_per_s_batch1024": throughput(run, X)}
 
 def _size(path) -> dict:
-    from nbs_lib.config import sha256_file
     return {"file": str(path), "sha256": sha256_file(path), "size_bytes": Path(path).stat().st_size}
 
 def target_report(target: str, path, p_target: np.ndarray, p_torch: np.ndarray, y: np.ndarray, run_one, baseline: dict,
                   limits: dict, threshold: float = 0.5, repeats: int = 300, X=None) -> dict:
     "Parity, latency, throughput and size of one exported target against eager PyTorch; status `ok` or `failed` with the reason."
-    from nbs_lib.evaluate import binary_metrics
     diff = float(np.abs(p_target - p_torch).max())
     auc_t, auc_q = binary_metrics(y, p_torch)["roc_auc"], binary_metrics(y, p_target)["roc_auc"]
     parity = {"rows": int(len(y)), "max_abs_diff": diff, "roc_auc_pytorch": auc_t, "roc_auc_target": auc_q,
@@ -162,11 +135,7 @@ def export_targets(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, out_dir
 # %% ../notebooks/24_export.ipynb #a7f030e1
 def export_version(target: str, version: str = "production", root=None, env_overrides=None) -> dict:
     "Export a registered version for `target` with its proof; update the export report; return the target's report."
-    from nbs_lib.config import find_root, load_env, products_dir, read_json, write_json
-    from nbs_lib.data import encode_labels, read_rows
-    from nbs_lib.features import transform
-    from nbs_lib.registry import load, registry_dir
-    from nbs_lib.train import load_model
+    from nbs_lib.registry import load            # moves to `release` (on-demand export of a registered version)
     root = Path(root or find_root()); env = load_env(env_overrides, root); reg = registry_dir(env, root)
     avail = target_availability()
     if target not in avail: raise ValueError(f"unknown export target {target!r}; one of {', '.join(avail)}")

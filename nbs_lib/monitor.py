@@ -7,13 +7,13 @@ from __future__ import annotations
 import contextlib, datetime as dt, fcntl, json, shutil, time
 from pathlib import Path
 import pandas as pd
-from .config import atomic_write, read_json, sha256_file, write_json
+from .config import atomic_write, now, read_json, sha256_file, write_json
 from .data import read_records, read_table
+from .ledger import append_ledger, labelled_batches, read_ledger, read_valid
 
 # %% auto #0
-__all__ = ['DRILL_DRIFT', 'Rejected', 'decode', 'read_batch', 'read_ledger', 'append_ledger', 'labelled_batches', 'read_valid',
-           'run_lock', 'process_file', 'process_incoming', 'batch_contract', 'check_drift', 'retrain_on_drift',
-           'run_job', 'drift_drill', 'main']
+__all__ = ['DRILL_DRIFT', 'Rejected', 'decode', 'read_batch', 'run_lock', 'process_file', 'process_incoming', 'batch_contract',
+           'check_drift', 'retrain_on_drift', 'run_job', 'drift_drill', 'main']
 
 # %% ../notebooks/41_monitor.ipynb #a729d5be
 class Rejected(Exception):
@@ -46,27 +46,7 @@ def read_batch(text: str, contract: dict, sep: str = ",", na_values=("?",)) -> t
     warnings = [f"extra columns dropped: {', '.join(extra)}"] if extra else []
     return df[[c for c in names if c not in extra]], pd.DataFrame(bad, columns=["line", "text", "reason"]), warnings
 
-# %% ../notebooks/41_monitor.ipynb #7cac2945
-def read_ledger(products) -> list[dict]:
-    "Every ledger line."
-    p = Path(products)/"ledger.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
-
-def append_ledger(products, entry: dict) -> None:
-    "Add one line to the ledger, atomically."
-    lines = [json.dumps(e, sort_keys=True) for e in read_ledger(products)] + [json.dumps(entry, sort_keys=True)]
-    atomic_write(Path(products)/"ledger.jsonl", "\n".join(lines) + "\n")
-
-def labelled_batches(products) -> list[dict]:
-    "Ledger entries of processed batches with labelled valid rows (what retraining may learn from), oldest first."
-    return [e for e in read_ledger(products) if e["status"] == "ok" and e.get("labelled") and e.get("rows_valid")
-            and e.get("valid_path") and Path(e["valid_path"]).exists()]
-
-def read_valid(path, columns: list) -> pd.DataFrame:
-    "A batch's valid rows (`valid.csv` written by the monitoring job) as text in `columns`' order, indexed by their line in the batch."
-    df, _ = read_table(path, {"sep": ",", "header": True, "strip": False})
-    return df.set_index(pd.Index(df.pop("line").astype(int), name="line"))[list(columns)]
-
+# %% ../notebooks/41_monitor.ipynb #3b76e664
 @contextlib.contextmanager
 def run_lock(products):
     "An exclusive lock for one monitoring run; a second concurrent run gets a clear error."
@@ -78,8 +58,6 @@ def run_lock(products):
     finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
 # %% ../notebooks/41_monitor.ipynb #31737b94
-def _now(): return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
 def _raw_lines(text: str, starts) -> list[str]:
     "The original text of the lines where the given records start."
     lines = text.splitlines()
@@ -91,7 +69,7 @@ def process_file(path, contract: dict, products, thresholds: dict, root=None) ->
     from nbs_lib.validate import validate
     t0 = time.perf_counter(); path = Path(path); data = path.read_bytes(); sha = sha256_file(path)
     out = Path(products)/"batches"/sha[:16]
-    entry = {"file": path.name, "path": str(path), "sha256": sha, "processed_at": _now(), "contract": contract.get("name")}
+    entry = {"file": path.name, "path": str(path), "sha256": sha, "processed_at": now(), "contract": contract.get("name")}
     try:
         text = decode(data)
         rows, bad, warnings = read_batch(text, contract)
@@ -133,7 +111,7 @@ def process_incoming(incoming, contract: dict, products, thresholds: dict, root=
             sha = sha256_file(p)
             if (p.name, sha) in known: continue
             if sha in by_sha:
-                e = {"file": p.name, "path": str(p), "sha256": sha, "processed_at": _now(), "status": "duplicate",
+                e = {"file": p.name, "path": str(p), "sha256": sha, "processed_at": now(), "status": "duplicate",
                      "duplicate_of": by_sha[sha]["file"], "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {},
                      "valid_path": by_sha[sha].get("valid_path"), "quarantine_path": by_sha[sha].get("quarantine_path")}
             else:
@@ -183,8 +161,8 @@ def check_drift(entries: list, env: dict, products, root) -> list[dict]:
         if (out/"drift.json").exists():
             write_json(Path(products)/"monitoring"/"latest.json",
                        read_json(out/"drift.json") | {"batch": e["file"], "health": e, "model_version": m.version,
-                                                       "report": str(out/"drift.html"), "checked_at": _now()})
-        done.append({"name": f"drift {e['file']}", "status": "errored" if error else "executed", "ran": True, "finished_at": _now(),
+                                                       "report": str(out/"drift.html"), "checked_at": now()})
+        done.append({"name": f"drift {e['file']}", "status": "errored" if error else "executed", "ran": True, "finished_at": now(),
                      "report": str(out/"drift.html"), "notebook": str(out/"drift.ipynb"), "error": error})
     return done
 
@@ -208,12 +186,12 @@ def retrain_on_drift(tasks: list, fresh: list, env: dict, overrides, products, r
     run = build(overrides, root, trigger=f"retrain: drift in {e['file']}", force=policy.get("force", True))
     drift_json = Path(t["notebook"]).with_name("drift.json")
     drifted = _drifted(_verdict(t))
-    append_ledger(products, {"file": e["file"], "sha256": e["sha256"], "status": "retrain", "processed_at": _now(),
+    append_ledger(products, {"file": e["file"], "sha256": e["sha256"], "status": "retrain", "processed_at": now(),
                              "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {"drifted": drifted},
                              "run_id": run["id"], "run_status": run["status"], "valid_path": None, "quarantine_path": None})
     record(products, f"retrain-{run['id']}", {"drift": drift_json, "batch": e["valid_path"]},
            {"run": Path(products)/"runs"/f"{run['id']}.json"}, {"policy": policy}, root=root)
-    return [{"name": "retrain", "status": "executed" if run["status"] == "ok" else "errored", "ran": True, "finished_at": _now(),
+    return [{"name": "retrain", "status": "executed" if run["status"] == "ok" else "errored", "ran": True, "finished_at": now(),
              "run_id": run["id"], "error": None if run["status"] == "ok" else f"retraining run {run['id']} failed: {run['error']}"}]
 
 def run_job(overrides=None, root=None, trigger: str = "command line", incoming=None, batch=None) -> dict:
@@ -224,7 +202,7 @@ def run_job(overrides=None, root=None, trigger: str = "command line", incoming=N
     products = products_dir(env, root)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S"); run_id = f"monitor-{stamp}-{uuid.uuid4().hex[:6]}"
     out = products/"monitoring"/"reports"/f"{run_id}.ipynb"
-    rec = {"id": run_id, "kind": "monitor", "trigger": trigger, "started_at": _now(), "status": "running", "current": "monitor",
+    rec = {"id": run_id, "kind": "monitor", "trigger": trigger, "started_at": now(), "status": "running", "current": "monitor",
            "tasks": [{"name": "monitor", "status": "pending", "ran": False}]}
     write_json(products/"runs"/f"{run_id}.json", rec)
     params = {"root": str(root), "env_overrides": str(overrides) if isinstance(overrides, (str, Path)) else None,
@@ -233,7 +211,7 @@ def run_job(overrides=None, root=None, trigger: str = "command line", incoming=N
     (products/"monitoring"/"batches.json").unlink(missing_ok=True)
     error = _execute(root/"notebooks"/"_pipeline"/"monitor.ipynb", out, params, root)
     if out.with_suffix(".html").exists(): shutil.copyfile(out.with_suffix(".html"), products/"monitoring"/"monitor.html")
-    tasks = [{"name": "monitor", "status": "errored" if error else "executed", "ran": True, "finished_at": _now(),
+    tasks = [{"name": "monitor", "status": "errored" if error else "executed", "ran": True, "finished_at": now(),
               "report": str(out.with_suffix(".html")), "notebook": str(out), "error": error,
               "products": {"ledger": str(products/"ledger.jsonl")}}]
     batches = read_json(products/"monitoring"/"batches.json") if (products/"monitoring"/"batches.json").exists() else {"processed": []}
@@ -241,8 +219,8 @@ def run_job(overrides=None, root=None, trigger: str = "command line", incoming=N
     if fresh: tasks += check_drift(fresh, env, products, root)
     tasks += retrain_on_drift(tasks, fresh, env, overrides, products, root)
     errors = [t["error"] for t in tasks if t.get("error") and t["status"] == "errored"]
-    rec |= {"status": "failed" if errors else "ok", "finished_at": _now(), "current": None, "tasks": tasks,
-            "duration_s": round((dt.datetime.fromisoformat(_now()) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1),
+    rec |= {"status": "failed" if errors else "ok", "finished_at": now(), "current": None, "tasks": tasks,
+            "duration_s": round((dt.datetime.fromisoformat(now()) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1),
             "error": {"task": next(t["name"] for t in tasks if t.get("error")), "message": " | ".join(errors)} if errors else None}
     write_json(products/"runs"/f"{run_id}.json", rec)
     return rec
@@ -279,7 +257,7 @@ def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
               "ok": retrain.get("status") == "executed" and learned > 0, "run_id": retrain.get("run_id"), "batch_rows_learned": learned,
               "error": retrain.get("error") or (None if learned or retrain.get("status") != "executed" else "the run learned no batch rows")}]
     out = {"status": "pass" if all(s["ok"] for s in steps) else "fail", "steps": steps, "model_version": prod.version,
-           "folder": str(d), "finished_at": _now(), "seconds": round(time.perf_counter() - t0, 1)}
+           "folder": str(d), "finished_at": now(), "seconds": round(time.perf_counter() - t0, 1)}
     write_json(products/"monitoring"/"drift_drill.json", out)
     return out
 

@@ -6,24 +6,21 @@
 from __future__ import annotations
 import argparse, datetime as dt, html, os, sys, time, uuid
 from pathlib import Path
-from .config import data_version, find_root, load_env, products_dir, read_json, write_json
-from .validate import contract_version
+from .config import atomic_write, data_files, data_version, find_root, load_env, now, products_dir, read_json, write_json
+from .ledger import labelled_batches
+from .lineage import record
+from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['now', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'list_runs', 'write_index',
+__all__ = ['pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'list_runs', 'write_index',
            'build', 'status', 'main']
 
 # %% ../notebooks/40_pipeline.ipynb #ebe47b2e
-def now() -> str:
-    "UTC time as ISO 8601 text."
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
 def pipeline_env(overrides=None, root=None) -> dict:
     "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, absolute products, data and contract versions."
     root = Path(root) if root else find_root()
     env = load_env(overrides, root)
     env["products"] = str(products_dir(env, root))
-    from nbs_lib.monitor import labelled_batches
     env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products"])] if (env.get("train") or {}).get("include_batches") else []
     env["data_version"] = data_version(env, root, env["train_batches"])
     env["contract_version"] = contract_version(env, root)
@@ -92,9 +89,6 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
 
 def _task_lineage(task):
     "Write the lineage record of a finished task: upstream products (or the data files) in, its products out."
-    from nbs_lib.config import data_files
-    from nbs_lib.lineage import record
-    from nbs_lib.validate import contract_paths
     params = {k: v for k, v in task.params.to_dict().items() if k not in ("upstream", "product")}
     inputs = {}
     for up, t in (task.upstream or {}).items():
@@ -163,7 +157,6 @@ tr.errored td{{background:#fdd}}tr.skipped td:nth-child(2){{color:#666}}.error{{
 <p>Status: <b>{html.escape(rec['status'])}</b> · started by {html.escape(str(rec.get('trigger')))} · finished {rec.get('finished_at')}</p>{err}
 <table><tr><th>task</th><th>status</th><th>products written</th><th>elapsed (s)</th><th>key figures</th><th>report</th><th>products</th></tr>
 {''.join(rows)}</table><p><a href="runs/">all run records</a></p></body></html>"""
-    from nbs_lib.config import atomic_write
     return atomic_write(products/"index.html", page)
 
 # %% ../notebooks/40_pipeline.ipynb #782937e1

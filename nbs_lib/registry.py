@@ -7,24 +7,16 @@ from __future__ import annotations
 import argparse, contextlib, datetime as dt, fcntl, getpass, json, os, shutil, sys, tempfile, uuid
 from pathlib import Path
 import numpy as np
-from .config import find_root, load_env, products_dir, read_json, resolve, write_json
+from .config import find_root, load_env, now, products_dir, read_json, registry_dir, resolve, write_json
+from .drift import profile_reference
+from .features import transform
+from .runtime import onnx_predict, onnx_session
 
 # %% auto #0
-__all__ = ['now', 'registry_dir', 'read_state', 'register', 'drift_reference', 'ServedModel', 'load', 'list_versions', 'canary',
-           'readiness_gate', 'promote', 'rollback', 'inverted_bundle', 'rollback_drill', 'score_batch',
-           'promote_with_canary', 'main']
+__all__ = ['read_state', 'register', 'drift_reference', 'ServedModel', 'load', 'list_versions', 'canary', 'readiness_gate',
+           'promote', 'rollback', 'inverted_bundle', 'rollback_drill', 'score_batch', 'promote_with_canary', 'main']
 
 # %% ../notebooks/25_registry.ipynb #b7b61776
-def now() -> str:
-    "UTC time as ISO 8601 text."
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-def registry_dir(env: dict | None = None, root=None) -> Path:
-    "The registry folder configured in `env.yaml` (`registry.path`, default `registry/`)."
-    root = Path(root) if root else find_root()
-    env = env if env is not None else load_env(root=root)
-    return resolve((env.get("registry") or {}).get("path", "registry"), root)
-
 def read_state(reg) -> dict:
     "The registry's state: versions, aliases and history (empty when nothing is registered)."
     p = Path(reg)/"registry.json"
@@ -71,9 +63,6 @@ def register(reg, files: dict, # name -> path of each file to keep (model, onnx,
 
 def drift_reference(profile: dict, spec: dict, onnx_file, rows) -> dict:
     "A version's drift reference: the training input `profile` plus the model's score distribution on `rows` (its holdout)."
-    from nbs_lib.drift import profile_reference
-    from nbs_lib.export import onnx_predict, onnx_session
-    from nbs_lib.features import transform
     scores = onnx_predict(onnx_session(onnx_file), transform(spec, rows))
     return profile | {"prediction": profile_reference(rows[list(profile["columns"])], predictions=scores)["prediction"]}
 
@@ -81,17 +70,14 @@ def drift_reference(profile: dict, spec: dict, onnx_file, rows) -> dict:
 class ServedModel:
     "A registered version loaded for scoring with ONNX Runtime."
     def __init__(self, reg, entry: dict, model_file: str = "model.onnx"):
-        from nbs_lib.export import onnx_session
         self.version, self.entry, self.dir = entry["version"], entry, Path(reg)/"versions"/entry["version"]
         self.bundle = read_json(self.dir/"model.json")
         self.session = onnx_session(self.dir/model_file)
     def features(self, df) -> np.ndarray:
         "Encoded features of raw text rows (the training transform)."
-        from nbs_lib.features import transform
         return transform(self.bundle["transform"], df)
     def score(self, df) -> np.ndarray:
         "Probabilities for raw text rows."
-        from nbs_lib.export import onnx_predict
         return onnx_predict(self.session, self.features(df))
 
 def load(alias_or_version: str = "production", reg=None) -> ServedModel:

@@ -47,7 +47,7 @@ def test_every_row_is_valid_or_quarantined(built):
 
 
 def test_onnx_export_matches_pytorch(built):
-    from nbs_lib.export import onnx_predict, onnx_session
+    from nbs_lib.runtime import onnx_predict, onnx_session
     from nbs_lib.train import load_model, predict_proba
     e = json.loads((built["products"]/"06_export/export.json").read_text())
     t = e["targets"][0]
