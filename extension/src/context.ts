@@ -24,7 +24,10 @@ export interface IEnv {
  * A path as JupyterLab's file browser knows it (relative to the server root), or null when the file lies outside.
  * Relative paths are relative to the project root.
  */
-export function labPath(ctx: IContext | null, p: string | null | undefined): string | null {
+export function labPath(
+  ctx: IContext | null,
+  p: string | null | undefined
+): string | null {
   if (!ctx || !p) {
     return null;
   }
@@ -34,7 +37,11 @@ export function labPath(ctx: IContext | null, p: string | null | undefined): str
   }
   if (path.startsWith('/')) {
     const root = ctx.server_root.replace(/\/$/, '');
-    return path === root ? '' : path.startsWith(root + '/') ? path.slice(root.length + 1) : null;
+    return path === root
+      ? ''
+      : path.startsWith(root + '/')
+        ? path.slice(root.length + 1)
+        : null;
   }
   if (ctx.lab_root === null) {
     return null;
@@ -43,13 +50,21 @@ export function labPath(ctx: IContext | null, p: string | null | undefined): str
 }
 
 /** A link that opens `path` in JupyterLab; plain text when JupyterLab cannot reach the file. */
-export function fileLink(env: IEnv, path: string | null | undefined, text?: string): HTMLElement | null {
+export function fileLink(
+  env: IEnv,
+  path: string | null | undefined,
+  text?: string
+): HTMLElement | null {
   if (!path) {
     return null;
   }
   const label = text ?? path.split('/').pop() ?? path;
   if (/^https?:\/\//.test(path)) {
-    return h('a', { class: 'ss-link', href: path, target: '_blank', rel: 'noopener' }, label);
+    return h(
+      'a',
+      { class: 'ss-link', href: path, target: '_blank', rel: 'noopener' },
+      label
+    );
   }
   const lp = labPath(env.context(), path);
   if (lp === null) {

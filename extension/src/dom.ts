@@ -44,7 +44,9 @@ export function fmt(v: unknown): string {
     return '—';
   }
   if (typeof v === 'number') {
-    return Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString();
+    return Number.isInteger(v)
+      ? String(v)
+      : Number(v.toPrecision(4)).toString();
   }
   if (typeof v === 'boolean') {
     return v ? 'yes' : 'no';
@@ -79,9 +81,18 @@ export function seconds(s: number | null | undefined): string {
 }
 
 /** Text that may run long: folded behind its first words when it does. */
-export function longText(text: string, cls = 'ss-muted', max = 160): HTMLElement {
+export function longText(
+  text: string,
+  cls = 'ss-muted',
+  max = 160
+): HTMLElement {
   if (text.length <= max) {
     return h('div', { class: cls }, text);
   }
-  return h('details', { class: cls }, h('summary', {}, `${text.slice(0, max - 40)}…`), text);
+  return h(
+    'details',
+    { class: cls },
+    h('summary', {}, `${text.slice(0, max - 40)}…`),
+    text
+  );
 }

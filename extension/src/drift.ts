@@ -30,7 +30,22 @@ export interface IDriftState {
   message?: string;
 }
 
-const SEVERITY = ['critical', 'high', 'alert', 'fail', 'moderate', 'medium', 'warn', 'warning', 'watch', 'low', 'none', 'ok', 'pass', 'n/a'];
+const SEVERITY = [
+  'critical',
+  'high',
+  'alert',
+  'fail',
+  'moderate',
+  'medium',
+  'warn',
+  'warning',
+  'watch',
+  'low',
+  'none',
+  'ok',
+  'pass',
+  'n/a'
+];
 
 function sevRank(s: unknown): number {
   if (typeof s === 'number') {
@@ -42,9 +57,20 @@ function sevRank(s: unknown): number {
 
 /** The per-column entries of a monitoring report, most severe first. */
 export function driftColumns(report: { [k: string]: any }): IColumnDrift[] {
-  const raw = report?.drift?.columns ?? report?.columns ?? report?.drift?.features ?? report?.features ?? [];
-  const cols: IColumnDrift[] = Array.isArray(raw) ? raw : Object.entries(raw).map(([column, v]) => ({ column, ...(v as object) }));
-  return [...cols].sort((a, b) => sevRank(a.severity) - sevRank(b.severity) || Number(!!b.drifted) - Number(!!a.drifted));
+  const raw =
+    report?.drift?.columns ??
+    report?.columns ??
+    report?.drift?.features ??
+    report?.features ??
+    [];
+  const cols: IColumnDrift[] = Array.isArray(raw)
+    ? raw
+    : Object.entries(raw).map(([column, v]) => ({ column, ...(v as object) }));
+  return [...cols].sort(
+    (a, b) =>
+      sevRank(a.severity) - sevRank(b.severity) ||
+      Number(!!b.drifted) - Number(!!a.drifted)
+  );
 }
 
 /** The per-column figures shown in the table, when the report has them. */
@@ -61,7 +87,14 @@ export function renderHistogram(name: string, hist: IHistogram): SVGSVGElement {
   const ref = share(hist.reference);
   const cur = share(hist.current);
   const labels =
-    hist.categories ?? hist.labels ?? hist.bins?.map(String) ?? (hist.edges ? hist.edges.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(hist.edges![i + 1])}`) : ref.map((_, i) => String(i)));
+    hist.categories ??
+    hist.labels ??
+    hist.bins?.map(String) ??
+    (hist.edges
+      ? hist.edges
+          .slice(0, -1)
+          .map((e, i) => `${fmt(e)}–${fmt(hist.edges![i + 1])}`)
+      : ref.map((_, i) => String(i)));
   const W = 300;
   const H = 120;
   const top = Math.max(...ref, ...cur, 1e-9);
@@ -84,8 +117,18 @@ export function renderHistogram(name: string, hist: IHistogram): SVGSVGElement {
     svg.append(r);
   };
   for (let i = 0; i < n; i++) {
-    rect(i * bw, ref[i] ?? 0, 'ss-ref', `${labels[i]}: reference ${fmt((ref[i] ?? 0) * 100)} %`);
-    rect(i * bw + bw / 2, cur[i] ?? 0, 'ss-cur', `${labels[i]}: current ${fmt((cur[i] ?? 0) * 100)} %`);
+    rect(
+      i * bw,
+      ref[i] ?? 0,
+      'ss-ref',
+      `${labels[i]}: reference ${fmt((ref[i] ?? 0) * 100)} %`
+    );
+    rect(
+      i * bw + bw / 2,
+      cur[i] ?? 0,
+      'ss-cur',
+      `${labels[i]}: current ${fmt((cur[i] ?? 0) * 100)} %`
+    );
   }
   const lab = document.createElementNS(ns, 'text');
   lab.setAttribute('x', '0');
@@ -104,56 +147,189 @@ export interface IDriftActions {
 }
 
 /** The batch chooser, the Run button and the monitoring job's progress. */
-export function renderRunner(state: IDriftState, env: IEnv, actions: IDriftActions): HTMLElement {
-  const input = h('input', { type: 'text', class: 'ss-batch', list: 'ss-batches', placeholder: 'data/incoming/batch.csv', value: state.batches[0] ?? '' });
+export function renderRunner(
+  state: IDriftState,
+  env: IEnv,
+  actions: IDriftActions
+): HTMLElement {
+  const input = h('input', {
+    type: 'text',
+    class: 'ss-batch',
+    list: 'ss-batches',
+    placeholder: 'data/incoming/batch.csv',
+    value: state.batches[0] ?? ''
+  });
   const job = state.job;
   const last = state.last_job;
   return h(
     'div',
     { class: 'ss-runner' },
-    h('datalist', { id: 'ss-batches' }, state.batches.map(b => h('option', { value: b }))),
+    h(
+      'datalist',
+      { id: 'ss-batches' },
+      state.batches.map(b => h('option', { value: b }))
+    ),
     h('label', {}, 'Batch file ', input),
-    h('button', { class: 'ss-button ss-primary ss-monitor-button', disabled: !!job, onclick: () => actions.run(input.value) }, job ? 'Monitoring…' : 'Run monitoring'),
-    job ? h('div', { class: 'ss-progress' }, h('progress', {}), ` monitoring ${job.batch ?? ''} since ${when(job.started_at)} · `, fileLink(env, job.log, 'log')) : null,
-    !job && last && last.returncode ? h('div', { class: 'ss-error' }, `The last monitoring job (${last.batch}) failed with exit code ${last.returncode}: `, h('pre', {}, last.log_tail ?? ''), fileLink(env, last.log, 'log')) : null,
-    !job && last && last.returncode === 0 ? h('div', { class: 'ss-muted ss-last-job' }, `The last monitoring job (${last.batch}) finished at ${when(last.finished_at)} · `, fileLink(env, last.log, 'log')) : null,
+    h(
+      'button',
+      {
+        class: 'ss-button ss-primary ss-monitor-button',
+        disabled: !!job,
+        onclick: () => actions.run(input.value)
+      },
+      job ? 'Monitoring…' : 'Run monitoring'
+    ),
+    job
+      ? h(
+          'div',
+          { class: 'ss-progress' },
+          h('progress', {}),
+          ` monitoring ${job.batch ?? ''} since ${when(job.started_at)} · `,
+          fileLink(env, job.log, 'log')
+        )
+      : null,
+    !job && last && last.returncode
+      ? h(
+          'div',
+          { class: 'ss-error' },
+          `The last monitoring job (${last.batch}) failed with exit code ${last.returncode}: `,
+          h('pre', {}, last.log_tail ?? ''),
+          fileLink(env, last.log, 'log')
+        )
+      : null,
+    !job && last && last.returncode === 0
+      ? h(
+          'div',
+          { class: 'ss-muted ss-last-job' },
+          `The last monitoring job (${last.batch}) finished at ${when(last.finished_at)} · `,
+          fileLink(env, last.log, 'log')
+        )
+      : null,
     actions.notice ?? null
   );
 }
 
 /** The Drift view: the latest report's per-column table, most severe first, and the selected column's distributions. */
-export function renderDrift(state: IDriftState, env: IEnv, actions: IDriftActions): HTMLElement {
+export function renderDrift(
+  state: IDriftState,
+  env: IEnv,
+  actions: IDriftActions
+): HTMLElement {
   const report = state.report;
   if (!report) {
-    return h('div', { class: 'ss-drift' }, h('div', { class: 'ss-notice' }, state.message ?? 'No monitoring report exists yet.'), renderRunner(state, env, actions));
+    return h(
+      'div',
+      { class: 'ss-drift' },
+      h(
+        'div',
+        { class: 'ss-notice' },
+        state.message ?? 'No monitoring report exists yet.'
+      ),
+      renderRunner(state, env, actions)
+    );
   }
   const cols = driftColumns(report);
-  const sel = cols.find(c => (c.column ?? c.name) === actions.selected) ?? cols[0];
+  const sel =
+    cols.find(c => (c.column ?? c.name) === actions.selected) ?? cols[0];
   const keys = KEYS.filter(k => cols.some(c => c[k] !== undefined));
   const health = report.health ?? report.batch_health ?? null;
   return h(
     'div',
     { class: 'ss-drift' },
-    h('div', { class: 'ss-header' },
-      h('div', {}, 'Batch: ', h('b', {}, String(report.batch ?? report.file ?? '?')), ' · ', when(report.processed_at ?? report.at ?? report.created_at)),
-      health ? h('div', { class: 'ss-muted' }, Object.entries(health).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}: ${fmt(v)}`).join(' · ')) : null,
-      h('div', {}, `${cols.filter(c => c.drifted).length} of ${cols.length} feature(s) drifted`),
+    h(
+      'div',
+      { class: 'ss-header' },
+      h(
+        'div',
+        {},
+        'Batch: ',
+        h('b', {}, String(report.batch ?? report.file ?? '?')),
+        ' · ',
+        when(report.processed_at ?? report.at ?? report.created_at)
+      ),
+      health
+        ? h(
+            'div',
+            { class: 'ss-muted' },
+            Object.entries(health)
+              .filter(([, v]) => typeof v !== 'object')
+              .map(([k, v]) => `${k}: ${fmt(v)}`)
+              .join(' · ')
+          )
+        : null,
+      h(
+        'div',
+        {},
+        `${cols.filter(c => c.drifted).length} of ${cols.length} feature(s) drifted`
+      ),
       state.path ? fileLink(env, state.path, 'report file') : null
     ),
     renderRunner(state, env, actions),
-    h('table', { class: 'ss-table ss-drift-table' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'feature'), h('th', {}, 'severity'), keys.map(k => h('th', {}, k)))),
-      h('tbody', {}, cols.map(c => {
-        const name = String(c.column ?? c.name);
-        return h('tr', { class: `ss-drift-row${c === sel ? ' ss-selected' : ''}`, 'data-column': name, onclick: () => actions.select(name) },
-          h('td', {}, name),
-          h('td', {}, badge(c.drifted ? 'drift' : 'ok', fmt(c.severity ?? (c.drifted ? 'drift' : 'none')))),
-          keys.map(k => h('td', {}, fmt(c[k]))));
-      }))),
+    h(
+      'table',
+      { class: 'ss-table ss-drift-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'feature'),
+          h('th', {}, 'severity'),
+          keys.map(k => h('th', {}, k))
+        )
+      ),
+      h(
+        'tbody',
+        {},
+        cols.map(c => {
+          const name = String(c.column ?? c.name);
+          return h(
+            'tr',
+            {
+              class: `ss-drift-row${c === sel ? ' ss-selected' : ''}`,
+              'data-column': name,
+              onclick: () => actions.select(name)
+            },
+            h('td', {}, name),
+            h(
+              'td',
+              {},
+              badge(
+                c.drifted ? 'drift' : 'ok',
+                fmt(c.severity ?? (c.drifted ? 'drift' : 'none'))
+              )
+            ),
+            keys.map(k => h('td', {}, fmt(c[k])))
+          );
+        })
+      )
+    ),
     sel && sel.histogram
-      ? h('div', { class: 'ss-hist-box' }, h('div', {}, h('b', {}, String(sel.column ?? sel.name)), ': ', h('span', { class: 'ss-key-ref' }, '■ reference'), ' ', h('span', { class: 'ss-key-cur' }, '■ current')),
-          renderHistogram(String(sel.column ?? sel.name), sel.histogram), sel.reason ? h('div', { class: 'ss-muted' }, String(sel.reason)) : null)
-      : sel ? h('div', { class: 'ss-muted' }, 'No histogram for this feature in the report.') : null
+      ? h(
+          'div',
+          { class: 'ss-hist-box' },
+          h(
+            'div',
+            {},
+            h('b', {}, String(sel.column ?? sel.name)),
+            ': ',
+            h('span', { class: 'ss-key-ref' }, '■ reference'),
+            ' ',
+            h('span', { class: 'ss-key-cur' }, '■ current')
+          ),
+          renderHistogram(String(sel.column ?? sel.name), sel.histogram),
+          sel.reason
+            ? h('div', { class: 'ss-muted' }, String(sel.reason))
+            : null
+        )
+      : sel
+        ? h(
+            'div',
+            { class: 'ss-muted' },
+            'No histogram for this feature in the report.'
+          )
+        : null
   );
 }
 
@@ -186,7 +362,9 @@ export class DriftView extends View {
   }
 
   async run(batch: string): Promise<void> {
-    return (await this.send('drift/run', { batch })) === null ? this.render() : this.load();
+    return (await this.send('drift/run', { batch })) === null
+      ? this.render()
+      : this.load();
   }
 
   private render(): void {

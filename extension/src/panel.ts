@@ -23,12 +23,30 @@ export class ShipshapePanel extends Widget {
     this.id = 'shipshape-panel';
     this.addClass('ss-panel');
     const full: IEnv = { ...env, context: () => this.ctx };
-    this.views = [new ReadinessView(full), new DriftView(full), new ExportView(full), new PipelineView(full)];
+    this.views = [
+      new ReadinessView(full),
+      new DriftView(full),
+      new ExportView(full),
+      new PipelineView(full)
+    ];
     this.tabs = h('div', { class: 'ss-tabs', role: 'tablist' });
     this.body = h('div', { class: 'ss-body' });
     this.banner = h('div', {});
     this.node.append(
-      h('div', { class: 'ss-title' }, h('b', {}, 'Shipshape'), h('button', { class: 'ss-button ss-small ss-refresh', title: 'reload this view', onclick: () => void this.refresh() }, '⟳')),
+      h(
+        'div',
+        { class: 'ss-title' },
+        h('b', {}, 'Shipshape'),
+        h(
+          'button',
+          {
+            class: 'ss-button ss-small ss-refresh',
+            title: 'reload this view',
+            onclick: () => void this.refresh()
+          },
+          '⟳'
+        )
+      ),
       this.banner,
       this.tabs,
       this.body
@@ -38,7 +56,9 @@ export class ShipshapePanel extends Widget {
 
   /** Show the view called `title` (Readiness, Drift, Export, Pipeline) and load it. */
   async select(title: string): Promise<void> {
-    const i = this.views.findIndex(v => v.title.toLowerCase() === title.toLowerCase());
+    const i = this.views.findIndex(
+      v => v.title.toLowerCase() === title.toLowerCase()
+    );
     if (i >= 0) {
       this.current = i;
       this.renderTabs();
@@ -51,7 +71,13 @@ export class ShipshapePanel extends Widget {
     if (!this.ctx) {
       try {
         this.ctx = await get<IContext>('context');
-        this.banner.replaceChildren(h('div', { class: 'ss-muted ss-project', title: this.ctx.root }, `project: ${this.ctx.root}`));
+        this.banner.replaceChildren(
+          h(
+            'div',
+            { class: 'ss-muted ss-project', title: this.ctx.root },
+            `project: ${this.ctx.root}`
+          )
+        );
       } catch (err) {
         this.banner.replaceChildren(errorBox(err, () => void this.refresh()));
       }
@@ -64,7 +90,16 @@ export class ShipshapePanel extends Widget {
   private renderTabs(): void {
     this.tabs.replaceChildren(
       ...this.views.map((v, i) =>
-        h('button', { class: `ss-tab${i === this.current ? ' ss-tab-active' : ''}`, role: 'tab', 'aria-selected': String(i === this.current), onclick: () => void this.select(v.title) }, v.title)
+        h(
+          'button',
+          {
+            class: `ss-tab${i === this.current ? ' ss-tab-active' : ''}`,
+            role: 'tab',
+            'aria-selected': String(i === this.current),
+            onclick: () => void this.select(v.title)
+          },
+          v.title
+        )
       )
     );
   }

@@ -67,7 +67,9 @@ export function renderProgress(run: IRun, env: IEnv): HTMLElement {
       h('b', {}, 'Running '),
       run.id,
       ` (${run.trigger ?? '?'}) — `,
-      run.current ? ['current task: ', h('b', { class: 'ss-current' }, run.current)] : 'starting…'
+      run.current
+        ? ['current task: ', h('b', { class: 'ss-current' }, run.current)]
+        : 'starting…'
     ),
     h('progress', { max: Math.max(todo.length, 1), value: done }),
     h('span', { class: 'ss-muted' }, ` ${done} of ${todo.length} task(s) done`),
@@ -77,11 +79,25 @@ export function renderProgress(run: IRun, env: IEnv): HTMLElement {
       tasks.map(t =>
         h(
           'li',
-          { class: `ss-step ss-step-${t.name === run.current ? 'current' : t.status}` },
+          {
+            class: `ss-step ss-step-${t.name === run.current ? 'current' : t.status}`
+          },
           t.name,
           ' ',
-          badge(t.name === run.current ? 'running' : t.status, t.name === run.current ? 'running…' : TASK_LABEL[t.status] ?? t.status),
-          t.status === 'executed' ? [' ', fileLink(env, t.report, 'report'), ' ', fileLink(env, t.notebook, 'notebook')] : null
+          badge(
+            t.name === run.current ? 'running' : t.status,
+            t.name === run.current
+              ? 'running…'
+              : (TASK_LABEL[t.status] ?? t.status)
+          ),
+          t.status === 'executed'
+            ? [
+                ' ',
+                fileLink(env, t.report, 'report'),
+                ' ',
+                fileLink(env, t.notebook, 'notebook')
+              ]
+            : null
         )
       )
     ),
@@ -116,7 +132,17 @@ function taskTable(state: IPipelineState, env: IEnv): HTMLElement {
   return h(
     'table',
     { class: 'ss-table ss-tasks' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'task'), h('th', {}, 'state'), h('th', {}, 'report'))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'task'),
+        h('th', {}, 'state'),
+        h('th', {}, 'report')
+      )
+    ),
     h(
       'tbody',
       {},
@@ -126,8 +152,21 @@ function taskTable(state: IPipelineState, env: IEnv): HTMLElement {
           'tr',
           { 'data-task': t.name },
           h('td', {}, t.name),
-          h('td', {}, t.outdated ? badge('outdated') : badge('ok', 'up to date'), t.outdated && t.why.length ? h('span', { class: 'ss-muted' }, ` ${t.why.join(', ')}`) : null),
-          h('td', {}, fileLink(env, r?.report, 'report'), ' ', fileLink(env, r?.notebook, 'notebook'))
+          h(
+            'td',
+            {},
+            t.outdated ? badge('outdated') : badge('ok', 'up to date'),
+            t.outdated && t.why.length
+              ? h('span', { class: 'ss-muted' }, ` ${t.why.join(', ')}`)
+              : null
+          ),
+          h(
+            'td',
+            {},
+            fileLink(env, r?.report, 'report'),
+            ' ',
+            fileLink(env, r?.notebook, 'notebook')
+          )
         );
       })
     )
@@ -138,7 +177,9 @@ function runDetails(run: IRun, env: IEnv): HTMLElement {
   return h(
     'table',
     { class: 'ss-table ss-run-tasks' },
-    h('tbody', {},
+    h(
+      'tbody',
+      {},
       (run.tasks ?? []).map(t =>
         h(
           'tr',
@@ -146,49 +187,128 @@ function runDetails(run: IRun, env: IEnv): HTMLElement {
           h('td', {}, t.name),
           h('td', {}, badge(t.status, TASK_LABEL[t.status] ?? t.status)),
           h('td', {}, t.ran ? seconds(t.elapsed_s) : ''),
-          h('td', {}, Object.entries(t.key_figures ?? {}).map(([k, v]) => h('div', { class: 'ss-muted' }, `${k}: ${fmt(v)}`))),
-          h('td', {}, t.ran || t.status === 'errored' ? [fileLink(env, t.notebook, 'notebook (task log)'), ' ', fileLink(env, t.report, 'report')] : null)
+          h(
+            'td',
+            {},
+            Object.entries(t.key_figures ?? {}).map(([k, v]) =>
+              h('div', { class: 'ss-muted' }, `${k}: ${fmt(v)}`)
+            )
+          ),
+          h(
+            'td',
+            {},
+            t.ran || t.status === 'errored'
+              ? [
+                  fileLink(env, t.notebook, 'notebook (task log)'),
+                  ' ',
+                  fileLink(env, t.report, 'report')
+                ]
+              : null
+          )
         )
       )
     )
   );
 }
 
-function history(state: IPipelineState, env: IEnv, actions: IPipelineActions): HTMLElement {
+function history(
+  state: IPipelineState,
+  env: IEnv,
+  actions: IPipelineActions
+): HTMLElement {
   const rows: HTMLElement[] = [];
   for (const r of state.runs) {
-    const status = r.status === 'running' && r.alive === false ? 'interrupted' : r.status;
+    const status =
+      r.status === 'running' && r.alive === false ? 'interrupted' : r.status;
     rows.push(
       h(
         'tr',
-        { class: 'ss-run', 'data-run': r.id, onclick: () => actions.toggle(r.id), title: 'show the tasks of this run' },
-        h('td', { title: r.id }, actions.expanded.has(r.id) ? '▾ ' : '▸ ', when(r.started_at)),
+        {
+          class: 'ss-run',
+          'data-run': r.id,
+          onclick: () => actions.toggle(r.id),
+          title: 'show the tasks of this run'
+        },
+        h(
+          'td',
+          { title: r.id },
+          actions.expanded.has(r.id) ? '▾ ' : '▸ ',
+          when(r.started_at)
+        ),
         h('td', {}, badge(status)),
-        h('td', {}, r.trigger ?? '—', r.kind && r.kind !== 'pipeline' ? h('span', { class: 'ss-muted' }, ` (${r.kind})`) : null),
+        h(
+          'td',
+          {},
+          r.trigger ?? '—',
+          r.kind && r.kind !== 'pipeline'
+            ? h('span', { class: 'ss-muted' }, ` (${r.kind})`)
+            : null
+        ),
         h('td', {}, seconds(r.duration_s)),
-        h('td', { onclick: (e: Event) => e.stopPropagation() }, fileLink(env, r.log, 'log'))
+        h(
+          'td',
+          { onclick: (e: Event) => e.stopPropagation() },
+          fileLink(env, r.log, 'log')
+        )
       )
     );
     if (actions.expanded.has(r.id)) {
       rows.push(
-        h('tr', { class: 'ss-run-detail' },
-          h('td', { colspan: 5 }, h('div', { class: 'ss-muted' }, r.id),
-            r.error ? h('div', { class: 'ss-error' }, `failed in ${r.error.task ?? '?'}: ${r.error.message}`) : null,
-            status === 'interrupted' ? h('div', { class: 'ss-notice' }, 'Marked running, but no process is running it: the run was interrupted.') : null,
-            runDetails(r, env)))
+        h(
+          'tr',
+          { class: 'ss-run-detail' },
+          h(
+            'td',
+            { colspan: 5 },
+            h('div', { class: 'ss-muted' }, r.id),
+            r.error
+              ? h(
+                  'div',
+                  { class: 'ss-error' },
+                  `failed in ${r.error.task ?? '?'}: ${r.error.message}`
+                )
+              : null,
+            status === 'interrupted'
+              ? h(
+                  'div',
+                  { class: 'ss-notice' },
+                  'Marked running, but no process is running it: the run was interrupted.'
+                )
+              : null,
+            runDetails(r, env)
+          )
+        )
       );
     }
   }
   return h(
     'table',
     { class: 'ss-table ss-history' },
-    h('thead', {}, h('tr', {}, ['started', 'status', 'started by', 'duration', 'log'].map(c => h('th', {}, c)))),
-    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 5 }, 'No runs yet.')))
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['started', 'status', 'started by', 'duration', 'log'].map(c =>
+          h('th', {}, c)
+        )
+      )
+    ),
+    h(
+      'tbody',
+      {},
+      rows.length ? rows : h('tr', {}, h('td', { colspan: 5 }, 'No runs yet.'))
+    )
   );
 }
 
 /** The Pipeline view: run button, live progress, last failure, tasks, run history. */
-export function renderPipeline(state: IPipelineState, env: IEnv, actions: IPipelineActions): HTMLElement {
+export function renderPipeline(
+  state: IPipelineState,
+  env: IEnv,
+  actions: IPipelineActions
+): HTMLElement {
   const last = state.runs.find(r => (r.kind ?? 'pipeline') === 'pipeline');
   return h(
     'div',
@@ -196,15 +316,34 @@ export function renderPipeline(state: IPipelineState, env: IEnv, actions: IPipel
     h(
       'div',
       { class: 'ss-toolbar' },
-      h('button', { class: 'ss-button ss-primary ss-run-button', disabled: state.running, onclick: () => actions.run() },
-        state.running ? 'Pipeline running…' : 'Run pipeline'),
-      h('span', { class: 'ss-muted' }, ' builds outdated tasks in the background; closing the browser does not stop it')
+      h(
+        'button',
+        {
+          class: 'ss-button ss-primary ss-run-button',
+          disabled: state.running,
+          onclick: () => actions.run()
+        },
+        state.running ? 'Pipeline running…' : 'Run pipeline'
+      ),
+      h(
+        'span',
+        { class: 'ss-muted' },
+        ' builds outdated tasks in the background; closing the browser does not stop it'
+      )
     ),
     actions.notice ?? null,
     state.live ? renderProgress(state.live, env) : null,
-    !state.running && last && last.status === 'failed' ? renderFailure(last, env) : null,
+    !state.running && last && last.status === 'failed'
+      ? renderFailure(last, env)
+      : null,
     h('h3', {}, 'Tasks'),
-    state.status_error ? h('div', { class: 'ss-error' }, `task status unavailable: ${state.status_error}`) : taskTable(state, env),
+    state.status_error
+      ? h(
+          'div',
+          { class: 'ss-error' },
+          `task status unavailable: ${state.status_error}`
+        )
+      : taskTable(state, env),
     h('h3', {}, 'Run history'),
     history(state, env, actions)
   );
@@ -264,7 +403,11 @@ export class PipelineView extends View {
       renderPipeline(this.state, this.env, {
         run: () => void this.run(),
         toggle: id => {
-          this.expanded.has(id) ? this.expanded.delete(id) : this.expanded.add(id);
+          if (this.expanded.has(id)) {
+            this.expanded.delete(id);
+          } else {
+            this.expanded.add(id);
+          }
           this.render();
         },
         expanded: this.expanded,

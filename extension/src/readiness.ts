@@ -30,7 +30,12 @@ export interface IItem {
   mode?: string;
   reason?: string | null;
   measurements?: IMeasurement[];
-  evidence?: { path?: string; uri?: string; sha256?: string; source?: boolean }[];
+  evidence?: {
+    path?: string;
+    uri?: string;
+    sha256?: string;
+    source?: boolean;
+  }[];
   attestation?: IAttestation | null;
   accepted?: { by: string; who: string; when: string } | null;
   credit?: number;
@@ -38,21 +43,42 @@ export interface IItem {
 
 export interface IScorecard {
   generated_at?: string;
-  subject?: { model?: { name?: string; version?: string | null; production?: string | null }; git_commit?: string | null; data_version?: string | null };
+  subject?: {
+    model?: {
+      name?: string;
+      version?: string | null;
+      production?: string | null;
+    };
+    git_commit?: string | null;
+    data_version?: string | null;
+  };
   items: IItem[];
   scores: {
     sections?: { [s: string]: number };
     max_per_section?: number;
     final?: number;
     band?: string;
-    gate?: { decision?: string; blocking?: { id: string; title?: string; status?: string; blocking?: boolean; reason?: string | null }[] };
+    gate?: {
+      decision?: string;
+      blocking?: {
+        id: string;
+        title?: string;
+        status?: string;
+        blocking?: boolean;
+        reason?: string | null;
+      }[];
+    };
   };
 }
 
 /** readiness.yaml as `GET /shipshape/readiness/answers` returns it, with the questions it asks. */
 export interface IAnswers {
   answers: {
-    intake?: { who?: string | null; when?: string | null; answers?: { [k: string]: unknown } };
+    intake?: {
+      who?: string | null;
+      when?: string | null;
+      answers?: { [k: string]: unknown };
+    };
     business_metric?: { [k: string]: unknown };
     manual_items?: { [id: string]: IAttestation };
     sign_offs?: { [id: string]: IAttestation };
@@ -66,7 +92,10 @@ export interface IAnswers {
 
 export interface IReadinessActions {
   attest(item: string, status: 'done' | 'failed', comment: string): void;
-  saveIntake(answers: { [k: string]: string }, metric: { [k: string]: string }): void;
+  saveIntake(
+    answers: { [k: string]: string },
+    metric: { [k: string]: string }
+  ): void;
   notice?: HTMLElement | null;
 }
 
@@ -95,7 +124,10 @@ export function groupItems(items: IItem[]): [string, IItem[]][] {
     const s = it.section ?? 'other';
     groups.set(s, [...(groups.get(s) ?? []), it]);
   }
-  const out = [...groups.entries()].map(([s, its]) => [s, [...its].sort((a, b) => rank(a) - rank(b))] as [string, IItem[]]);
+  const out = [...groups.entries()].map(
+    ([s, its]) =>
+      [s, [...its].sort((a, b) => rank(a) - rank(b))] as [string, IItem[]]
+  );
   return out.sort((a, b) => rank(a[1][0]) - rank(b[1][0]));
 }
 
@@ -118,46 +150,119 @@ function evidence(it: IItem, env: IEnv): HTMLElement | null {
   if (!ev.length) {
     return null;
   }
-  return h('div', { class: 'ss-evidence' }, 'evidence: ', ev.map((e, i) => [i ? ' · ' : '', fileLink(env, e.path ?? e.uri)]));
+  return h(
+    'div',
+    { class: 'ss-evidence' },
+    'evidence: ',
+    ev.map((e, i) => [i ? ' · ' : '', fileLink(env, e.path ?? e.uri)])
+  );
 }
 
 /** An item's measurements; past the first few, the rest fold away. */
 export function measurementList(ms: IMeasurement[], shown = 6): HTMLElement[] {
   const out = ms.slice(0, shown).map(renderMeasurement);
   if (ms.length > shown) {
-    out.push(h('details', { class: 'ss-more' }, h('summary', { class: 'ss-muted' }, `${ms.length - shown} more measurement(s)`), ms.slice(shown).map(renderMeasurement)));
+    out.push(
+      h(
+        'details',
+        { class: 'ss-more' },
+        h(
+          'summary',
+          { class: 'ss-muted' },
+          `${ms.length - shown} more measurement(s)`
+        ),
+        ms.slice(shown).map(renderMeasurement)
+      )
+    );
   }
   return out;
 }
 
 /** Tick (done) or untick (checked and failed) an attestation, with a comment. */
-export function attestForm(id: string, a: IAttestation | null | undefined, actions: IReadinessActions): HTMLElement {
-  const box = h('input', { type: 'checkbox', class: 'ss-attest-box', checked: a?.status === 'done', 'aria-label': `attest ${id}` });
-  const comment = h('input', { type: 'text', class: 'ss-attest-comment', placeholder: 'comment: what was checked, where it is written up', value: a?.comment ?? '' });
+export function attestForm(
+  id: string,
+  a: IAttestation | null | undefined,
+  actions: IReadinessActions
+): HTMLElement {
+  const box = h('input', {
+    type: 'checkbox',
+    class: 'ss-attest-box',
+    checked: a?.status === 'done',
+    'aria-label': `attest ${id}`
+  });
+  const comment = h('input', {
+    type: 'text',
+    class: 'ss-attest-comment',
+    placeholder: 'comment: what was checked, where it is written up',
+    value: a?.comment ?? ''
+  });
   return h(
     'div',
     { class: 'ss-attest', 'data-item': id },
-    h('label', { title: 'ticked: done; unticked: checked and not fine' }, box, ' done'),
+    h(
+      'label',
+      { title: 'ticked: done; unticked: checked and not fine' },
+      box,
+      ' done'
+    ),
     comment,
-    h('button', { class: 'ss-button ss-small ss-attest-save', onclick: () => actions.attest(id, box.checked ? 'done' : 'failed', comment.value) }, 'Save'),
-    a && a.who ? h('div', { class: 'ss-muted ss-attested' }, `${a.status} — attested by ${a.who} at ${when(a.when)}`) : null
+    h(
+      'button',
+      {
+        class: 'ss-button ss-small ss-attest-save',
+        onclick: () =>
+          actions.attest(id, box.checked ? 'done' : 'failed', comment.value)
+      },
+      'Save'
+    ),
+    a && a.who
+      ? h(
+          'div',
+          { class: 'ss-muted ss-attested' },
+          `${a.status} — attested by ${a.who} at ${when(a.when)}`
+        )
+      : null
   );
 }
 
 /** Whether a person can answer for an item here: manual items, and evidence that is missing or needs a review. */
 export function editable(it: IItem): boolean {
-  return it.rubric !== 'dimension' && (it.rubric_mode === 'M' || it.status === 'unknown' || (it.status === 'warn' && !it.accepted));
+  return (
+    it.rubric !== 'dimension' &&
+    (it.rubric_mode === 'M' ||
+      it.status === 'unknown' ||
+      (it.status === 'warn' && !it.accepted))
+  );
 }
 
 /** One item: status, title, measurements against thresholds, evidence links, attestation. */
-export function renderItem(it: IItem, env: IEnv, actions: IReadinessActions): HTMLElement {
+export function renderItem(
+  it: IItem,
+  env: IEnv,
+  actions: IReadinessActions
+): HTMLElement {
   return h(
     'li',
     { class: `ss-item ss-item-${it.status}`, 'data-item': it.id },
-    h('div', { class: 'ss-item-head' }, badge(it.status), ' ', h('b', {}, it.id), ' ', it.title ?? '', h('span', { class: 'ss-muted' }, ` · ${it.mode ?? ''}`)),
+    h(
+      'div',
+      { class: 'ss-item-head' },
+      badge(it.status),
+      ' ',
+      h('b', {}, it.id),
+      ' ',
+      it.title ?? '',
+      h('span', { class: 'ss-muted' }, ` · ${it.mode ?? ''}`)
+    ),
     measurementList(it.measurements ?? []),
     it.reason ? longText(it.reason, 'ss-muted ss-reason') : null,
-    it.accepted ? h('div', { class: 'ss-muted' }, `warning accepted by ${it.accepted.who} (${it.accepted.by}) at ${when(it.accepted.when)}`) : null,
+    it.accepted
+      ? h(
+          'div',
+          { class: 'ss-muted' },
+          `warning accepted by ${it.accepted.who} (${it.accepted.by}) at ${when(it.accepted.when)}`
+        )
+      : null,
     evidence(it, env),
     editable(it) ? attestForm(it.id, it.attestation, actions) : null
   );
@@ -173,48 +278,164 @@ export function renderHeader(card: IScorecard): HTMLElement {
   return h(
     'div',
     { class: 'ss-header' },
-    h('div', { class: 'ss-gate' }, 'Release gate: ', badge(gate.decision ?? 'unknown', (gate.decision ?? 'unknown').toUpperCase())),
+    h(
+      'div',
+      { class: 'ss-gate' },
+      'Release gate: ',
+      badge(
+        gate.decision ?? 'unknown',
+        (gate.decision ?? 'unknown').toUpperCase()
+      )
+    ),
     blocking.length
-      ? h('div', { class: 'ss-blocking' }, nogo.length ? `blocking: ${nogo.map(b => b.id).join(', ')}` : '', nogo.length && blocking.length > nogo.length ? ' · ' : '',
-          blocking.length > nogo.length ? `to review: ${blocking.filter(b => !b.blocking).map(b => b.id).join(', ')}` : '')
+      ? h(
+          'div',
+          { class: 'ss-blocking' },
+          nogo.length ? `blocking: ${nogo.map(b => b.id).join(', ')}` : '',
+          nogo.length && blocking.length > nogo.length ? ' · ' : '',
+          blocking.length > nogo.length
+            ? `to review: ${blocking
+                .filter(b => !b.blocking)
+                .map(b => b.id)
+                .join(', ')}`
+            : ''
+        )
       : null,
-    h('div', { class: 'ss-score' }, 'ML Test Score: ', h('b', {}, fmt(s.final)), s.band ? ` — ${s.band}` : ''),
-    s.sections ? h('div', { class: 'ss-muted' }, Object.entries(s.sections).map(([k, v]) => `${k} ${fmt(v)}/${s.max_per_section ?? 7}`).join(' · ')) : null,
-    h('div', { class: 'ss-muted' }, `model ${m.name ?? '—'} ${m.version ?? '(unregistered)'} · commit ${String(card.subject?.git_commit ?? '—').slice(0, 10)} · scorecard of ${when(card.generated_at)}`)
+    h(
+      'div',
+      { class: 'ss-score' },
+      'ML Test Score: ',
+      h('b', {}, fmt(s.final)),
+      s.band ? ` — ${s.band}` : ''
+    ),
+    s.sections
+      ? h(
+          'div',
+          { class: 'ss-muted' },
+          Object.entries(s.sections)
+            .map(([k, v]) => `${k} ${fmt(v)}/${s.max_per_section ?? 7}`)
+            .join(' · ')
+        )
+      : null,
+    h(
+      'div',
+      { class: 'ss-muted' },
+      `model ${m.name ?? '—'} ${m.version ?? '(unregistered)'} · commit ${String(card.subject?.git_commit ?? '—').slice(0, 10)} · scorecard of ${when(card.generated_at)}`
+    )
   );
 }
 
 /** The intake questionnaire and the business success metric, editable in place. */
-export function renderIntake(a: IAnswers, actions: IReadinessActions): HTMLElement {
+export function renderIntake(
+  a: IAnswers,
+  actions: IReadinessActions
+): HTMLElement {
   const intake = a.answers.intake ?? {};
   const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  const qs = Object.entries(a.questions).map(([k, q]) => [k, q, h('textarea', { class: 'ss-intake-answer', 'data-key': k, rows: 2, value: text(intake.answers?.[k]) })] as const);
-  const ms = a.business_metric.map(k => [k, h('input', { type: 'text', class: 'ss-metric-field', 'data-key': k, value: text(a.answers.business_metric?.[k]) })] as const);
+  const qs = Object.entries(a.questions).map(
+    ([k, q]) =>
+      [
+        k,
+        q,
+        h('textarea', {
+          class: 'ss-intake-answer',
+          'data-key': k,
+          rows: 2,
+          value: text(intake.answers?.[k])
+        })
+      ] as const
+  );
+  const ms = a.business_metric.map(
+    k =>
+      [
+        k,
+        h('input', {
+          type: 'text',
+          class: 'ss-metric-field',
+          'data-key': k,
+          value: text(a.answers.business_metric?.[k])
+        })
+      ] as const
+  );
   const unanswered = qs.filter(([, , t]) => !t.value.trim()).length;
   return h(
     'details',
     { class: 'ss-intake' },
-    h('summary', {}, 'Intake questionnaire and business metric', h('span', { class: 'ss-muted' }, ` (${unanswered} of ${qs.length} unanswered)`)),
-    qs.map(([k, q, t]) => h('label', { class: 'ss-field', 'data-key': k }, h('div', {}, q), t)),
-    h('div', { class: 'ss-metric' }, 'Business success metric: ', ms.map(([k, i]) => h('label', { class: 'ss-field-inline' }, `${k} `, i))),
-    h('button', {
-      class: 'ss-button ss-intake-save',
-      onclick: () => actions.saveIntake(Object.fromEntries(qs.map(([k, , t]) => [k, t.value])), Object.fromEntries(ms.map(([k, i]) => [k, i.value])))
-    }, 'Save answers'),
-    intake.who ? h('span', { class: 'ss-muted' }, ` last saved by ${intake.who} at ${when(intake.when)}`) : null,
+    h(
+      'summary',
+      {},
+      'Intake questionnaire and business metric',
+      h(
+        'span',
+        { class: 'ss-muted' },
+        ` (${unanswered} of ${qs.length} unanswered)`
+      )
+    ),
+    qs.map(([k, q, t]) =>
+      h('label', { class: 'ss-field', 'data-key': k }, h('div', {}, q), t)
+    ),
+    h(
+      'div',
+      { class: 'ss-metric' },
+      'Business success metric: ',
+      ms.map(([k, i]) => h('label', { class: 'ss-field-inline' }, `${k} `, i))
+    ),
+    h(
+      'button',
+      {
+        class: 'ss-button ss-intake-save',
+        onclick: () =>
+          actions.saveIntake(
+            Object.fromEntries(qs.map(([k, , t]) => [k, t.value])),
+            Object.fromEntries(ms.map(([k, i]) => [k, i.value]))
+          )
+      },
+      'Save answers'
+    ),
+    intake.who
+      ? h(
+          'span',
+          { class: 'ss-muted' },
+          ` last saved by ${intake.who} at ${when(intake.when)}`
+        )
+      : null,
     a.path ? h('div', { class: 'ss-muted' }, `written to ${a.path}`) : null
   );
 }
 
 /** The sign-offs readiness.yaml asks for (the fairness audit, the model card). */
-export function renderSignOffs(a: IAnswers, actions: IReadinessActions): HTMLElement {
-  return h('div', { class: 'ss-signoffs' }, h('h3', {}, 'Sign-offs'),
-    h('ul', { class: 'ss-items' }, Object.entries(a.sign_offs).map(([id, q]) =>
-      h('li', { class: 'ss-item', 'data-item': id }, h('b', {}, id), ' ', q, attestForm(id, a.answers.sign_offs?.[id], actions)))));
+export function renderSignOffs(
+  a: IAnswers,
+  actions: IReadinessActions
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'ss-signoffs' },
+    h('h3', {}, 'Sign-offs'),
+    h(
+      'ul',
+      { class: 'ss-items' },
+      Object.entries(a.sign_offs).map(([id, q]) =>
+        h(
+          'li',
+          { class: 'ss-item', 'data-item': id },
+          h('b', {}, id),
+          ' ',
+          q,
+          attestForm(id, a.answers.sign_offs?.[id], actions)
+        )
+      )
+    )
+  );
 }
 
 /** The Readiness view: header, intake and sign-offs, then the items by section, failing first. */
-export function renderReadiness(card: IScorecard, answers: IAnswers | null, env: IEnv, actions: IReadinessActions): HTMLElement {
+export function renderReadiness(
+  card: IScorecard,
+  answers: IAnswers | null,
+  env: IEnv,
+  actions: IReadinessActions
+): HTMLElement {
   return h(
     'div',
     { class: 'ss-readiness' },
@@ -222,9 +443,26 @@ export function renderReadiness(card: IScorecard, answers: IAnswers | null, env:
     actions.notice ?? null,
     answers ? renderIntake(answers, actions) : null,
     groupItems(card.items ?? []).map(([section, items]) =>
-      h('section', { class: 'ss-section', 'data-section': section },
-        h('h3', {}, SECTION_TITLES[section] ?? section, ' ', h('span', { class: 'ss-muted' }, `(${items.filter(i => i.status === 'pass').length}/${items.length} pass)`)),
-        h('ul', { class: 'ss-items' }, items.map(it => renderItem(it, env, actions))))
+      h(
+        'section',
+        { class: 'ss-section', 'data-section': section },
+        h(
+          'h3',
+          {},
+          SECTION_TITLES[section] ?? section,
+          ' ',
+          h(
+            'span',
+            { class: 'ss-muted' },
+            `(${items.filter(i => i.status === 'pass').length}/${items.length} pass)`
+          )
+        ),
+        h(
+          'ul',
+          { class: 'ss-items' },
+          items.map(it => renderItem(it, env, actions))
+        )
+      )
     ),
     answers ? renderSignOffs(answers, actions) : null
   );
@@ -271,8 +509,18 @@ export class ReadinessView extends View {
     if (this.card) {
       this.show(
         renderReadiness(this.card, this.answers, this.env, {
-          attest: (item, status, comment) => void this.save('readiness/attest', { item, status, comment }, `Saved ${item} (${status}) to readiness.yaml; the scorecard was refreshed.`),
-          saveIntake: (answers, metric) => void this.save('readiness/intake', { answers, business_metric: metric }, 'Saved the intake answers to readiness.yaml; the scorecard was refreshed.'),
+          attest: (item, status, comment) =>
+            void this.save(
+              'readiness/attest',
+              { item, status, comment },
+              `Saved ${item} (${status}) to readiness.yaml; the scorecard was refreshed.`
+            ),
+          saveIntake: (answers, metric) =>
+            void this.save(
+              'readiness/intake',
+              { answers, business_metric: metric },
+              'Saved the intake answers to readiness.yaml; the scorecard was refreshed.'
+            ),
           notice: this.notice
         })
       );

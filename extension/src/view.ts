@@ -26,14 +26,23 @@ export abstract class View {
 
   /** Render an error from the server (or the network) with a retry button. */
   protected showError(err: unknown, more: Child = null): void {
-    this.show(errorBox(err, () => void this.load()), more);
+    this.show(
+      errorBox(err, () => void this.load()),
+      more
+    );
   }
 
   /** POST `body` to `route`; the outcome becomes the notice: `done(reply)` as a success line if given, else none; the error box on failure (then `null`). */
-  protected async send<T>(route: string, body: object, done?: (reply: T) => string): Promise<T | null> {
+  protected async send<T>(
+    route: string,
+    body: object,
+    done?: (reply: T) => string
+  ): Promise<T | null> {
     try {
       const reply = await post<T>(route, body);
-      this.notice = done ? h('div', { class: 'ss-ok', role: 'status' }, done(reply)) : null;
+      this.notice = done
+        ? h('div', { class: 'ss-ok', role: 'status' }, done(reply))
+        : null;
       return reply;
     } catch (err) {
       this.notice = errorBox(err);
@@ -79,6 +88,8 @@ export function errorBox(err: unknown, retry?: () => void): HTMLElement {
     'div',
     { class: notice ? 'ss-notice' : 'ss-error', role: 'alert' },
     h('span', {}, message(err)),
-    retry ? h('button', { class: 'ss-button ss-small', onclick: retry }, 'Retry') : null
+    retry
+      ? h('button', { class: 'ss-button ss-small', onclick: retry }, 'Retry')
+      : null
   );
 }

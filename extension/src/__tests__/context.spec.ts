@@ -4,9 +4,15 @@ import { ctx, makeEnv } from './fixtures';
 
 describe('labPath', () => {
   it('maps absolute paths under the server root and project-relative paths', () => {
-    expect(labPath(ctx, '/srv/lab/project/products/reports/train.ipynb')).toBe('project/products/reports/train.ipynb');
-    expect(labPath(ctx, 'products/readiness/scorecard.json')).toBe('project/products/readiness/scorecard.json');
-    expect(labPath({ ...ctx, lab_root: '' }, 'readiness.yaml')).toBe('readiness.yaml');
+    expect(labPath(ctx, '/srv/lab/project/products/reports/train.ipynb')).toBe(
+      'project/products/reports/train.ipynb'
+    );
+    expect(labPath(ctx, 'products/readiness/scorecard.json')).toBe(
+      'project/products/readiness/scorecard.json'
+    );
+    expect(labPath({ ...ctx, lab_root: '' }, 'readiness.yaml')).toBe(
+      'readiness.yaml'
+    );
   });
 
   it('refuses what JupyterLab cannot open', () => {
@@ -20,10 +26,16 @@ describe('labPath', () => {
 describe('fileLink', () => {
   it('opens the file in JupyterLab on click', () => {
     const env = makeEnv();
-    const a = fileLink(env, '/srv/lab/project/products/reports/evaluate.html', 'report') as HTMLElement;
+    const a = fileLink(
+      env,
+      '/srv/lab/project/products/reports/evaluate.html',
+      'report'
+    ) as HTMLElement;
     expect(a.tagName).toBe('A');
     a.click();
-    expect(env.open).toHaveBeenCalledWith('project/products/reports/evaluate.html');
+    expect(env.open).toHaveBeenCalledWith(
+      'project/products/reports/evaluate.html'
+    );
   });
 
   it('shows a path outside the server as plain text', () => {

@@ -1,0 +1,64 @@
+// ESLint flat config, after the JupyterLab extension template (jupyterlab/extension-template):
+// eslint + typescript-eslint + @jupyter/eslint-plugin, with Prettier run as a rule (formatting is Prettier's job).
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+import prettierRecommended from 'eslint-plugin-prettier/recommended';
+import globals from 'globals';
+import jupyterPlugin from '@jupyter/eslint-plugin';
+
+export default defineConfig([
+  {
+    ignores: [
+      'node_modules',
+      'lib',
+      'coverage',
+      'shipshape_lab',
+      '**/*.js',
+      '**/*.d.ts'
+    ]
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  jupyterPlugin.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      globals: {
+        ...globals.browser,
+        ...globals.es2015,
+        ...globals.node
+      },
+      parserOptions: {
+        // The unit tests (src/__tests__) lie outside tsconfig's "include": the project service parses them with
+        // the same compiler options.
+        projectService: { allowDefaultProject: ['src/__tests__/*.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+        sourceType: 'module'
+      }
+    },
+    rules: {
+      '@typescript-eslint/naming-convention': [
+        'error',
+        {
+          selector: 'interface',
+          format: ['PascalCase'],
+          custom: { regex: '^I[A-Z]', match: true }
+        }
+      ],
+      '@typescript-eslint/no-unused-vars': ['warn', { args: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-namespace': 'off',
+      '@typescript-eslint/no-use-before-define': 'off',
+      eqeqeq: 'error',
+      'prefer-arrow-callback': 'error',
+      // The panel is English-only: it has no ITranslator, so its strings are not wrapped in trans.__().
+      'jupyter/no-untranslated-string': 'off'
+    }
+  },
+  prettierRecommended,
+  {
+    // eslint-config-prettier turns `curly` off; with "all" it cannot conflict with Prettier, so it comes back on here.
+    rules: { curly: ['error', 'all'] }
+  }
+]);
