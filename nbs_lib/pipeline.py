@@ -4,16 +4,17 @@
 
 # %% ../notebooks/40_pipeline.ipynb #8e7adffa
 from __future__ import annotations
-import argparse, datetime as dt, html, os, sys, time, uuid
+import argparse, datetime as dt, html, os, re, sys, time, uuid
 from pathlib import Path
-from .config import atomic_write, data_files, data_version, find_root, load_env, now, products_dir, read_json, write_json
+import psutil
+from .config import atomic_write, data_files, data_version, file_lock, find_root, load_env, now, products_dir, read_json, write_json
 from .ledger import labelled_batches
 from .lineage import record
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'list_runs', 'write_index',
-           'build', 'status', 'main']
+__all__ = ['pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'process_alive', 'settle_run',
+           'list_runs', 'write_index', 'build', 'status', 'main']
 
 # %% ../notebooks/40_pipeline.ipynb #ebe47b2e
 def pipeline_env(overrides=None, root=None) -> dict:
@@ -58,7 +59,6 @@ def _key_figures(prods: dict) -> dict:
 
 def _error_message(tb: str) -> str:
     "The first real exception line of a build traceback (not Ploomber's or Papermill's wrappers)."
-    import re
     wrappers = ("PapermillExecutionError", "TaskBuildError", "DAGBuildError", "BuildError")
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", l).strip() for l in tb.splitlines()]
     hits = [l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b.*?: ", l) and not l.startswith(wrappers)]
@@ -80,7 +80,7 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
         first = next((t for t in tasks if t["status"] == "errored"), None)
         error = {"task": first["name"] if first else None, "message": _error_message((tb or {}).get("build", "")),
                  "failed_tasks": failed}
-    rec |= {"status": status, "finished_at": now(), "tasks": tasks, "error": error}
+    rec |= {"status": status, "outcome": "ok" if status == "ok" else "failed", "finished_at": now(), "tasks": tasks, "error": error}
     if rec.get("started_at"):
         rec["duration_s"] = round((dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1)
     write_json(path, rec)
@@ -124,9 +124,31 @@ def on_failure(dag, traceback):
     write_run(dag, "failed", None, traceback)
 
 # %% ../notebooks/40_pipeline.ipynb #d7ad3e77
+def process_alive(pid: int | None, started: float | None = None) -> bool:
+    "Whether process `pid` still runs (and is the process that started at `started`, when given: pids are reused)."
+    if not pid: return False
+    try:
+        p = psutil.Process(pid)
+        if p.status() == psutil.STATUS_ZOMBIE: return False
+        return started is None or abs(p.create_time() - started) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied): return False
+
+def settle_run(path) -> dict:
+    "A run record, marked `failed (killed)` and rewritten when it says `running` but its process is gone."
+    rec = read_json(path)
+    if rec.get("status") != "running" or process_alive(rec.get("pid"), rec.get("process_started")): return rec
+    gone = f"killed: process {rec.get('pid')} ended without finishing the run" if rec.get("pid") else "killed: the record names no process"
+    rec |= {"status": "failed", "outcome": "failed", "killed": True, "finished_at": rec.get("finished_at") or now(),
+            "error": {"task": rec.get("current"), "message": gone}}
+    write_json(path, rec)
+    return rec
+
 def list_runs(products, limit: int = 20) -> list[dict]:
-    "The latest run records, newest first."
-    runs = [read_json(p) for p in Path(products).glob("runs/*.json")]
+    "The latest run records (pipeline builds and monitoring runs), newest first; records of killed runs say so."
+    runs = []
+    for p in Path(products).glob("runs/*.json"):
+        try: runs.append(settle_run(p))
+        except ValueError: continue                     # a record being written right now
     return sorted(runs, key=lambda r: r.get("finished_at") or r.get("started_at") or "", reverse=True)[:limit]
 
 # %% ../notebooks/40_pipeline.ipynb #6ad0f07f
@@ -160,26 +182,31 @@ tr.errored td{{background:#fdd}}tr.skipped td:nth-child(2){{color:#666}}.error{{
     return atomic_write(products/"index.html", page)
 
 # %% ../notebooks/40_pipeline.ipynb #782937e1
-def build(overrides=None, root=None, trigger: str = "python", force: bool = False) -> dict:
-    "Build the pipeline and return its run record (status `ok` or `failed`, with the failing task)."
+def build(overrides=None, root=None, trigger: str = "python", force: bool = False, wait: bool = False) -> dict:
+    "Build the pipeline and return its run record (outcome `ok` or `failed`, with the failing task); one build at a time."
     root = Path(root) if root else find_root()
     dag = make_dag(overrides, root)
+    products = _products_dir(dag)
     run_id = os.environ.get("SHIPSHAPE_RUN_ID") or f"run-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=now())
-    dag.render(force=force, show_progress=False)
-    todo = [n for n in dag if dag[n].exec_status.name in ("WaitingExecution", "WaitingUpstream")]
-    write_json(_products_dir(dag)/"runs"/f"{run_id}.json",
-               {"id": run_id, "trigger": trigger, "started_at": os.environ["SHIPSHAPE_RUN_STARTED"], "status": "running", "pid": os.getpid(),
-                "current": todo[0] if todo else None,
-                "tasks": [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag]})
-    path = _products_dir(dag)/"runs"/f"{run_id}.json"
-    try: dag.build(force=force, show_progress=True)
-    except Exception as e:                      # the on_failure hook has normally written the record already
-        rec = read_json(path)
-        if rec["status"] == "running":
-            write_json(path, rec | {"status": "failed", "finished_at": now(), "error": {"task": None, "message": f"{type(e).__name__}: {e}"}})
-    finally:
-        for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
+    with file_lock(products/".pipeline.lock", f"pipeline build {run_id} ({trigger})", wait=wait):
+        os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=now())
+        path = products/"runs"/f"{run_id}.json"
+        try:
+            dag.render(force=force, show_progress=False)
+            todo = [n for n in dag if dag[n].exec_status.name in ("WaitingExecution", "WaitingUpstream")]
+            write_json(path, {"id": run_id, "kind": "pipeline", "trigger": trigger, "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
+                              "status": "running", "pid": os.getpid(), "process_started": psutil.Process().create_time(),
+                              "current": todo[0] if todo else None,
+                              "tasks": [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag]})
+            dag.build(force=force, show_progress=True)
+        except Exception as e:                      # the on_failure hook has normally written the record already
+            rec = read_json(path) if path.exists() else {"id": run_id, "kind": "pipeline", "trigger": trigger, "tasks": [],
+                                                         "started_at": os.environ["SHIPSHAPE_RUN_STARTED"], "status": "running"}
+            if rec["status"] == "running":
+                write_json(path, rec | {"status": "failed", "outcome": "failed", "finished_at": now(),
+                                        "error": {"task": rec.get("current"), "message": f"{type(e).__name__}: {e}"}})
+        finally:
+            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
     return read_json(path)
 
 def status(overrides=None, root=None) -> list[dict]:

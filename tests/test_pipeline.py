@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
+import pytest
 from conftest import ROOT, env_for
 
 TASKS = ["ingest", "validate", "features", "train", "evaluate", "export", "register", "readiness", "report"]
@@ -97,3 +98,41 @@ def test_training_is_reproducible(built):
     assert len(hist) == len(piped)
     for a, b in zip(hist, piped):
         assert abs(a["valid_roc_auc"] - b["valid_roc_auc"]) <= 1e-6 and abs(a["loss"] - b["loss"]) <= 1e-6
+
+
+def test_a_second_build_is_refused_while_another_holds_the_pipeline_lock(tmp_path):
+    "Two builds at once would register two versions of one model with one W&B run id: the second is refused, naming the first."
+    import subprocess, sys
+    from nbs_lib.config import Busy
+    from nbs_lib.pipeline import build
+    lock = tmp_path/"products"/".pipeline.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nbs_lib.config import file_lock\n"
+                               "with file_lock(sys.argv[1], 'pipeline build run-first (make run)'):\n"
+                               "    print('held', flush=True); time.sleep(120)", str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(Busy, match=r"held by pipeline build run-first \(make run\) \(process \d+"):
+            build(env_for(tmp_path), root=ROOT, trigger="pytest")
+        assert not (tmp_path/"products"/"runs").exists()          # a refused build leaves no run record behind
+    finally:
+        holder.kill(); holder.wait()
+
+
+def test_a_killed_build_leaves_a_record_that_says_killed(tmp_path):
+    "SIGKILL mid-build cannot write the record's end; the next reader marks it failed (killed) instead of running forever."
+    import json, signal, subprocess, sys, time
+    from nbs_lib.pipeline import list_runs
+    code = ("import json, sys\nfrom pathlib import Path\nfrom nbs_lib.pipeline import build\n"
+            "build(json.loads(Path(sys.argv[1]).read_text()), root=sys.argv[2], trigger='pytest')")
+    (tmp_path/"env.json").write_text(json.dumps(env_for(tmp_path)))
+    p = subprocess.Popen([sys.executable, "-c", code, str(tmp_path/"env.json"), str(ROOT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = tmp_path/"products"/"runs"
+    for _ in range(600):                                             # until the record of the running build exists
+        if list(runs.glob("*.json")): break
+        time.sleep(0.1)
+    rec = json.loads(next(runs.glob("*.json")).read_text())
+    assert rec["status"] == "running" and rec["pid"] == p.pid
+    p.send_signal(signal.SIGKILL); p.wait()
+    [settled] = list_runs(tmp_path/"products")
+    assert (settled["status"], settled["outcome"], settled["killed"]) == ("failed", "failed", True)
+    assert f"process {p.pid}" in settled["error"]["message"]
