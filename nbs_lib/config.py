@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'resolve', 'products_dir', 'registry_dir', 'sha256_file',
-           'data_files', 'data_version', 'atomic_write', 'write_json', 'read_json', 'now', 'Busy', 'file_lock']
+__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'env_files', 'env_file', 'resolve', 'products_dir',
+           'registry_dir', 'sha256_file', 'data_files', 'data_version', 'atomic_write', 'write_json', 'read_json',
+           'now', 'Busy', 'file_lock']
 
 # %% ../notebooks/01_config.ipynb #653bf6fc
 def find_root(start: str | Path | None = None) -> Path:
@@ -42,6 +43,19 @@ def read_overrides(overrides: str | Path | dict | None = None, root: str | Path 
     if not isinstance(overrides, (str, Path)): return dict(overrides or {})
     p = Path(overrides) if Path(overrides).is_absolute() else (Path(root) if root else find_root())/overrides
     return yaml.safe_load(p.read_text()) or {}
+
+# %% ../notebooks/01_config.ipynb #3995fb47
+def env_files(root: str | Path | None = None) -> list[str]:
+    "The override files a job may be started with: `env*.yaml` at the project root, except `env.yaml` itself."
+    root = Path(root) if root else find_root()
+    return sorted(p.name for p in root.glob("env*.yaml") if p.name != "env.yaml" and p.is_file() and not p.is_symlink())
+
+def env_file(name: str, root: str | Path | None = None) -> Path:
+    "The override file called `name` at the project root, if `env_files` allows it; `ValueError` naming the allowed ones otherwise."
+    root = Path(root) if root else find_root(); allowed = env_files(root)
+    if not isinstance(name, str) or name not in allowed:
+        raise ValueError(f"env {name!r} is not an override file of this project; allowed: {', '.join(allowed) or 'none'} (env*.yaml at the project root)")
+    return root/name
 
 # %% ../notebooks/01_config.ipynb #917284f3
 def resolve(path: str | Path, root: str | Path | None = None) -> Path:
