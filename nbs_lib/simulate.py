@@ -4,14 +4,15 @@
 
 # %% ../notebooks/43_simulate.ipynb #45fe3a9c
 from __future__ import annotations
-import argparse, csv, datetime as dt, io, sys
+import csv, datetime as dt, io
 from pathlib import Path
 import numpy as np, pandas as pd
-from .config import atomic_write, find_root, load_env
-from .data import load_split
+from .config import atomic_write, find_root, load_env, resolve
+from .data import feature_columns, load_split
+from .validate import load_contract
 
 # %% auto #0
-__all__ = ['FAULTS', 'inject_faults', 'apply_drift', 'to_csv', 'simulate_batches', 'main']
+__all__ = ['FAULTS', 'inject_faults', 'apply_drift', 'to_csv', 'simulate_batches', 'default_drift', 'simulate_cli']
 
 # %% ../notebooks/43_simulate.ipynb #2d302d43
 FAULTS = ("missing", "type", "range", "unseen", "duplicate", "encoding")
@@ -44,8 +45,9 @@ def apply_drift(df: pd.DataFrame, drift: dict, rng) -> pd.DataFrame:
     for c, spec in drift.items():
         if "add" in spec or "scale" in spec:
             x = pd.to_numeric(df[c], errors="coerce")
-            y = (x*spec.get("scale", 1.0) + spec.get("add", 0.0)).round()
-            df[c] = [None if pd.isna(v) else str(int(v)) for v in y]
+            whole = bool(((x.dropna() % 1) == 0).all())                      # integer columns stay integers
+            y = x*spec.get("scale", 1.0) + spec.get("add", 0.0)
+            df[c] = [None if pd.isna(v) else (str(int(round(v))) if whole else repr(float(v))) for v in y]
         if "weights" in spec:
             w = df[c].map(lambda v: spec["weights"].get(v, 1.0)).astype(float).to_numpy()
             keep = rng.random(len(df)) < w/w.max()
@@ -64,9 +66,7 @@ def simulate_batches(out, days: int = 5, start: str = "2026-11-01", fault_rate: 
                      env: dict | None = None, root=None, contract: dict | None = None) -> list[Path]:
     "Write `days` dated batches from the test file into `out`; returns their paths."
     root = Path(root or find_root()); env = env or load_env(root=root); ds = env["dataset"]
-    if contract is None:
-        from nbs_lib.validate import load_contract
-        contract = load_contract(env, root)[0] or {}
+    if contract is None: contract = load_contract(env, root)[0] or {}
     rows, _ = load_split(env, "test", root)
     rng = np.random.default_rng(seed)
     rows = rows.iloc[rng.permutation(len(rows))]
@@ -89,21 +89,23 @@ def simulate_batches(out, days: int = 5, start: str = "2026-11-01", fault_rate: 
     return paths
 
 # %% ../notebooks/43_simulate.ipynb #f1d395a4
-def main(argv=None) -> int:
-    "python -m nbs_lib.simulate: write dated daily batches into the incoming folder."
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.simulate")
-    ap.add_argument("--out", help="default: monitoring.incoming from env.yaml"); ap.add_argument("--days", type=int, default=5)
-    ap.add_argument("--start", default="2026-11-01"); ap.add_argument("--faults", type=float, default=0.0, help="share of damaged rows")
-    ap.add_argument("--drift-from", type=int, help="day index from which drift (age +8 years, hours ×1.15, fewer Private) is injected")
-    ap.add_argument("--broken", nargs="*", default=[], help="whole-file faults: empty binary latin1 semicolon missing-columns")
-    ap.add_argument("--unlabelled", action="store_true"); ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args(argv); env = load_env()
-    drift = {"age": {"add": 8}, "hours-per-week": {"scale": 1.15}, "workclass": {"weights": {"Private": 0.5}}} if a.drift_from is not None else None
-    out = a.out or (env.get("monitoring") or {}).get("incoming", "data/incoming")
-    for p in simulate_batches(find_root()/out if not Path(out).is_absolute() else out, a.days, a.start, a.faults, drift,
-                              a.drift_from, tuple(a.broken), not a.unlabelled, a.seed, env):
-        print(p)
-    return 0
+def default_drift(contract: dict, inputs: list) -> dict:
+    "A noticeable, plausible drift of the inputs `inputs` described by `contract`: two numeric moves and one reweighting."
+    cols = contract.get("columns", {})
+    num = [c for c in inputs if cols.get(c, {}).get("type") == "numeric" and cols[c].get("max") is not None]
+    cat = [c for c in inputs if cols.get(c, {}).get("type") == "categorical" and cols[c].get("categories")]
+    out = {}
+    if num: out[num[0]] = {"add": round((cols[num[0]]["max"] - cols[num[0]]["min"])/10, 3) or 1}
+    if len(num) > 1: out[num[1]] = {"scale": 1.15}
+    if cat: out[cat[0]] = {"weights": {cols[cat[0]]["categories"][0]: 0.5}}
+    return out
 
-if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-    sys.exit(main())
+def simulate_cli(env_overrides=None, out=None, days: int = 5, start: str = "2026-11-01", faults: float = 0.0,
+                 drift_from: int | None = None, broken: tuple = (), labelled: bool = True, seed: int = 0, root=None) -> list[Path]:
+    "What `shipshape simulate` does: dated batches into `out` (default `monitoring.incoming`), drift from `default_drift`."
+    root = Path(root or find_root()); env = load_env(env_overrides, root)
+    contract = load_contract(env, root)[0] or {}
+    rows, _ = load_split(env, "train", root)
+    drift = default_drift(contract, feature_columns(env, rows.columns)) if drift_from is not None else None
+    out = resolve(out or (env.get("monitoring") or {}).get("incoming", "data/incoming"), root)
+    return simulate_batches(out, days, start, faults, drift, drift_from, tuple(broken), labelled, seed, env, root, contract)
