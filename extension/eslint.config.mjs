@@ -15,7 +15,11 @@ export default defineConfig([
       'coverage',
       'shipshape_lab',
       '**/*.js',
-      '**/*.d.ts'
+      '**/*.d.ts',
+      // Generated from nbs_lib.products: the JSON Schema, and the types `jlpm gen:types` makes from it (a test checks
+      // they are in sync).
+      'schema/products.schema.json',
+      'src/products.ts'
     ]
   },
   js.configs.recommended,
@@ -55,6 +59,12 @@ export default defineConfig([
       // The panel is English-only: it has no ITranslator, so its strings are not wrapped in trans.__().
       'jupyter/no-untranslated-string': 'off'
     }
+  },
+  {
+    // Build scripts run in Node: its globals are known, and importing them explicitly (node:process) is fine too.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: { 'no-redeclare': ['error', { builtinGlobals: false }] }
   },
   prettierRecommended,
   {
