@@ -71,3 +71,15 @@ test: $(STAMP)
 
 clean-products:
 	rm -rf products
+
+# Lint (CI will run it before the tests): ruff on all Python, the notebooks' code cells included (see pyproject.toml);
+# nbdev_clean and nbdev_export must leave notebooks/ and nbs_lib/ unchanged; ESLint + Prettier on the extension.
+.PHONY: lint
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@tmp=$$(mktemp -d) && cp -r notebooks nbs_lib $$tmp/ && $(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export \
+	  && diff -rq -x __pycache__ -x .ipynb_checkpoints $$tmp/notebooks notebooks \
+	  && diff -rq -x __pycache__ $$tmp/nbs_lib nbs_lib; rc=$$?; rm -rf $$tmp; test $$rc = 0 \
+	  || { echo "lint: nbdev_clean/nbdev_export changed notebooks/ or nbs_lib/ (git diff shows how): commit the result" >&2; exit 1; }
+	cd $(EXT) && $(EXT_PATH) jlpm install --immutable >/dev/null && $(EXT_PATH) jlpm lint
