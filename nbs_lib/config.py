@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, datetime as dt, fcntl, hashlib, json, os, tempfile
 from pathlib import Path
-import yaml
+from .settings import SettingsError, load_settings, read_source
 
 # %% auto #0
 __all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'env_files', 'env_file', 'resolve', 'products_dir',
@@ -33,16 +33,17 @@ def deep_merge(base: dict, over: dict) -> dict:
 # %% ../notebooks/01_config.ipynb #b30528eb
 def load_env(overrides: str | Path | dict | None = None, # an override file (e.g. env.test.yaml) or a dict
              root: str | Path | None = None) -> dict:
-    "`env.yaml` of the project, with `overrides` merged on top."
+    "`env.yaml` of the project with `overrides` merged on top, validated (`settings.SettingsError` lists every problem, with file and line)."
     root = Path(root) if root else find_root()
-    env = yaml.safe_load((root/"env.yaml").read_text()) or {}
-    return deep_merge(env, read_overrides(overrides, root))
+    return load_settings(root/"env.yaml", overrides, root=root)
 
 def read_overrides(overrides: str | Path | dict | None = None, root: str | Path | None = None) -> dict:
-    "`overrides` as a dict: the contents of an override file (relative to the project root), or the dict itself."
+    "`overrides` as a dict: the contents of an override file (relative to the project root), or the dict itself; YAML errors name the file and line."
     if not isinstance(overrides, (str, Path)): return dict(overrides or {})
     p = Path(overrides) if Path(overrides).is_absolute() else (Path(root) if root else find_root())/overrides
-    return yaml.safe_load(p.read_text()) or {}
+    data, _, problems = read_source(p, root)
+    if problems: raise SettingsError(problems)
+    return data
 
 # %% ../notebooks/01_config.ipynb #3995fb47
 def env_files(root: str | Path | None = None) -> list[str]:

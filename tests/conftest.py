@@ -1,5 +1,5 @@
 """Shared fixtures: a real pipeline build (Ploomber + Papermill + GX + torch + ONNX Runtime + W&B offline) in a temporary folder."""
-import os
+import os, tempfile
 from pathlib import Path
 import pytest
 
@@ -7,6 +7,9 @@ os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["WANDB_MODE"] = os.environ.get("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# Configured paths must stay inside the project; the tests' products live under the system temp folder, which
+# code (never a configuration file) may allow as a second root.
+os.environ.setdefault("SHIPSHAPE_ALSO_INSIDE", tempfile.gettempdir())
 
 ROOT = Path(__file__).resolve().parents[1]
 

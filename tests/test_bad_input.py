@@ -27,8 +27,11 @@ def test_too_many_bad_rows_fail_the_run_and_name_the_task(tmp_path):
     assert "index.html" in {x.name for x in p.iterdir()} and "FAILED" in (p/"index.html").read_text()
 
 
-def test_bad_parameter_is_named(tmp_path):
+def test_bad_parameter_is_refused_before_anything_runs_naming_key_and_hint(tmp_path):
+    "A target that is not a column is a configuration error: refused up front, naming the key, with the closest column."
     from nbs_lib.pipeline import build
-    rec = build(env_for(tmp_path, dataset={"target": "salary"}), root=ROOT, trigger="pytest")
-    assert rec["status"] == "failed" and rec["error"]["task"] == "ingest"
-    assert "salary" in rec["error"]["message"]
+    from nbs_lib.settings import SettingsError
+    with pytest.raises(SettingsError) as e:
+        build(env_for(tmp_path, dataset={"target": "incom"}), root=ROOT, trigger="pytest")
+    assert "`dataset.target` = 'incom'" in str(e.value) and "did you mean `income`" in str(e.value)
+    assert not (tmp_path/"products").exists()                     # nothing started, nothing half-written
