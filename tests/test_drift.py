@@ -166,7 +166,7 @@ def monitoring(adult, tmp_path_factory):
     from nbs_lib.data import profile_types
     from nbs_lib.evaluate import binary_metrics
     from nbs_lib.export import export_onnx
-from nbs_lib.runtime import onnx_predict, onnx_session
+    from nbs_lib.runtime import onnx_predict, onnx_session
     from nbs_lib.features import fit_transform_spec, save_spec, transform
     from nbs_lib.train import fit_baseline
     d = tmp_path_factory.mktemp("monitor"); f = adult["features"]; ref = adult["ref"]
