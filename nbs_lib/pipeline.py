@@ -13,10 +13,12 @@ from .lineage import record
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'process_alive', 'settle_run',
-           'list_runs', 'write_index', 'build', 'status', 'main']
+__all__ = ['REPORT_HTML', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'process_alive',
+           'settle_run', 'list_runs', 'write_index', 'build', 'status', 'main']
 
 # %% ../notebooks/40_pipeline.ipynb #ebe47b2e
+REPORT_HTML = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}   # reports hide code; the .ipynb keeps it
+
 def pipeline_env(overrides=None, root=None) -> dict:
     "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, absolute products, data and contract versions."
     root = Path(root) if root else find_root()
@@ -25,6 +27,7 @@ def pipeline_env(overrides=None, root=None) -> dict:
     env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products"])] if (env.get("train") or {}).get("include_batches") else []
     env["data_version"] = data_version(env, root, env["train_batches"])
     env["contract_version"] = contract_version(env, root)
+    env["report_html"] = dict(REPORT_HTML)
     return env
 
 def make_dag(overrides=None, root=None):
