@@ -7,16 +7,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 import numpy as np, torch
-from .config import find_root, load_env, products_dir, read_json, registry_dir, sha256_file, write_json
-from .data import encode_labels, read_rows
+from .config import sha256_file
 from .evaluate import binary_metrics
-from .features import transform
 from .runtime import hardware as runtime_hardware, latency, onnx_predict, onnx_session, throughput
-from .train import Probability, load_model, predict_proba
+from .train import Probability, predict_proba
 
 # %% auto #0
-__all__ = ['GPU_REASON', 'export_onnx', 'quantize_int8', 'hardware', 'target_availability', 'export_tensorrt', 'tensorrt_predict',
-           'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_version', 'main']
+__all__ = ['GPU_REASON', 'export_onnx', 'serving_cost', 'quantize_int8', 'hardware', 'target_availability', 'export_tensorrt',
+           'tensorrt_predict', 'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_report',
+           'export_failures']
 
 # %% ../notebooks/24_export.ipynb #96194ed8
 def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
@@ -28,6 +27,16 @@ def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Pat
                       dynamic_axes={"features": {0: "batch"}, "probability": {0: "batch"}})
     tmp.replace(path)
     return path
+
+# %% ../notebooks/24_export.ipynb #4eded70d
+def serving_cost(models: dict, # name -> PyTorch model
+                 X: np.ndarray, out_dir, repeats: int = 300) -> dict:
+    "Per candidate: ONNX Runtime p50/p95/p99 latency at batch 1 (µs), and the ONNX file (path, size)."
+    out = {}
+    for name, m in models.items():
+        f = export_onnx(m, X.shape[1], Path(out_dir)/f"{name}.onnx"); s = onnx_session(f)
+        out[name] = latency(lambda a: s.run(None, {"features": a}), X[:1], repeats) | {"file": str(f), "size_bytes": f.stat().st_size}
+    return out
 
 # %% ../notebooks/24_export.ipynb #04869138
 def quantize_int8(fp32_path, path) -> Path:
@@ -111,59 +120,48 @@ def skipped(target: str, reason: str) -> dict:
 # %% ../notebooks/24_export.ipynb #cb88bcce
 def export_targets(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, out_dir, cfg: dict, # the `export:` section of env.yaml
                    threshold: float = 0.5, targets: list | None = None) -> dict:
-    "Export `model` into `out_dir` for each target (all by default) with its proof against eager PyTorch."
+    "Export `model` into `out_dir` for each target (all by default) with its proof against eager PyTorch; reports keyed by target name."
     avail = target_availability(); targets = targets or list(avail)
     reps, lim, out = cfg["latency_repeats"], cfg["limits"], Path(out_dir)
+    unknown = [t for t in targets if t not in avail]
+    if unknown: raise ValueError(f"unknown export target {unknown[0]!r}; one of {', '.join(avail)}")
     baseline, p_torch = pytorch_baseline(model, X, reps), predict_proba(model, X)
-    reports, fp32 = [], None
+    reports, fp32 = {}, None
     for t in targets:
-        if t not in avail: raise ValueError(f"unknown export target {t!r}; one of {', '.join(avail)}")
-        if not avail[t]["available"]: reports.append(skipped(t, avail[t]["reason"])); continue
+        if not avail[t]["available"]: reports[t] = skipped(t, avail[t]["reason"]); continue
         if t == "tensorrt-fp16":
             import torch_tensorrt
             f = export_tensorrt(model, X.shape[1], out/"model.trt.ep"); trt = torch_tensorrt.load(str(f)).module()
-            reports.append(target_report(t, f, tensorrt_predict(trt, X), p_torch, y, lambda a: trt(torch.from_numpy(a).cuda()),
-                                         baseline, lim[t], threshold, reps, X))
+            reports[t] = target_report(t, f, tensorrt_predict(trt, X), p_torch, y, lambda a: trt(torch.from_numpy(a).cuda()),
+                                       baseline, lim[t], threshold, reps, X)
             continue
         fp32 = fp32 or export_onnx(model, X.shape[1], out/"model.onnx", cfg["opset"])
         f = fp32 if t == "onnx-fp32" else quantize_int8(fp32, out/"model.int8.onnx")
         sess = onnx_session(f)
-        reports.append(target_report(t, f, onnx_predict(sess, X), p_torch, y, lambda a, s=sess: s.run(None, {"features": a}),
-                                     baseline, lim[t], threshold, reps, X) | {"opset": cfg["opset"]})
+        reports[t] = target_report(t, f, onnx_predict(sess, X), p_torch, y, lambda a, s=sess: s.run(None, {"features": a}),
+                                   baseline, lim[t], threshold, reps, X) | {"opset": cfg["opset"]}
     return {"targets": reports, "baseline": baseline, "availability": avail}
 
 # %% ../notebooks/24_export.ipynb #a7f030e1
-def export_version(target: str, version: str = "production", root=None, env_overrides=None) -> dict:
-    "Export a registered version for `target` with its proof; update the export report; return the target's report."
-    from nbs_lib.registry import load            # moves to `release` (on-demand export of a registered version)
-    root = Path(root or find_root()); env = load_env(env_overrides, root); reg = registry_dir(env, root)
-    avail = target_availability()
-    if target not in avail: raise ValueError(f"unknown export target {target!r}; one of {', '.join(avail)}")
-    m = load(version, reg); files = m.entry["files"]
-    if "model" not in files or "holdout" not in files: raise ValueError(f"{m.version} has no PyTorch model or holdout rows to export from")
-    model = load_model(reg/files["model"]); rows = read_rows(reg/files["holdout"])
-    X, y = transform(m.bundle["transform"], rows), encode_labels(rows[m.bundle["target"]], m.bundle["positive_label"])
-    products = products_dir(env, root); out = products/"06_export"/"versions"/m.version
-    out.mkdir(parents=True, exist_ok=True)
-    rep = export_targets(model, X, y, out, env["export"], m.bundle["threshold"], [target])["targets"][0]
-    rep |= {"version": m.version, "on_demand": True}
-    path = products/"06_export"/"export.json"
-    report = read_json(path) if path.exists() else {"model": m.entry.get("model"), "targets": []}
-    report["targets"] = [t for t in report["targets"] if t["target"] != target] + [rep]
-    write_json(path, report)
-    return rep
+def export_report(model: str, ex: dict, # what `export_targets` returned
+                  bundle) -> dict:
+    "The export product: targets keyed by name, baseline, availability, bundle, and key figures read by target name."
+    t, key = ex["targets"], {}
+    for name, r in t.items():
+        if r["status"] == "skipped": key[name] = "skipped"; continue
+        key |= {f"{name} status": r["status"], f"{name} max |Δp|": r["parity"]["max_abs_diff"],
+                f"{name} AUC drop": r["parity"]["roc_auc_drop"], f"{name} p50 µs": r["latency_batch1"]["p50_us"],
+                f"{name} speedup vs torch": r["speedup_p50"]}
+    return {"model": model, "targets": t, "baseline": ex["baseline"], "availability": ex["availability"], "bundle": str(bundle),
+            "key_figures": key}
 
-def main(argv=None) -> int:
-    "python -m nbs_lib.export --target T [--version V] [--env FILE]"
-    import argparse, json, sys
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.export")
-    ap.add_argument("--target", required=True); ap.add_argument("--version", default="production"); ap.add_argument("--env")
-    a = ap.parse_args(argv)
-    try: rep = export_version(a.target, a.version, env_overrides=a.env)
-    except (ValueError, FileNotFoundError) as e: print(f"error: {e}", file=sys.stderr); return 1
-    print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
-    return 0 if rep["status"] in ("ok", "skipped") else 1
+def export_failures(report: dict) -> list[str]:
+    "The targets that failed their proof, with the reason."
+    return [f"{n}: {r['reason']}" for n, r in report["targets"].items() if r["status"] == "failed"]
 
+# %% ../notebooks/24_export.ipynb #105f6f54
 if __name__ == "__main__":
     import sys
-    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules: sys.exit(main())
+    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
+        from nbs_lib.release import export_main    # the old entry point until `shipshape export` replaces it
+        sys.exit(export_main())

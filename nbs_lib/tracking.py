@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PACKAGES', 'git_state', 'environment_info', 'wandb_mode', 'log_run', 'read_offline_run']
+__all__ = ['PACKAGES', 'git_state', 'environment_info', 'wandb_mode', 'log_run', 'read_offline_run', 'wandb_summary']
 
 # %% ../notebooks/04_tracking.ipynb #9da732a8
 PACKAGES = ["torch", "numpy", "pandas", "scikit-learn", "great-expectations", "ploomber", "papermill", "nbdev",
@@ -108,3 +108,21 @@ def read_offline_run(run_dir) -> dict:
                                      "files": [e.path for e in r.artifact.manifest.contents]})
     out["config"] = {k: v.get("value", v) if isinstance(v, dict) else v for k, v in out["config"].items() if not k.startswith("_")}
     return out
+
+# %% ../notebooks/04_tracking.ipynb #4714d918
+def wandb_summary(metrics: dict, # the evaluate task's metrics.json
+                  export: dict, # the export task's export.json (targets keyed by name)
+                  version: str, # the version the run registered
+                  gate: dict | None = None, # the readiness gate, {"decision": ...}
+                  **more) -> dict: # further figures, e.g. rows_quarantined=12
+    "The W&B summary of a pipeline run, built from its products."
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    s = {f"test/{k}": v for k, v in metrics["test"].items() if num(v)}
+    s |= {f"{n}/{split}/{k}": v for n, c in metrics["candidates"].items() for split, m in c.items() for k, v in m.items() if num(v)}
+    s |= {"chosen": metrics["chosen"], "model_version": version} | ({"readiness/gate": gate["decision"]} if gate else {})
+    for name, t in export["targets"].items():
+        s[f"export/{name}/status"] = t["status"]
+        if t["status"] != "skipped":
+            s |= {f"export/{name}/max_abs_diff": t["parity"]["max_abs_diff"], f"export/{name}/roc_auc_drop": t["parity"]["roc_auc_drop"],
+                  f"export/{name}/p50_us": t["latency_batch1"]["p50_us"], f"export/{name}/speedup_p50": t["speedup_p50"]}
+    return s | more
