@@ -1,4 +1,4 @@
-"""Export targets with proof, the self-contained bundle, model selection, and the registry: promote, rollback, drill, scoring."""
+"""Export targets with proof (keyed by name), the self-contained bundle, model selection, and the registry: promote, rollback, drill, scoring."""
 import json, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, yaml
@@ -10,8 +10,8 @@ BLOCK = ("import sys, runpy; [sys.modules.__setitem__(m, None) for m in ('pandas
 
 def test_export_report_proves_each_target(built):
     e = json.loads((built["products"]/"06_export/export.json").read_text())
-    t = {x["target"]: x for x in e["targets"]}
-    assert set(t) == {"onnx-fp32", "onnx-int8", "tensorrt-fp16"}
+    t = e["targets"]                                                  # keyed by target name
+    assert set(t) == {"onnx-fp32", "onnx-int8", "tensorrt-fp16"} and all(r["target"] == n for n, r in t.items())
     for name in ("onnx-fp32", "onnx-int8"):
         r = t[name]
         assert r["status"] == "ok" and Path(r["file"]).stat().st_size == r["size_bytes"] and len(r["sha256"]) == 64
@@ -55,16 +55,27 @@ def test_training_serving_skew_is_zero(built):
 def test_registered_version_keeps_everything(built):
     from nbs_lib.registry import list_versions
     reg = built["tmp"]/"registry"
-    lv = list_versions(reg=reg)
+    lv = list_versions(reg)
     v = lv["versions"][-1]
     assert v["version"] == "v0001" and lv["aliases"]["production"] == "v0001"
-    assert {"model", "onnx", "onnx_int8", "bundle", "scorer", "transform", "contract", "metrics", "export", "holdout"} <= set(v["files"])
+    assert {"model", "onnx", "onnx_int8", "bundle", "scorer", "transform", "contract", "metrics", "export", "holdout",
+            "requirements"} <= set(v["files"])
     assert all((reg/p).exists() for p in v["files"].values())
+    assert (reg/v["files"]["requirements"]).read_bytes() == (ROOT/"requirements.lock").read_bytes()
+    assert v["missing_evidence"] == [] and (reg/"versions/v0001/canary.json").exists() and (reg/"versions/v0001/drill.json").exists()
     assert len(v["data_version"]) == 64 and v["wandb_run"] and "roc_auc" in v["metrics"]
     w = json.loads((built["products"]/"07_report/wandb.json").read_text())
     assert w["id"] == v["wandb_run"]
     drill = json.loads((built["products"]/"08_register/drill.json").read_text())
     assert drill["status"] == "pass" and [s["passed"] for s in drill["steps"]] == [True, True, True]
+
+
+def test_the_first_registration_canary_is_na_never_a_pass(built):
+    "On the first registration there is no production model to compare against: the canary is n/a, with that reason."
+    for p in (built["products"]/"08_register/canary.json", built["tmp"]/"registry/versions/v0001/canary.json"):
+        c = json.loads(p.read_text())
+        assert (c["status"], c["passed"], c["production"]) == ("n/a", None, None)
+        assert c["reason"] == "first registered version: no production model to compare against"
 
 
 def _cli(tmp, *args):
@@ -73,42 +84,54 @@ def _cli(tmp, *args):
     return subprocess.run([sys.executable, "-m", "nbs_lib.registry", "--env", str(env_file), *args], capture_output=True, text=True, cwd=ROOT)
 
 
-def test_promote_rollback_and_score_from_the_command_line(built):
+def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
+    "On a copy of the build's registry and scorecard: promotion needs the recorded canary and drill, the gate, and refreshes the scorecard."
+    import shutil
     from nbs_lib.registry import load, read_state, register
-    tmp, reg = built["tmp"], built["tmp"]/"registry"
+    from nbs_lib.scorecard import load_gate
+    reg = tmp_path/"registry"; shutil.copytree(built["tmp"]/"registry", reg)
+    (tmp_path/"products/readiness").mkdir(parents=True)
+    shutil.copyfile(built["products"]/"readiness/scorecard.json", tmp_path/"products/readiness/scorecard.json")
     v1 = load("v0001", reg)
-    files = {k: reg/p for k, p in v1.entry["files"].items()}
-    v2 = register(reg, files, {"model": "mlp", "metrics": v1.entry["metrics"], "note": "re-registered for the test"}, who="pytest")
-    assert read_state(reg)["aliases"] == {"production": "v0001", "candidate": v2["version"]}
-    gate = json.loads((built["products"]/"readiness/scorecard.json").read_text())["scores"]["gate"]["decision"]
-    r = _cli(tmp, "promote", v2["version"], "--who", "pytest", "--reason", "same model, test")
-    if gate == "no-go":                                              # the gate holds promotion back ...
-        assert r.returncode == 1 and "readiness gate is no-go" in r.stderr
+    v2 = register(reg, {k: reg/p for k, p in v1.entry["files"].items()},
+                  {"model": "mlp", "metrics": v1.entry["metrics"], "note": "re-registered for the test"}, who="pytest")["version"]
+    assert read_state(reg)["aliases"] == {"production": "v0001", "candidate": v2}
+    r = _cli(tmp_path, "promote", v2, "--who", "pytest", "--reason", "same model, test")
+    assert r.returncode == 1 and f"{v2} is not promotable: canary.json and drill.json not recorded" in r.stderr
+    r = _cli(tmp_path, "qualify", v2)
+    assert r.returncode == 0 and f"{v2}: canary pass, rollback drill pass" in r.stdout, r.stderr
+    gate = load_gate(tmp_path/"products")["decision"]
+    r = _cli(tmp_path, "promote", v2, "--who", "pytest", "--reason", "same model, test")
+    if gate != "go":                                                 # the gate holds promotion back ...
+        assert r.returncode == 1 and f"promotion of {v2} refused: readiness gate" in r.stderr
         assert read_state(reg)["aliases"]["production"] == "v0001"
-        r = _cli(tmp, "promote", v2["version"], "--who", "pytest", "--override-reason", "test: same model")   # ... unless overridden
+        r = _cli(tmp_path, "promote", v2, "--who", "pytest", "--override-reason", "test: same model")   # ... unless overridden
         assert read_state(reg)["history"][-1]["override"] is True
-    assert r.returncode == 0, r.stderr
-    assert read_state(reg)["aliases"]["production"] == v2["version"]
-    assert read_state(reg)["history"][-1]["canary"]["passed"]
-    r = _cli(tmp, "rollback", "--who", "pytest", "--reason", "test")
-    assert r.returncode == 0, r.stderr and "rolled back" in r.stdout
-    assert read_state(reg)["aliases"]["production"] == "v0001"
-    assert _cli(tmp, "rollback").returncode == 1                      # nothing before v0001
-    assert _cli(tmp, "drill").returncode == 0
-    batch = tmp/"batch.csv"
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    assert read_state(reg)["aliases"]["production"] == v2 and read_state(reg)["history"][-1]["canary"]["status"] == "pass"
+    assert load_gate(tmp_path/"products")["subject"]["production"] == v2          # the scorecard was refreshed after the move
+    r = _cli(tmp_path, "rollback", "--who", "pytest", "--reason", "test")
+    assert r.returncode == 0 and "rolled back" in r.stdout, r.stderr
+    assert read_state(reg)["aliases"]["production"] == "v0001" == load_gate(tmp_path/"products")["subject"]["production"]
+    assert _cli(tmp_path, "rollback").returncode == 1                 # nothing before v0001
+    assert _cli(tmp_path, "drill").returncode == 0
+    batch = tmp_path/"batch.csv"
     rows = pd.read_parquet(built["products"]/"02_validated/test.parquet").head(40)
     rows.drop(columns="income").to_csv(batch, index=False)
-    r = _cli(tmp, "score", str(batch), "--out", str(tmp/"scored.csv"))
+    r = _cli(tmp_path, "score", str(batch), "--out", str(tmp_path/"scored.csv"))
     assert r.returncode == 0, r.stderr
-    scored = pd.read_csv(tmp/"scored.csv")
+    scored = pd.read_csv(tmp_path/"scored.csv")
     assert len(scored) == 40 and set(scored.model_version) == {"v0001"}
 
 
 def test_promotion_is_refused_on_a_no_go_gate(built, tmp_path):
-    from nbs_lib.registry import promote, read_state, register, load
     import shutil
+    from nbs_lib.registry import load, promote, read_state, register
+    from nbs_lib.release import holdout, qualify
     reg = tmp_path/"registry"; shutil.copytree(built["tmp"]/"registry", reg)
     cand = register(reg, {"onnx": reg/"versions/v0001/model.onnx", "bundle": reg/"versions/v0001/model.json"}, {"metrics": {}}, who="t")
+    rows, y = holdout(load("v0001", reg))
+    qualify(cand["version"], "t", reg=reg, rows=rows, y=y, policy={})
     before = read_state(reg)["aliases"]["production"]
     with pytest.raises(PermissionError, match="no-go: I4"):
         promote(cand["version"], "t", root=ROOT, reg=reg, gate={"decision": "no-go", "blocking": [{"id": "I4"}]})
@@ -129,15 +152,31 @@ def test_scoring_notebook_runs_headless_with_papermill(built, tmp_path):
     assert len(pred) == 25 and pred.model_version.nunique() == 1 and pred.probability.between(0, 1).all()
 
 
-def test_export_command_exports_a_registered_version(built):
-    tmp = built["tmp"]
+def test_export_command_exports_a_registered_version_beside_the_pipeline_proof(built):
+    tmp = built["tmp"]; proof = built["products"]/"06_export/export.json"; before = proof.read_bytes()
     r = _cli_export(tmp, "--target", "onnx-int8", "--version", "v0001")
     assert r.returncode == 0, r.stderr
-    t = {x["target"]: x for x in json.loads((tmp/"products/06_export/export.json").read_text())["targets"]}
-    assert t["onnx-int8"]["version"] == "v0001" and t["onnx-int8"]["on_demand"] and t["onnx-int8"]["status"] == "ok"
-    assert Path(t["onnx-int8"]["file"]).exists() and t["onnx-int8"]["parity"]["decision_agreement"] >= 0.99
+    assert proof.read_bytes() == before                                 # the pipeline's proof is never replaced
+    t = json.loads((tmp/"products/06_export/versions/v0001/export.json").read_text())["targets"]
+    assert list(t) == ["onnx-int8"] and t["onnx-int8"]["version"] == "v0001" and t["onnx-int8"]["on_demand"]
+    assert t["onnx-int8"]["status"] == "ok" and Path(t["onnx-int8"]["file"]).exists() and t["onnx-int8"]["parity"]["decision_agreement"] >= 0.99
     r = _cli_export(tmp, "--target", "nope")
     assert r.returncode == 1 and "unknown export target 'nope'" in r.stderr
+
+
+def test_the_report_task_reads_export_targets_by_name(built, tmp_path):
+    "A panel export used to reorder export.json and the report task, reading targets by position, failed with KeyError 'parity'."
+    import shutil
+    from conftest import env_for
+    from nbs_lib.pipeline import make_dag
+    shutil.copytree(built["products"], tmp_path/"products"); shutil.copytree(built["tmp"]/"registry", tmp_path/"registry")
+    p = tmp_path/"products/06_export/export.json"; e = json.loads(p.read_text()); t = e["targets"]
+    e["targets"] = dict(reversed(list(t.items()))) if isinstance(t, dict) else t[::-1]   # the order a panel export left
+    p.write_text(json.dumps(e))
+    dag = make_dag(env_for(tmp_path), ROOT); dag.render(show_progress=False)
+    dag["report"].build(force=True)
+    html = (tmp_path/"products/reports/report.html").read_text()
+    assert all(f"<strong>{n}</strong>" in html for n in ("onnx-fp32", "onnx-int8", "tensorrt-fp16"))
 
 
 def _cli_export(tmp, *args):
