@@ -4,12 +4,17 @@
 
 # %% ../notebooks/34_modelcard.ipynb #7f04e108
 from __future__ import annotations
-import datetime as dt
+import datetime as dt, html
 from pathlib import Path
-from .config import atomic_write, read_json, sha256_file
+import mistune
+from .checks import target
+from .config import atomic_write, now, read_json, sha256_file
+from .data import read_rows
+from .fairness import summarize, summary_table
+from .rubric import policy, read_readiness
 
 # %% auto #0
-__all__ = ['model_card', 'datasheet', 'to_html', 'write_cards']
+__all__ = ['CARD_INPUTS', 'model_card', 'datasheet', 'to_html', 'outdated', 'write_cards']
 
 # %% ../notebooks/34_modelcard.ipynb #4140dc4d
 def _j(P: Path, rel: str):
@@ -33,8 +38,6 @@ def _said(v, where: str) -> str:
 # %% ../notebooks/34_modelcard.ipynb #101e7df0
 def model_card(root, products, env: dict) -> str:
     "The model card of the pipeline's chosen model, as Markdown, from the evidence under `products`."
-    from nbs_lib.fairness import summarize, summary_table
-    from nbs_lib.readiness import policy, read_readiness
     P = Path(products); met = _j(P, "05_evaluation/metrics.json")
     if met is None: raise FileNotFoundError(f"{P/'05_evaluation/metrics.json'} is missing: build the pipeline before generating a model card")
     tr, feats, ing = _j(P, "04_models/training.json") or {}, _j(P, "03_features/features.json") or {}, _j(P, "01_raw/ingest.json") or {}
@@ -46,9 +49,9 @@ def model_card(root, products, env: dict) -> str:
     mf = Path(met["model_file"])
     arch = (f"PyTorch MLP, hidden layers {cfg.get('mlp', {}).get('hidden')}, dropout {cfg.get('mlp', {}).get('dropout')}" if chosen == "mlp"
             else "logistic regression (scikit-learn), served as a PyTorch module with no hidden layer" if chosen == "baseline" else chosen)
-    onnx = next((t for t in exp.get("targets", []) if t.get("target") == "onnx-fp32"), None)
+    onnx = target(exp) if exp else None
     out = [f"# Model card: {ds.get('name', 'data set')} — `{chosen}`\n",
-           f"_Generated {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} from the pipeline's evidence under `{P}`; "
+           f"_Generated {now()} from the pipeline's evidence under `{P}`; "
            "sections after Mitchell et al., *Model Cards for Model Reporting* (2019)._\n",
            "## Model details\n",
            f"- **Model**: `{chosen}`: {arch}. Binary classifier of `{ds.get('target')}` (positive label `{ds.get('positive_label')}`), "
@@ -117,8 +120,6 @@ def model_card(root, products, env: dict) -> str:
 # %% ../notebooks/34_modelcard.ipynb #33ec9a59
 def datasheet(root, products, env: dict) -> str:
     "A datasheet for the configured data set, as Markdown, from the ingest, validation and feature evidence."
-    from nbs_lib.data import read_rows
-    from nbs_lib.readiness import read_readiness
     P = Path(products); ing, con = _j(P, "01_raw/ingest.json"), _j(P, "02_validated/contract.json")
     if ing is None or con is None: raise FileNotFoundError(f"{P/'01_raw/ingest.json'} or {P/'02_validated/contract.json'} is missing: build the pipeline first")
     val, feats = _j(P, "02_validated/validation.json") or {}, _j(P, "03_features/features.json") or {}
@@ -134,7 +135,7 @@ def datasheet(root, products, env: dict) -> str:
     for k, v in ((val.get("test") or {}).get("reasons") or {}).items(): reasons[k] = reasons.get(k, 0) + v
     return "\n".join([
         f"# Datasheet: {ds.get('name', 'data set')}\n",
-        f"_Generated {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} from the pipeline's evidence; sections after Gebru et al., *Datasheets for Datasets*._\n",
+        f"_Generated {now()} from the pipeline's evidence; sections after Gebru et al., *Datasheets for Datasets*._\n",
         "## Motivation\n", f"- What data is available: {_said(intake.get('data_available'), 'intake.answers.data_available')}",
         f"- Used here to support: {_said(intake.get('decision'), 'intake.answers.decision')}\n",
         "## Composition\n",
@@ -162,17 +163,32 @@ def datasheet(root, products, env: dict) -> str:
 
 def to_html(markdown: str, title: str) -> str:
     "A standalone HTML page of a Markdown document."
-    import html, mistune
     body = mistune.create_markdown(plugins=["table"])(markdown)
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>'
             "body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}table{border-collapse:collapse;margin:.5em 0}"
             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}code{background:#f4f4f4}</style></head><body>"
             f"{body}</body></html>")
 
-def write_cards(root, products, env: dict) -> dict:
-    "Write the model card and the datasheet as Markdown and HTML under `products/readiness/`."
-    out = Path(products)/"readiness"; paths = {}
-    for name, fn, title in [("modelcard", model_card, "Model card"), ("datasheet", datasheet, "Datasheet")]:
+CARD_INPUTS = ("05_evaluation/metrics.json", "04_models/training.json", "03_features/features.json", "01_raw/ingest.json",
+               "02_validated/validation.json", "02_validated/contract.json", "06_export/export.json",
+               "readiness/provenance.json", "readiness/fairness.json", "readiness/importance.json")
+
+def outdated(root, products) -> bool:
+    "Whether the model card or the datasheet is missing or older than a file it reports (or readiness.yaml, whose answers it quotes)."
+    out = Path(products)/"readiness"
+    docs = [out/"modelcard.md", out/"datasheet.md"]
+    if not all(p.exists() for p in docs): return True
+    inputs = [Path(products)/r for r in CARD_INPUTS] + [Path(root)/"readiness.yaml"]
+    newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
+    return min(p.stat().st_mtime for p in docs) < newest
+
+def write_cards(root, products, env: dict, only_if_outdated: bool = False) -> dict:
+    "Write the model card and the datasheet as Markdown and HTML under `products/readiness/` (what exists evidence for)."
+    P = Path(products); out = P/"readiness"; paths = {}
+    if only_if_outdated and not outdated(root, P): return paths
+    for name, fn, title, needs in [("modelcard", model_card, "Model card", ["05_evaluation/metrics.json"]),
+                                   ("datasheet", datasheet, "Datasheet", ["01_raw/ingest.json", "02_validated/contract.json"])]:
+        if not all((P/r).exists() for r in needs): continue
         md = fn(root, products, env)
         paths[name] = atomic_write(out/f"{name}.md", md); paths[f"{name}_html"] = atomic_write(out/f"{name}.html", to_html(md, title))
     return paths

@@ -99,7 +99,7 @@ class ContextHandler(Base):
         server_root = Path(self.settings["server_root_dir"]).expanduser().resolve()
         self.reply({"root": str(self.root), "products": str(self.products), "server_root": str(server_root),
                     "lab_root": rel(self.root, server_root), "user": self.who(),
-                    "available": {"readiness": has("readiness", "load_scorecard"), "drift": has("drift"),
+                    "available": {"readiness": has("scorecard", "load_scorecard"), "drift": has("drift"),
                                   "monitor": has("monitor"), "registry": has("registry", "list_versions"),
                                   "export_cli": has("export", "main"), "targets": has("export", "target_availability")}})
 
@@ -108,7 +108,7 @@ class ContextHandler(Base):
 
 def _scorecard(products: Path) -> dict:
     path = products/"readiness"/"scorecard.json"
-    try: load = lib("readiness", "load_scorecard")
+    try: load = lib("scorecard", "load_scorecard")
     except ApiError:
         raise ApiError(404, NO_SCORECARD.format(path=path) + " (nbs_lib.readiness does not exist yet either)")
     if not path.exists(): raise ApiError(404, NO_SCORECARD.format(path=path))
@@ -129,8 +129,8 @@ class AnswersHandler(Base):
 
     @tornado.web.authenticated
     def get(self):
-        R = lib("readiness")
-        for name in ("read_readiness", "INTAKE_QUESTIONS", "BUSINESS_METRIC", "MANUAL_ITEMS", "SIGN_OFFS"): lib("readiness", name)
+        R = lib("rubric")
+        for name in ("read_readiness", "INTAKE_QUESTIONS", "BUSINESS_METRIC", "MANUAL_ITEMS", "SIGN_OFFS"): lib("rubric", name)
         self.reply({"answers": R.read_readiness(self.root), "questions": R.INTAKE_QUESTIONS,
                     "business_metric": list(R.BUSINESS_METRIC), "manual_items": R.MANUAL_ITEMS, "sign_offs": R.SIGN_OFFS,
                     "path": str(self.root/"readiness.yaml")})
@@ -154,7 +154,7 @@ class AttestHandler(Base):
         if not isinstance(item, str) or not item: raise ApiError(400, "\"item\" must name a readiness item, e.g. \"D3\"")
         if comment is not None and not isinstance(comment, str): raise ApiError(400, "\"comment\" must be a string")
         evidence = _evidence(self.root, data.get("evidence"))
-        attest, refresh = lib("readiness", "attest"), lib("readiness", "refresh")
+        attest, refresh = lib("rubric", "attest"), lib("scorecard", "refresh")
         try: await self.call(attest, self.root, item, self.who(), comment or None, status, evidence)
         except ValueError as e: raise ApiError(400, str(e))
         self.reply(await self.call(refresh, self.root))
@@ -169,7 +169,7 @@ class IntakeHandler(Base):
         answers, metric = data.get("answers", {}), data.get("business_metric")
         if not isinstance(answers, dict) or (metric is not None and not isinstance(metric, dict)):
             raise ApiError(400, "\"answers\" (and \"business_metric\") must be objects of field: answer")
-        save, refresh = lib("readiness", "save_intake"), lib("readiness", "refresh")
+        save, refresh = lib("rubric", "save_intake"), lib("scorecard", "refresh")
         try: await self.call(save, self.root, answers, self.who(), metric)
         except ValueError as e: raise ApiError(400, str(e))
         self.reply(await self.call(refresh, self.root))
@@ -321,7 +321,7 @@ class PromoteHandler(Base):
         self.reply({"message": r.stdout.strip(), "registry": lib("registry", "list_versions")(self.root)})
 
     async def _refresh(self):
-        if has("readiness", "refresh"): await self.call(lib("readiness", "refresh"), self.root)
+        if has("scorecard", "refresh"): await self.call(lib("scorecard", "refresh"), self.root)
 
 
 class RollbackHandler(PromoteHandler):
