@@ -12,17 +12,21 @@ from scipy import stats
 from .config import write_json
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'TAIL_PROBS', 'PROFILE_VERSION', 'ALLOWED',
-           'HIGHER_IS_BETTER', 'profile_reference', 'save_profile', 'load_profile', 'DriftReport', 'detect_drift',
-           'prediction_drift', 'auc_delong', 'concept_drift', 'typed_like']
+__all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIPPED_KINDS', 'MIN_IDENTIFIER', 'TAIL_PROBS',
+           'PROFILE_VERSION', 'BOOL_TEXT', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference', 'save_profile',
+           'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong', 'concept_drift',
+           'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
 DEFAULT_THRESHOLDS = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
-                      "missing": 0.05, "unseen": 0.05}
+                      "missing": 0.05, "nonfinite": 0.05, "unseen": 0.05}
 HEAVY_TAIL = 2.5   # a continuous column whose tail index is below this uses `tail` instead of `wasserstein`
 METHODS = {"continuous": ("ks", "psi", "wasserstein"), "datetime": ("ks", "psi", "wasserstein"),
-           "discrete": ("chi2", "psi", "wasserstein"), "categorical": ("chi2", "psi", "jensenshannon")}
-SMALL_METHODS = {"continuous": ("ks",), "datetime": ("ks",), "discrete": ("chi2",), "categorical": ("chi2",)}
+           "timedelta": ("ks", "psi", "wasserstein"), "discrete": ("chi2", "psi", "wasserstein"),
+           "categorical": ("chi2", "psi", "jensenshannon")}
+SMALL_METHODS = {"continuous": ("ks",), "datetime": ("ks",), "timedelta": ("ks",), "discrete": ("chi2",), "categorical": ("chi2",)}
+SKIPPED_KINDS = ("datetime", "timedelta")   # compared only when `methods` names the column (time moves on)
+MIN_IDENTIFIER = 20   # text with at least this many distinct values, and at least half its values distinct: identifier-like
 TAIL_PROBS = (1e-4, 1e-3, 5e-3, 0.995, 0.999, 0.9999)   # extra quantile edges so heavy tails keep resolution
 PROFILE_VERSION = 1
 
@@ -32,17 +36,19 @@ def _examples(values, k: int = 3) -> str:
     return ", ".join(repr(v) for v in list(dict.fromkeys(values))[:k])
 
 def _infer_kind(s: pd.Series, max_discrete: int) -> str:
-    "The kind of a reference column: continuous, discrete, categorical or datetime."
+    "The kind of a reference column: continuous, discrete, categorical, datetime or timedelta."
     if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype): return "datetime"
+    if pd.api.types.is_timedelta64_dtype(s.dtype): return "timedelta"
     if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype): return "categorical"
     if pd.api.types.is_numeric_dtype(s.dtype): x = s.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         v = s.dropna()
+        if len(v) and pd.api.types.infer_dtype(v, skipna=True) == "boolean": return "categorical"   # Python True/False
         x = pd.to_numeric(v, errors="coerce")
         if len(v) and x.isna().any() and _iso_dates(v): return "datetime"
         if len(v) == 0 or x.isna().any(): return "categorical"
         x = x.to_numpy(dtype=np.float64)
-    x = x[~np.isnan(x)]
+    x = x[np.isfinite(x)]
     return "discrete" if len(np.unique(x[:200_000])) <= max_discrete and len(np.unique(x)) <= max_discrete else "continuous"
 
 def _iso_dates(v: pd.Series) -> bool:
@@ -50,40 +56,55 @@ def _iso_dates(v: pd.Series) -> bool:
     if not all(isinstance(t, str) and len(t) >= 8 and t[:4].isdigit() and t[4] == "-" for t in v.iloc[:1000]): return False
     return bool(pd.to_datetime(v, format="ISO8601", errors="coerce").notna().all())
 
-def _numbers(s: pd.Series, name: str, kind: str) -> np.ndarray:
-    "Non-missing values of a column as float64 (datetimes as seconds since the epoch)."
-    if kind == "datetime":
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            raise ValueError(f"column {name!r}: the reference holds datetimes but the current data holds numbers ({s.dtype})")
-        t = s if pd.api.types.is_datetime64_any_dtype(s.dtype) else pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
-        bad = t.isna() & s.notna()
-        if bad.any(): raise ValueError(f"column {name!r}: {int(bad.sum())} values are not dates, e.g. {_examples(s[bad])}")
-        if getattr(t.dt, "tz", None) is not None: t = t.dt.tz_convert("UTC").dt.tz_localize(None)
-        t = t.dropna().astype("datetime64[ns]")
-        return t.to_numpy().astype(np.int64).astype(np.float64)/1e9
-    if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"column {name!r}: the reference holds numbers but the current data holds datetimes")
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isfinite(x).all(): return x
-        if np.isinf(x).any(): raise ValueError(f"column {name!r}: {int(np.isinf(x).sum())} infinite values")
-        return x[~np.isnan(x)]
-    v = s.dropna()
-    x = pd.to_numeric(v, errors="coerce")
-    bad = x.isna()
-    if bad.any():
-        raise ValueError(f"column {name!r}: the reference is numeric but {int(bad.sum())} current values are not numbers, "
-                         f"e.g. {_examples(v[bad])}")
-    return x.to_numpy(dtype=np.float64)
+def _times(s: pd.Series, name: str, kind: str) -> np.ndarray:
+    "Non-missing datetimes as seconds since the epoch, or durations as seconds."
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        raise ValueError(f"column {name!r}: the reference holds {kind}s but the current data holds numbers ({s.dtype})")
+    if kind == "timedelta":
+        t = s if pd.api.types.is_timedelta64_dtype(s.dtype) else pd.to_timedelta(s, errors="coerce")
+    else: t = s if pd.api.types.is_datetime64_any_dtype(s.dtype) else pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
+    bad = t.isna() & s.notna()
+    if bad.any(): raise ValueError(f"column {name!r}: {int(bad.sum())} values are not {'durations' if kind == 'timedelta' else 'dates'}, e.g. {_examples(s[bad])}")
+    if kind == "timedelta": return t.dropna().dt.total_seconds().to_numpy(dtype=np.float64)
+    if getattr(t.dt, "tz", None) is not None: t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    t = t.dropna().astype("datetime64[ns]")
+    return t.to_numpy().astype(np.int64).astype(np.float64)/1e9
 
-def _counts(s: pd.Series) -> pd.Series:
-    "Counts of the non-missing values of a column, keyed by their text."
+def _numbers(s: pd.Series, name: str, kind: str, split: bool = False):
+    "Non-missing values as float64 (datetimes: seconds since the epoch; durations: seconds), ±inf kept; `split`: (finite values, number of ±inf)."
+    if kind in ("datetime", "timedelta"): x = _times(s, name, kind); return (x, 0) if split else x
+    if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        raise ValueError(f"column {name!r}: the reference holds numbers but the current data holds {'durations' if pd.api.types.is_timedelta64_dtype(s.dtype) else 'datetimes'}")
+    if pd.api.types.is_numeric_dtype(s.dtype): x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        v = s.dropna()
+        x = pd.to_numeric(v, errors="coerce")
+        bad = x.isna()
+        if bad.any():
+            raise ValueError(f"column {name!r}: the reference is numeric but {int(bad.sum())} current values are not numbers, "
+                             f"e.g. {_examples(v[bad])}")
+        x = x.to_numpy(dtype=np.float64)
+    if np.isfinite(x).all(): return (x, 0) if split else x          # the common case: one pass
+    x = x[~np.isnan(x)]
+    if not split: return x
+    fin = np.isfinite(x)
+    return x[fin], int(len(x) - fin.sum())
+
+BOOL_TEXT = {"true": "true", "false": "false", "1": "true", "0": "false", "1.0": "true", "0.0": "false"}
+
+def _counts(s: pd.Series, boolean: bool = False) -> pd.Series:
+    "Counts of the non-missing values of a column, keyed by their text (`boolean`: true/false whatever their spelling)."
     vc = s.value_counts(dropna=True, sort=False)
     if isinstance(s.dtype, pd.CategoricalDtype): vc = vc[vc > 0]
     if pd.api.types.is_float_dtype(s.dtype) and len(vc) and all(float(k).is_integer() for k in vc.index):
         vc.index = [str(int(k)) for k in vc.index]
     else: vc.index = [str(k) for k in vc.index]
+    if boolean: vc.index = [BOOL_TEXT.get(k.strip().lower(), k) for k in vc.index]   # other values stay as they are (unseen)
     return vc.groupby(level=0, sort=False).sum() if not vc.index.is_unique else vc
+
+def _is_boolean(s: pd.Series, vc: pd.Series) -> bool:
+    "A categorical reference column of booleans: bool dtype, or only true/false text in any spelling."
+    return pd.api.types.is_bool_dtype(s.dtype) or (len(vc) > 0 and {str(k).strip().lower() for k in vc.index} <= {"true", "false"})
 
 # %% ../notebooks/16_drift.ipynb #3731d3cd
 def _numeric_profile(x: np.ndarray, kind: str, bins: int) -> dict:
@@ -98,7 +119,8 @@ def _numeric_profile(x: np.ndarray, kind: str, bins: int) -> dict:
     qs = np.quantile(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
     st = {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
           **{f"p{int(round(p*100)):02d}": float(v) for p, v in zip([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99], qs)},
-          "integer": bool(np.all(np.mod(x[:100_000], 1) == 0)), "tail_index": _tail_index(x)}
+          "integer": bool(np.all(np.mod(x[:100_000], 1) == 0)),
+          "tail_index": _tail_index(x) if kind != "discrete" else None}   # a few values are no tail: never `tail`
     out = {"edges": edges.tolist(), "counts": counts.tolist(), "gaps": gaps.tolist(), "stats": st}
     if kind != "discrete": out["tail_edges"] = np.quantile(x, [1e-3, 0.999]).tolist()
     return out
@@ -112,22 +134,30 @@ def _tail_index(x: np.ndarray) -> float | None:
     h = float(np.mean(np.log(top[:k]/top[k])))
     return 1/h if h > 0 else None                    # a flat top (ties, bounded values): no tail to speak of
 
+def _sequence_like(x: np.ndarray) -> bool:
+    "Distinct integers filling a range less than twice their number: row numbers, sequential ids."
+    if len(x) < 50 or x.max() - x.min() >= 2*len(x) or np.mod(x, 1).any(): return False
+    return len(np.unique(x)) == len(x)
+
 def _column_profile(s: pd.Series, name: str, kind: str, bins: int, max_categories: int) -> dict:
     "The profile of one reference column."
     n, missing = len(s), int(s.isna().sum())
     out = {"kind": kind, "n": n, "missing": missing}
     if kind == "categorical":
-        vc = _counts(s).sort_values(ascending=False, kind="stable")
+        vc = _counts(s); boolean = _is_boolean(s, vc)
+        if boolean: vc = _counts(s, boolean=True)
+        vc = vc.sort_values(ascending=False, kind="stable"); k, m = len(vc), int(vc.sum())
         out.update(categories=[str(k) for k in vc.index[:max_categories]], counts=[int(v) for v in vc.values[:max_categories]],
-                   other=int(vc.values[max_categories:].sum()), n_unique=int(len(vc)),
-                   identifier=bool(len(vc) > max_categories and len(vc) > 0.5*vc.sum()))
+                   other=int(vc.values[max_categories:].sum()), n_unique=int(k),
+                   identifier=bool(k >= MIN_IDENTIFIER and k >= 0.5*m), **({"boolean": True} if boolean else {}))
         return out
-    x = _numbers(s, name, kind)
+    x, out["nonfinite"] = _numbers(s, name, kind, split=True)
     if len(x): out.update(_numeric_profile(x, kind, bins))
+    if kind == "continuous" and len(x) and _sequence_like(x): out.update(identifier=True, n_unique=int(len(x)))
     return out
 
 def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that parses)
-                      types: dict | None = None, # column -> continuous | discrete | categorical | datetime | numeric
+                      types: dict | None = None, # column -> continuous | discrete | categorical | datetime | timedelta | numeric
                       columns: list | None = None, # the columns to profile (default: all)
                       bins: int = 100, # equal-mass quantile bins for numeric columns
                       max_categories: int = 200, # categories kept per column; rarer ones are pooled as other
@@ -145,7 +175,7 @@ def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that pa
         kind = (types or {}).get(c)
         if kind == "numeric":
             kind = _infer_kind(df[c], max_discrete)
-            if kind == "categorical":
+            if kind not in ("continuous", "discrete"):
                 bad = pd.to_numeric(df[c].dropna(), errors="coerce").isna()
                 raise ValueError(f"column {c!r}: declared numeric but holds non-numbers, e.g. {_examples(df[c].dropna()[bad])}")
         kind = kind or _infer_kind(df[c], max_discrete)
@@ -261,12 +291,14 @@ def _binom_change(k: int, m: int, p_ref: float, n: int, alpha: float) -> tuple[f
 
 # %% ../notebooks/16_drift.ipynb #27eeb93a
 ALLOWED = {"continuous": ("ks", "psi", "wasserstein", "tail"), "datetime": ("ks", "psi", "wasserstein", "tail"),
-           "discrete": ("chi2", "psi", "jensenshannon", "wasserstein", "ks"), "categorical": ("chi2", "psi", "jensenshannon")}
+           "timedelta": ("ks", "psi", "wasserstein", "tail"), "discrete": ("chi2", "psi", "jensenshannon", "wasserstein", "ks"),
+           "categorical": ("chi2", "psi", "jensenshannon")}
 
 @dataclass
 class _Current:
     "Current values of one column reduced to what the tests need."
     rows: int; missing: int; n: int
+    nonfinite: int = 0                        # numeric: ±inf values (neither missing nor compared)
     counts: np.ndarray | None = None          # per profile bin (numeric: len(edges)+1) or per reference category
     seen: np.ndarray | None = None            # categorical/discrete: counts of values equal to a reference value
     gaps: np.ndarray | None = None            # numeric: Σ (upper edge − x) per bin; Σ (x − last edge) above the range
@@ -280,13 +312,13 @@ def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Curre
     if kind == "categorical":
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             raise ValueError(f"column {name!r}: the reference is categorical but the current data holds datetimes")
-        vc = _counts(s); n = int(vc.sum()); cats = cp["categories"]
+        vc = _counts(s, boolean=cp.get("boolean", False)); n = int(vc.sum()); cats = cp["categories"]
         seen = vc.reindex(cats, fill_value=0).to_numpy(dtype=np.int64)
         extra = vc[~vc.index.isin(cats)].sort_values(ascending=False)
         return _Current(rows, rows - n, n, counts=seen, seen=seen, unseen=int(extra.sum()),
                         unseen_examples=[str(k) for k in extra.index[:5]])
-    x = _numbers(s, name, kind); n = len(x)
-    cur = _Current(rows, rows - n, n, raw=x if keep_raw else None)
+    x, inf = _numbers(s, name, kind, split=True); n = len(x)
+    cur = _Current(rows, rows - n - inf, n, nonfinite=inf, raw=x if keep_raw else None)
     if n == 0 or "edges" not in cp: return cur
     edges = np.asarray(cp["edges"]); k = len(edges); idx = _bin(x, edges)
     cur.counts = np.bincount(idx, minlength=k + 1)
@@ -361,31 +393,56 @@ def _describe(name: str, t: dict) -> str:
     "A test result in words."
     return f"{name} {t['statistic']:.3g} vs threshold {t['threshold']:.3g}"
 
+def _skip_reason(cp: dict, configured) -> str | None:
+    "Why a column is left out by default (None: it is compared); naming it in `methods` compares it anyway."
+    if configured: return None
+    how = "; name it in drift.methods to compare it"
+    if cp["kind"] in SKIPPED_KINDS: return f"{cp['kind']} column: skipped (time moves on, so it would always drift){how}"
+    if cp.get("identifier"):
+        return (f"identifier-like: every value is new ({cp['n_unique']:,} distinct values in "
+                f"{cp['n'] - cp['missing'] - cp.get('nonfinite', 0):,} reference values): skipped{how}")
+    return None
+
+def _not_compared(out: dict, status: str, reason: str) -> dict:
+    "The entry of a column that is not compared: skipped by kind, or not judged (too few rows)."
+    for k in ("missing_share", "nonfinite_share"):
+        if k in out: out[k].update(threshold=None, drifted=False)
+    return {**out, "status": status, "drifted": False, "method": "none", "statistic": 0.0, "threshold": 0.0, "p_value": None,
+            "severity": "n/a", "reason": reason, "tests": {}, "histogram": None}
+
 def _compare(name: str, cp: dict, cur: _Current, methods, th: dict, alpha: float, min_rows: int,
              small_sample: int, psi_bins: int, raw_ref: np.ndarray | None = None) -> dict:
     "The drift entry of one column (`alpha` is the column's share of the report's false-alarm budget)."
-    kind, rows_ref = cp["kind"], cp["n"]; n = rows_ref - cp["missing"]; m = cur.n
+    kind, rows_ref, inf_ref = cp["kind"], cp["n"], cp.get("nonfinite", 0); n = rows_ref - cp["missing"] - inf_ref; m = cur.n
     ms_ref, ms_cur = cp["missing"]/max(rows_ref, 1), cur.missing/max(cur.rows, 1)
-    out = {"kind": kind, "n_reference": int(rows_ref), "n_current": int(cur.rows),
+    out = {"kind": kind, "status": "compared", "n_reference": int(rows_ref), "n_current": int(cur.rows),
            "missing_share": {"reference": ms_ref, "current": ms_cur, "change": ms_cur - ms_ref}}
-    if cur.rows < min_rows:
-        out["missing_share"].update(threshold=None, drifted=False)
-        return {**out, "drifted": False, "method": "none", "statistic": 0.0, "threshold": 0.0, "p_value": None,
-                "severity": "n/a", "reason": f"only {cur.rows} current rows (minimum {min_rows}): not compared",
-                "tests": {}, "histogram": None}
-    enough = m >= min_rows and n >= min_rows and cur.counts is not None and not cp.get("identifier")
-    chosen = list([methods] if isinstance(methods, str) else methods) if methods else \
-             list((METHODS if m >= small_sample else SMALL_METHODS)[kind])
+    if kind != "categorical":
+        nf_ref, nf_cur = inf_ref/max(rows_ref, 1), cur.nonfinite/max(cur.rows, 1)
+        out["nonfinite_share"] = {"reference": nf_ref, "current": nf_cur, "change": nf_cur - nf_ref}
+    skip = _skip_reason(cp, methods)
+    if skip: return _not_compared(out, "skipped", skip)
+    if cur.rows < max(min_rows, 1):
+        return _not_compared(out, "not judged", "the batch has no rows: not compared" if cur.rows == 0 else
+                             f"only {cur.rows} current rows (minimum {min_rows}): not compared")
+    enough = m >= min_rows and n >= min_rows and cur.counts is not None
+    auto = not methods
+    chosen = list((METHODS if m >= small_sample else SMALL_METHODS)[kind]) if auto else \
+             list([methods] if isinstance(methods, str) else methods)
     ti = (cp.get("stats") or {}).get("tail_index")
-    if not methods and "wasserstein" in chosen and ti is not None and ti < HEAVY_TAIL:
+    if auto and "wasserstein" in chosen and "tail" in ALLOWED[kind] and ti is not None and ti < HEAVY_TAIL:
         chosen[chosen.index("wasserstein")] = "tail"                        # no stable Wasserstein noise level
-    bad = [x for x in chosen if x not in ALLOWED[kind]]
+    bad = [x for x in chosen if x not in ALLOWED[kind]]                    # only a configured method can be wrong
     if bad: raise ValueError(f"column {name!r}: method(s) {bad} do not apply to a {kind} column (use {list(ALLOWED[kind])})")
     cat_like = kind in ("categorical", "discrete")
-    a = alpha/((len(chosen) + cat_like if enough else 0) + 1)               # Bonferroni over this column's signals
+    has_inf = bool(inf_ref or cur.nonfinite)                               # ±inf on either side: a signal of its own
+    a = alpha/((len(chosen) + cat_like if enough else 0) + 1 + has_inf)     # Bonferroni over this column's signals
     tests, notes = {}, []
     d, crit, pv = _binom_change(cur.missing, cur.rows, ms_ref, rows_ref, a)
     tests["missing"] = {"statistic": d, "threshold": max(th["missing"], crit), "p_value": pv}
+    if has_inf:
+        d, crit, pv = _binom_change(cur.nonfinite, cur.rows, inf_ref/rows_ref, rows_ref, a)
+        tests["nonfinite"] = {"statistic": d, "threshold": max(th["nonfinite"], crit), "p_value": pv}
     if enough:
         me = n*m/(n + m); ref = np.asarray(cp["counts"], dtype=np.int64)
         if cat_like:
@@ -428,13 +485,15 @@ def _compare(name: str, cp: dict, cur: _Current, methods, th: dict, alpha: float
         out["histogram"] = _display_hist(cp, cur, n)
     else:
         out["histogram"] = None
-        notes.append(f"identifier-like column ({cp['n_unique']:,} distinct values in {n:,} rows): only the missing share is compared"
-                     if cp.get("identifier") else
-                     f"only {m} non-missing current values (minimum {min_rows}): distribution not compared" if m < min_rows
+        notes.append(f"only {m} non-missing current values (minimum {min_rows}): distribution not compared" if m < min_rows
                      else f"the reference has only {n} non-missing values: distribution not compared")
+    if kind in ("categorical", "discrete") and len(cp.get("categories") or cp.get("edges") or []) == 1 and n:
+        notes.append(f"constant in the reference ({cp['categories'][0] if kind == 'categorical' else _fmt_value(cp['edges'][0])}): any other value is unseen")
     for t in tests.values(): t["statistic"] = float(t["statistic"]); t["threshold"] = float(t["threshold"]); t["drifted"] = bool(t["statistic"] > t["threshold"])
     top, r, drifted = _severity(tests)
     out["missing_share"].update(threshold=tests["missing"]["threshold"], drifted=tests["missing"]["drifted"])
+    if "nonfinite_share" in out:
+        t = tests.get("nonfinite"); out["nonfinite_share"].update(threshold=t and t["threshold"], drifted=bool(t and t["drifted"]))
     fired = [k for k, t in tests.items() if t["drifted"]]
     reason = (f"{', '.join(fired)} above threshold ({_describe(top, tests[top])})" if drifted
               else f"no signal above its threshold (closest: {_describe(top, tests[top])})")
@@ -472,8 +531,9 @@ class DriftReport:
         return cls(bool(d["drifted"]), d["columns"], d.get("summary", {}))
 
     def __repr__(self) -> str:
+        skipped = len(self.summary.get("skipped") or {})
         return (f"DriftReport(drifted={self.drifted}, {len(self.drifted_columns)}/{len(self.columns)} columns drifted"
-                + (f": {', '.join(self.drifted_columns)}" if self.drifted_columns else "") + ")")
+                + (f": {', '.join(self.drifted_columns)}" if self.drifted_columns else "") + (f"; {skipped} skipped" if skipped else "") + ")")
 
 
 
@@ -488,19 +548,18 @@ def _thresholds(thresholds: dict | None, col: str) -> dict:
 def detect_drift(reference, # a reference DataFrame or a profile from `profile_reference`
                  current: pd.DataFrame, # the current batch: the same columns
                  columns: list | None = None, # compare only these columns (default: every reference column)
-                 methods: dict | None = None, # column -> method or list of methods, overriding the automatic choice
+                 methods: dict | None = None, # column -> method(s), overriding the automatic choice (compares a datetime or identifier-like column too)
                  thresholds: dict | None = None, # method -> effect-size minimum; or column -> {method: minimum}
                  alpha: float = 0.01, # false-alarm budget of the whole report on undrifted data
                  min_rows: int = 5, # fewer current rows than this: drifted False with a reason
                  small_sample: int = 100, # fewer current values than this: only tests with exact/robust nulls
                  psi_bins: int = 10, # PSI bins (fewer for small samples, so each expects ≥ 5 values)
                  min_columns: int = 1, # dataset verdict: at least this many drifted columns
-                 drift_share: float | None = None, # ... and, when set, at least this share of the columns
+                 drift_share: float | None = None, # ... and, when set, at least this share of the compared columns
                  **profile_opts # `types`, `bins`, ... for profiling a raw reference
                 ) -> DriftReport:
     "Compare `current` with the reference column by column; see the rules above."
     if not isinstance(current, pd.DataFrame): raise ValueError(f"current must be a pandas DataFrame, not {type(current).__name__}")
-    if len(current) == 0: raise ValueError("current data is empty (0 rows)")
     current = current.rename(columns=str); raw = None
     if _is_profile(reference): prof = reference
     elif isinstance(reference, dict): raise ValueError("reference is a dict but not a drift profile (no kind 'shipshape.drift-profile')")
@@ -521,18 +580,24 @@ def detect_drift(reference, # a reference DataFrame or a profile from `profile_r
     if not names: raise ValueError("no columns to compare")
     for c in (methods or {}):
         if c not in names: raise ValueError(f"methods names column {c!r}, which is not compared")
+    skip = {c: _skip_reason(prof["columns"][c], (methods or {}).get(c)) for c in names}
+    judged = [c for c in names if not skip[c]]                              # the false-alarm budget is theirs
     out = {}
     for c in names:
         cp = prof["columns"][c]
-        cur = _reduce(current[c], c, cp, keep_raw=raw is not None)
-        rr = _numbers(raw[c], c, cp["kind"]) if raw is not None and cp["kind"] != "categorical" else None
-        out[c] = _compare(c, cp, cur, (methods or {}).get(c), _thresholds(thresholds, c), alpha/len(names),
+        if skip[c]: cur = _Current(len(current), int(current[c].isna().sum()), 0)   # not read: its values may be anything
+        else: cur = _reduce(current[c], c, cp, keep_raw=raw is not None)
+        rr = _numbers(raw[c], c, cp["kind"], split=True)[0] if raw is not None and cp["kind"] != "categorical" and not skip[c] else None
+        out[c] = _compare(c, cp, cur, (methods or {}).get(c), _thresholds(thresholds, c), alpha/max(len(judged), 1),
                           min_rows, small_sample, psi_bins, rr)
     k = sum(e["drifted"] for e in out.values())
-    drifted = k >= min_columns and (drift_share is None or k/len(out) >= drift_share)
-    rule = f"drifted when at least {min_columns} column(s)" + (f" and at least {drift_share:.0%} of the columns" if drift_share else "") + " drifted"
+    drifted = k >= min_columns and (drift_share is None or k/max(len(judged), 1) >= drift_share)
+    rule = f"drifted when at least {min_columns} column(s)" + (f" and at least {drift_share:.0%} of the compared columns" if drift_share else "") + " drifted"
+    status = {s: [c for c, e in out.items() if e["status"] == s] for s in ("compared", "skipped", "not judged")}
     summary = {"rule": rule, "n_columns": len(out), "n_drifted": k,
                "drifted_columns": [c for c, e in out.items() if e["drifted"]],
+               "n_compared": len(status["compared"]), "skipped": {c: out[c]["reason"] for c in status["skipped"]},
+               "not_judged": {c: out[c]["reason"] for c in status["not judged"]},
                "n_reference": int(prof["n_rows"]), "n_current": int(len(current)), "alpha": alpha,
                "from_profile": raw is None, "thresholds": _thresholds(thresholds, ""),
                "options": {"min_rows": min_rows, "small_sample": small_sample, "psi_bins": psi_bins,
@@ -626,12 +691,16 @@ def concept_drift(reference_metrics: dict, # reference metrics (`binary_metrics`
 
 # %% ../notebooks/16_drift.ipynb #c1cb62e2
 def typed_like(df: pd.DataFrame, profile: dict, columns: list | None = None) -> pd.DataFrame:
-    "The profile's columns of `df` typed by the profile's kinds: numbers as float, datetimes as datetime64, text as text."
+    "The profile's columns of `df` typed by the profile's kinds: numbers as float (±inf kept), datetimes, durations, text."
     out = {}
     for c in columns or list(profile["columns"]):
         if c not in df: raise ValueError(f"column {c!r} is in the reference profile but missing from the batch")
-        kind = profile["columns"][c]["kind"]; s = df[c]
+        cp = profile["columns"][c]; kind = cp["kind"]; s = df[c]
         if kind == "categorical": out[c] = s.astype(object).where(s.notna(), None); continue
-        x = np.full(len(s), np.nan); ok = s.notna().to_numpy(); x[ok] = _numbers(s[ok], c, kind)
-        out[c] = pd.to_datetime(x, unit="s") if kind == "datetime" else x
+        x = np.full(len(s), np.nan); ok = s.notna().to_numpy()
+        try: x[ok] = _numbers(s[ok], c, kind)
+        except ValueError:
+            if not _skip_reason(cp, None): raise
+            out[c] = s.astype(object).where(s.notna(), None); continue      # skipped by default: left as it is
+        out[c] = pd.to_datetime(x, unit="s") if kind == "datetime" else pd.to_timedelta(x, unit="s") if kind == "timedelta" else x
     return pd.DataFrame(out, index=df.index)

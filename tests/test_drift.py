@@ -7,7 +7,7 @@ from conftest import ROOT
 from nbs_lib.config import load_env, read_json, write_json
 from nbs_lib.data import encode_labels, feature_columns, load_split
 from nbs_lib.drift import (DriftReport, concept_drift, detect_drift, load_profile, prediction_drift, profile_reference,
-                           save_profile)
+                           save_profile, typed_like)
 
 TARGET, POSITIVE = "income", ">50K"
 
@@ -108,7 +108,6 @@ def test_bad_input_names_the_column_and_problem(adult, profile):
     cur = adult["cur"][adult["features"]].iloc[:50]
     with pytest.raises(ValueError, match="column 'age' is in the reference but missing"): detect_drift(profile, cur.drop(columns="age"))
     with pytest.raises(ValueError, match="column 'extra' is in the current data but not in the reference"): detect_drift(profile, cur.assign(extra=1))
-    with pytest.raises(ValueError, match="current data is empty"): detect_drift(profile, cur.iloc[:0])
     with pytest.raises(ValueError, match="reference data is empty"): detect_drift(adult["ref"].iloc[:0], cur)
     with pytest.raises(ValueError, match="column 'hours-per-week'.*not numbers.*'forty'"):
         detect_drift(profile, cur.assign(**{"hours-per-week": "forty"}))
@@ -129,15 +128,110 @@ def test_missing_share_unseen_categories_and_constant_columns(adult, profile):
     assert detect_drift(const, pd.DataFrame({"v": np.full(40, 2.0)})).drifted
 
 
-def test_heavy_tails_and_datetimes():
-    g = np.random.default_rng(0)
+def test_heavy_tails_and_configured_datetimes():
+    g = np.random.default_rng(0); on = {"methods": {"t": ["ks", "psi", "wasserstein"]}}
     ref = pd.DataFrame({"gain": g.pareto(1.2, 30_000), "t": pd.Timestamp("2025-01-01") + pd.to_timedelta(g.integers(0, 365, 30_000), unit="D")})
     prof = profile_reference(ref)
     for n in (50, 500, 5000):
         cur = pd.DataFrame({"gain": g.pareto(1.2, n), "t": pd.Timestamp("2025-01-01") + pd.to_timedelta(g.integers(0, 365, n), unit="D")})
-        assert not detect_drift(prof, cur).drifted, n
+        assert not detect_drift(prof, cur, **on).drifted, n
     later = pd.DataFrame({"gain": g.pareto(1.2, 500), "t": pd.Timestamp("2025-06-01") + pd.to_timedelta(g.integers(0, 365, 500), unit="D")})
-    assert detect_drift(prof, later).drifted_columns == ["t"]
+    assert detect_drift(prof, later, **on).drifted_columns == ["t"]
+
+
+# ---------------------------------------------------------------- every column type (#14): the bundled data sets
+@pytest.fixture(scope="module")
+def german():
+    "UCI Statlog German credit (coded categoricals, small-integer codes): the first 700 rows and the last 300."
+    import yaml
+    names = yaml.safe_load((ROOT/"data/german-credit/env.dataset.yaml").read_text())["dataset"]["format"]["names"]
+    df = pd.read_csv(ROOT/"data/german-credit/german.data", sep=" ", header=None, names=names)
+    return df.iloc[:700], df.iloc[700:].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    "Palmer penguins raw (ids, a date, free text, NA markers) as text: the seasons before PAL0910 and PAL0910."
+    df = pd.read_csv(ROOT/"data/palmer-penguins/penguins-raw.csv", na_values=["NA"], keep_default_na=False, dtype=str)
+    return df[df.studyName != "PAL0910"], df[df.studyName == "PAL0910"]
+
+
+def late_payments(n: int, seed: int) -> np.ndarray:
+    "A zero-inflated small-integer count (0 for 97 % of rows, else 1..14): heavy-looking top, few distinct values."
+    return np.where(np.random.default_rng(seed).random(n) < 0.97, 0, np.random.default_rng(seed + 1).integers(1, 15, n))
+
+
+def test_a_small_integer_column_never_gets_a_method_it_cannot_run(german):
+    "The library once picked `tail` (heavy-tail test) for a discrete column, then refused it: drift crashed."
+    ref, cur = german
+    prof = profile_reference(ref.assign(late_payments=late_payments(len(ref), 0)))
+    rep = detect_drift(prof, cur.assign(late_payments=late_payments(len(cur), 2)))
+    e = rep.columns["late_payments"]
+    assert (e["kind"], e["status"], e["drifted"]) == ("discrete", "compared", False) and "tail" not in e["tests"]
+    assert not rep.drifted                                                         # German credit against itself
+
+
+def test_small_integer_codes_are_discrete_and_new_codes_are_unseen(german):
+    ref, cur = german
+    prof = profile_reference(ref)
+    assert [prof["columns"][c]["kind"] for c in ("installment_rate", "residence_since", "existing_credits", "people_liable")] == ["discrete"]*4
+    e = detect_drift(prof, cur.assign(existing_credits=np.where(np.arange(len(cur)) < 60, 5, cur.existing_credits))).columns["existing_credits"]
+    assert e["drifted"] and e["tests"]["unseen"]["drifted"] and e["unseen_share"] == 0.2
+    e = detect_drift(prof, cur.assign(existing_credits=np.arange(len(cur)) % 40 + 1)).columns["existing_credits"]   # 40 distinct values
+    assert (e["kind"], e["status"], e["drifted"]) == ("discrete", "compared", True)
+
+
+def test_datetimes_and_identifiers_are_skipped_with_a_reason_unless_configured(penguins):
+    ref, cur = penguins
+    prof = profile_reference(ref)
+    rep = detect_drift(prof, cur)
+    skipped = {c: e["reason"] for c, e in rep.columns.items() if e["status"] == "skipped"}
+    assert set(skipped) == {"Individual ID", "Date Egg"} and rep.summary["skipped"] == skipped
+    assert skipped["Individual ID"].startswith("identifier-like: every value is new")
+    assert skipped["Date Egg"].startswith("datetime column: skipped")
+    assert not any(rep.columns[c]["drifted"] for c in skipped)
+    configured = detect_drift(prof, cur, methods={"Date Egg": ["ks"], "Individual ID": ["chi2"]})
+    assert configured.columns["Date Egg"]["drifted"] and configured.columns["Individual ID"]["status"] == "compared"
+    dur = pd.DataFrame({"wait": pd.to_timedelta(np.arange(200) % 50, unit="h")})
+    e = detect_drift(profile_reference(dur), dur + pd.Timedelta(days=3)).columns["wait"]
+    assert (e["kind"], e["status"], e["drifted"]) == ("timedelta", "skipped", False)
+    seq = pd.DataFrame({"row": np.arange(1, 501)})                                 # row numbers: identifier-like too
+    assert detect_drift(profile_reference(seq), seq + 500).columns["row"]["status"] == "skipped"
+
+
+def test_infinite_values_are_a_share_of_their_own(adult, profile):
+    "±inf once aborted the report of a typed batch (the drift job types it with `typed_like` first)."
+    cur = adult["cur"][adult["features"]].iloc[:2000].copy()
+    cur.loc[cur.index[:3], "capital-gain"] = ["inf", "-inf", "Infinity"]         # a few: counted, the report goes on
+    e = detect_drift(profile, typed_like(cur, profile)).columns["capital-gain"]
+    assert not e["drifted"] and e["nonfinite_share"]["current"] == 3/2000 and not e["tests"]["nonfinite"]["drifted"]
+    cur.loc[cur.index[:400], "capital-gain"] = "inf"                               # many: the `nonfinite` signal fires
+    rep = detect_drift(profile, typed_like(cur, profile))
+    e = rep.columns["capital-gain"]
+    assert e["drifted"] and e["method"] == "nonfinite" and e["missing_share"]["current"] == 0.0
+    assert json.loads(json.dumps(rep.to_dict(), allow_nan=False)) == rep.to_dict()
+
+
+def test_booleans_are_categories_whatever_their_spelling(adult):
+    ref, cur = adult["ref"], adult["cur"].iloc[:3000].reset_index(drop=True)
+    flags = lambda d: pd.DataFrame({"male": (d["sex"] == "Male").to_numpy(), "rich": d["income"].str.startswith(">50K").astype(int).to_numpy()})
+    prof = profile_reference(flags(ref))
+    assert (prof["columns"]["male"]["kind"], prof["columns"]["rich"]["kind"]) == ("categorical", "discrete")
+    text = flags(cur).assign(male=lambda d: d.male.map({True: "TRUE", False: "false"}))
+    assert not detect_drift(prof, text).drifted
+    assert detect_drift(prof, flags(cur).assign(male=np.arange(3000) % 10 > 0)).drifted_columns == ["male"]
+
+
+def test_constant_all_missing_and_empty_batches_have_defined_verdicts(penguins, german):
+    ref, cur = penguins
+    prof = profile_reference(ref)
+    assert not detect_drift(prof, cur).columns["Region"]["drifted"]               # constant "Anvers" on both sides
+    assert detect_drift(prof, cur.assign(Region="Palmer")).columns["Region"]["method"] == "unseen"
+    e = detect_drift(prof, cur.assign(**{"Body Mass (g)": None})).columns["Body Mass (g)"]
+    assert e["drifted"] and e["method"] == "missing" and "distribution not compared" in e["reason"]
+    empty = detect_drift(profile_reference(german[0]), german[1].iloc[:0])
+    assert not empty.drifted and set(empty.summary["not_judged"]) == set(german[1].columns)
+    assert all(e["status"] == "not judged" and e["reason"] == "the batch has no rows: not compared" for e in empty.columns.values())
 
 
 def test_prediction_and_concept_drift():
