@@ -160,8 +160,7 @@ def export_failures(report: dict) -> list[str]:
     return [f"{n}: {r['reason']}" for n, r in report["targets"].items() if r["status"] == "failed"]
 
 # %% ../notebooks/24_export.ipynb #105f6f54
-if __name__ == "__main__":
-    import sys
+if __name__ == "__main__":      # the old command line (the panel's export buttons), forwarded by name until `shipshape export` replaces it
+    import runpy, sys
     if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-        from nbs_lib.release import export_main    # the old entry point until `shipshape export` replaces it
-        sys.exit(export_main())
+        sys.argv[1:1] = ["export"]; runpy.run_module("nbs_lib.release", run_name="__main__")

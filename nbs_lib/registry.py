@@ -270,8 +270,6 @@ def rollback(who: str | None = None, reason: str | None = None, root=None, reg=N
     return rec | {"recovered": recovered}
 
 # %% ../notebooks/25_registry.ipynb #54d5e379
-if __name__ == "__main__":
-    import sys
-    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-        from nbs_lib.release import main       # the old entry point (`make promote`, the panel) until `shipshape` replaces it
-        sys.exit(main())
+if __name__ == "__main__":      # the old command line (`make promote`, the panel), forwarded by name until `shipshape` replaces it
+    import runpy, sys
+    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules: runpy.run_module("nbs_lib.release", run_name="__main__")

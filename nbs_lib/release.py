@@ -20,7 +20,7 @@ from .validate import validate
 # %% auto #0
 __all__ = ['FIRST_VERSION', 'canary_policy', 'canary', 'production_model', 'holdout', 'inverted_bundle', 'rollback_drill',
            'qualify', 'register_version', 'read_gate', 'promote_with_canary', 'rollback', 'drill', 'score_batch',
-           'export_version', 'main', 'export_main']
+           'export_version', 'main']
 
 # %% ../notebooks/42_release.ipynb #270e0b49
 FIRST_VERSION = "first registered version: no production model to compare against"
@@ -208,7 +208,7 @@ def export_version(target: str, version: str = "production", root=None, env_over
 
 # %% ../notebooks/42_release.ipynb #28fce6ac
 def main(argv=None) -> int:
-    "python -m nbs_lib.registry list | promote VERSION | rollback | score BATCH --out F | drill | qualify VERSION"
+    "python -m nbs_lib.registry list | promote VERSION | rollback | score BATCH --out F | drill | qualify VERSION | export --target T"
     ap = argparse.ArgumentParser(prog="python -m nbs_lib.registry")
     ap.add_argument("--env", help="an override file merged over env.yaml (e.g. to point at another registry)")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -219,6 +219,8 @@ def main(argv=None) -> int:
     s = sub.add_parser("score"); s.add_argument("batch"); s.add_argument("--out", required=True); s.add_argument("--alias", default="production")
     sub.add_parser("drill")
     q = sub.add_parser("qualify"); q.add_argument("version"); q.add_argument("--who")
+    x = sub.add_parser("export"); x.add_argument("--target", required=True); x.add_argument("--version", default="production")
+    x.add_argument("--env", default=argparse.SUPPRESS, help="as above (`python -m nbs_lib.export --env F` puts it here)")
     a = ap.parse_args(argv)
     try:
         root, env = _env(None, a.env)
@@ -241,6 +243,10 @@ def main(argv=None) -> int:
         elif a.cmd == "qualify":
             res = qualify(a.version, a.who, root, a.env)
             print(f"{res['version']}: canary {res['canary']['status']}, rollback drill {res['drill']['status']}")
+        elif a.cmd == "export":
+            rep = export_version(a.target, a.version, root, a.env)
+            print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
+            return 0 if rep["status"] in ("ok", "skipped") else 1
         elif a.cmd == "drill":
             res = drill(root, a.env)
             for st in res["steps"]: print(f"{'ok ' if st['passed'] else 'FAIL'} {st['step']}")
@@ -249,12 +255,5 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr); return 1
     return 0
 
-def export_main(argv=None) -> int:
-    "python -m nbs_lib.export --target T [--version V] [--env FILE]"
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.export")
-    ap.add_argument("--target", required=True); ap.add_argument("--version", default="production"); ap.add_argument("--env")
-    a = ap.parse_args(argv)
-    try: rep = export_version(a.target, a.version, env_overrides=a.env)
-    except (ValueError, FileNotFoundError) as e: print(f"error: {e}", file=sys.stderr); return 1
-    print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
-    return 0 if rep["status"] in ("ok", "skipped") else 1
+if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
+    sys.exit(main())
