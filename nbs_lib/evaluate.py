@@ -74,11 +74,11 @@ def trivial_metrics(positive_rate: float) -> dict:
     return {"roc_auc": 0.5, "pr_auc": p, "accuracy": max(p, 1 - p), "brier": p*(1 - p), "log_loss": ll}
 
 # %% ../notebooks/13_evaluate.ipynb #69368ee5
-def _check(name: str, value, op: str, threshold, reason: str, na: str | None = None) -> dict:
+def _check(key: str, name: str, value, op: str, threshold, reason: str, na: str | None = None) -> dict:
     "One gate: pass or fail from `value op threshold`, or n/a with the reason."
-    if na is not None: return {"name": name, "value": value, "op": op, "threshold": threshold, "passed": None, "status": "n/a", "reason": na}
+    if na is not None: return {"key": key, "name": name, "value": value, "op": op, "threshold": threshold, "passed": None, "status": "n/a", "reason": na}
     ok = bool({">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[op])
-    return {"name": name, "value": value, "op": op, "threshold": threshold, "passed": ok, "status": "pass" if ok else "fail", "reason": reason}
+    return {"key": key, "name": name, "value": value, "op": op, "threshold": threshold, "passed": ok, "status": "pass" if ok else "fail", "reason": reason}
 
 def _split(m: dict) -> dict:
     "The test metrics of a candidate (evaluate's {valid, test} entries), or the metrics themselves."
@@ -101,22 +101,22 @@ def quality_gates(candidates: dict, # name -> test metrics (`binary_metrics`), o
     low = metric in LOWER_IS_BETTER; ge, gt = ("<=", "<") if low else (">=", ">")
     better = lambda a, b: a < b if low else a > b
     out = []
-    if baseline not in candidates: out.append(_check(f"test {metric} against the baseline", v, ge, None, "", na=f"no {baseline!r} candidate"))
+    if baseline not in candidates: out.append(_check("baseline", f"test {metric} against the baseline", v, ge, None, "", na=f"no {baseline!r} candidate"))
     else:
         b = _split(candidates[baseline])[metric]
-        out.append(_check(f"test {metric} against the baseline", v, ge, b,
+        out.append(_check("baseline", f"test {metric} against the baseline", v, ge, b,
                           f"the chosen model is the baseline ({v:.4f})" if chosen == baseline else
                           f"{chosen} {v:.4f} {'beats' if better(v, b) else 'ties' if v == b else 'is worse than'} {baseline} {b:.4f}"))
     t = trivial if trivial is not None else (trivial_metrics(m["positive_rate"])[metric] if m.get("positive_rate") is not None else None)
     name = f"test {metric} against a trivial model (the prior predictor)"
-    if t is None: out.append(_check(name, v, gt, None, "", na="no positive rate recorded: the trivial model's metric is unknown"))
-    else: out.append(_check(name, v, gt, t, f"{chosen} {v:.4f} vs the prior predictor's {t:.4f}"))
+    if t is None: out.append(_check("trivial", name, v, gt, None, "", na="no positive rate recorded: the trivial model's metric is unknown"))
+    else: out.append(_check("trivial", name, v, gt, t, f"{chosen} {v:.4f} vs the prior predictor's {t:.4f}"))
     p = _split(production).get(metric) if isinstance(production, dict) else production
     name = f"test {metric} drop against the production model"
-    if p is None: out.append(_check(name, None, "<=", max_regression, "", na=no_production if production is None else f"the production model records no test {metric}"))
+    if p is None: out.append(_check("production", name, None, "<=", max_regression, "", na=no_production if production is None else f"the production model records no test {metric}"))
     else:
         drop = (v - p) if low else (p - v)
-        out.append(_check(name, drop, "<=", max_regression, f"{chosen} {v:.4f} vs production {p:.4f}: drop {drop:.4f} (tolerated {max_regression})"))
+        out.append(_check("production", name, drop, "<=", max_regression, f"{chosen} {v:.4f} vs production {p:.4f}: drop {drop:.4f} (tolerated {max_regression})"))
     if min_metric is not None:
-        out.append(_check(f"test {metric} against evaluate.min_metric", v, ge, min_metric, f"{chosen} {v:.4f} vs the configured floor {min_metric}"))
+        out.append(_check("min_metric", f"test {metric} against evaluate.min_metric", v, ge, min_metric, f"{chosen} {v:.4f} vs the configured floor {min_metric}"))
     return out

@@ -11,6 +11,11 @@ from conftest import ROOT
 from nbs_lib.evaluate import binary_metrics, quality_gates
 
 
+def gates(*args, **kw) -> dict:
+    "The gates by key."
+    return {g["key"]: g for g in quality_gates(*args, **kw)}
+
+
 @pytest.fixture(scope="module")
 def recorded():
     "The metrics.json of a real test build (Adult)."
@@ -32,10 +37,10 @@ def german():
 
 
 def test_a_first_registration_passes_relative_gates_and_production_is_na(recorded):
-    gates = quality_gates(recorded["candidates"], recorded["chosen"], recorded["metric"])
-    assert [g["status"] for g in gates] == ["pass", "pass", "n/a"]
-    assert {tuple(sorted(g)) for g in gates} == {("name", "op", "passed", "reason", "status", "threshold", "value")}
-    na = gates[2]
+    g = gates(recorded["candidates"], recorded["chosen"], recorded["metric"])
+    assert {k: v["status"] for k, v in g.items()} == {"baseline": "pass", "trivial": "pass", "production": "n/a"}
+    assert {tuple(sorted(v)) for v in g.values()} == {("key", "name", "op", "passed", "reason", "status", "threshold", "value")}
+    na = g["production"]
     assert na["passed"] is None and "no production model" in na["reason"]
 
 
@@ -45,21 +50,21 @@ def test_a_data_set_harder_than_adult_is_not_blocked_unless_a_floor_is_configure
     assert 0.7 < cands["full"]["roc_auc"] < 0.9
     chosen = max(cands, key=lambda k: cands[k]["roc_auc"])
     assert all(g["status"] != "fail" for g in quality_gates(cands, chosen, production=None))
-    floor = quality_gates(cands, chosen, min_metric=0.9)[-1]
+    floor = gates(cands, chosen, min_metric=0.9)["min_metric"]
     assert floor["name"] == "test roc_auc against evaluate.min_metric" and floor["status"] == "fail"
 
 
 def test_each_gate_fails_when_it_should(recorded, german):
     c = recorded["candidates"]; auc = c["mlp"]["test"]["roc_auc"]
-    assert quality_gates(c, "mlp", production={"roc_auc": auc + 0.01})[2]["status"] == "fail"
-    assert quality_gates(c, "mlp", production={"roc_auc": auc + 0.01}, max_regression=0.02)[2]["status"] == "pass"
+    assert gates(c, "mlp", production={"roc_auc": auc + 0.01})["production"]["status"] == "fail"
+    assert gates(c, "mlp", production={"roc_auc": auc + 0.01}, max_regression=0.02)["production"]["status"] == "pass"
     worse = {"baseline": c["baseline"], "mlp": {**c["mlp"]["test"], "roc_auc": c["baseline"]["test"]["roc_auc"] - 0.01}}
-    assert quality_gates(worse, "mlp")[0]["status"] == "fail"
+    assert gates(worse, "mlp")["baseline"]["status"] == "fail"
     prior = binary_metrics(german["y"], np.full(len(german["y"]), german["y"].mean()))    # a real constant predictor
     for metric in ("roc_auc", "accuracy", "pr_auc"):
-        trivial = quality_gates({"prior": prior}, "prior", metric)[1]
+        trivial = gates({"prior": prior}, "prior", metric)["trivial"]
         assert trivial["status"] == "fail", metric
-        assert quality_gates({"full": german["full"]}, "full", metric)[1]["status"] == "pass", metric
+        assert gates({"full": german["full"]}, "full", metric)["trivial"]["status"] == "pass", metric
 
 
 def test_min_metric_is_opt_in():
