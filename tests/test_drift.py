@@ -288,6 +288,9 @@ def papermill(d: Path, batch: str, out: str):
 def test_monitoring_notebook_passes_a_clean_batch(monitoring):
     r = papermill(monitoring, "clean.csv", "clean")
     assert r.returncode == 0, r.stderr[-3000:]
+    from nbs_lib.driftjob import verdict_outcome
+    assert verdict_outcome(monitoring/"clean/drift.json") == ("ok", "clean.csv: no drift")
+    assert _outputs(monitoring/"clean.ipynb")[0].startswith("## Verdict: OK — clean.csv: no drift")
     res = read_json(monitoring/"clean/drift.json")
     assert res["alert"]["fired"] is False and res["drifted"] is False and res["alert"]["message"] == "no drift"
     assert res["prediction"]["drifted"] is False and res["concept"]["drifted"] is False
@@ -295,11 +298,29 @@ def test_monitoring_notebook_passes_a_clean_batch(monitoring):
     assert (monitoring/"clean/drift.html").read_text().count("<tr data-column") == len(res["columns"])
 
 
-def test_monitoring_notebook_fails_on_a_drifted_batch_naming_the_columns(monitoring):
+def _outputs(nb_path: Path) -> list[str]:
+    "The displayed outputs of an executed notebook (markdown or text), in order; streams (warnings, logs) left out."
+    out = []
+    for c in json.loads(nb_path.read_text())["cells"]:
+        for o in c.get("outputs", []):
+            if o["output_type"] in ("display_data", "execute_result"):
+                t = o["data"].get("text/markdown") or o["data"].get("text/plain") or ""
+                out.append("".join(t) if isinstance(t, list) else t)
+    return out
+
+
+def test_monitoring_notebook_finishes_cleanly_on_a_drifted_batch_with_the_verdict_first(monitoring):
+    "Drift is an alert, not an error (#11): a plain papermill run succeeds, the verdict comes first, no exception banner or traceback."
     r = papermill(monitoring, "drifted.csv", "drifted")
-    assert r.returncode != 0
-    assert "DriftAlert" in r.stderr and "age" in r.stderr and "hours-per-week" in r.stderr
+    assert r.returncode == 0, r.stderr[-3000:]
+    from nbconvert import HTMLExporter
+    from nbs_lib.driftjob import verdict_outcome
     res = read_json(monitoring/"drifted/drift.json")
     assert res["alert"]["fired"] is True and {"age", "hours-per-week", "workclass"} <= set(res["alert"]["drifted_columns"])
-    assert res["alert"]["message"].startswith("drift alert: data drift in ")
-    assert (monitoring/"drifted.ipynb").exists()                                    # the executed notebook is the report
+    assert res["alert"]["message"].startswith("drift alert: data drift in ") and res["outcome"] == "alert"
+    outcome, message = verdict_outcome(monitoring/"drifted/drift.json")
+    assert outcome == "alert" and message.startswith("drifted.csv: drift alert: data drift in ") and "age" in message
+    first = _outputs(monitoring/"drifted.ipynb")[0]
+    assert first.startswith("## Verdict: **ALERT** — drifted.csv: drift alert: data drift in ")
+    html = HTMLExporter().from_filename(str(monitoring/"drifted.ipynb"))[0]
+    assert "An Exception was encountered" not in html and "Traceback" not in html and "Error" not in first
