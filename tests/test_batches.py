@@ -42,8 +42,10 @@ def monitored(tmp_path_factory):
     }
     for n, b in files.items(): (inc/n).write_bytes(b)
     shutil.copy(inc/"good.csv", inc/"good-renamed.csv")
+    for n in [*files, "good-renamed.csv"]: (inc/f"{n}.ready").touch()          # the writer's "complete" marker
     env_file = tmp/"env.yaml"
-    env_file.write_text(yaml.safe_dump({"products": str(tmp/"products"), "monitoring": {"incoming": str(inc)}}))
+    env_file.write_text(yaml.safe_dump({"products": str(tmp/"products"), "monitoring": {"incoming": str(inc)},
+                                        "registry": {"path": str(tmp/"registry")}}))     # no production model: no drift check
     run = lambda: subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file), "--trigger", "pytest"],
                                  capture_output=True, text=True, cwd=ROOT)
     first = run(); ledger1 = (tmp/"products/ledger.jsonl").read_text()
@@ -90,15 +92,19 @@ def test_unreadable_files_are_rejected_whole_with_a_reason(monitored, f, why):
 
 
 def test_exit_status_exactly_once_and_reports(monitored):
-    assert monitored["first"].returncode == 1 and "garbage.bin" in monitored["first"].stderr
-    assert monitored["second"].returncode == 0                           # nothing new: nothing processed
-    assert (monitored["tmp"]/"products/ledger.jsonl").read_text() == monitored["ledger1"]
+    first, second = monitored["first"], monitored["second"]
+    assert first.returncode == 1 and first.stdout.count("\n") == 1 and first.stdout.startswith("ALERT: ")   # an alert, one line
+    assert "garbage.bin: rejected (binary content" in first.stdout
+    assert (monitored["tmp"]/"products/ledger.jsonl").read_text() == monitored["ledger1"]      # nothing new: nothing processed
+    assert second.returncode == 1 and second.stdout.startswith("ALERT: nothing new; standing alert since run monitor-")
+    assert "garbage.bin: rejected" in second.stdout                                         # ... and the alert is not hidden
     r = monitored["ledger"]["good-renamed.csv"]
     assert (r["status"], r["duplicate_of"], r["rows_in"]) == ("duplicate", "good.csv", 0)
     reports = sorted((monitored["tmp"]/"products/monitoring/reports").glob("*.html"))
-    assert len(reports) == 2 and "quarantine rate" in reports[0].read_text()
-    runs = [json.loads(p.read_text()) for p in (monitored["tmp"]/"products/runs").glob("monitor-*.json")]
-    assert sorted(r["status"] for r in runs) == ["failed", "ok"] and {r["trigger"] for r in runs} == {"pytest"}
+    assert len(reports) == 1 and "quarantine rate" in reports[0].read_text()                # no report for a no-op run
+    runs = sorted((json.loads(p.read_text()) for p in (monitored["tmp"]/"products/runs").glob("monitor-*.json")), key=lambda r: r["started_at"])
+    assert [(r["status"], r["outcome"]) for r in runs] == [("alert", "alert")]*2 and {r["trigger"] for r in runs} == {"pytest"}
+    assert [len(r["intake"]["processed"]) for r in runs] == [15, 0] and runs[1]["alerts"][0]["standing"]
 
 
 def test_batch_outputs_have_lineage(monitored):
@@ -149,14 +155,16 @@ def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, t
     assert r.returncode == 0 and "drift drill: PASS" in r.stdout, r.stdout + r.stderr
     drill = json.loads((tmp_path/"products/monitoring/drift_drill.json").read_text())
     assert drill["status"] == "pass" and [s["step"] for s in drill["steps"]] == ["clean batch", "inject drift", "retrain"]
-    assert {"age", "hours-per-week"} <= set(drill["steps"][1]["drifted_columns"])
+    injected = drill["steps"][1]["drift"]                              # the simulator's default drift for the model's inputs
+    assert "age" in injected and "age" in drill["steps"][1]["drifted_columns"] and drill["steps"][1]["run_outcome"] == "alert"
     d = tmp_path/"products/monitoring/drift_drill/products"
     run = next(json.loads(p.read_text()) for p in (d/"runs").glob("monitor-*.json"))
-    assert run["status"] == "failed" and "age" in run["error"]["message"] and "hours-per-week" in run["error"]["message"]   # make monitor exits 1
+    assert (run["status"], run["outcome"], run["error"]) == ("alert", "alert", None)           # an alert (exit 1), not a failure
+    assert "uci-adult-2026-11-02.csv: data drift in " in run["message"] and "age" in run["message"]
     clean = json.loads((d/"monitoring/uci-adult-2026-11-01/drift.json").read_text())
     drifted = json.loads((d/"monitoring/uci-adult-2026-11-02/drift.json").read_text())
     assert clean["drifted"] is False and not clean["alert"]["fired"]
-    assert drifted["drifted"] and {"age", "hours-per-week"} <= set(c for c, v in drifted["columns"].items() if v["drifted"])
+    assert drifted["drifted"] and "age" in {c for c, v in drifted["columns"].items() if v["drifted"]}
     latest = json.loads((d/"monitoring/latest.json").read_text())
     assert latest["batch"] == "uci-adult-2026-11-02.csv" and latest["model_version"] == "v0001"
     assert (d/"monitoring/uci-adult-2026-11-02/drift.html").exists()
