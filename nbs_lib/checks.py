@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd
 from .config import deep_merge, find_root, load_env, now as utc_now, read_json, registry_dir, resolve, sha256_file, write_json
+from .evaluate import quality_gates
 from .fairness import summarize
 from .ledger import ALERT_KINDS
 from .rubric import (ATTESTATION_STATUSES, BUSINESS_METRIC, CHECKLIST, INTAKE_QUESTIONS, TEST_RUN, TESTS, measurement,
@@ -446,25 +447,32 @@ def second_registration(root, production: Callable | None = None, # production(f
 def _I4(it, c):
     m = it.json("05_evaluation/metrics.json", "the evaluate task")
     if not m: return
-    metric = m.get("metric", c.pol["metric"]); v = m["test"][metric]
-    if c.pol["min_metric"] is None: it.missing.append("no minimum metric configured (evaluate.min_metric)")
-    else: it.check(f"test {metric} of the {m['chosen']} model", v, ">=", c.pol["min_metric"])
+    metric = m.get("metric", c.pol["metric"])
     p, why, ok = partner(it, c)
-    name = f"test {metric} drop against the production model"
-    if not ok: return
-    if p is None: it.na(name, why); return
-    base = (p.get("metrics") or {}).get(metric)
-    if base is None: it.na(name, f"production version {p['version']} records no test {metric}"); return
-    it.check(f"test {metric} drop against {p['version']}", base - v, "<=", c.pol["max_regression"], production=base, version=p["version"])
+    gates = quality_gates(m["candidates"], m["chosen"], metric, production=(p.get("metrics") or {}) if p else None,
+                          min_metric=c.pol["min_metric"], max_regression=c.pol["max_regression"],
+                          no_production=why or "the registry could not be read")
+    for g in gates:
+        if g["key"] == "production" and not ok: continue                    # the registry is missing: that reason is recorded
+        if g["status"] == "n/a": it.na(g["name"], g["reason"])
+        else: it.check(g["name"] if g["key"] != "production" or not p else f"{g['name']} ({p['version']})", g["value"], g["op"],
+                       g["threshold"], note=g["reason"], gate=g["key"])
 
 def _metric_below(root):
-    edit_json(root/"products/05_evaluation/metrics.json", lambda m: m["test"].update({m["metric"]: 0.7}))
+    def f(m):
+        for d in (m["test"], m["candidates"][m["chosen"]]["test"]): d[m["metric"]] = 0.7
+    edit_json(root/"products/05_evaluation/metrics.json", f)
+
+def _no_better_than_the_baseline(root):
+    def f(m): m["candidates"]["baseline"]["test"][m["metric"]] = m["candidates"][m["chosen"]]["test"][m["metric"]] + 0.01
+    edit_json(root/"products/05_evaluation/metrics.json", f)
 
 def _production_better(folder, entry): entry["metrics"]["roc_auc"] += 0.01
 
-plant("I4", "pass", "the recorded model, first registration (the regression part is n/a)")
+plant("I4", "pass", "the recorded model, first registration (the production gate is n/a)")
 plant("I4", "pass", "a second registration as good as production", second_registration)
-plant("I4", "fail", "the test metric below evaluate.min_metric", _metric_below)
+plant("I4", "fail", "the test metric below evaluate.min_metric (0.8 in the test env)", _metric_below)
+plant("I4", "fail", "the baseline beats the chosen model on the test set", _no_better_than_the_baseline)
 plant("I4", "fail", "a second registration 0.01 below production", lambda root: second_registration(root, _production_better))
 
 # %% ../notebooks/32_checks.ipynb #a4e516dc

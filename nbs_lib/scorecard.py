@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, datetime as dt, json, sys
 from pathlib import Path
 from .checks import EVALUATORS, NOT_AUTOMATED, Context, Item, attestation, evaluate, when
-from .config import find_root, load_env, now as utc_now, products_dir, read_json, resolve, write_json
+from .config import find_root, load_env, products_dir, read_json, resolve
+from .products import write_product
 from .modelcard import write_cards
 from .rubric import (CHECKLIST, DECISIONS, DIMENSIONS, MODES, SECTIONS, SEVERITY, STATUSES, TESTS, band, credit, describe,
                      section_of)
@@ -232,7 +233,7 @@ def refresh(root=None, env_overrides=None, # an override file (e.g. env.test.yam
     P = Path(products) if products else products_dir(env, root)
     write_cards(root, P, env, only_if_outdated=True)
     sc = build_scorecard(root, P, env, at)
-    write_json(P/"readiness"/"scorecard.json", sc)
+    write_product("scorecard", P/"readiness"/"scorecard.json", sc)
     return sc
 
 # %% ../notebooks/33_scorecard.ipynb #e6d984c7

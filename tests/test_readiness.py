@@ -1,11 +1,17 @@
-"""The readiness scorecard and its gate: readiness.yaml, the strict gate reader, the gate command, and the real build's decision."""
-import json, os, shutil, subprocess, sys
+"""The readiness scorecard and its gate, on the recorded evidence of a real build (tests/fixtures/readiness) and on the
+session's own test build: every automated item can pass and fail, n/a where no partner exists, the strict gate reader,
+stale evidence, the header, the gate command."""
+import datetime as dt, json, os, re, shutil, subprocess, sys
 from pathlib import Path
-import pytest, yaml
+import pytest
 from conftest import ROOT
 
-from nbs_lib.rubric import attest, read_readiness, save_intake
-from nbs_lib.scorecard import GateError, check_scorecard, load_gate, load_scorecard, refresh
+from nbs_lib.checks import EVALUATORS, NOT_AUTOMATED, PLANTS, Context, automated, evaluate, recorded_at, recorded_project
+from nbs_lib.config import load_env, read_json, sha256_file, write_json
+from nbs_lib.evidence import skew_check
+from nbs_lib.readiness_widget import header_html
+from nbs_lib.rubric import CHECKLIST, TESTS, attest, read_readiness, save_intake
+from nbs_lib.scorecard import GateError, build_scorecard, check_scorecard, gate_report, load_gate, load_scorecard, refresh
 
 PY = sys.executable
 
@@ -22,6 +28,171 @@ def empty(tmp_path):
     (tmp_path/"notebooks").mkdir()
     for f in ("env.yaml", "notebooks/11_features.ipynb"): shutil.copy2(ROOT/f, tmp_path/f)
     return tmp_path
+
+
+@pytest.fixture
+def rec(tmp_path):
+    "A copy of the recorded project (a real test build of the bundled data, a monitoring run, a drift drill, a test run)."
+    root = recorded_project(tmp_path/"project")
+    return {"root": root, "products": root/"products", "at": recorded_at(root) + dt.timedelta(hours=1)}
+
+
+def blocking(sc): return sorted(b["id"] for b in sc["scores"]["gate"]["blocking"] if b["blocking"])
+
+
+def items(sc): return {i["id"]: i for i in sc["items"]}
+
+
+# --- every check can pass and fail ------------------------------------------------------------------------------
+
+MODE = {i: m for i, _, m in TESTS + CHECKLIST}
+
+
+@pytest.mark.parametrize("item", list(MODE) + ["dim-ethical"])
+def test_every_automated_item_has_a_planted_pass_and_fail(item, tmp_path):
+    "The rubric, item by item: an automated item needs a planted case that passes and one that fails, and every case reaches its status."
+    cases = PLANTS.get(item, [])
+    if item in MODE and not automated(item):
+        assert MODE[item] == "M" or NOT_AUTOMATED.get(item)                 # manual by the rubric, or not automated, with the reason
+    else:
+        assert {"pass", "fail"} <= {p.expect for p in cases}
+    for k, p in enumerate(cases):
+        got = p.run(tmp_path/str(k)).status()
+        assert (p.what, got) == (p.what, p.expect)
+
+
+def test_manual_items_have_no_evaluator_pretending_otherwise():
+    assert sorted(i for i, m in MODE.items() if m == "M" and i in EVALUATORS) == ["business-metrics"]   # it only ever says manual or pass
+    assert {p.expect for p in PLANTS["business-metrics"]} == {"manual", "pass"}
+
+
+def test_the_skew_check_runs_the_standalone_scorer_and_catches_a_bundle_that_encodes_differently(rec):
+    P = rec["products"]
+    ok = skew_check(P)
+    assert (ok["returncode"], ok["unscored"], ok["scored"]) == (0, 0, ok["rows"])
+    assert ok["max_abs_diff"] <= 1e-4
+    m = read_json(P/"06_export/bundle/model.json")
+    next(c for c in m["transform"]["columns"] if c["name"] == "age")["mean"] += 5          # serving scales age differently
+    write_json(P/"06_export/bundle/model.json", m)
+    write_json(P/"readiness/skew.json", skew_check(P))
+    mo3 = evaluate(Context(rec["root"], P, load_env(root=rec["root"]), rec["at"]), "Mo3")
+    assert mo3.status() == "fail"
+    assert [x["value"] > 0.01 for x in mo3.measurements if x["name"].startswith("max |Δprobability|")] == [True]
+
+
+# --- the scorecard on the recorded build ------------------------------------------------------------------------
+
+def test_first_registration_comparisons_are_n_a_and_earn_nothing_while_a_failing_test_earns_its_point(rec):
+    it = items(refresh(rec["root"], at=rec["at"]))
+    assert {k: (it[k]["status"], it[k]["credit"]) for k in ("Mo1", "Mo6")} == {"Mo1": ("n/a", 0.0), "Mo6": ("n/a", 0.0)}
+    assert "v0001 is the first version in production" in it["Mo6"]["reason"]
+    assert it["I6"]["status"] == "pass"                                            # ONNX parity measured; the canary part is n/a
+    assert [m["na"] for m in it["I6"]["measurements"] if m.get("na")] == ["first registered version: no production model to compare against"]
+    assert (it["M7"]["status"], it["M7"]["credit"]) == ("fail", 1.0)
+
+
+def test_refresh_records_every_file_it_read_with_sha256_and_mtime(rec):
+    sc = refresh(rec["root"], at=rec["at"])
+    files = {e["path"]: e for e in sc["evidence_files"]}
+    P = rec["products"]
+    for f in (rec["root"]/"readiness.yaml", rec["root"]/"env.yaml", rec["root"]/"registry/registry.json", P/"ledger.jsonl",
+              P/"monitoring/latest.json", rec["root"]/".shipshape/evidence/tests.json", P/"readiness/skew.json"):
+        assert (files[str(f)]["sha256"], files[str(f)]["mtime_ns"]) == (sha256_file(f), f.stat().st_mtime_ns)
+
+
+def test_touched_evidence_makes_the_gate_stale_until_refreshed(rec):
+    root, P = rec["root"], rec["products"]
+    refresh(root, at=rec["at"])
+    os.utime(P/"ledger.jsonl")                                                    # what a monitoring run does
+    with pytest.raises(GateError, match=r"stale: .*ledger.jsonl \(modified\)"): load_gate(P)
+    refresh(root, at=rec["at"])
+    assert load_gate(P)["decision"] == "no-go"
+
+
+def test_evidence_that_appears_after_the_build_makes_the_gate_stale(rec):
+    root, P = rec["root"], rec["products"]
+    (P/"monitoring/latest.json").rename(root/"latest.json")
+    sc = refresh(root, at=rec["at"])
+    assert "monitoring/latest.json is missing" in items(sc)["monitoring-coverage"]["reason"]
+    (root/"latest.json").rename(P/"monitoring/latest.json")                       # the monitoring job ran
+    with pytest.raises(GateError, match=r"latest.json \(appeared\)"): load_gate(P)
+    assert "latest.json is missing" not in (items(refresh(root, at=rec["at"]))["monitoring-coverage"]["reason"] or "")
+
+
+def test_the_subject_names_the_version_production_serves_after_an_attestation(rec):
+    attest(rec["root"], "D3", "Ada", "feature costs reviewed")
+    sc = refresh(rec["root"], at=rec["at"])
+    assert (sc["subject"]["production"], sc["subject"]["model"]["version"]) == ("v0001", "v0001")
+    assert "registered as v0001; production serves v0001" in gate_report(sc)
+    assert "unregistered" not in gate_report(sc) + header_html(sc)
+
+
+def test_the_header_puts_the_decision_and_blocking_titles_first_and_says_what_each_count_counts(rec):
+    sc = refresh(rec["root"], at=rec["at"])
+    for text in (gate_report(sc), re.sub("<[^>]+>", " ", header_html(sc))):
+        order = [text.index(s) for s in ("NO-GO" if "NO-GO" in text else "no-go", "The model is tested for inclusion (fairness)",
+                                           "Monitoring covers infrastructure, data, model and business", "ML Test Score", "testing maturity")]
+        assert order == sorted(order)
+        assert re.search(r"[Cc]redit earned per section \(of 7", text)
+        assert re.search(r"[Tt]ests run:\s+\d+ of 28", text)
+        assert re.search(r"[Tt]ests passing:\s+\d+ of 28", text)
+
+
+def test_blocking_is_policy(rec):
+    ids = [i for i in MODE if i not in ("M7", "fairness-audit", "monitoring-coverage")]
+    sc = refresh(rec["root"], {"readiness": {"blocking": ids}}, at=rec["at"])
+    assert (sc["scores"]["gate"]["decision"], blocking(sc)) == ("needs-review", [])
+
+
+def test_monitoring_coverage_ignores_alert_text_in_the_configuration(rec):
+    "Listing alerts per layer in env text changes nothing: coverage comes from the alert kinds the monitoring job implements."
+    env = load_env(root=rec["root"]) | {"monitoring": {"alerts": {l: ["an alert"] for l in ("infrastructure", "data", "model", "business")}}}
+    mc = items(build_scorecard(rec["root"], rec["products"], env, rec["at"]))["monitoring-coverage"]
+    assert mc["status"] == "fail"
+    assert mc["measurements"][0]["layers"] == ["business"]
+
+
+# --- the gate command -----------------------------------------------------------------------------------------
+
+def _all_answered(root):
+    "Everything a person can do on the recorded project: a fair audit (planted), every attestation, the intake and a business metric."
+    from nbs_lib.checks import _equal_rates
+    _equal_rates(root)
+    save_intake(root, {k: f"answer to {k}" for k in ("decision", "current_process", "improvement_10", "improvement_25", "improvement_50",
+                                                     "end_users", "data_available")}, "Ada",
+                {"metric": "review hours", "baseline": "120 h/week", "target": "80 h/week", "owner": "operations"})
+    for k in ("D3", "D5", "D6", "M2", "end-users-trained", "M3", "M4", "fairness", "model-card", "M1", "I3", "training-reproducible"):
+        attest(root, k, "Ada", f"{k} reviewed")
+
+
+def test_the_gate_command_exits_with_the_decision_or_3(rec):
+    root, P = rec["root"], rec["products"]
+    sc_path = P/"readiness/scorecard.json"
+    refresh(root, at=rec["at"])
+    r = gate_cli("gate", sc_path, cwd=root)
+    assert r.returncode == 1
+    assert r.stdout.startswith("Readiness gate: NO-GO")
+    os.utime(P/"readiness/fairness.json")
+    r = gate_cli("gate", sc_path, cwd=root)
+    assert r.returncode == 3
+    assert "stale" in r.stderr and "fairness.json (modified)" in r.stderr
+    _all_answered(root)
+    refresh(root, at=rec["at"])
+    r = gate_cli("gate", sc_path, cwd=root)
+    assert r.returncode == 0
+    assert r.stdout.startswith("Readiness gate: GO")
+    attest(root, "D5", "Ada", "no deletion process yet", status="failed")
+    refresh(root, at=rec["at"])
+    assert gate_cli("gate", sc_path, cwd=root).returncode == 1
+    attest(root, "D5", "Ada", "deletion process documented")
+    doc = read_readiness(root); assert doc["manual_items"]["M2"]["status"] == "done"
+    text = (root/"readiness.yaml").read_text()
+    (root/"readiness.yaml").write_text(text.replace("M2:\n    question: Do offline metrics correlate with online (A/B) results?\n    status: done",
+                                                    "M2:\n    question: Do offline metrics correlate with online (A/B) results?\n    status: null"))
+    refresh(root, at=rec["at"])
+    r = gate_cli("gate", sc_path, cwd=root)
+    assert r.returncode == 2
+    assert "Offline and online metrics correlate [M2, manual]" in r.stdout
 
 
 # --- readiness.yaml -------------------------------------------------------------------------------------------
@@ -104,13 +275,16 @@ def test_the_real_build_on_the_bundled_data_is_no_go_because_of_fairness_and_mon
     assert check_scorecard(sc) == []
     g = sc["scores"]["gate"]
     assert g["decision"] == "no-go"
-    assert sorted(b["id"] for b in g["blocking"] if b["blocking"]) == ["M7", "fairness-audit", "monitoring-coverage"]
+    # The fairness audit fails (M7 and the checklist's fairness-audit: parity differences of 0.2-0.5 across sex and race),
+    # and the monitoring job has no business-layer alert while no business metric is configured (monitoring-coverage).
+    # Serving latency is measured on the machine at hand: a loaded shared CPU may miss the 5 ms p99 budget, so it is left out.
+    assert [i for i in blocking(sc) if i != "serving-latency"] == ["M7", "fairness-audit", "monitoring-coverage"]
     it = {i["id"]: i for i in sc["items"]}
     assert {k: it[k]["status"] for k in ("Mo1", "Mo6")} == {"Mo1": "n/a", "Mo6": "n/a"}             # first registration
     assert [i["credit"] for i in (it["Mo1"], it["Mo6"])] == [0.0, 0.0]
     assert [m["na"] for m in it["I4"]["measurements"] if m.get("na")] == ["v0001 is the first version in production: nothing to compare with"]
-    assert it["Mo3"]["status"] == "pass"
-    assert it["Mo3"]["measurements"][2]["value"] <= 1e-4                                            # the standalone scorer on raw rows
+    assert it["Mo3"]["status"] == "pass"                                                             # the standalone scorer on raw rows
+    assert [m["value"] <= 1e-4 for m in it["Mo3"]["measurements"] if m["name"].startswith("max |Δprobability|")] == [True]
     for f in ("fairness.json", "importance.json", "explanations.json", "skew.json", "modelcard.md", "modelcard.html", "datasheet.md"):
         assert (built["products"]/"readiness"/f).exists(), f
     assert sc["subject"]["production"] == "v0001"
