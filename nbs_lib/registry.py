@@ -8,6 +8,7 @@ import contextlib, getpass, os, re, shutil, signal, uuid
 from pathlib import Path
 import numpy as np
 from .config import file_lock, now, read_json, registry_dir, sha256_file, write_json
+from .products import read_product, write_product
 from .drift import profile_reference
 from .features import transform
 from .runtime import onnx_predict, onnx_session
@@ -38,9 +39,13 @@ def crash_point(step: str) -> None:
     if os.environ.get(KILL_AT) == step: os.kill(os.getpid(), signal.SIGKILL)
 
 def read_state(reg) -> dict:
-    "The registry's state: versions, aliases and history (empty when nothing is registered)."
+    "The registry's state: versions, aliases and history (empty when nothing is registered); checked as the `registry` product."
     p = Path(reg)/"registry.json"
-    return read_json(p) if p.exists() else {"versions": [], "aliases": {"production": None, "candidate": None}, "history": []}
+    return read_product("registry", p) if p.exists() else {"versions": [], "aliases": {"production": None, "candidate": None}, "history": []}
+
+def _save(reg: Path, state: dict) -> None:
+    "Write the state, validated as the `registry` product, in one atomic rename."
+    write_product("registry", Path(reg)/"registry.json", state)
 
 def _version(state, v) -> dict:
     v = state["aliases"].get(check_ref(v)) or v
@@ -95,14 +100,14 @@ def _heal(reg: Path, state: dict, who: str) -> list[dict]:
             marker = read_json(p/PENDING) if (p/PENDING).exists() else {}
             entry = read_json(p/"meta.json")
             _add(state, entry, entry.get("registered_by", who), marker.get("bootstrap", True), now(), "completed by recovery")
-            write_json(reg/"registry.json", state); (p/PENDING).unlink(missing_ok=True); known.add(p.name)
+            _save(reg, state); (p/PENDING).unlink(missing_ok=True); known.add(p.name)
             did(p.name, "completed", "the version folder was whole (every file matches its sha256); registered it as candidate")
         else:
             dest = vdir/".rolled-back"/f"{p.name}-{now().replace(':', '')}"; dest.parent.mkdir(exist_ok=True)
             os.rename(p, dest); did(p.name, "rolled back", f"{why}; moved to {dest.relative_to(reg)}")
     for t in reg.glob(".registry.json.*.tmp"): t.unlink()
     if done:
-        state["history"] += done; write_json(reg/"registry.json", state)
+        state["history"] += done; _save(reg, state)
     return done
 
 
@@ -139,7 +144,7 @@ def register(reg, files: dict, # name -> path of each file to keep (model, onnx,
         os.rename(tmp, reg/"versions"/version)          # the number is above every folder on disk: never collides
         crash_point("renamed")
         _add(state, entry, who, bootstrap, at)
-        write_json(reg/"registry.json", state)
+        _save(reg, state)
         crash_point("state-written")
         (reg/"versions"/version/PENDING).unlink()
     return entry | {"recovered": recovered}
@@ -176,16 +181,17 @@ def record_evidence(reg, version: str, name: str, # `canary.json` or `drill.json
     reg = Path(reg); who = who or getpass.getuser()
     with _locked(reg, who) as (state, recovered):
         v = _version(state, version)["version"]
-        write_json(reg/"versions"/v/name, result)
+        if name == "canary.json": write_product("canary", reg/"versions"/v/name, result)
+        else: write_json(reg/"versions"/v/name, result)
         state["history"].append({"action": "record", "version": v, "evidence": name, "status": result.get("status"), "who": who, "at": now()})
-        write_json(reg/"registry.json", state)
+        _save(reg, state)
     return {"version": v, "evidence": name, "recovered": recovered}
 
 def missing_evidence(reg, version: str) -> list[str]:
     "The evidence files (`canary.json`, `drill.json`) not recorded, or unreadable, for `version`."
     def ok(p):
-        try: return isinstance(read_json(p), dict)
-        except (OSError, ValueError): return False
+        try: return isinstance(read_product("canary", p) if p.name == "canary.json" else read_json(p), dict)
+        except (OSError, ValueError): return False        # ProductError is a ValueError: a malformed record is no record
     return [f for f in EVIDENCE if not ok(Path(reg)/"versions"/version/f)]
 
 def list_versions(reg=None, root=None) -> dict:
@@ -251,7 +257,7 @@ def promote(version: str, who: str | None = None, reason: str | None = None, ove
         state["aliases"]["production"] = v
         if state["aliases"].get("candidate") == v: state["aliases"]["candidate"] = None
         state["history"].append(rec)
-        write_json(reg/"registry.json", state)
+        _save(reg, state)
     return rec | {"recovered": recovered}
 
 def rollback(who: str | None = None, reason: str | None = None, root=None, reg=None) -> dict:
@@ -266,7 +272,7 @@ def rollback(who: str | None = None, reason: str | None = None, root=None, reg=N
         rec = {"action": "rollback", "version": prev, "previous": cur, "who": who, "at": now(), "reason": reason}
         state["aliases"]["production"] = prev
         state["history"].append(rec)
-        write_json(reg/"registry.json", state)
+        _save(reg, state)
     return rec | {"recovered": recovered}
 
 # %% ../notebooks/25_registry.ipynb #54d5e379

@@ -11,6 +11,7 @@ from .config import file_lock, find_root, load_env, now, products_dir, read_json
 from .data import encode_labels, read_rows, read_table
 from .evaluate import binary_metrics
 from .export import export_targets, target_availability
+from .products import write_product
 from .registry import (ServedModel, check_promotable, check_ref, crash_point, list_versions, load, promote, read_state,
                               record_evidence, register, rollback as move_back)
 from .scorecard import GateError, load_gate, refresh
@@ -203,7 +204,7 @@ def export_version(target: str, version: str = "production", root=None, env_over
         path = out/"export.json"
         report = read_json(path) if path.exists() else {"model": m.entry.get("model"), "version": m.version, "on_demand": True, "targets": {}}
         report["targets"][target] = rep
-        write_json(path, report | {"baseline": ex["baseline"], "availability": ex["availability"]})
+        write_product("export", path, report | {"baseline": ex["baseline"], "availability": ex["availability"]})
     return rep
 
 # %% ../notebooks/42_release.ipynb #28fce6ac
