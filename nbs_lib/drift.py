@@ -153,7 +153,7 @@ def _column_profile(s: pd.Series, name: str, kind: str, bins: int, max_categorie
         return out
     x, out["nonfinite"] = _numbers(s, name, kind, split=True)
     if len(x): out.update(_numeric_profile(x, kind, bins))
-    if kind == "continuous" and len(x) and _sequence_like(x): out.update(identifier=True, n_unique=int(len(x)))
+    if kind == "continuous" and len(x) and out["stats"]["integer"] and _sequence_like(x): out.update(identifier=True, n_unique=int(len(x)))
     return out
 
 def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that parses)
