@@ -294,18 +294,18 @@ class Train(Section):
 Metric = Literal["roc_auc", "pr_auc", "accuracy"]              # higher is better: what selection and canaries compare
 ConceptMetric = Literal["roc_auc", "accuracy", "brier", "log_loss"]
 DriftMethod = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon"]
-EffectName = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon", "missing", "unseen"]
+EffectName = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon", "missing", "nonfinite", "unseen"]
 ExportTarget = Literal["onnx-fp32", "onnx-int8", "tensorrt-fp16"]
 AlertLayer = Literal["infrastructure", "data", "model", "business"]
 DEFAULT_EFFECT = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
-                  "missing": 0.05, "unseen": 0.05}
+                  "missing": 0.05, "nonfinite": 0.05, "unseen": 0.05}
 
 class Evaluate(Section):
     "Model selection and the quality gate."
     metric: Metric = Field("roc_auc", description="the selection metric, measured on the validation split")
     min_gain: Num(ge=0) = Field(0.002, description="the network must beat the baseline by this much")
     threshold: Fraction = Field(0.5, description="decision threshold for accuracy and slice metrics")
-    min_metric: Rate | None = Field(None, description="the chosen model must reach this on the test set")
+    min_metric: Rate | None = Field(None, description="opt-in absolute floor on the test metric; null (default): the gates are relative (nbs_lib.evaluate.quality_gates)")
     latency_budget_ms: Num(gt=0) | None = Field(None, description="p99 latency at batch 1 a candidate must fit")
     latency_repeats: Int(ge=1) = 300
 
