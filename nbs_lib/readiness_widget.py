@@ -51,6 +51,7 @@ def header_html(sc: dict, problem: str | None = None # why the gate cannot be re
             f'Tests run: <b>{h["tests_run"]} of {h["tests"]}</b>. Tests passing: <b>{h["tests_passing"]} of {h["tests"]}</b>.</p>'
             f'<p><small>Assessed: {e(h["subject"])}.</small></p>')
 
+# %% ../notebooks/45_readiness_widget.ipynb #dc90f100
 def section_title(sc: dict, section: str) -> str:
     "A section's title with what its counts count: credit earned, tests run and passing (ML Test Score sections), statuses."
     its = [i for i in sc["items"] if i["section"] == section]
