@@ -260,7 +260,8 @@ def _header(names: list, contract: dict, sep: str) -> tuple[list, list]:
         raise Rejected(f"{hint}missing required columns: {', '.join(missing)}")
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup: raise Rejected(f"duplicate column names: {', '.join(dup)}")
-    extra = [c for c in names if c not in need and c != target]
+    known = {*need, target, *(contract.get("roles") or {})}          # the data set's columns, checked or not
+    extra = [c for c in names if c not in known]
     return [c for c in names if c not in extra], [f"extra columns dropped: {', '.join(extra)}"] if extra else []
 
 def _quarantine_rows(v, chunk, keep: list) -> pd.DataFrame:
@@ -289,7 +290,7 @@ def _validate_chunks(f, contract: dict, out: Path, opts: dict, na_values, sep: s
                 if keep is None: keep, warnings = _header(ch["names"], contract, sep)
                 df = pd.DataFrame(ch["rows"], columns=ch["names"], index=pd.Index(ch["lines"], name="line"), dtype=object)[keep]
                 v = validate(df, contract)
-                row = operator.itemgetter(*[ch["names"].index(c) for c in keep])   # the checked columns, as in `validate`
+                row = operator.itemgetter(*[ch["names"].index(c) for c in [*contract["columns"], target] if c in keep])   # as `validate` checks
                 hashes.append(np.fromiter((hash(row(r)) for r in ch["rows"]), np.int64, len(ch["rows"])))
                 q = _quarantine_rows(v, ch, keep)
                 v.valid.to_csv(fv, header=fv.tell() == 0); q.to_csv(fq, header=fq.tell() == 0)
