@@ -4,12 +4,17 @@
 
 # %% ../notebooks/24_export.ipynb #1248bc85
 from __future__ import annotations
+
 import os
 from pathlib import Path
-import numpy as np, torch
+
+import numpy as np
+import torch
+
 from .config import sha256_file
 from .evaluate import binary_metrics
-from .runtime import hardware as runtime_hardware, latency, onnx_predict, onnx_session, throughput
+from .runtime import hardware as runtime_hardware
+from .runtime import latency, onnx_predict, onnx_session, throughput
 from .train import Probability, predict_proba
 
 # %% auto #0
@@ -20,28 +25,45 @@ __all__ = ['GPU_REASON', 'export_onnx', 'serving_cost', 'quantize_int8', 'hardwa
 # %% ../notebooks/24_export.ipynb #96194ed8
 def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
     "Export a logit model as ONNX returning probabilities; input `features` [batch, n_in], output `probability` [batch]."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".onnx.tmp")
-    torch.onnx.export(Probability(model).eval(), (torch.zeros(1, n_in),), str(tmp), dynamo=False, opset_version=opset,
-                      input_names=["features"], output_names=["probability"],
-                      dynamic_axes={"features": {0: "batch"}, "probability": {0: "batch"}})
+    torch.onnx.export(
+        Probability(model).eval(),
+        (torch.zeros(1, n_in),),
+        str(tmp),
+        dynamo=False,
+        opset_version=opset,
+        input_names=["features"],
+        output_names=["probability"],
+        dynamic_axes={"features": {0: "batch"}, "probability": {0: "batch"}},
+    )
     tmp.replace(path)
     return path
 
 # %% ../notebooks/24_export.ipynb #4eded70d
-def serving_cost(models: dict, # name -> PyTorch model
-                 X: np.ndarray, out_dir, repeats: int = 300) -> dict:
+def serving_cost(
+    models: dict,  # name -> PyTorch model
+    X: np.ndarray,
+    out_dir,
+    repeats: int = 300,
+) -> dict:
     "Per candidate: ONNX Runtime p50/p95/p99 latency at batch 1 (µs), and the ONNX file (path, size)."
     out = {}
     for name, m in models.items():
-        f = export_onnx(m, X.shape[1], Path(out_dir)/f"{name}.onnx"); s = onnx_session(f)
-        out[name] = latency(lambda a: s.run(None, {"features": a}), X[:1], repeats) | {"file": str(f), "size_bytes": f.stat().st_size}
+        f = export_onnx(m, X.shape[1], Path(out_dir) / f"{name}.onnx")
+        s = onnx_session(f)
+        out[name] = latency(lambda a, s=s: s.run(None, {"features": a}), X[:1], repeats) | {
+            "file": str(f),
+            "size_bytes": f.stat().st_size,
+        }
     return out
 
 # %% ../notebooks/24_export.ipynb #04869138
 def quantize_int8(fp32_path, path) -> Path:
     "Dynamic INT8 quantisation of an ONNX model with ONNX Runtime (weights int8, activations quantised at run time)."
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
     tmp = Path(path).with_suffix(".tmp.onnx")
     quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8)
     tmp.replace(path)
@@ -56,111 +78,229 @@ def hardware() -> dict:
 # %% ../notebooks/24_export.ipynb #27f87bfe
 GPU_REASON = "needs an NVIDIA GPU with CUDA"
 
+
 def target_availability() -> dict:
     "Which export targets can run on this machine, and why not."
     reason = None
-    if not torch.cuda.is_available(): reason = GPU_REASON
+    if not torch.cuda.is_available():
+        reason = GPU_REASON
     else:
-        try: import torch_tensorrt  # noqa: F401
-        except ImportError: reason = "needs the torch-tensorrt extra: pip install -e '.[tensorrt]' on a CUDA machine"
-    return {"onnx-fp32": {"available": True, "reason": None}, "onnx-int8": {"available": True, "reason": None},
-            "tensorrt-fp16": {"available": reason is None, "reason": reason}}
+        try:
+            import torch_tensorrt  # noqa: F401
+        except ImportError:
+            reason = "needs the torch-tensorrt extra: pip install -e '.[tensorrt]' on a CUDA machine"
+    return {
+        "onnx-fp32": {"available": True, "reason": None},
+        "onnx-int8": {"available": True, "reason": None},
+        "tensorrt-fp16": {"available": reason is None, "reason": reason},
+    }
 
 # %% ../notebooks/24_export.ipynb #4839a4e0
 def export_tensorrt(model: torch.nn.Module, n_in: int, path, max_batch: int = 4096) -> Path:
     "Compile the probability model with Torch-TensorRT in fp16 (dynamic batch 1..max_batch) and save it."
     import torch_tensorrt
+
     m = Probability(model).eval().cuda()
-    inp = torch_tensorrt.Input(min_shape=(1, n_in), opt_shape=(1024, n_in), max_shape=(max_batch, n_in), dtype=torch.float32)
+    inp = torch_tensorrt.Input(
+        min_shape=(1, n_in), opt_shape=(1024, n_in), max_shape=(max_batch, n_in), dtype=torch.float32
+    )
     trt = torch_tensorrt.compile(m, ir="dynamo", inputs=[inp], enabled_precisions={torch.float16, torch.float32})
     torch_tensorrt.save(trt, str(path), inputs=[torch.zeros(1, n_in).cuda()])
     return Path(path)
 
+
 def tensorrt_predict(trt_model, X: np.ndarray, batch: int = 4096) -> np.ndarray:
     "Probabilities from a compiled TensorRT module."
     with torch.no_grad():
-        return np.concatenate([trt_model(torch.from_numpy(X[i:i+batch]).cuda()).float().cpu().numpy()
-                               for i in range(0, len(X), batch)])
+        return np.concatenate(
+            [
+                trt_model(torch.from_numpy(X[i : i + batch]).cuda()).float().cpu().numpy()
+                for i in range(0, len(X), batch)
+            ]
+        )
 
 # %% ../notebooks/24_export.ipynb #dc786692
 def pytorch_baseline(model: torch.nn.Module, X: np.ndarray, repeats: int = 300) -> dict:
     "Eager PyTorch on the CPU: batch-1 latency and rows/s at batch 1024, the baseline every target is measured against."
     model.eval()
+
     def run(a):
-        with torch.no_grad(): return model(torch.from_numpy(a))
-    return {"runtime": "pytorch-eager-cpu", "latency_batch1": latency(run, X[:1], repeats), "rows_per_s_batch1024": throughput(run, X)}
+        with torch.no_grad():
+            return model(torch.from_numpy(a))
+
+    return {
+        "runtime": "pytorch-eager-cpu",
+        "latency_batch1": latency(run, X[:1], repeats),
+        "rows_per_s_batch1024": throughput(run, X),
+    }
+
 
 def _size(path) -> dict:
     return {"file": str(path), "sha256": sha256_file(path), "size_bytes": Path(path).stat().st_size}
 
-def target_report(target: str, path, p_target: np.ndarray, p_torch: np.ndarray, y: np.ndarray, run_one, baseline: dict,
-                  limits: dict, threshold: float = 0.5, repeats: int = 300, X=None) -> dict:
+# %% ../notebooks/24_export.ipynb #2dee503a
+def target_report(
+    target: str,
+    path,
+    p_target: np.ndarray,
+    p_torch: np.ndarray,
+    y: np.ndarray,
+    run_one,
+    baseline: dict,
+    limits: dict,
+    threshold: float = 0.5,
+    repeats: int = 300,
+    X=None,
+) -> dict:
     "Parity, latency, throughput and size of one exported target against eager PyTorch; status `ok` or `failed` with the reason."
     diff = float(np.abs(p_target - p_torch).max())
     auc_t, auc_q = binary_metrics(y, p_torch)["roc_auc"], binary_metrics(y, p_target)["roc_auc"]
-    parity = {"rows": int(len(y)), "max_abs_diff": diff, "roc_auc_pytorch": auc_t, "roc_auc_target": auc_q,
-              "roc_auc_drop": (auc_t - auc_q) if auc_t is not None else None,
-              "decision_agreement": float(((p_target >= threshold) == (p_torch >= threshold)).mean())}
-    checks = {"max_abs_diff": ("<=", limits.get("max_abs_diff")), "roc_auc_drop": ("<=", limits.get("roc_auc_drop")),
-              "decision_agreement": (">=", limits.get("decision_agreement"))}
-    parity["checks"] = {k: {"value": parity[k], "op": op, "threshold": t,
-                            "passed": bool(parity[k] <= t if op == "<=" else parity[k] >= t)}
-                        for k, (op, t) in checks.items() if t is not None and parity[k] is not None}
-    failed = [f"{k} {c['value']:.3g} not {c['op']} {c['threshold']}" for k, c in parity["checks"].items() if not c["passed"]]
+    parity = {
+        "rows": int(len(y)),
+        "max_abs_diff": diff,
+        "roc_auc_pytorch": auc_t,
+        "roc_auc_target": auc_q,
+        "roc_auc_drop": (auc_t - auc_q) if auc_t is not None else None,
+        "decision_agreement": float(((p_target >= threshold) == (p_torch >= threshold)).mean()),
+    }
+    checks = {
+        "max_abs_diff": ("<=", limits.get("max_abs_diff")),
+        "roc_auc_drop": ("<=", limits.get("roc_auc_drop")),
+        "decision_agreement": (">=", limits.get("decision_agreement")),
+    }
+    parity["checks"] = {
+        k: {
+            "value": parity[k],
+            "op": op,
+            "threshold": t,
+            "passed": bool(parity[k] <= t if op == "<=" else parity[k] >= t),
+        }
+        for k, (op, t) in checks.items()
+        if t is not None and parity[k] is not None
+    }
+    failed = [
+        f"{k} {c['value']:.3g} not {c['op']} {c['threshold']}" for k, c in parity["checks"].items() if not c["passed"]
+    ]
     lat = latency(run_one, X[:1], repeats)
-    out = {"target": target, "status": "failed" if failed else "ok", "reason": "; ".join(failed) or None, **_size(path),
-           "parity": parity, "latency_batch1": lat, "rows_per_s_batch1024": throughput(run_one, X),
-           "baseline": baseline, "speedup_p50": baseline["latency_batch1"]["p50_us"]/lat["p50_us"], "hardware": hardware()}
+    out = {
+        "target": target,
+        "status": "failed" if failed else "ok",
+        "reason": "; ".join(failed) or None,
+        **_size(path),
+        "parity": parity,
+        "latency_batch1": lat,
+        "rows_per_s_batch1024": throughput(run_one, X),
+        "baseline": baseline,
+        "speedup_p50": baseline["latency_batch1"]["p50_us"] / lat["p50_us"],
+        "hardware": hardware(),
+    }
     return out
+
 
 def skipped(target: str, reason: str) -> dict:
     "The report of a target that cannot run here."
     return {"target": target, "status": "skipped", "reason": reason, "hardware": hardware()}
 
 # %% ../notebooks/24_export.ipynb #cb88bcce
-def export_targets(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, out_dir, cfg: dict, # the `export:` section of env.yaml
-                   threshold: float = 0.5, targets: list | None = None) -> dict:
+def export_targets(
+    model: torch.nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    out_dir,
+    cfg: dict,  # the `export:` section of env.yaml
+    threshold: float = 0.5,
+    targets: list | None = None,
+) -> dict:
     "Export `model` into `out_dir` for each target (all by default) with its proof against eager PyTorch; reports keyed by target name."
-    avail = target_availability(); targets = targets or list(avail)
+    avail = target_availability()
+    targets = targets or list(avail)
     reps, lim, out = cfg["latency_repeats"], cfg["limits"], Path(out_dir)
     unknown = [t for t in targets if t not in avail]
-    if unknown: raise ValueError(f"unknown export target {unknown[0]!r}; one of {', '.join(avail)}")
+    if unknown:
+        raise ValueError(f"unknown export target {unknown[0]!r}; one of {', '.join(avail)}")
     baseline, p_torch = pytorch_baseline(model, X, reps), predict_proba(model, X)
     reports, fp32 = {}, None
     for t in targets:
-        if not avail[t]["available"]: reports[t] = skipped(t, avail[t]["reason"]); continue
+        if not avail[t]["available"]:
+            reports[t] = skipped(t, avail[t]["reason"])
+            continue
         if t == "tensorrt-fp16":
             import torch_tensorrt
-            f = export_tensorrt(model, X.shape[1], out/"model.trt.ep"); trt = torch_tensorrt.load(str(f)).module()
-            reports[t] = target_report(t, f, tensorrt_predict(trt, X), p_torch, y, lambda a: trt(torch.from_numpy(a).cuda()),
-                                       baseline, lim[t], threshold, reps, X)
+
+            f = export_tensorrt(model, X.shape[1], out / "model.trt.ep")
+            trt = torch_tensorrt.load(str(f)).module()
+            reports[t] = target_report(
+                t,
+                f,
+                tensorrt_predict(trt, X),
+                p_torch,
+                y,
+                lambda a, trt=trt: trt(torch.from_numpy(a).cuda()),
+                baseline,
+                lim[t],
+                threshold,
+                reps,
+                X,
+            )
             continue
-        fp32 = fp32 or export_onnx(model, X.shape[1], out/"model.onnx", cfg["opset"])
-        f = fp32 if t == "onnx-fp32" else quantize_int8(fp32, out/"model.int8.onnx")
+        fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"])
+        f = fp32 if t == "onnx-fp32" else quantize_int8(fp32, out / "model.int8.onnx")
         sess = onnx_session(f)
-        reports[t] = target_report(t, f, onnx_predict(sess, X), p_torch, y, lambda a, s=sess: s.run(None, {"features": a}),
-                                   baseline, lim[t], threshold, reps, X) | {"opset": cfg["opset"]}
+        reports[t] = target_report(
+            t,
+            f,
+            onnx_predict(sess, X),
+            p_torch,
+            y,
+            lambda a, s=sess: s.run(None, {"features": a}),
+            baseline,
+            lim[t],
+            threshold,
+            reps,
+            X,
+        ) | {"opset": cfg["opset"]}
     return {"targets": reports, "baseline": baseline, "availability": avail}
 
 # %% ../notebooks/24_export.ipynb #a7f030e1
-def export_report(model: str, ex: dict, # what `export_targets` returned
-                  bundle) -> dict:
+def export_report(
+    model: str,
+    ex: dict,  # what `export_targets` returned
+    bundle,
+) -> dict:
     "The export product: targets keyed by name, baseline, availability, bundle, and key figures read by target name."
     t, key = ex["targets"], {}
     for name, r in t.items():
-        if r["status"] == "skipped": key[name] = "skipped"; continue
-        key |= {f"{name} status": r["status"], f"{name} max |Δp|": r["parity"]["max_abs_diff"],
-                f"{name} AUC drop": r["parity"]["roc_auc_drop"], f"{name} p50 µs": r["latency_batch1"]["p50_us"],
-                f"{name} speedup vs torch": r["speedup_p50"]}
-    return {"model": model, "targets": t, "baseline": ex["baseline"], "availability": ex["availability"], "bundle": str(bundle),
-            "key_figures": key}
+        if r["status"] == "skipped":
+            key[name] = "skipped"
+            continue
+        key |= {
+            f"{name} status": r["status"],
+            f"{name} max |Δp|": r["parity"]["max_abs_diff"],
+            f"{name} AUC drop": r["parity"]["roc_auc_drop"],
+            f"{name} p50 µs": r["latency_batch1"]["p50_us"],
+            f"{name} speedup vs torch": r["speedup_p50"],
+        }
+    return {
+        "model": model,
+        "targets": t,
+        "baseline": ex["baseline"],
+        "availability": ex["availability"],
+        "bundle": str(bundle),
+        "key_figures": key,
+    }
+
 
 def export_failures(report: dict) -> list[str]:
     "The targets that failed their proof, with the reason."
     return [f"{n}: {r['reason']}" for n, r in report["targets"].items() if r["status"] == "failed"]
 
 # %% ../notebooks/24_export.ipynb #105f6f54
-if __name__ == "__main__":      # the old command line (the panel's export buttons), forwarded by name until `shipshape export` replaces it
-    import runpy, sys
+if (
+    __name__ == "__main__"
+):  # the old command line (the panel's export buttons), forwarded by name until `shipshape export` replaces it
+    import runpy
+    import sys
+
     if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-        sys.argv[1:1] = ["export"]; runpy.run_module("nbs_lib.release", run_name="__main__")
+        sys.argv[1:1] = ["export"]
+        runpy.run_module("nbs_lib.release", run_name="__main__")

@@ -4,13 +4,22 @@
 
 # %% ../notebooks/25_registry.ipynb #b5aa6e60
 from __future__ import annotations
-import contextlib, getpass, os, re, shutil, signal, uuid
+
+import contextlib
+import getpass
+import os
+import re
+import shutil
+import signal
+import uuid
 from pathlib import Path
+
 import numpy as np
+
 from .config import file_lock, now, read_json, registry_dir, sha256_file, write_json
-from .products import read_product, write_product
 from .drift import profile_reference
 from .features import transform
+from .products import read_product, write_product
 from .runtime import onnx_predict, onnx_session
 
 # %% auto #0
@@ -22,132 +31,213 @@ __all__ = ['ALIASES', 'VERSION_ID', 'PENDING', 'EVIDENCE', 'RESERVED', 'UNIQUE_M
 ALIASES = ("production", "candidate")
 VERSION_ID = re.compile(r"v\d{4,}")
 
+
 def check_ref(ref, what: str = "version") -> str:
     "`ref` when it is a version id (`v0001`) or an alias (`production`, `candidate`); else a `ValueError` naming `what`."
-    if isinstance(ref, str) and (ref in ALIASES or VERSION_ID.fullmatch(ref)): return ref
+    if isinstance(ref, str) and (ref in ALIASES or VERSION_ID.fullmatch(ref)):
+        return ref
     raise ValueError(f"{what} {ref!r} is not a version id (like v0001) or an alias ({', '.join(ALIASES)})")
 
 # %% ../notebooks/25_registry.ipynb #3fde2211
-PENDING = "pending"                                   # the journal marker inside a version folder being registered
-EVIDENCE = ("canary.json", "drill.json")              # recorded with a version by `release.qualify`; promotion needs both
+PENDING = "pending"  # the journal marker inside a version folder being registered
+EVIDENCE = ("canary.json", "drill.json")  # recorded with a version by `release.qualify`; promotion needs both
 RESERVED = {"meta.json", PENDING, *EVIDENCE}
-UNIQUE_META = ("wandb_run",)                          # no two versions may share these
+UNIQUE_META = ("wandb_run",)  # no two versions may share these
 KILL_AT = "SHIPSHAPE_TEST_KILL_AT"
+
 
 def crash_point(step: str) -> None:
     "Test-only hook: when `$SHIPSHAPE_TEST_KILL_AT` names `step`, the process dies here as if killed (SIGKILL)."
-    if os.environ.get(KILL_AT) == step: os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(KILL_AT) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 def read_state(reg) -> dict:
     "The registry's state: versions, aliases and history (empty when nothing is registered); checked as the `registry` product."
-    p = Path(reg)/"registry.json"
-    return read_product("registry", p) if p.exists() else {"versions": [], "aliases": {"production": None, "candidate": None}, "history": []}
+    p = Path(reg) / "registry.json"
+    return (
+        read_product("registry", p)
+        if p.exists()
+        else {"versions": [], "aliases": {"production": None, "candidate": None}, "history": []}
+    )
+
 
 def _save(reg: Path, state: dict) -> None:
     "Write the state, validated as the `registry` product, in one atomic rename."
-    write_product("registry", Path(reg)/"registry.json", state)
+    write_product("registry", Path(reg) / "registry.json", state)
+
 
 def _version(state, v) -> dict:
     v = state["aliases"].get(check_ref(v)) or v
     for x in state["versions"]:
-        if x["version"] == v: return x
-    raise ValueError(f"unknown model version or alias {v!r}; registered: {[x['version'] for x in state['versions']] or 'none'}")
+        if x["version"] == v:
+            return x
+    raise ValueError(
+        f"unknown model version or alias {v!r}; registered: {[x['version'] for x in state['versions']] or 'none'}"
+    )
+
 
 def _number(name: str) -> int | None:
     m = re.match(r"\.?v(\d{4,})", name)
     return int(m.group(1)) if m else None
 
+
 def _next_version(reg: Path, state: dict) -> str:
     "One above every version number in the state, its history and any folder under `versions/` (rolled back ones too)."
-    used = [_number(v["version"]) for v in state["versions"]] + [_number(str(h.get("version"))) for h in state["history"]]
-    for d in (reg/"versions", reg/"versions"/".rolled-back"):
-        if d.is_dir(): used += [_number(p.name) for p in d.iterdir()]
+    used = [_number(v["version"]) for v in state["versions"]] + [
+        _number(str(h.get("version"))) for h in state["history"]
+    ]
+    for d in (reg / "versions", reg / "versions" / ".rolled-back"):
+        if d.is_dir():
+            used += [_number(p.name) for p in d.iterdir()]
     return f"v{max([n for n in used if n is not None], default=0) + 1:04d}"
 
 # %% ../notebooks/25_registry.ipynb #e8635e17
 def _incomplete(d: Path) -> str | None:
     "Why the version folder `d` is not whole (None when it is)."
-    try: e = read_json(d/"meta.json")
-    except (OSError, ValueError) as x: return f"its meta.json is missing or unreadable ({type(x).__name__})"
-    if e.get("version") != d.name: return f"its meta.json names {e.get('version')!r}"
+    try:
+        e = read_json(d / "meta.json")
+    except (OSError, ValueError) as x:
+        return f"its meta.json is missing or unreadable ({type(x).__name__})"
+    if e.get("version") != d.name:
+        return f"its meta.json names {e.get('version')!r}"
     for name, rel in e.get("files", {}).items():
-        p = d/Path(rel).name
-        if not p.is_file(): return f"{p.name} is missing"
-        if (e.get("sha256") or {}).get(name) not in (None, sha256_file(p)): return f"{p.name} does not match its sha256"
+        p = d / Path(rel).name
+        if not p.is_file():
+            return f"{p.name} is missing"
+        if (e.get("sha256") or {}).get(name) not in (None, sha256_file(p)):
+            return f"{p.name} does not match its sha256"
     return None
+
 
 def _add(state: dict, entry: dict, who: str, bootstrap: bool, at: str, note: str | None = None) -> None:
     v = entry["version"]
-    state["versions"].append(entry); state["aliases"]["candidate"] = v
-    state["history"].append({"action": "register", "version": v, "who": who, "at": at} | ({"note": note} if note else {}))
+    state["versions"].append(entry)
+    state["aliases"]["candidate"] = v
+    state["history"].append(
+        {"action": "register", "version": v, "who": who, "at": at} | ({"note": note} if note else {})
+    )
     if bootstrap and not state["aliases"].get("production"):
         state["aliases"]["production"] = v
-        state["history"].append({"action": "promote", "version": v, "previous": None, "who": who, "at": at,
-                                 "reason": "first registered version: nothing in production to compare against", "override": False})
+        state["history"].append(
+            {
+                "action": "promote",
+                "version": v,
+                "previous": None,
+                "who": who,
+                "at": at,
+                "reason": "first registered version: nothing in production to compare against",
+                "override": False,
+            }
+        )
 
+# %% ../notebooks/25_registry.ipynb #d2c7628a
 def _heal(reg: Path, state: dict, who: str) -> list[dict]:
     "Complete or roll back what a crash left; record and return what was done."
-    done, vdir, known = [], reg/"versions", {v["version"] for v in state["versions"]}
-    def did(v, outcome, detail): done.append({"action": "recover", "version": v, "outcome": outcome, "detail": detail, "who": who, "at": now()})
+    done, vdir, known = [], reg / "versions", {v["version"] for v in state["versions"]}
+
+    def did(v, outcome, detail):
+        done.append({"action": "recover", "version": v, "outcome": outcome, "detail": detail, "who": who, "at": now()})
+
     for p in sorted(vdir.iterdir()) if vdir.is_dir() else []:
         n = _number(p.name)
-        if n is None or not p.is_dir(): continue
-        if p.name.startswith("."):                      # an unfinished copy: it never became a version
-            shutil.rmtree(p); did(f"v{n:04d}", "rolled back", f"removed the unfinished copy {p.name}")
+        if n is None or not p.is_dir():
+            continue
+        if p.name.startswith("."):  # an unfinished copy: it never became a version
+            shutil.rmtree(p)
+            did(f"v{n:04d}", "rolled back", f"removed the unfinished copy {p.name}")
         elif p.name in known:
-            if (p/PENDING).exists(): (p/PENDING).unlink(); did(p.name, "completed", "registry.json already held it; cleared its pending marker")
+            if (p / PENDING).exists():
+                (p / PENDING).unlink()
+                did(p.name, "completed", "registry.json already held it; cleared its pending marker")
         elif (why := _incomplete(p)) is None:
-            marker = read_json(p/PENDING) if (p/PENDING).exists() else {}
-            entry = read_json(p/"meta.json")
-            _add(state, entry, entry.get("registered_by", who), marker.get("bootstrap", True), now(), "completed by recovery")
-            _save(reg, state); (p/PENDING).unlink(missing_ok=True); known.add(p.name)
-            did(p.name, "completed", "the version folder was whole (every file matches its sha256); registered it as candidate")
+            marker = read_json(p / PENDING) if (p / PENDING).exists() else {}
+            entry = read_json(p / "meta.json")
+            _add(
+                state,
+                entry,
+                entry.get("registered_by", who),
+                marker.get("bootstrap", True),
+                now(),
+                "completed by recovery",
+            )
+            _save(reg, state)
+            (p / PENDING).unlink(missing_ok=True)
+            known.add(p.name)
+            did(
+                p.name,
+                "completed",
+                "the version folder was whole (every file matches its sha256); registered it as candidate",
+            )
         else:
-            dest = vdir/".rolled-back"/f"{p.name}-{now().replace(':', '')}"; dest.parent.mkdir(exist_ok=True)
-            os.rename(p, dest); did(p.name, "rolled back", f"{why}; moved to {dest.relative_to(reg)}")
-    for t in reg.glob(".registry.json.*.tmp"): t.unlink()
+            dest = vdir / ".rolled-back" / f"{p.name}-{now().replace(':', '')}"
+            dest.parent.mkdir(exist_ok=True)
+            os.rename(p, dest)
+            did(p.name, "rolled back", f"{why}; moved to {dest.relative_to(reg)}")
+    for t in reg.glob(".registry.json.*.tmp"):
+        t.unlink()
     if done:
-        state["history"] += done; _save(reg, state)
+        state["history"] += done
+        _save(reg, state)
     return done
 
-
+# %% ../notebooks/25_registry.ipynb #d00734b0
 @contextlib.contextmanager
 def _locked(reg, who: str):
     "Hold the registry lock; yield the state after healing what a crash left, and what the healing did."
-    reg = Path(reg); reg.mkdir(parents=True, exist_ok=True)
-    with file_lock(reg/".lock", f"a registry change by {who}", wait=True):
+    reg = Path(reg)
+    reg.mkdir(parents=True, exist_ok=True)
+    with file_lock(reg / ".lock", f"a registry change by {who}", wait=True):
         state = read_state(reg)
         yield state, _heal(reg, state, who)
 
 # %% ../notebooks/25_registry.ipynb #58053ed1
-def register(reg, files: dict, # name -> path of each file to keep (model, onnx, transform, profile, metrics, requirements, ...)
-             meta: dict, who: str | None = None, bootstrap: bool = True) -> dict:
+def register(
+    reg,
+    files: dict,  # name -> path of each file to keep (model, onnx, transform, profile, metrics, requirements, ...)
+    meta: dict,
+    who: str | None = None,
+    bootstrap: bool = True,
+) -> dict:
     "Register a new immutable version as `candidate` (the very first also becomes `production`); returns its entry and `recovered`."
-    reg = Path(reg); who = who or getpass.getuser()
+    reg = Path(reg)
+    who = who or getpass.getuser()
     kept = {n: Path(p) for n, p in files.items() if p is not None and Path(p).is_file()}
     names = [p.name for p in kept.values()]
     clash = sorted({x for x in names if names.count(x) > 1} | (set(names) & RESERVED))
-    if clash: raise ValueError(f"cannot register: file names {clash} are repeated or reserved ({', '.join(sorted(RESERVED))})")
+    if clash:
+        raise ValueError(
+            f"cannot register: file names {clash} are repeated or reserved ({', '.join(sorted(RESERVED))})"
+        )
     with _locked(reg, who) as (state, recovered):
         for k in UNIQUE_META:
             used = next((v["version"] for v in state["versions"] if meta.get(k) and v.get(k) == meta[k]), None)
-            if used: raise ValueError(f"cannot register: {k} {meta[k]!r} already belongs to {used}")
+            if used:
+                raise ValueError(f"cannot register: {k} {meta[k]!r} already belongs to {used}")
         version, at = _next_version(reg, state), now()
-        tmp = reg/"versions"/f".{version}.{uuid.uuid4().hex[:6]}.tmp"; tmp.mkdir(parents=True)
-        for p in kept.values(): shutil.copyfile(p, tmp/p.name)
-        entry = {"version": version, "created_at": at, "registered_by": who, **meta,
-                 "files": {n: f"versions/{version}/{p.name}" for n, p in kept.items()},
-                 "sha256": {n: sha256_file(tmp/p.name) for n, p in kept.items()}}
-        write_json(tmp/"meta.json", entry)
-        write_json(tmp/PENDING, {"version": version, "pid": os.getpid(), "since": at, "bootstrap": bootstrap})
+        tmp = reg / "versions" / f".{version}.{uuid.uuid4().hex[:6]}.tmp"
+        tmp.mkdir(parents=True)
+        for p in kept.values():
+            shutil.copyfile(p, tmp / p.name)
+        entry = {
+            "version": version,
+            "created_at": at,
+            "registered_by": who,
+            **meta,
+            "files": {n: f"versions/{version}/{p.name}" for n, p in kept.items()},
+            "sha256": {n: sha256_file(tmp / p.name) for n, p in kept.items()},
+        }
+        write_json(tmp / "meta.json", entry)
+        write_json(tmp / PENDING, {"version": version, "pid": os.getpid(), "since": at, "bootstrap": bootstrap})
         crash_point("copied")
-        os.rename(tmp, reg/"versions"/version)          # the number is above every folder on disk: never collides
+        os.rename(tmp, reg / "versions" / version)  # the number is above every folder on disk: never collides
         crash_point("renamed")
         _add(state, entry, who, bootstrap, at)
         _save(reg, state)
         crash_point("state-written")
-        (reg/"versions"/version/PENDING).unlink()
+        (reg / "versions" / version / PENDING).unlink()
     return entry | {"recovered": recovered}
+
 
 def drift_reference(profile: dict, spec: dict, onnx_file, rows) -> dict:
     "A version's drift reference: the training input `profile` plus the model's score distribution on `rows` (its holdout)."
@@ -157,16 +247,20 @@ def drift_reference(profile: dict, spec: dict, onnx_file, rows) -> dict:
 # %% ../notebooks/25_registry.ipynb #f0b0d6d1
 class ServedModel:
     "A registered version loaded for scoring with ONNX Runtime."
+
     def __init__(self, reg, entry: dict, model_file: str = "model.onnx"):
-        self.version, self.entry, self.dir = entry["version"], entry, Path(reg)/"versions"/entry["version"]
-        self.bundle = read_json(self.dir/"model.json")
-        self.session = onnx_session(self.dir/model_file)
+        self.version, self.entry, self.dir = entry["version"], entry, Path(reg) / "versions" / entry["version"]
+        self.bundle = read_json(self.dir / "model.json")
+        self.session = onnx_session(self.dir / model_file)
+
     def features(self, df) -> np.ndarray:
         "Encoded features of raw text rows (the training transform)."
         return transform(self.bundle["transform"], df)
+
     def score(self, df) -> np.ndarray:
         "Probabilities for raw text rows."
         return onnx_predict(self.session, self.features(df))
+
 
 def load(alias_or_version: str = "production", reg=None) -> ServedModel:
     "The model behind an alias or version, ready to score."
@@ -174,101 +268,187 @@ def load(alias_or_version: str = "production", reg=None) -> ServedModel:
     return ServedModel(reg, _version(read_state(reg), alias_or_version))
 
 # %% ../notebooks/25_registry.ipynb #bc82f26e
-def record_evidence(reg, version: str, name: str, # `canary.json` or `drill.json`
-                    result: dict, who: str | None = None) -> dict:
+def record_evidence(
+    reg,
+    version: str,
+    name: str,  # `canary.json` or `drill.json`
+    result: dict,
+    who: str | None = None,
+) -> dict:
     "Record a version's canary or rollback drill with it; the history notes it."
-    if name not in EVIDENCE: raise ValueError(f"evidence must be one of {EVIDENCE}, not {name!r}")
-    reg = Path(reg); who = who or getpass.getuser()
+    if name not in EVIDENCE:
+        raise ValueError(f"evidence must be one of {EVIDENCE}, not {name!r}")
+    reg = Path(reg)
+    who = who or getpass.getuser()
     with _locked(reg, who) as (state, recovered):
         v = _version(state, version)["version"]
-        if name == "canary.json": write_product("canary", reg/"versions"/v/name, result)
-        else: write_json(reg/"versions"/v/name, result)
-        state["history"].append({"action": "record", "version": v, "evidence": name, "status": result.get("status"), "who": who, "at": now()})
+        if name == "canary.json":
+            write_product("canary", reg / "versions" / v / name, result)
+        else:
+            write_json(reg / "versions" / v / name, result)
+        state["history"].append(
+            {
+                "action": "record",
+                "version": v,
+                "evidence": name,
+                "status": result.get("status"),
+                "who": who,
+                "at": now(),
+            }
+        )
         _save(reg, state)
     return {"version": v, "evidence": name, "recovered": recovered}
 
+
 def missing_evidence(reg, version: str) -> list[str]:
     "The evidence files (`canary.json`, `drill.json`) not recorded, or unreadable, for `version`."
-    def ok(p):
-        try: return isinstance(read_product("canary", p) if p.name == "canary.json" else read_json(p), dict)
-        except (OSError, ValueError): return False        # ProductError is a ValueError: a malformed record is no record
-    return [f for f in EVIDENCE if not ok(Path(reg)/"versions"/version/f)]
 
+    def ok(p):
+        try:
+            return isinstance(read_product("canary", p) if p.name == "canary.json" else read_json(p), dict)
+        except (OSError, ValueError):
+            return False  # ProductError is a ValueError: a malformed record is no record
+
+    return [f for f in EVIDENCE if not ok(Path(reg) / "versions" / version / f)]
+
+# %% ../notebooks/25_registry.ipynb #812ee7f1
 def list_versions(reg=None, root=None) -> dict:
     "Versions (newest first) with their aliases and what keeps them from promotion, the aliases, the history, and folders left pending."
     reg = Path(reg) if reg else registry_dir(root=root)
-    st = read_state(reg); by = {}
+    st = read_state(reg)
+    by = {}
     for a, v in st["aliases"].items():
-        if v: by.setdefault(v, []).append(a)
+        if v:
+            by.setdefault(v, []).append(a)
     known = {v["version"] for v in st["versions"]}
-    pending = sorted({f"v{_number(p.name):04d}" for p in (reg/"versions").iterdir()
-                      if _number(p.name) and (p.name not in known or (p/PENDING).exists())}) if (reg/"versions").is_dir() else []
+    pending = (
+        sorted(
+            {
+                f"v{_number(p.name):04d}"
+                for p in (reg / "versions").iterdir()
+                if _number(p.name) and (p.name not in known or (p / PENDING).exists())
+            }
+        )
+        if (reg / "versions").is_dir()
+        else []
+    )
     versions = []
     for v in reversed(st["versions"]):
         miss = missing_evidence(reg, v["version"])
-        versions.append({**v, "aliases": by.get(v["version"], []), "missing_evidence": miss, "promotable": not miss and "production" not in by.get(v["version"], [])})
-    return {"registry": str(reg), "aliases": st["aliases"], "history": st["history"], "versions": versions, "pending": pending}
+        versions.append(
+            {
+                **v,
+                "aliases": by.get(v["version"], []),
+                "missing_evidence": miss,
+                "promotable": not miss and "production" not in by.get(v["version"], []),
+            }
+        )
+    return {
+        "registry": str(reg),
+        "aliases": st["aliases"],
+        "history": st["history"],
+        "versions": versions,
+        "pending": pending,
+    }
 
 # %% ../notebooks/25_registry.ipynb #e890b31f
 GATE_DECISIONS = ("go", "no-go", "needs-review", "unavailable")
 
+
 def check_promotable(reg, version: str, state: dict | None = None) -> dict:
     "The entry of `version` when it can be promoted at all (registered, not in production, canary and drill recorded); else an error saying why."
     state = state if state is not None else read_state(reg)
-    entry = _version(state, version); v = entry["version"]
-    if v == state["aliases"].get("production"): raise ValueError(f"{v} is already in production")
+    entry = _version(state, version)
+    v = entry["version"]
+    if v == state["aliases"].get("production"):
+        raise ValueError(f"{v} is already in production")
     miss = missing_evidence(reg, v)
     if miss:
-        raise PermissionError(f"{v} is not promotable: {' and '.join(miss)} not recorded with it (its registration stopped before "
-                              f"its canary and rollback drill); record them with `python -m nbs_lib.registry qualify {v}`")
+        raise PermissionError(
+            f"{v} is not promotable: {' and '.join(miss)} not recorded with it (its registration stopped before "
+            f"its canary and rollback drill); record them with `python -m nbs_lib.registry qualify {v}`"
+        )
     return entry
+
 
 def _objections(gate: dict, canary: dict | None, drill: dict) -> list[str]:
     "What an override must answer for: a gate that is not `go`, a failed canary, a failed drill."
     blocking = ", ".join(str(b.get("id", b)) if isinstance(b, dict) else str(b) for b in gate.get("blocking") or [])
-    out = {"go": [], "no-go": [f"readiness gate is no-go: {blocking}"],
-           "needs-review": [f"readiness gate needs review: {blocking or 'see the scorecard'}"],
-           "unavailable": [f"readiness gate unavailable: {gate.get('reason')}"]}[gate["decision"]]
+    out = {
+        "go": [],
+        "no-go": [f"readiness gate is no-go: {blocking}"],
+        "needs-review": [f"readiness gate needs review: {blocking or 'see the scorecard'}"],
+        "unavailable": [f"readiness gate unavailable: {gate.get('reason')}"],
+    }[gate["decision"]]
     if canary and (canary.get("status") == "fail" or canary.get("passed") is False):
         out.append(f"canary: {canary['metric']} drops {canary['drop']:.4f} > {canary['max_drop']}")
-    if drill.get("status") != "pass": out.append(f"rollback drill: {drill.get('status')}")
+    if drill.get("status") != "pass":
+        out.append(f"rollback drill: {drill.get('status')}")
     return out
 
-def promote(version: str, who: str | None = None, reason: str | None = None, override: bool = False,
-            root=None, reg=None, gate: dict | None = None, # the readiness gate: {"decision": ..., "blocking": [...]}
-            canary_result: dict | None = None) -> dict:
+# %% ../notebooks/25_registry.ipynb #dea8bc5a
+def promote(
+    version: str,
+    who: str | None = None,
+    reason: str | None = None,
+    override: bool = False,
+    root=None,
+    reg=None,
+    gate: dict | None = None,  # the readiness gate: {"decision": ..., "blocking": [...]}
+    canary_result: dict | None = None,
+) -> dict:
     "Move `production` to `version` if the gate passed in, the canary and the drill allow it (or with an override and its reason)."
     check_ref(version)
     if not isinstance(gate, dict) or gate.get("decision") not in GATE_DECISIONS:
-        raise ValueError(f"promote needs the readiness gate passed in, with a decision in {GATE_DECISIONS} (got {gate!r}): the registry does not read readiness")
-    if override and not (reason or "").strip(): raise ValueError("an override needs a reason")
-    reg = Path(reg) if reg else registry_dir(root=root); who = who or getpass.getuser()
+        raise ValueError(
+            f"promote needs the readiness gate passed in, with a decision in {GATE_DECISIONS} (got {gate!r}): the registry does not read readiness"
+        )
+    if override and not (reason or "").strip():
+        raise ValueError("an override needs a reason")
+    reg = Path(reg) if reg else registry_dir(root=root)
+    who = who or getpass.getuser()
     with _locked(reg, who) as (state, recovered):
         v = check_promotable(reg, version, state)["version"]
-        recorded = read_json(reg/"versions"/v/"canary.json")
+        recorded = read_json(reg / "versions" / v / "canary.json")
         canary = canary_result if canary_result is not None else recorded
-        problems = _objections(gate, canary, read_json(reg/"versions"/v/"drill.json"))
+        problems = _objections(gate, canary, read_json(reg / "versions" / v / "drill.json"))
         if problems and not override:
-            raise PermissionError(f"promotion of {v} refused: " + "; ".join(problems) + " (override with a reason to force it)")
+            raise PermissionError(
+                f"promotion of {v} refused: " + "; ".join(problems) + " (override with a reason to force it)"
+            )
         previous = state["aliases"].get("production")
-        rec = {"action": "promote", "version": v, "previous": previous, "who": who, "at": now(), "reason": reason,
-               "override": bool(problems) and override, "overridden": problems if override else [], "gate": gate["decision"],
-               "canary": canary}
+        rec = {
+            "action": "promote",
+            "version": v,
+            "previous": previous,
+            "who": who,
+            "at": now(),
+            "reason": reason,
+            "override": bool(problems) and override,
+            "overridden": problems if override else [],
+            "gate": gate["decision"],
+            "canary": canary,
+        }
         state["aliases"]["production"] = v
-        if state["aliases"].get("candidate") == v: state["aliases"]["candidate"] = None
+        if state["aliases"].get("candidate") == v:
+            state["aliases"]["candidate"] = None
         state["history"].append(rec)
         _save(reg, state)
     return rec | {"recovered": recovered}
 
+# %% ../notebooks/25_registry.ipynb #f1a275d1
 def rollback(who: str | None = None, reason: str | None = None, root=None, reg=None) -> dict:
     "Move `production` back to the version it replaced (refused, changing nothing, when there is none or it is not whole)."
-    reg = Path(reg) if reg else registry_dir(root=root); who = who or getpass.getuser()
+    reg = Path(reg) if reg else registry_dir(root=root)
+    who = who or getpass.getuser()
     with _locked(reg, who) as (state, recovered):
         cur = state["aliases"].get("production")
         moves = [h for h in state["history"] if h["action"] == "promote" and h["version"] == cur]
         prev = moves[-1]["previous"] if moves else None
-        if not prev: raise ValueError(f"nothing to roll back to: {cur or 'no version'} is the first production version")
-        if why := _incomplete(reg/"versions"/prev): raise ValueError(f"cannot roll back to {prev}: {why}")
+        if not prev:
+            raise ValueError(f"nothing to roll back to: {cur or 'no version'} is the first production version")
+        if why := _incomplete(reg / "versions" / prev):
+            raise ValueError(f"cannot roll back to {prev}: {why}")
         rec = {"action": "rollback", "version": prev, "previous": cur, "who": who, "at": now(), "reason": reason}
         state["aliases"]["production"] = prev
         state["history"].append(rec)
@@ -276,6 +456,11 @@ def rollback(who: str | None = None, reason: str | None = None, root=None, reg=N
     return rec | {"recovered": recovered}
 
 # %% ../notebooks/25_registry.ipynb #54d5e379
-if __name__ == "__main__":      # the old command line (`make promote`, the panel), forwarded by name until `shipshape` replaces it
-    import runpy, sys
-    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules: runpy.run_module("nbs_lib.release", run_name="__main__")
+if (
+    __name__ == "__main__"
+):  # the old command line (`make promote`, the panel), forwarded by name until `shipshape` replaces it
+    import runpy
+    import sys
+
+    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
+        runpy.run_module("nbs_lib.release", run_name="__main__")

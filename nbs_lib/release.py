@@ -4,16 +4,37 @@
 
 # %% ../notebooks/42_release.ipynb #7af2495d
 from __future__ import annotations
-import argparse, json, shutil, sys, tempfile
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
-import numpy as np, pandas as pd
-from .config import file_lock, find_root, load_env, now, products_dir, read_json, registry_dir, write_json
+
+import numpy as np
+import pandas as pd
+
+from .config import file_lock, find_root, load_env, now, products_dir, read_json, registry_dir
 from .data import encode_labels, read_rows, read_table
 from .evaluate import binary_metrics
 from .export import export_targets, target_availability
 from .products import write_product
-from .registry import (ServedModel, check_promotable, check_ref, crash_point, list_versions, load, promote, read_state,
-                              record_evidence, register, rollback as move_back)
+from nbs_lib.registry import (
+    ServedModel,
+    check_promotable,
+    check_ref,
+    crash_point,
+    list_versions,
+    load,
+    promote,
+    read_state,
+    record_evidence,
+    register,
+)
+from nbs_lib.registry import (
+    rollback as move_back,
+)
 from .scorecard import GateError, load_gate, refresh
 from .train import load_model
 from .validate import validate
@@ -26,91 +47,181 @@ __all__ = ['FIRST_VERSION', 'canary_policy', 'canary', 'production_model', 'hold
 # %% ../notebooks/42_release.ipynb #270e0b49
 FIRST_VERSION = "first registered version: no production model to compare against"
 
+
 def canary_policy(env: dict) -> dict:
     "The canary's metric and allowed drop (`registry.canary` in `env.yaml`)."
     return {"metric": "roc_auc", "max_drop": 0.005} | ((env.get("registry") or {}).get("canary") or {})
 
-def canary(candidate: ServedModel, production: ServedModel | None, rows, y: np.ndarray, metric: str = "roc_auc",
-           max_drop: float = 0.005, threshold: float = 0.5) -> dict:
-    "Shadow-score `rows` with the candidate and production and apply the non-regression policy (`n/a` without a partner)."
-    pc = candidate.score(rows); mc = binary_metrics(y, pc, threshold)
-    out = {"candidate": candidate.version, "rows": int(len(y)), "metric": metric, "candidate_value": mc[metric],
-           "max_drop": max_drop, "at": now()}
-    if production is None or production.version == candidate.version:
-        return out | {"status": "n/a", "passed": None, "production": None, "production_value": None, "drop": None,
-                      "decision_agreement": None,
-                      "reason": FIRST_VERSION if production else "no model in production to compare against"}
-    pp = production.score(rows); mp = binary_metrics(y, pp, threshold)
-    drop = mp[metric] - mc[metric]; passed = bool(drop <= max_drop)
-    return out | {"status": "pass" if passed else "fail", "passed": passed, "production": production.version,
-                  "production_value": mp[metric], "drop": drop, "decision_agreement": float(((pc >= threshold) == (pp >= threshold)).mean()),
-                  "reason": f"{metric} {mc[metric]:.4f} vs production {mp[metric]:.4f}: drop {drop:.4f} {'within' if passed else 'above'} {max_drop}"}
 
+def canary(
+    candidate: ServedModel,
+    production: ServedModel | None,
+    rows,
+    y: np.ndarray,
+    metric: str = "roc_auc",
+    max_drop: float = 0.005,
+    threshold: float = 0.5,
+) -> dict:
+    "Shadow-score `rows` with the candidate and production and apply the non-regression policy (`n/a` without a partner)."
+    pc = candidate.score(rows)
+    mc = binary_metrics(y, pc, threshold)
+    out = {
+        "candidate": candidate.version,
+        "rows": int(len(y)),
+        "metric": metric,
+        "candidate_value": mc[metric],
+        "max_drop": max_drop,
+        "at": now(),
+    }
+    if production is None or production.version == candidate.version:
+        return out | {
+            "status": "n/a",
+            "passed": None,
+            "production": None,
+            "production_value": None,
+            "drop": None,
+            "decision_agreement": None,
+            "reason": FIRST_VERSION if production else "no model in production to compare against",
+        }
+    pp = production.score(rows)
+    mp = binary_metrics(y, pp, threshold)
+    drop = mp[metric] - mc[metric]
+    passed = bool(drop <= max_drop)
+    return out | {
+        "status": "pass" if passed else "fail",
+        "passed": passed,
+        "production": production.version,
+        "production_value": mp[metric],
+        "drop": drop,
+        "decision_agreement": float(((pc >= threshold) == (pp >= threshold)).mean()),
+        "reason": f"{metric} {mc[metric]:.4f} vs production {mp[metric]:.4f}: drop {drop:.4f} {'within' if passed else 'above'} {max_drop}",
+    }
+
+# %% ../notebooks/42_release.ipynb #a33089d4
 def production_model(reg) -> ServedModel | None:
     "The model in production, or None when nothing is."
     return load("production", reg) if read_state(reg)["aliases"].get("production") else None
 
+
 def holdout(m: ServedModel) -> tuple:
     "A version's labelled holdout rows and their 0/1 labels: what its canary and drill score."
     rel = m.entry.get("files", {}).get("holdout")
-    if not rel: raise ValueError(f"{m.version} has no holdout rows (holdout.parquet) to score a canary or drill on")
-    rows = read_rows(m.dir/Path(rel).name)
+    if not rel:
+        raise ValueError(f"{m.version} has no holdout rows (holdout.parquet) to score a canary or drill on")
+    rows = read_rows(m.dir / Path(rel).name)
     return rows, encode_labels(rows[m.bundle["target"]], m.bundle["positive_label"])
 
 # %% ../notebooks/42_release.ipynb #3498257b
 def inverted_bundle(src_dir, dst_dir) -> Path:
     "A copy of a version's scoring bundle whose ONNX model returns 1 - p: a deliberately worse model."
     import onnx
-    dst_dir = Path(dst_dir); dst_dir.mkdir(parents=True, exist_ok=True)
-    m = onnx.load(str(Path(src_dir)/"model.onnx")); g = m.graph; out = g.output[0].name
-    for n in g.node: n.output[:] = [o + "_orig" if o == out else o for o in n.output]
+
+    dst_dir = Path(dst_dir)
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    m = onnx.load(str(Path(src_dir) / "model.onnx"))
+    g = m.graph
+    out = g.output[0].name
+    for n in g.node:
+        n.output[:] = [o + "_orig" if o == out else o for o in n.output]
     g.initializer.append(onnx.helper.make_tensor("one", onnx.TensorProto.FLOAT, [], [1.0]))
     g.node.append(onnx.helper.make_node("Sub", ["one", out + "_orig"], [out]))
-    onnx.save(m, str(dst_dir/"model.onnx"))
-    shutil.copyfile(Path(src_dir)/"model.json", dst_dir/"model.json")
+    onnx.save(m, str(dst_dir / "model.onnx"))
+    shutil.copyfile(Path(src_dir) / "model.json", dst_dir / "model.json")
     return dst_dir
 
+# %% ../notebooks/42_release.ipynb #0905d991
+def _scratch_with_a_worse_model(prod: ServedModel, tmp: Path, rows, y, metric: str, max_drop: float) -> tuple:
+    "A scratch registry: a copy of the production version, and a worse copy of it registered with its failing canary."
+    scratch = tmp / "registry"
+    shutil.copytree(prod.dir, scratch / "versions" / prod.version)
+    state = {"versions": [prod.entry], "aliases": {"production": prod.version, "candidate": None}, "history": []}
+    write_product("registry", scratch / "registry.json", state)
+    before = load("production", scratch)
+    worse = inverted_bundle(before.dir, tmp / "worse")
+    files = {"onnx": worse / "model.onnx", "bundle": worse / "model.json"}
+    v = register(scratch, files, {"metrics": {}, "note": "deliberately worse model (rollback drill)"}, who="drill")[
+        "version"
+    ]
+    record_evidence(scratch, v, "canary.json", canary(load(v, scratch), before, rows, y, metric, max_drop), "drill")
+    record_evidence(
+        scratch, v, "drill.json", {"status": "n/a", "reason": "the rollback drill's own worse model"}, "drill"
+    )
+    return scratch, before, v
+
+# %% ../notebooks/42_release.ipynb #acfb2245
 def rollback_drill(reg, rows, y: np.ndarray, metric: str = "roc_auc", max_drop: float = 0.005) -> dict:
     "Promote a worse model, detect the regression, roll back, verify by scoring; on a scratch copy of the production version."
     prod = production_model(reg)
-    if prod is None: return {"status": "n/a", "reason": "no model in production to rehearse a rollback from", "steps": [], "at": now()}
+    if prod is None:
+        return {
+            "status": "n/a",
+            "reason": "no model in production to rehearse a rollback from",
+            "steps": [],
+            "at": now(),
+        }
     steps = []
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp); scratch = tmp/"registry"
-        shutil.copytree(prod.dir, scratch/"versions"/prod.version)
-        write_json(scratch/"registry.json", {"versions": [prod.entry], "aliases": {"production": prod.version, "candidate": None}, "history": []})
-        before = load("production", scratch); p_before = before.score(rows)
-        worse = inverted_bundle(before.dir, tmp/"worse")
-        v = register(scratch, {"onnx": worse/"model.onnx", "bundle": worse/"model.json"},
-                     {"metrics": {}, "note": "deliberately worse model (rollback drill)"}, who="drill")["version"]
-        record_evidence(scratch, v, "canary.json", canary(load(v, scratch), before, rows, y, metric, max_drop), "drill")
-        record_evidence(scratch, v, "drill.json", {"status": "n/a", "reason": "the rollback drill's own worse model"}, "drill")
-        promote(v, "drill", "rollback drill: a deliberately worse model", override=True, reg=scratch, gate={"decision": "go", "blocking": []})
-        steps.append({"step": "promote a worse model", "version": v, "passed": load("production", scratch).version == v})
+        scratch, before, v = _scratch_with_a_worse_model(prod, Path(tmp), rows, y, metric, max_drop)
+        p_before = before.score(rows)
+        promote(
+            v,
+            "drill",
+            "rollback drill: a deliberately worse model",
+            override=True,
+            reg=scratch,
+            gate={"decision": "go", "blocking": []},
+        )
+        steps.append(
+            {"step": "promote a worse model", "version": v, "passed": load("production", scratch).version == v}
+        )
         c = canary(load("production", scratch), before, rows, y, metric, max_drop)
         steps.append({"step": "detect the regression", "canary": c, "passed": c["status"] == "fail"})
         move_back("drill", "regression detected by the rollback drill", reg=scratch)
-        served = load("production", scratch); diff = float(np.abs(served.score(rows) - p_before).max())
-        steps.append({"step": "roll back and score", "served": served.version, "expected": before.version,
-                      "max_abs_diff": diff, "passed": served.version == before.version and diff == 0.0})
-    return {"status": "pass" if all(s["passed"] for s in steps) else "fail", "production": prod.version, "steps": steps,
-            "rows": int(len(y)), "at": now()}
+        served = load("production", scratch)
+        diff = float(np.abs(served.score(rows) - p_before).max())
+        steps.append(
+            {
+                "step": "roll back and score",
+                "served": served.version,
+                "expected": before.version,
+                "max_abs_diff": diff,
+                "passed": served.version == before.version and diff == 0.0,
+            }
+        )
+    return {
+        "status": "pass" if all(s["passed"] for s in steps) else "fail",
+        "production": prod.version,
+        "steps": steps,
+        "rows": int(len(y)),
+        "at": now(),
+    }
 
 # %% ../notebooks/42_release.ipynb #778918b1
 def _env(root=None, env_overrides=None) -> tuple[Path, dict]:
     root = Path(root) if root else find_root()
     return root, load_env(env_overrides, root)
 
-def qualify(version: str, who: str | None = None, root=None, env_overrides=None, reg=None,
-            rows=None, y: np.ndarray | None = None, # labelled rows (default: the version's holdout)
-            policy: dict | None = None) -> dict: # the canary policy (default: `registry.canary` in env.yaml)
+
+def qualify(
+    version: str,
+    who: str | None = None,
+    root=None,
+    env_overrides=None,
+    reg=None,
+    rows=None,
+    y: np.ndarray | None = None,  # labelled rows (default: the version's holdout)
+    policy: dict | None = None,
+) -> dict:  # the canary policy (default: `registry.canary` in env.yaml)
     "Run and record a version's canary beside production and its rollback drill; after this the version is promotable."
     check_ref(version)
     if reg is None or policy is None:
         root, env = _env(root, env_overrides)
-        reg = Path(reg) if reg else registry_dir(env, root); policy = policy if policy is not None else canary_policy(env)
-    cand = load(version, reg); pol = {"metric": "roc_auc", "max_drop": 0.005} | policy
-    if rows is None: rows, y = holdout(cand)
+        reg = Path(reg) if reg else registry_dir(env, root)
+        policy = policy if policy is not None else canary_policy(env)
+    cand = load(version, reg)
+    pol = {"metric": "roc_auc", "max_drop": 0.005} | policy
+    if rows is None:
+        rows, y = holdout(cand)
     c = canary(cand, production_model(reg), rows, y, pol["metric"], pol["max_drop"], cand.bundle.get("threshold", 0.5))
     record_evidence(reg, cand.version, "canary.json", c, who)
     crash_point("canary-recorded")
@@ -118,7 +229,10 @@ def qualify(version: str, who: str | None = None, root=None, env_overrides=None,
     record_evidence(reg, cand.version, "drill.json", dr, who)
     return {"version": cand.version, "canary": c, "drill": dr}
 
-def register_version(reg, files: dict, meta: dict, rows, y: np.ndarray, policy: dict | None = None, who: str | None = None) -> dict:
+
+def register_version(
+    reg, files: dict, meta: dict, rows, y: np.ndarray, policy: dict | None = None, who: str | None = None
+) -> dict:
     "Register a version (`registry.register`) and qualify it: the entry, its canary and its drill."
     entry = register(reg, files, meta, who)
     crash_point("registered")
@@ -127,31 +241,49 @@ def register_version(reg, files: dict, meta: dict, rows, y: np.ndarray, policy: 
 # %% ../notebooks/42_release.ipynb #ee8f0ef0
 def read_gate(products, override_reason: str | None = None) -> dict:
     "The readiness gate through `scorecard.load_gate`; when it cannot be read: refused, or `unavailable` with the reason under an override."
-    try: return load_gate(products)
+    try:
+        return load_gate(products)
     except GateError as e:
         if not (override_reason or "").strip():
-            raise PermissionError(f"promotion refused: the readiness gate cannot be read: {e} "
-                                  "(refresh the scorecard, or override with a reason)") from None
+            raise PermissionError(
+                f"promotion refused: the readiness gate cannot be read: {e} "
+                "(refresh the scorecard, or override with a reason)"
+            ) from None
         return {"decision": "unavailable", "blocking": [], "reason": str(e)}
+
 
 def _refreshed(root, env_overrides) -> dict:
     "Refresh the scorecard after a move; a failure is reported, never raised: the move stands."
     try:
-        refresh(root=root, env_overrides=env_overrides); return {"refreshed": True, "error": None}
-    except Exception as e:   # any failure: the move already happened and must not be hidden by it
+        refresh(root=root, env_overrides=env_overrides)
+        return {"refreshed": True, "error": None}
+    except Exception as e:  # any failure: the move already happened and must not be hidden by it
         return {"refreshed": False, "error": f"{type(e).__name__}: {e}"}
 
-def promote_with_canary(version: str, who: str | None = None, reason: str | None = None, override_reason: str | None = None,
-                        root=None, env_overrides=None) -> dict:
+# %% ../notebooks/42_release.ipynb #c7a11254
+def promote_with_canary(
+    version: str,
+    who: str | None = None,
+    reason: str | None = None,
+    override_reason: str | None = None,
+    root=None,
+    env_overrides=None,
+) -> dict:
     "Promote `version` after a fresh canary on its holdout beside production, gated by the readiness scorecard; refresh the scorecard."
     check_ref(version)
-    root, env = _env(root, env_overrides); reg = registry_dir(env, root); pol = canary_policy(env)
+    root, env = _env(root, env_overrides)
+    reg = registry_dir(env, root)
+    pol = canary_policy(env)
     v = check_promotable(reg, version)["version"]
     gate = read_gate(products_dir(env, root), override_reason)
-    cand = load(v, reg); rows, y = holdout(cand)
+    cand = load(v, reg)
+    rows, y = holdout(cand)
     c = canary(cand, production_model(reg), rows, y, pol["metric"], pol["max_drop"], cand.bundle.get("threshold", 0.5))
-    rec = promote(v, who, override_reason or reason, override=bool(override_reason), reg=reg, gate=gate, canary_result=c)
+    rec = promote(
+        v, who, override_reason or reason, override=bool(override_reason), reg=reg, gate=gate, canary_result=c
+    )
     return rec | {"scorecard": _refreshed(root, env_overrides)}
+
 
 def rollback(who: str | None = None, reason: str | None = None, root=None, env_overrides=None) -> dict:
     "Move production back to the version it replaced; refresh the scorecard."
@@ -159,11 +291,15 @@ def rollback(who: str | None = None, reason: str | None = None, root=None, env_o
     rec = move_back(who, reason, reg=registry_dir(env, root))
     return rec | {"scorecard": _refreshed(root, env_overrides)}
 
+
 def drill(root=None, env_overrides=None) -> dict:
     "The rollback drill on the production model's holdout (`make drill`)."
-    root, env = _env(root, env_overrides); reg = registry_dir(env, root); pol = canary_policy(env)
+    root, env = _env(root, env_overrides)
+    reg = registry_dir(env, root)
+    pol = canary_policy(env)
     prod = production_model(reg)
-    if prod is None: raise ValueError(f"no model in production in {reg}: nothing to drill")
+    if prod is None:
+        raise ValueError(f"no model in production in {reg}: nothing to drill")
     rows, y = holdout(prod)
     return rollback_drill(reg, rows, y, pol["metric"], pol["max_drop"])
 
@@ -172,73 +308,123 @@ def score_batch(path, out, alias: str = "production", root=None, env_overrides=N
     "Score a batch file with the model behind `alias` (or a version): predictions CSV + quarantine CSV; returns a summary."
     check_ref(alias, "alias")
     root, env = _env(root, env_overrides)
-    m = load(alias, registry_dir(env, root)); b = m.bundle
+    m = load(alias, registry_dir(env, root))
+    b = m.bundle
     rows, bad = read_table(path, b["formats"]["incoming"])
-    contract = read_json(m.dir/"contract.json") if (m.dir/"contract.json").exists() else None
+    contract = read_json(m.dir / "contract.json") if (m.dir / "contract.json").exists() else None
     v = validate(rows, contract, bad) if contract else None
     ok = v.valid if v else rows
     p = m.score(ok) if len(ok) else np.zeros(0)
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    pred = pd.DataFrame({"line": ok.index, "probability": p, "decision": (p >= b["threshold"]).astype(int), "model_version": m.version})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pred = pd.DataFrame(
+        {"line": ok.index, "probability": p, "decision": (p >= b["threshold"]).astype(int), "model_version": m.version}
+    )
     pred.to_csv(out, index=False)
     q = out.with_name(out.stem + ".quarantine.csv")
-    if v is not None: v.quarantine.to_csv(q)
-    return {"batch": str(path), "model_version": m.version, "rows_in": len(rows) + len(bad), "rows_scored": len(pred),
-            "rows_quarantined": (v.summary["rows_quarantined"] if v else len(bad)), "predictions": str(out),
-            "quarantine": str(q) if v is not None else None}
+    if v is not None:
+        v.quarantine.to_csv(q)
+    return {
+        "batch": str(path),
+        "model_version": m.version,
+        "rows_in": len(rows) + len(bad),
+        "rows_scored": len(pred),
+        "rows_quarantined": (v.summary["rows_quarantined"] if v else len(bad)),
+        "predictions": str(out),
+        "quarantine": str(q) if v is not None else None,
+    }
 
 # %% ../notebooks/42_release.ipynb #ee00f08d
 def export_version(target: str, version: str = "production", root=None, env_overrides=None) -> dict:
     "Export a registered version for `target` with its proof; record it in `06_export/versions/<v>/export.json`; return the target's report."
     check_ref(version)
     avail = target_availability()
-    if target not in avail: raise ValueError(f"unknown export target {target!r}; one of {', '.join(avail)}")
-    root, env = _env(root, env_overrides); reg = registry_dir(env, root)
-    m = load(version, reg); files = m.entry["files"]
-    if "model" not in files or "holdout" not in files: raise ValueError(f"{m.version} has no PyTorch model or holdout rows to export from")
-    model = load_model(reg/files["model"]); rows, y = holdout(m)
-    out = products_dir(env, root)/"06_export"/"versions"/m.version
-    with file_lock(out/".lock", f"export of {m.version}", wait=True):
+    if target not in avail:
+        raise ValueError(f"unknown export target {target!r}; one of {', '.join(avail)}")
+    root, env = _env(root, env_overrides)
+    reg = registry_dir(env, root)
+    m = load(version, reg)
+    files = m.entry["files"]
+    if "model" not in files or "holdout" not in files:
+        raise ValueError(f"{m.version} has no PyTorch model or holdout rows to export from")
+    model = load_model(reg / files["model"])
+    rows, y = holdout(m)
+    out = products_dir(env, root) / "06_export" / "versions" / m.version
+    with file_lock(out / ".lock", f"export of {m.version}", wait=True):
         ex = export_targets(model, m.features(rows), y, out, env["export"], m.bundle["threshold"], [target])
         rep = ex["targets"][target] | {"version": m.version, "on_demand": True, "at": now()}
-        path = out/"export.json"
-        report = read_json(path) if path.exists() else {"model": m.entry.get("model"), "version": m.version, "on_demand": True, "targets": {}}
+        path = out / "export.json"
+        report = (
+            read_json(path)
+            if path.exists()
+            else {"model": m.entry.get("model"), "version": m.version, "on_demand": True, "targets": {}}
+        )
         report["targets"][target] = rep
         write_product("export", path, report | {"baseline": ex["baseline"], "availability": ex["availability"]})
     return rep
 
 # %% ../notebooks/42_release.ipynb #28fce6ac
-def main(argv=None) -> int:
-    "python -m nbs_lib.registry list | promote VERSION | rollback | score BATCH --out F | drill | qualify VERSION | export --target T"
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m nbs_lib.registry")
     ap.add_argument("--env", help="an override file merged over env.yaml (e.g. to point at another registry)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
-    p = sub.add_parser("promote"); p.add_argument("version"); p.add_argument("--who"); p.add_argument("--reason")
+    p = sub.add_parser("promote")
+    p.add_argument("version")
+    p.add_argument("--who")
+    p.add_argument("--reason")
     p.add_argument("--override-reason", help="force the promotion past the gate or a failed canary, recording why")
-    r = sub.add_parser("rollback"); r.add_argument("--who"); r.add_argument("--reason")
-    s = sub.add_parser("score"); s.add_argument("batch"); s.add_argument("--out", required=True); s.add_argument("--alias", default="production")
+    r = sub.add_parser("rollback")
+    r.add_argument("--who")
+    r.add_argument("--reason")
+    s = sub.add_parser("score")
+    s.add_argument("batch")
+    s.add_argument("--out", required=True)
+    s.add_argument("--alias", default="production")
     sub.add_parser("drill")
-    q = sub.add_parser("qualify"); q.add_argument("version"); q.add_argument("--who")
-    x = sub.add_parser("export"); x.add_argument("--target", required=True); x.add_argument("--version", default="production")
-    x.add_argument("--env", default=argparse.SUPPRESS, help="as above (`python -m nbs_lib.export --env F` puts it here)")
-    a = ap.parse_args(argv)
+    q = sub.add_parser("qualify")
+    q.add_argument("version")
+    q.add_argument("--who")
+    x = sub.add_parser("export")
+    x.add_argument("--target", required=True)
+    x.add_argument("--version", default="production")
+    x.add_argument(
+        "--env", default=argparse.SUPPRESS, help="as above (`python -m nbs_lib.export --env F` puts it here)"
+    )
+    return ap
+
+
+def _moved(rec: dict) -> None:
+    "Say when the scorecard could not be refreshed after a move (the move stands)."
+    if not rec["scorecard"]["refreshed"]:
+        print(f"warning: the scorecard was not refreshed: {rec['scorecard']['error']}", file=sys.stderr)
+
+# %% ../notebooks/42_release.ipynb #1f0ab451
+def main(argv=None) -> int:
+    "python -m nbs_lib.registry list | promote VERSION | rollback | score BATCH --out F | drill | qualify VERSION | export --target T"
+    a = _parser().parse_args(argv)
     try:
         root, env = _env(None, a.env)
         if a.cmd == "list":
             lv = list_versions(registry_dir(env, root))
             for v in lv["versions"]:
-                print(f"{v['version']}  {','.join(v['aliases']):22} {v['created_at']}  {v.get('model', '')} "
-                      f"{'promotable' if v['promotable'] else 'missing ' + ', '.join(v['missing_evidence']) if v['missing_evidence'] else ''}")
-            if not lv["versions"]: print(f"no versions in {lv['registry']}")
+                print(
+                    f"{v['version']}  {','.join(v['aliases']):22} {v['created_at']}  {v.get('model', '')} "
+                    f"{'promotable' if v['promotable'] else 'missing ' + ', '.join(v['missing_evidence']) if v['missing_evidence'] else ''}"
+                )
+            if not lv["versions"]:
+                print(f"no versions in {lv['registry']}")
         elif a.cmd == "promote":
             rec = promote_with_canary(a.version, a.who, a.reason, a.override_reason, root, a.env)
-            print(f"production: {rec['previous']} → {rec['version']} (canary {rec['canary']['status']}: {rec['canary']['reason']})"
-                  + (" [OVERRIDE]" if rec["override"] else ""))
-            if not rec["scorecard"]["refreshed"]: print(f"warning: the scorecard was not refreshed: {rec['scorecard']['error']}", file=sys.stderr)
+            print(
+                f"production: {rec['previous']} → {rec['version']} (canary {rec['canary']['status']}: {rec['canary']['reason']})"
+                + (" [OVERRIDE]" if rec["override"] else "")
+            )
+            _moved(rec)
         elif a.cmd == "rollback":
-            rec = rollback(a.who, a.reason, root, a.env); print(f"production: {rec['previous']} → {rec['version']} (rolled back)")
-            if not rec["scorecard"]["refreshed"]: print(f"warning: the scorecard was not refreshed: {rec['scorecard']['error']}", file=sys.stderr)
+            rec = rollback(a.who, a.reason, root, a.env)
+            print(f"production: {rec['previous']} → {rec['version']} (rolled back)")
+            _moved(rec)
         elif a.cmd == "score":
             print(json.dumps(score_batch(a.batch, a.out, a.alias, root, a.env), indent=2))
         elif a.cmd == "qualify":
@@ -246,15 +432,20 @@ def main(argv=None) -> int:
             print(f"{res['version']}: canary {res['canary']['status']}, rollback drill {res['drill']['status']}")
         elif a.cmd == "export":
             rep = export_version(a.target, a.version, root, a.env)
-            print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
+            keys = ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")
+            print(json.dumps({k: rep.get(k) for k in keys}, indent=2))
             return 0 if rep["status"] in ("ok", "skipped") else 1
         elif a.cmd == "drill":
             res = drill(root, a.env)
-            for st in res["steps"]: print(f"{'ok ' if st['passed'] else 'FAIL'} {st['step']}")
-            print(f"drill: {res['status']}"); return 0 if res["status"] == "pass" else 1
+            for st in res["steps"]:
+                print(f"{'ok ' if st['passed'] else 'FAIL'} {st['step']}")
+            print(f"drill: {res['status']}")
+            return 0 if res["status"] == "pass" else 1
     except (ValueError, PermissionError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr); return 1
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
+
 
 if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
     sys.exit(main())
