@@ -10,9 +10,10 @@ import numpy as np, pandas as pd
 from .config import data_files, find_root
 
 # %% auto #0
-__all__ = ['DATE_FORMATS', 'gc_paused', 'read_records', 'read_table', 'names_fix', 'load_split', 'derive_columns', 'write_rows',
-           'read_rows', 'label_values', 'encode_labels', 'as_date', 'profile_types', 'infer_role', 'column_roles',
-           'roles_table', 'roles_yaml', 'feature_columns', 'sample_rows', 'split_holdout', 'split_data', 'rows_not_in']
+__all__ = ['DATE_FORMATS', 'gc_paused', 'read_records', 'read_table', 'names_fix', 'load_split', 'clean_label', 'derived_value',
+           'derive_columns', 'prepare_rows', 'write_rows', 'read_rows', 'label_values', 'encode_labels', 'as_date',
+           'profile_types', 'infer_role', 'column_roles', 'roles_table', 'roles_yaml', 'feature_columns',
+           'sensitive_columns', 'sample_rows', 'split_holdout', 'split_data', 'rows_not_in']
 
 # %% ../notebooks/10_data.ipynb #541f8955
 @contextlib.contextmanager
@@ -61,11 +62,12 @@ def names_fix(names: list, skip: int = 0) -> str:
     for n in names:
         seen[n] = seen.get(n, 0) + 1; out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
     dup = {n for n in names if names.count(n) > 1}
-    shown = out if len(out) <= 12 else [o for i, o in enumerate(out) if names[i] in dup or i < 2 or i == len(out) - 1]
-    lst = ", ".join(shown) if len(shown) == len(out) else " … ".join([", ".join(out[:2]), *[o for o in shown[2:-1]], out[-1]])
+    keep = [len(out) <= 12 or names[i] in dup or i < 2 or i == len(out) - 1 for i in range(len(out))]
+    shown = [o if k else "…" for o, k in zip(out, keep)]
+    lst = ", ".join(s for i, s in enumerate(shown) if s != "…" or shown[i - 1] != "…")
     return ("dataset:\n  format:\n    header: false\n"
             f"    skip_lines: {{train: {skip + 1}, test: {skip + 1}}}   # the header line becomes a skipped line\n"
-            f"    names: [{lst}]" + ("" if len(shown) == len(out) else f"   # all {len(out)} header names, in order; repeats renamed"))
+            f"    names: [{lst}]" + ("" if all(keep) else f"   # all {len(out)} header names, in order (… elided); repeats renamed"))
 
 def load_split(env: dict, role: str, root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The `train` or `test` file of the configured data set: (rows, malformed lines), labels normalised, declared columns derived."
@@ -79,19 +81,33 @@ def load_split(env: dict, role: str, root: str | Path | None = None) -> tuple[pd
         raise ValueError(f"{e}. Give each column its own name, e.g. in env.yaml:\n{names_fix([n.strip().lstrip(chr(0xfeff)) for n in names], skip)}") from None
     t = ds["target"]
     if t not in df: raise ValueError(f"dataset.target {t!r} is not a column of {path} (columns: {', '.join(df.columns)})")
-    if ds.get("label_strip"):
-        df[t] = df[t].map(lambda v: v if v is None else v.strip().rstrip(ds["label_strip"]), na_action="ignore")
-    return derive_columns(df, ds.get("derive")), bad
+    return prepare_rows(df, ds), bad
+
+def clean_label(v, strip: str | None):
+    "A label as text with the trailing `strip` characters removed (`dataset.label_strip`); missing stays missing."
+    return v if v is None or not strip else str(v).strip().rstrip(strip)
+
+def derived_value(d: dict, v):
+    "The value derived from source text `v` by `d` = {from, map, default}: missing stays missing; unmapped values get `default`."
+    if v is None: return None
+    for k, m in d["map"].items():                                 # YAML may write keys as numbers: compared as text
+        if str(k) == str(v): return None if m is None else str(m)
+    return None if d.get("default") is None else str(d["default"])
 
 def derive_columns(df: pd.DataFrame, derive: dict | None) -> pd.DataFrame:
-    "`df` with the `dataset.derive` columns added: each maps the text of its `from` column (missing stays missing; unmapped values get `default`)."
+    "`df` with the `dataset.derive` columns added (`derived_value` of each row's source value)."
     for name, d in (derive or {}).items():
         if name in df.columns: raise ValueError(f"dataset.derive.{name}: the data already has a column {name!r}")
         if d["from"] not in df.columns: continue                 # a batch without the source column: nothing to derive
-        m = {str(k): (None if v is None else str(v)) for k, v in d["map"].items()}
-        dflt = None if d.get("default") is None else str(d["default"])
-        df = df.copy(); df[name] = pd.Series([None if v is None else m.get(str(v), dflt) for v in df[d["from"]]], index=df.index, dtype=object)
+        seen = {u: derived_value(d, u) for u in set(df[d["from"]])}
+        df = df.copy(); df[name] = pd.Series([seen[v] for v in df[d["from"]]], index=df.index, dtype=object)
     return df
+
+def prepare_rows(df: pd.DataFrame, ds: dict) -> pd.DataFrame:
+    "Rows read from a data set's file as the pipeline uses them: labels cleaned (`label_strip`), declared columns derived."
+    t = ds["target"]
+    if ds.get("label_strip") and t in df: df = df.assign(**{t: df[t].map(lambda v: clean_label(v, ds["label_strip"]), na_action="ignore")})
+    return derive_columns(df, ds.get("derive"))
 
 # %% ../notebooks/10_data.ipynb #c2f255cb
 def write_rows(df: pd.DataFrame, path) -> Path:
@@ -251,6 +267,11 @@ def roles_yaml(roles: dict) -> str:
 def feature_columns(env: dict, columns, rows: pd.DataFrame | None = None) -> list[str]:
     "The model's input columns (role `feature`), in the data's order; profiled from `rows` when given."
     return [c for c, r in column_roles(env, columns, rows).items() if r["role"] == "feature"]
+
+def sensitive_columns(env: dict, columns) -> list[str]:
+    "The attributes to audit: `dataset.sensitive`, then every other column whose role is sensitive (declared or derived)."
+    listed = [c for c in env["dataset"].get("sensitive") or [] if c in columns]
+    return listed + [c for c, r in column_roles(env, columns).items() if r["role"] == "sensitive" and c not in listed]
 
 # %% ../notebooks/10_data.ipynb #de54977b
 def sample_rows(df: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:

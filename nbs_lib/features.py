@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['MISSING', 'encode', 'fit_transform_spec', 'transform', 'save_spec', 'load_spec']
+__all__ = ['MISSING', 'encode', 'fit_transform_spec', 'transform', 'save_spec', 'load_spec', 'unseen_counts']
 
 # %% ../notebooks/11_features.ipynb #ed470a54
 MISSING = "__missing__"
@@ -73,3 +73,13 @@ def save_spec(spec: dict, path) -> Path:
 def load_spec(path) -> dict:
     "Read a transform spec."
     return json.loads(Path(path).read_text())
+
+def unseen_counts(spec: dict, df) -> dict:
+    "Rows per categorical input whose value the transform has not seen (encoded as the unknown bucket: all zeros); only columns with some."
+    out = {}
+    for c in spec["columns"]:
+        if c["kind"] != "categorical": continue
+        known = set(c["categories"])
+        n = sum((MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) not in known for v in df[c["name"]])
+        if n: out[c["name"]] = int(n)
+    return out

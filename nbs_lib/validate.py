@@ -12,10 +12,10 @@ import numpy as np, pandas as pd
 from .data import as_date, column_roles, gc_paused, label_values, split_data
 
 # %% auto #0
-__all__ = ['NUMBER_RE', 'CHECKED_ROLES', 'RULES', 'make_contract', 'profile_contract', 'contract_roles', 'required_columns',
-           'as_number', 'value_faults', 'rule_effect', 'check_rows', 'gx_context', 'build_suite', 'Validation',
-           'validate', 'contract_paths', 'generate_contract', 'load_contract', 'contract_version', 'stale_roles',
-           'main']
+__all__ = ['NUMBER_RE', 'CHECKED_ROLES', 'RULES', 'make_contract', 'profile_contract', 'column_rule', 'contract_roles',
+           'column_order', 'required_columns', 'as_number', 'value_faults', 'rule_effect', 'check_rows', 'gx_context',
+           'build_suite', 'Validation', 'validate', 'contract_paths', 'generate_contract', 'load_contract',
+           'contract_version', 'stale_roles', 'main']
 
 # %% ../notebooks/20_validate.ipynb #fc5a8e75
 NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -48,7 +48,8 @@ def make_contract(df: pd.DataFrame, # training rows as text
                  ) -> dict:
     "A contract profiled from training rows: roles, and per checked column its type, null policy, and range, categories or length."
     specs = {c: {"type": s} if isinstance(s, str) else s for c, s in columns.items()}
-    return {"name": name, "schema": 2, "roles": roles or {**{c: "feature" for c in specs}, target: "label"},
+    roles = roles or {**{c: "feature" for c in specs}, target: "label"}
+    return {"name": name, "schema": 2, "order": list(roles), "roles": roles,
             "columns": {c: _column_spec(df[c], s, margin) for c, s in specs.items()},
             "target": {"name": target, "labels": [str(l) for l in labels]}, "duplicates": "flag"}
 
@@ -64,13 +65,29 @@ def profile_contract(rows: pd.DataFrame, # the TRAINING rows (never held-out row
     inferred = {col: r["why"] for col, r in roles.items() if r["source"] == "profiled" and r["role"] != "feature"}
     return c | ({"inferred": inferred} if inferred else {})
 
+def column_rule(spec: dict) -> str:
+    "One line saying what a contract column accepts (for reports and datasheets), whatever its type."
+    t = spec["type"]
+    if t == "numeric": return f"[{spec['min']:.4g}, {spec['max']:.4g}]" if spec.get("min") is not None else "any number"
+    if t == "categorical": return f"{len(spec['categories'])} categories, unseen: {spec.get('unseen', 'quarantine')}"
+    if t == "datetime": return f"{spec['format']} in [{str(spec['min'])[:10]}, {str(spec['max'])[:10]}], outside: {spec.get('unseen', 'warn')}"
+    return f"text of at most {spec.get('max_length')} characters"
+
 def contract_roles(contract: dict) -> dict:
     "column -> role (a contract without roles, from before roles existed: every checked column is a feature)."
     return contract.get("roles") or {**{c: "feature" for c in contract["columns"]}, contract["target"]["name"]: "label"}
 
+def column_order(contract: dict) -> list:
+    "Every column of the contract in the data's order (`order`: JSON files sort their mappings)."
+    out = list(contract.get("order") or [])
+    for c in [*contract_roles(contract), *contract["columns"]]:
+        if c not in out: out.append(c)
+    return out
+
 def required_columns(contract: dict, labelled: bool) -> list[str]:
-    "The columns a batch must carry: the model's inputs, plus the label when the batch is labelled. Nothing else."
-    return [c for c, r in contract_roles(contract).items() if r == "feature"] + ([contract["target"]["name"]] if labelled else [])
+    "The columns a batch must carry: the model's inputs (in the data's order), plus the label when the batch is labelled. Nothing else."
+    roles = contract_roles(contract)
+    return [c for c in column_order(contract) if roles.get(c) == "feature"] + ([contract["target"]["name"]] if labelled else [])
 
 # %% ../notebooks/20_validate.ipynb #15c8dbce
 RULES = ("missing", "type", "range", "category", "length", "label")   # the order of a row's reasons within a column
@@ -116,8 +133,8 @@ def rule_effect(contract: dict, column: str, rule: str) -> str:
 # %% ../notebooks/20_validate.ipynb #88287d9e
 def _checked_specs(contract: dict, names) -> list:
     "(column, spec) of the contract's columns present in `names`, in contract order, then the label when present."
-    t = contract["target"]["name"]
-    out = [(c, s) for c, s in contract["columns"].items() if c in names and c != t]
+    t = contract["target"]["name"]; cols = contract["columns"]
+    out = [(c, cols[c]) for c in column_order(contract) if c in cols and c in names and c != t]
     return out + ([(t, {"type": "label", "labels": [str(l) for l in contract["target"]["labels"]]})] if t in names else [])
 
 def check_rows(contract: dict, names: list, rows) -> list:
