@@ -4,8 +4,11 @@
 
 # %% ../notebooks/23_bundle.ipynb #1a4627c5
 from __future__ import annotations
-import inspect, shutil
+
+import inspect
+import shutil
 from pathlib import Path
+
 from . import data, features, validate
 from .data import clean_label, derived_value, read_records
 from .features import encode
@@ -18,112 +21,238 @@ __all__ = ['ScoreError', 'score_file', 'write_bundle']
 class ScoreError(ValueError):
     "A file the scorer refuses: the message is one line naming the file and what is wrong."
 
+
 def _read_input(path, fmt: dict, skip_lines: int) -> tuple:
     "(names, rows, line numbers, malformed lines) of an input file, or `ScoreError` when it is not a table in `fmt`."
     raw = open(path, "rb").read()
-    if not raw.strip(): raise ScoreError(f"{path}: empty file: no header row and no rows")
+    if not raw.strip():
+        raise ScoreError(f"{path}: empty file: no header row and no rows")
     enc = fmt.get("encoding", "utf-8-sig")
-    try: text = raw.decode(enc)
-    except UnicodeDecodeError as e: raise ScoreError(f"{path}: not {enc} text: undecodable byte 0x{raw[e.start]:02x} at offset {e.start}") from None
-    try: names, rows, lines, bad = read_records(text, fmt, skip_lines)
-    except ValueError as e: raise ScoreError(f"{path}: {e}") from None
-    sep = fmt.get("sep", ","); first = (names or [""])[0] if fmt.get("header", True) else (bad[0]["text"] if bad and not rows else "")
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as e:
+        raise ScoreError(f"{path}: not {enc} text: undecodable byte 0x{raw[e.start]:02x} at offset {e.start}") from None
+    try:
+        names, rows, lines, bad = read_records(text, fmt, skip_lines)
+    except ValueError as e:
+        raise ScoreError(f"{path}: {e}") from None
+    sep = fmt.get("sep", ",")
+    first = (names or [""])[0] if fmt.get("header", True) else (bad[0]["text"] if bad and not rows else "")
     other = [d for d in [",", ";", "\t", "|"] if d != sep and d in first]
     if other and ((fmt.get("header", True) and len(names or []) == 1) or (not rows and bad)):
-        raise ScoreError(f"{path}: wrong delimiter: the {'header' if fmt.get('header', True) else 'first line'} is {other[0]!r}-separated, expected {sep!r}")
-    if names is None or (not rows and not bad and not fmt.get("header", True)): raise ScoreError(f"{path}: no rows to score")
-    if not rows and bad: raise ScoreError(f"{path}: not a {sep!r}-separated table of {len(names)} columns: all {len(bad)} lines have the wrong number of fields")
+        raise ScoreError(
+            f"{path}: wrong delimiter: the {'header' if fmt.get('header', True) else 'first line'} is {other[0]!r}-separated, expected {sep!r}"
+        )
+    if names is None or (not rows and not bad and not fmt.get("header", True)):
+        raise ScoreError(f"{path}: no rows to score")
+    if not rows and bad:
+        raise ScoreError(
+            f"{path}: not a {sep!r}-separated table of {len(names)} columns: all {len(bad)} lines have the wrong number of fields"
+        )
     return names, rows, lines, bad
 
 # %% ../notebooks/23_bundle.ipynb #8e9964fb
-def score_file(bundle_dir, path, out=None, format: str = "incoming", skip_lines: int = 0, model: str = "model.onnx",
-               strict: bool = False) -> list[dict]:
+def score_file(
+    bundle_dir,
+    path,
+    out=None,
+    format: str = "incoming",
+    skip_lines: int = 0,
+    model: str = "model.onnx",
+    strict: bool = False,
+) -> list[dict]:
     "Check then score a delimited file with the bundle in `bundle_dir`: per line its status, reasons, probability, decision, model version."
-    import hashlib as _hl, json as _json
+    import hashlib as _hl
+    import json as _json
     from pathlib import Path as _Path
-    import numpy as _np, onnxruntime as _ort
-    bundle_dir = _Path(bundle_dir); meta = _json.loads((bundle_dir/"model.json").read_text())
+
+    import numpy as _np
+    import onnxruntime as _ort
+
+    bundle_dir = _Path(bundle_dir)
+    meta = _json.loads((bundle_dir / "model.json").read_text())
     names, rows, lines, bad = _read_input(path, meta["formats"][format], skip_lines)
     contract, target = meta.get("contract"), meta.get("target")
-    for name, d in (meta.get("derive") or {}).items():            # declared derived columns, as the pipeline derives them
+    for name, d in (meta.get("derive") or {}).items():  # declared derived columns, as the pipeline derives them
         if d["from"] in names and name not in names:
-            i = names.index(d["from"]); names = names + [name]; rows = [r + [derived_value(d, r[i])] for r in rows]
+            i = names.index(d["from"])
+            names = names + [name]
+            rows = [r + [derived_value(d, r[i])] for r in rows]
     if target in names and meta.get("label_strip"):
-        i = names.index(target); rows = [r[:i] + [clean_label(r[i], meta["label_strip"])] + r[i + 1:] for r in rows]
-    need = required_columns(contract, target in names) if contract else [c["name"] for c in meta["transform"]["columns"]]
+        i = names.index(target)
+        rows = [r[:i] + [clean_label(r[i], meta["label_strip"])] + r[i + 1 :] for r in rows]
+    need = (
+        required_columns(contract, target in names) if contract else [c["name"] for c in meta["transform"]["columns"]]
+    )
     missing = [c for c in need if c not in names]
-    if missing: raise ScoreError(f"{path}: required columns missing: {', '.join(missing)} (the file has {len(names)}: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})")
-    checks = check_rows(contract, names, rows) if contract else [([], [])]*len(rows)
+    if missing:
+        raise ScoreError(
+            f"{path}: required columns missing: {', '.join(missing)} (the file has {len(names)}: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
+        )
+    checks = check_rows(contract, names, rows) if contract else [([], [])] * len(rows)
     if strict and (bad or any(q for q, _ in checks)):
-        first = next(([l, q[0]] for l, (q, _) in zip(lines, checks) if q), None) or [bad[0]["line"], {"rule": "malformed", "value": bad[0]["reason"]}]
+        first = next(([ln, q[0]] for ln, (q, _) in zip(lines, checks) if q), None) or [
+            bad[0]["line"],
+            {"rule": "malformed", "value": bad[0]["reason"]},
+        ]
         n = len(bad) + sum(bool(q) for q, _ in checks)
-        raise ScoreError(f"{path}: refused (--strict): {n} of {len(rows) + len(bad)} rows break the contract; first: line {first[0]}: "
-                         f"{first[1].get('column') or 'row'} {first[1]['rule']} {first[1]['value']!r}")
+        raise ScoreError(
+            f"{path}: refused (--strict): {n} of {len(rows) + len(bad)} rows break the contract; first: line {first[0]}: "
+            f"{first[1].get('column') or 'row'} {first[1]['rule']} {first[1]['value']!r}"
+        )
     ok = [i for i, (q, _) in enumerate(checks) if not q]
-    X = encode(meta["transform"], {c["name"]: [rows[i][names.index(c["name"])] for i in ok] for c in meta["transform"]["columns"]})
-    so = _ort.SessionOptions(); so.log_severity_level = 3
-    sess = _ort.InferenceSession(str(bundle_dir/model), so, providers=["CPUExecutionProvider"])
+    X = encode(
+        meta["transform"],
+        {c["name"]: [rows[i][names.index(c["name"])] for i in ok] for c in meta["transform"]["columns"]},
+    )
+    so = _ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = _ort.InferenceSession(str(bundle_dir / model), so, providers=["CPUExecutionProvider"])
     p = dict(zip(ok, sess.run(None, {"features": X})[0] if len(X) else _np.zeros(0, _np.float32)))
-    version = meta.get("version") or "sha256:" + _hl.sha256((bundle_dir/model).read_bytes()).hexdigest()[:12]
+    version = meta.get("version") or "sha256:" + _hl.sha256((bundle_dir / model).read_bytes()).hexdigest()[:12]
     status = "ok" if contract else "unchecked"
-    out_rows = [{"line": l, "status": "quarantined" if q else status, "probability": None if q else float(p[i]),
-                 "decision": None if q else int(p[i] >= meta["threshold"]), "model_version": version,
-                 "reasons": _json.dumps(q or w) if (q or w) else ""} for i, (l, (q, w)) in enumerate(zip(lines, checks))]
-    out_rows += [{"line": b["line"], "status": "quarantined", "probability": None, "decision": None, "model_version": version,
-                  "reasons": _json.dumps([{"column": None, "rule": "malformed", "value": b["reason"]}])} for b in bad]
+    out_rows = [
+        {
+            "line": ln,
+            "status": "quarantined" if q else status,
+            "probability": None if q else float(p[i]),
+            "decision": None if q else int(p[i] >= meta["threshold"]),
+            "model_version": version,
+            "reasons": _json.dumps(q or w) if (q or w) else "",
+        }
+        for i, (ln, (q, w)) in enumerate(zip(lines, checks))
+    ]
+    out_rows += [
+        {
+            "line": b["line"],
+            "status": "quarantined",
+            "probability": None,
+            "decision": None,
+            "model_version": version,
+            "reasons": _json.dumps([{"column": None, "rule": "malformed", "value": b["reason"]}]),
+        }
+        for b in bad
+    ]
     out_rows.sort(key=lambda r: r["line"])
     if out:
         import csv as _csv
+
         with open(out, "w", newline="") as f:
-            w = _csv.DictWriter(f, ["line", "status", "probability", "decision", "model_version", "reasons"]); w.writeheader(); w.writerows(out_rows)
+            w = _csv.DictWriter(f, ["line", "status", "probability", "decision", "model_version", "reasons"])
+            w.writeheader()
+            w.writerows(out_rows)
     return out_rows
 
 # %% ../notebooks/23_bundle.ipynb #15806cbd
 def _main(argv=None) -> int:
     "Command line of the generated score.py: exit 0 scored (quarantined rows flagged), 1 file refused (one line on stderr), 2 failed."
-    import argparse, csv as _csv, sys
+    import argparse
+    import csv as _csv
+    import sys
     from pathlib import Path as _Path
-    ap = argparse.ArgumentParser(description="Check and score rows with a Shipshape bundle (needs only numpy and onnxruntime).")
-    ap.add_argument("input"); ap.add_argument("--out", help="write the predictions CSV here (default: stdout)")
-    ap.add_argument("--format", default="incoming", help="incoming (header row) or training (the training files' format)")
-    ap.add_argument("--skip-lines", type=int, default=0); ap.add_argument("--model", default="model.onnx")
+
+    ap = argparse.ArgumentParser(
+        description="Check and score rows with a Shipshape bundle (needs only numpy and onnxruntime)."
+    )
+    ap.add_argument("input")
+    ap.add_argument("--out", help="write the predictions CSV here (default: stdout)")
+    ap.add_argument(
+        "--format", default="incoming", help="incoming (header row) or training (the training files' format)"
+    )
+    ap.add_argument("--skip-lines", type=int, default=0)
+    ap.add_argument("--model", default="model.onnx")
     ap.add_argument("--strict", action="store_true", help="refuse the whole file when any row breaks the data contract")
     a = ap.parse_args(argv)
-    try: rows = score_file(_Path(__file__).resolve().parent, a.input, a.out, a.format, a.skip_lines, a.model, a.strict)
+    try:
+        rows = score_file(_Path(__file__).resolve().parent, a.input, a.out, a.format, a.skip_lines, a.model, a.strict)
     except (ScoreError, OSError) as e:
-        sys.stderr.write(f"score.py: {e}\n"); return 1
+        sys.stderr.write(f"score.py: {e}\n")
+        return 1
     if not a.out:
-        w = _csv.DictWriter(sys.stdout, ["line", "status", "probability", "decision", "model_version", "reasons"]); w.writeheader(); w.writerows(rows)
+        w = _csv.DictWriter(sys.stdout, ["line", "status", "probability", "decision", "model_version", "reasons"])
+        w.writeheader()
+        w.writerows(rows)
     q = sum(r["status"] == "quarantined" for r in rows)
     sys.stderr.write(f"score.py: {len(rows)} rows: {len(rows) - q} scored, {q} quarantined (see status and reasons)\n")
     return 0
 
 # %% ../notebooks/23_bundle.ipynb #e2dcc92d
-def write_bundle(out_dir, onnx_paths: list, spec: dict, dataset: dict, threshold: float, version: str | None = None,
-                 contract: dict | None = None # the data contract the pipeline validated with (the validate task's `contract.json`)
-                ) -> Path:
+def write_bundle(
+    out_dir,
+    onnx_paths: list,
+    spec: dict,
+    dataset: dict,
+    threshold: float,
+    version: str | None = None,
+    contract: dict | None = None,  # the data contract the pipeline validated with (the validate task's `contract.json`)
+) -> Path:
     "Write a scoring bundle: the ONNX files, `model.json` (transform, contract, formats) and the generated `score.py`."
     from nbs_lib.config import atomic_write, write_json
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for p in onnx_paths:
-        if Path(p).resolve().parent != out_dir.resolve(): shutil.copyfile(p, out_dir/Path(p).name)
+        if Path(p).resolve().parent != out_dir.resolve():
+            shutil.copyfile(p, out_dir / Path(p).name)
     fmt = {k: v for k, v in dataset.get("format", {}).items() if k != "skip_lines"}
-    write_json(out_dir/"model.json", {"version": version, "threshold": threshold, "transform": spec,
-                                       "contract": None if contract is None else {k: v for k, v in contract.items() if k != "source"},
-                                       "target": dataset["target"], "positive_label": dataset["positive_label"],
-                                       "label_strip": dataset.get("label_strip"), "derive": dataset.get("derive") or {},
-                                       "input": "features", "output": "probability",
-                                       "formats": {"incoming": {"sep": ",", "header": True, "strip": True, "na_values": fmt.get("na_values", [])},
-                                                   "training": fmt}})
-    from nbs_lib import bundle as me                          # this module as exported (also when run from its notebook)
-    parts = [f"MISSING = {features.MISSING!r}", f"NUMBER_RE = {validate.NUMBER_RE!r}", f"RULES = {validate.RULES!r}",
-             *map(inspect.getsource, [features._number, features.encode, data.gc_paused, data.read_records, data.as_date,
-                                      data.clean_label, data.derived_value, validate.as_number, validate._when, validate._outside,
-                                      validate.value_faults, validate.rule_effect, validate._checked_specs, validate.contract_roles, validate.column_order,
-                                      validate.required_columns, validate.check_rows, me.ScoreError, me._read_input, me.score_file, me._main])]
-    src = ('"""Shipshape scorer, generated from nbs_lib (data.read_records, features.encode, validate.check_rows, bundle.score_file).\n'
-           'Needs only numpy and onnxruntime. Usage: python score.py INPUT.csv [--out predictions.csv] [--strict] [--format training --skip-lines 1]"""\n'
-           "from __future__ import annotations\nimport contextlib, csv, datetime, gc, io, math, re, sys\nimport numpy as np\n\n"
-           + "\n\n".join(parts) + '\n\nif __name__ == "__main__":\n    sys.exit(_main())\n')
-    atomic_write(out_dir/"score.py", src)
+    write_json(
+        out_dir / "model.json",
+        {
+            "version": version,
+            "threshold": threshold,
+            "transform": spec,
+            "contract": None if contract is None else {k: v for k, v in contract.items() if k != "source"},
+            "target": dataset["target"],
+            "positive_label": dataset["positive_label"],
+            "label_strip": dataset.get("label_strip"),
+            "derive": dataset.get("derive") or {},
+            "input": "features",
+            "output": "probability",
+            "formats": {
+                "incoming": {"sep": ",", "header": True, "strip": True, "na_values": fmt.get("na_values", [])},
+                "training": fmt,
+            },
+        },
+    )
+    from nbs_lib import bundle as me  # this module as exported (also when run from its notebook)
+
+    parts = [
+        f"MISSING = {features.MISSING!r}",
+        f"NUMBER_RE = {validate.NUMBER_RE!r}",
+        f"RULES = {validate.RULES!r}",
+        *map(
+            inspect.getsource,
+            [
+                features._number,
+                features.encode,
+                data.gc_paused,
+                data.read_records,
+                data.as_date,
+                data.clean_label,
+                data.derived_value,
+                validate.as_number,
+                validate._when,
+                validate._outside,
+                validate.value_faults,
+                validate.rule_effect,
+                validate._checked_specs,
+                validate.contract_roles,
+                validate.column_order,
+                validate.required_columns,
+                validate.check_rows,
+                me.ScoreError,
+                me._read_input,
+                me.score_file,
+                me._main,
+            ],
+        ),
+    ]
+    src = (
+        '"""Shipshape scorer, generated from nbs_lib (data.read_records, features.encode, validate.check_rows, bundle.score_file).\n'
+        'Needs only numpy and onnxruntime. Usage: python score.py INPUT.csv [--out predictions.csv] [--strict] [--format training --skip-lines 1]"""\n'
+        "from __future__ import annotations\nimport contextlib, csv, datetime, gc, io, math, re, sys\nimport numpy as np\n\n"
+        + "\n\n".join(parts)
+        + '\n\nif __name__ == "__main__":\n    sys.exit(_main())\n'
+    )
+    atomic_write(out_dir / "score.py", src)
     return out_dir

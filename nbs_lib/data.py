@@ -4,9 +4,18 @@
 
 # %% ../notebooks/10_data.ipynb #4d01b487
 from __future__ import annotations
-import contextlib, csv, datetime, gc, io, math, re
+
+import contextlib
+import csv
+import datetime
+import gc
+import io
+import math
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+
 from .config import data_files, find_root
 
 # %% auto #0
@@ -19,10 +28,14 @@ __all__ = ['DATE_FORMATS', 'gc_paused', 'read_records', 'read_table', 'names_fix
 @contextlib.contextmanager
 def gc_paused():
     "Pause Python's cyclic garbage collector while building many objects that are not garbage (no rescans of the heap)."
-    on = gc.isenabled(); gc.disable()
-    try: yield
+    on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
-        if on: gc.enable()
+        if on:
+            gc.enable()
+
 
 def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list, list, list]:
     "Split delimited text: (column names, rows of values with None for missing, their line numbers, malformed lines)."
@@ -31,27 +44,41 @@ def read_records(text: str, fmt: dict, skip_lines: int = 0) -> tuple[list, list,
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=strip)
     names = None if header else list(fmt["names"])
     rows, lines, bad = [], [], []
-    with gc_paused():                              # millions of new row lists, none of them garbage
+    with gc_paused():  # millions of new row lists, none of them garbage
         for i, rec in enumerate(reader):
             line = reader.line_num
-            if i < skip_lines or not rec or rec == [""]: continue
-            if strip: rec = [v.strip() for v in rec]
+            if i < skip_lines or not rec or rec == [""]:
+                continue
+            if strip:
+                rec = [v.strip() for v in rec]
             if names is None:
                 names = [v.lstrip("\ufeff") for v in rec]
                 dup = sorted({n for n in names if names.count(n) > 1})
-                if dup: raise ValueError("the header row repeats column names: " + ", ".join(
-                    f"{n!r} (fields {' and '.join(str(i + 1) for i, m in enumerate(names) if m == n)})" for n in dup))
+                if dup:
+                    raise ValueError(
+                        "the header row repeats column names: "
+                        + ", ".join(
+                            f"{n!r} (fields {' and '.join(str(i + 1) for i, m in enumerate(names) if m == n)})"
+                            for n in dup
+                        )
+                    )
                 continue
             if len(rec) != len(names):
-                bad.append({"line": line, "text": sep.join(rec), "reason": f"expected {len(names)} fields, found {len(rec)}"}); continue
-            rows.append([None if v in na else v for v in rec]); lines.append(line)
+                bad.append(
+                    {"line": line, "text": sep.join(rec), "reason": f"expected {len(names)} fields, found {len(rec)}"}
+                )
+                continue
+            rows.append([None if v in na else v for v in rec])
+            lines.append(line)
     return names, rows, lines, bad
+
 
 def read_table(path: str | Path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Read a delimited file as text: (rows indexed by line number, malformed lines with their reason)."
     text = Path(path).read_bytes().decode(fmt.get("encoding", "utf-8-sig"))
     names, rows, lines, bad = read_records(text, fmt, skip_lines)
-    if names is None: raise ValueError(f"{path}: no header row and no data")
+    if names is None:
+        raise ValueError(f"{path}: no header row and no data")
     df = pd.DataFrame(rows, columns=names, index=pd.Index(lines, name="line"), dtype=object)
     return df, pd.DataFrame(bad, columns=["line", "text", "reason"])
 
@@ -60,60 +87,91 @@ def names_fix(names: list, skip: int = 0) -> str:
     "The `dataset.format` lines that read a file whose header repeats names: header skipped, repeats renamed `name_2`, `name_3`."
     seen, out = {}, []
     for n in names:
-        seen[n] = seen.get(n, 0) + 1; out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
     dup = {n for n in names if names.count(n) > 1}
     keep = [len(out) <= 12 or names[i] in dup or i < 2 or i == len(out) - 1 for i in range(len(out))]
     shown = [o if k else "…" for o, k in zip(out, keep)]
     lst = ", ".join(s for i, s in enumerate(shown) if s != "…" or shown[i - 1] != "…")
-    return ("dataset:\n  format:\n    header: false\n"
-            f"    skip_lines: {{train: {skip + 1}, test: {skip + 1}}}   # the header line becomes a skipped line\n"
-            f"    names: [{lst}]" + ("" if all(keep) else f"   # all {len(out)} header names, in order (… elided); repeats renamed"))
+    return (
+        "dataset:\n  format:\n    header: false\n"
+        f"    skip_lines: {{train: {skip + 1}, test: {skip + 1}}}   # the header line becomes a skipped line\n"
+        f"    names: [{lst}]"
+        + ("" if all(keep) else f"   # all {len(out)} header names, in order (… elided); repeats renamed")
+    )
+
 
 def load_split(env: dict, role: str, root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The `train` or `test` file of the configured data set: (rows, malformed lines), labels normalised, declared columns derived."
-    ds = env["dataset"]; fmt = ds.get("format", {}); path = data_files(env, root)[role]
+    ds = env["dataset"]
+    fmt = ds.get("format", {})
+    path = data_files(env, root)[role]
     skip = (fmt.get("skip_lines") or {}).get(role, 0)
-    try: df, bad = read_table(path, fmt, skip)
+    try:
+        df, bad = read_table(path, fmt, skip)
     except ValueError as e:
-        if "repeats column names" not in str(e): raise
-        names = next(csv.reader(io.StringIO(Path(path).read_bytes().decode(fmt.get("encoding", "utf-8-sig")).splitlines()[skip]),
-                                delimiter=fmt.get("sep", ","), skipinitialspace=fmt.get("strip", True)))
-        raise ValueError(f"{e}. Give each column its own name, e.g. in env.yaml:\n{names_fix([n.strip().lstrip(chr(0xfeff)) for n in names], skip)}") from None
+        if "repeats column names" not in str(e):
+            raise
+        names = next(
+            csv.reader(
+                io.StringIO(Path(path).read_bytes().decode(fmt.get("encoding", "utf-8-sig")).splitlines()[skip]),
+                delimiter=fmt.get("sep", ","),
+                skipinitialspace=fmt.get("strip", True),
+            )
+        )
+        raise ValueError(
+            f"{e}. Give each column its own name, e.g. in env.yaml:\n{names_fix([n.strip().lstrip(chr(0xFEFF)) for n in names], skip)}"
+        ) from None
     t = ds["target"]
-    if t not in df: raise ValueError(f"dataset.target {t!r} is not a column of {path} (columns: {', '.join(df.columns)})")
+    if t not in df:
+        raise ValueError(f"dataset.target {t!r} is not a column of {path} (columns: {', '.join(df.columns)})")
     return prepare_rows(df, ds), bad
+
 
 def clean_label(v, strip: str | None):
     "A label as text with the trailing `strip` characters removed (`dataset.label_strip`); missing stays missing."
     return v if v is None or not strip else str(v).strip().rstrip(strip)
 
+
 def derived_value(d: dict, v):
     "The value derived from source text `v` by `d` = {from, map, default}: missing stays missing; unmapped values get `default`."
-    if v is None: return None
-    for k, m in d["map"].items():                                 # YAML may write keys as numbers: compared as text
-        if str(k) == str(v): return None if m is None else str(m)
+    if v is None:
+        return None
+    for k, m in d["map"].items():  # YAML may write keys as numbers: compared as text
+        if str(k) == str(v):
+            return None if m is None else str(m)
     return None if d.get("default") is None else str(d["default"])
+
 
 def derive_columns(df: pd.DataFrame, derive: dict | None) -> pd.DataFrame:
     "`df` with the `dataset.derive` columns added (`derived_value` of each row's source value)."
     for name, d in (derive or {}).items():
-        if name in df.columns: raise ValueError(f"dataset.derive.{name}: the data already has a column {name!r}")
-        if d["from"] not in df.columns: continue                 # a batch without the source column: nothing to derive
+        if name in df.columns:
+            raise ValueError(f"dataset.derive.{name}: the data already has a column {name!r}")
+        if d["from"] not in df.columns:
+            continue  # a batch without the source column: nothing to derive
         seen = {u: derived_value(d, u) for u in set(df[d["from"]])}
-        df = df.copy(); df[name] = pd.Series([seen[v] for v in df[d["from"]]], index=df.index, dtype=object)
+        df = df.copy()
+        df[name] = pd.Series([seen[v] for v in df[d["from"]]], index=df.index, dtype=object)
     return df
+
 
 def prepare_rows(df: pd.DataFrame, ds: dict) -> pd.DataFrame:
     "Rows read from a data set's file as the pipeline uses them: labels cleaned (`label_strip`), declared columns derived."
     t = ds["target"]
-    if ds.get("label_strip") and t in df: df = df.assign(**{t: df[t].map(lambda v: clean_label(v, ds["label_strip"]), na_action="ignore")})
+    if ds.get("label_strip") and t in df:
+        df = df.assign(**{t: df[t].map(lambda v: clean_label(v, ds["label_strip"]), na_action="ignore")})
     return derive_columns(df, ds.get("derive"))
 
 # %% ../notebooks/10_data.ipynb #c2f255cb
 def write_rows(df: pd.DataFrame, path) -> Path:
     "Write text rows (index = line number) as Parquet, atomically."
     from nbs_lib.config import atomic_write
-    buf = io.BytesIO(); df.to_parquet(buf); return atomic_write(path, buf.getvalue())
+
+    buf = io.BytesIO()
+    df.to_parquet(buf)
+    return atomic_write(path, buf.getvalue())
+
 
 def read_rows(path) -> pd.DataFrame:
     "Read rows written by `write_rows`: text values, None for missing."
@@ -125,56 +183,83 @@ def label_values(y: pd.Series, positive) -> tuple[str, str]:
     "(positive, negative) label text: the negative is the commonest other label."
     pos = str(positive)
     other = y.dropna()[y.dropna().map(str) != pos]
-    if other.empty: raise ValueError(f"the target has no label other than the positive one {pos!r}")
+    if other.empty:
+        raise ValueError(f"the target has no label other than the positive one {pos!r}")
     return pos, str(other.map(str).value_counts().index[0])
+
 
 def encode_labels(y: pd.Series, positive) -> np.ndarray:
     "1.0 for the positive label, 0.0 otherwise (labels compared as text)."
     return (y.map(str) == str(positive)).to_numpy(dtype=np.float32)
 
 # %% ../notebooks/10_data.ipynb #2c94f294
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S.%f",
-                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+)
+
 
 def as_date(v, fmt: str) -> float:
     "Seconds since 1970-01-01 UTC of the text `v` parsed with strftime format `fmt` (no zone: UTC); NaN when missing or unparseable."
-    if not isinstance(v, str): return math.nan
-    try: d = datetime.datetime.strptime(v, fmt)
-    except ValueError: return math.nan
-    return (d if d.tzinfo else d.replace(tzinfo=datetime.timezone.utc)).timestamp()
+    if not isinstance(v, str):
+        return math.nan
+    try:
+        d = datetime.datetime.strptime(v, fmt)
+    except ValueError:
+        return math.nan
+    return (d if d.tzinfo else d.replace(tzinfo=datetime.UTC)).timestamp()
+
 
 def _share(vc: pd.Series, ok) -> float:
     "The share of rows (value counts `vc`) whose value passes `ok`."
-    return float(vc[[bool(ok(k)) for k in vc.index]].sum()/vc.sum()) if len(vc) else 0.0
+    return float(vc[[bool(ok(k)) for k in vc.index]].sum() / vc.sum()) if len(vc) else 0.0
+
 
 def profile_types(df: pd.DataFrame, columns, overrides: dict | None = None, min_numeric: float = 0.95) -> dict:
     "`numeric` or `categorical` per column: overrides first, else numeric when most values parse as numbers."
     out = {}
     for c in columns:
-        if (overrides or {}).get(c): out[c] = overrides[c]; continue
+        if (overrides or {}).get(c):
+            out[c] = overrides[c]
+            continue
         v = df[c].dropna()
         ok = pd.to_numeric(v, errors="coerce").notna().mean() if len(v) else 0.0
         out[c] = "numeric" if ok >= min_numeric and v.nunique() > 2 else "categorical"
     return out
 
+
 def infer_role(values: pd.Series, formats=DATE_FORMATS, min_share: float = 0.95) -> tuple[str, str, dict]:
     "(role, why, options) that the values of one column (text, None for missing) suggest: conservative, explained."
-    v = values.dropna().astype(str); n = len(v); vc = v.value_counts(); d = len(vc)
-    if n == 0: return "feature", "no values to profile", {}
-    if d == 1 and n == len(values): return "ignore", f"one value ({vc.index[0][:40]!r}) in every row: carries no information", {}
+    v = values.dropna().astype(str)
+    n = len(v)
+    vc = v.value_counts()
+    d = len(vc)
+    if n == 0:
+        return "feature", "no values to profile", {}
+    if d == 1 and n == len(values):
+        return "ignore", f"one value ({vc.index[0][:40]!r}) in every row: carries no information", {}
     num = pd.to_numeric(pd.Series(vc.index), errors="coerce")
     if _share(vc, lambda k: not math.isnan(pd.to_numeric(k, errors="coerce"))) >= min_share:
         x = num.dropna()
-        if d == n >= 20 and (x == x.round()).all() and x.max() - x.min() + 1 <= 1.1*n:
+        if d == n >= 20 and (x == x.round()).all() and x.max() - x.min() + 1 <= 1.1 * n:
             return "id", f"{n} distinct integers covering {x.min():.0f}–{x.max():.0f}: a running number", {}
         return "feature", f"numbers ({d} distinct values in {n})", {}
     for f in formats:
-        s = _share(vc, lambda k: not math.isnan(as_date(k, f)))
-        if s >= min_share: return "datetime", f"{s:.0%} of {n} values parse as {f}", {"format": f}
+        s = _share(vc, lambda k, f=f: not math.isnan(as_date(k, f)))
+        if s >= min_share:
+            return "datetime", f"{s:.0%} of {n} values parse as {f}", {"format": f}
     words = float(pd.Series(vc.index.str.split().str.len()).repeat(vc.to_numpy()).median())
-    if words >= 3 and d >= 0.1*n: return "text", f"median {words:.0f} words, {d} distinct values in {n} ({d/n:.0%}): free text", {}
-    if words == 1 and d >= 0.5*n and n >= 20:
-        return "id", f"{d} distinct values in {n} rows ({d/n:.0%}), single words: identifier-like", {}
+    if words >= 3 and d >= 0.1 * n:
+        return "text", f"median {words:.0f} words, {d} distinct values in {n} ({d / n:.0%}): free text", {}
+    if words == 1 and d >= 0.5 * n and n >= 20:
+        return "id", f"{d} distinct values in {n} rows ({d / n:.0%}), single words: identifier-like", {}
     return "feature", f"{d} categories", {}
 
 # %% ../notebooks/10_data.ipynb #e427191b
@@ -182,24 +267,43 @@ def _spec(s) -> dict:
     "A `dataset.columns` entry as a dict (a role alone is `{role: ...}`)."
     return {"role": s} if isinstance(s, str) else dict(s or {})
 
+
 def _default_unseen() -> str:
     from nbs_lib.settings import Dataset
+
     return Dataset.model_fields["unseen"].default
+
 
 def _decide(c: str, ds: dict, declared: dict, rows) -> tuple[str, str, str]:
     "(role, source, why) of column `c`, from the configuration first, then from profiling `rows`."
     features, drop, sens = ds.get("features"), ds.get("drop") or [], ds.get("sensitive") or []
-    if c == ds["target"]: return "label", "dataset.target", "the target"
-    if c in declared: return _spec(declared[c]).get("role", "feature"), "dataset.columns", "declared"
+    if c == ds["target"]:
+        return "label", "dataset.target", "the target"
+    if c in declared:
+        return _spec(declared[c]).get("role", "feature"), "dataset.columns", "declared"
     if features is not None:
-        if c in features: return "feature", "dataset.features", "listed as an input"
-        return ("sensitive", "dataset.sensitive", "audited; not in dataset.features") if c in sens else ("ignore", "dataset.features", "not listed as an input")
-    if c in (ds.get("derive") or {}): return "sensitive", "dataset.derive", f"derived from {ds['derive'][c]['from']!r}: audited, not an input"
-    if c in drop: return ("sensitive", "dataset.drop", "dropped and listed in dataset.sensitive: audited, not an input") if c in sens else ("ignore", "dataset.drop", "dropped")
-    if c in sens: return "feature", "dataset.sensitive", "listed in dataset.sensitive and not dropped: an input that is audited"
-    if rows is None: return "feature", "default", "not profiled"
+        if c in features:
+            return "feature", "dataset.features", "listed as an input"
+        return (
+            ("sensitive", "dataset.sensitive", "audited; not in dataset.features")
+            if c in sens
+            else ("ignore", "dataset.features", "not listed as an input")
+        )
+    if c in (ds.get("derive") or {}):
+        return "sensitive", "dataset.derive", f"derived from {ds['derive'][c]['from']!r}: audited, not an input"
+    if c in drop:
+        return (
+            ("sensitive", "dataset.drop", "dropped and listed in dataset.sensitive: audited, not an input")
+            if c in sens
+            else ("ignore", "dataset.drop", "dropped")
+        )
+    if c in sens:
+        return "feature", "dataset.sensitive", "listed in dataset.sensitive and not dropped: an input that is audited"
+    if rows is None:
+        return "feature", "default", "not profiled"
     role, why, _ = infer_role(rows[c], _formats(ds))
     return role, "profiled", why
+
 
 def _formats(ds: dict) -> tuple:
     return (ds["datetime_format"],) if ds.get("datetime_format") else DATE_FORMATS
@@ -207,35 +311,65 @@ def _formats(ds: dict) -> tuple:
 # %% ../notebooks/10_data.ipynb #c889c113
 def column_roles(env: dict, columns, rows: pd.DataFrame | None = None) -> dict:
     "Every column's role, where it came from and why: {column: {role, source, why, [type], [format], [unseen], [profile]}}; `rows` (training rows) for profiling."
-    ds = env["dataset"]; declared = ds.get("columns") or {}; columns = list(columns)
+    ds = env["dataset"]
+    declared = ds.get("columns") or {}
+    columns = list(columns)
     known = columns + [c for c in (ds.get("derive") or {}) if c not in columns]
     unknown = [c for c in declared if c not in known]
-    if unknown: raise ValueError(f"dataset.columns names {', '.join(map(repr, unknown))}, not a column of the data (columns: {', '.join(known)})")
+    if unknown:
+        raise ValueError(
+            f"dataset.columns names {', '.join(map(repr, unknown))}, not a column of the data (columns: {', '.join(known)})"
+        )
     missing = [c for c in ds.get("features") or [] if c not in columns]
-    if missing: raise ValueError(f"feature columns not in the data: {missing}")
+    if missing:
+        raise ValueError(f"feature columns not in the data: {missing}")
     out = {}
     for c in columns:
         role, source, why = _decide(c, ds, declared, rows)
-        spec = _spec(declared.get(c)); r = {"role": role, "source": source, "why": why}
+        spec = _spec(declared.get(c))
+        r = {"role": role, "source": source, "why": why}
         if c == ds["target"] and c in declared and spec.get("role", "label") != "label":
             raise ValueError(f"dataset.columns declares the target {c!r} as {spec['role']}; the target's role is label")
-        if role == "label" and c != ds["target"]: raise ValueError(f"dataset.columns declares {c!r} as label, but dataset.target is {ds['target']!r}")
+        if role == "label" and c != ds["target"]:
+            raise ValueError(f"dataset.columns declares {c!r} as label, but dataset.target is {ds['target']!r}")
         if role != "feature" and c in (ds.get("features") or []):
-            raise ValueError(f"dataset.columns declares {c!r} as {role}, but dataset.features lists it as an input: remove one of the two")
+            raise ValueError(
+                f"dataset.columns declares {c!r} as {role}, but dataset.features lists it as an input: remove one of the two"
+            )
         guess = infer_role(rows[c], _formats(ds)) if rows is not None and role != "label" else None
-        if guess and source != "profiled": r["profile"] = guess
-        if role == "feature" and guess and guess[0] in ("text", "datetime") and not spec.get("type") and not (ds.get("types") or {}).get(c):
-            raise ValueError(f"{c!r} is an input ({source}), but its values look like {guess[0]} ({guess[1]}). "
-                             f"{'Free text' if guess[0] == 'text' else 'A date'} needs an explicit encoder: declare `{c}: {guess[0]}` "
-                             f"in dataset.columns (not an input), or `{c}: {{role: feature, type: categorical}}` to one-hot its values")
+        if guess and source != "profiled":
+            r["profile"] = guess
+        if (
+            role == "feature"
+            and guess
+            and guess[0] in ("text", "datetime")
+            and not spec.get("type")
+            and not (ds.get("types") or {}).get(c)
+        ):
+            raise ValueError(
+                f"{c!r} is an input ({source}), but its values look like {guess[0]} ({guess[1]}). "
+                f"{'Free text' if guess[0] == 'text' else 'A date'} needs an explicit encoder: declare `{c}: {guess[0]}` "
+                f"in dataset.columns (not an input), or `{c}: {{role: feature, type: categorical}}` to one-hot its values"
+            )
         if role in ("feature", "sensitive"):
-            r["type"] = spec.get("type") or (ds.get("types") or {}).get(c) or (profile_types(rows, [c])[c] if rows is not None else None)
-            if r["type"] == "categorical": r["unseen"] = spec.get("unseen") or ds.get("unseen") or _default_unseen()
+            r["type"] = (
+                spec.get("type")
+                or (ds.get("types") or {}).get(c)
+                or (profile_types(rows, [c])[c] if rows is not None else None)
+            )
+            if r["type"] == "categorical":
+                r["unseen"] = spec.get("unseen") or ds.get("unseen") or _default_unseen()
         if role == "datetime":
-            fmt = spec.get("format") or ds.get("datetime_format") or (guess[2].get("format") if guess and guess[0] == "datetime" else None)
+            fmt = (
+                spec.get("format")
+                or ds.get("datetime_format")
+                or (guess[2].get("format") if guess and guess[0] == "datetime" else None)
+            )
             if not fmt and rows is not None:
-                raise ValueError(f"{c!r} is declared datetime, but its values do not parse as ISO 8601 ({guess[1] if guess else 'no values'}): "
-                                 f"give its format, e.g. `{c}: {{role: datetime, format: \"%d/%m/%Y\"}}`")
+                raise ValueError(
+                    f"{c!r} is declared datetime, but its values do not parse as ISO 8601 ({guess[1] if guess else 'no values'}): "
+                    f'give its format, e.g. `{c}: {{role: datetime, format: "%d/%m/%Y"}}`'
+                )
             r |= {"format": fmt or DATE_FORMATS[0], "unseen": spec.get("unseen") or "warn"}
         out[c] = r
     return out
@@ -243,22 +377,47 @@ def column_roles(env: dict, columns, rows: pd.DataFrame | None = None) -> dict:
 # %% ../notebooks/10_data.ipynb #1197b69b
 def roles_table(roles: dict) -> pd.DataFrame:
     "column → role → source → why, with what profiling suggests for configured columns."
-    return pd.DataFrame([{"column": c, "role": r["role"], "source": r["source"], "why": r["why"],
-                          "type": r.get("type") or r.get("format") or "",
-                          "profile suggests": f"{r['profile'][0]}: {r['profile'][1]}" if r.get("profile") and r["profile"][0] != r["role"] else ""}
-                         for c, r in roles.items()])
+    return pd.DataFrame(
+        [
+            {
+                "column": c,
+                "role": r["role"],
+                "source": r["source"],
+                "why": r["why"],
+                "type": r.get("type") or r.get("format") or "",
+                "profile suggests": f"{r['profile'][0]}: {r['profile'][1]}"
+                if r.get("profile") and r["profile"][0] != r["role"]
+                else "",
+            }
+            for c, r in roles.items()
+        ]
+    )
+
 
 def roles_yaml(roles: dict) -> str:
     "The `dataset.columns` lines that pin profiled roles and propose roles for ignored columns (empty when there is nothing to say)."
-    import json, yaml
-    key = lambda c: yaml.safe_dump({c: 0}, allow_unicode=True).rsplit(": 0", 1)[0]
+    import json
+
+    import yaml
+
+    def key(c):
+        return yaml.safe_dump({c: 0}, allow_unicode=True).rsplit(": 0", 1)[0]
+
     lines = []
     for c, r in roles.items():
-        if r["source"] == "profiled": role, why, opt = r["role"], r["why"], {"format": r.get("format")}
-        elif r["role"] == "ignore" and r.get("profile"): role, why, opt = r["profile"]
-        else: continue
-        if role in ("feature", "label") or (role == "ignore" and r["source"] != "profiled"): continue
-        val = f"{{role: datetime, format: {json.dumps(opt.get('format') or DATE_FORMATS[0])}}}" if role == "datetime" else role
+        if r["source"] == "profiled":
+            role, why, opt = r["role"], r["why"], {"format": r.get("format")}
+        elif r["role"] == "ignore" and r.get("profile"):
+            role, why, opt = r["profile"]
+        else:
+            continue
+        if role in ("feature", "label") or (role == "ignore" and r["source"] != "profiled"):
+            continue
+        val = (
+            f"{{role: datetime, format: {json.dumps(opt.get('format') or DATE_FORMATS[0])}}}"
+            if role == "datetime"
+            else role
+        )
         note = why if r["source"] == "profiled" else f"now ignored ({r['source']}); profile: {why}"
         lines.append(f"    {key(c)}: {val}   # {note}")
     return "dataset:\n  columns:\n" + "\n".join(lines) if lines else ""
@@ -267,6 +426,7 @@ def roles_yaml(roles: dict) -> str:
 def feature_columns(env: dict, columns, rows: pd.DataFrame | None = None) -> list[str]:
     "The model's input columns (role `feature`), in the data's order; profiled from `rows` when given."
     return [c for c, r in column_roles(env, columns, rows).items() if r["role"] == "feature"]
+
 
 def sensitive_columns(env: dict, columns) -> list[str]:
     "The attributes to audit: `dataset.sensitive`, then every other column whose role is sensitive (declared or derived)."
@@ -278,23 +438,33 @@ def sample_rows(df: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
     "A seeded sample of `df` keeping file order (all rows when `fraction` >= 1)."
     return df if fraction >= 1 else df.sample(frac=fraction, random_state=seed).sort_index()
 
+
 def split_holdout(df: pd.DataFrame, target: str, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     "A seeded split stratified by label: (rest, holdout)."
-    rng = np.random.default_rng(seed); hold = []
+    rng = np.random.default_rng(seed)
+    hold = []
     for _, idx in df.groupby(df[target].map(str)).indices.items():
-        hold.extend(rng.choice(idx, size=int(round(len(idx)*fraction)), replace=False))
-    mask = np.zeros(len(df), bool); mask[hold] = True
+        hold.extend(rng.choice(idx, size=int(round(len(idx) * fraction)), replace=False))
+    mask = np.zeros(len(df), bool)
+    mask[hold] = True
     return df[~mask], df[mask]
+
 
 def split_data(env: dict, root=None, seed: int | None = None) -> dict:
     "{'train': (rows, malformed), 'test': (rows, malformed)} as ingest reads them: the test file, or `test_fraction` of the training file held out (seeded by `train.seed`, stratified)."
-    ds = env["dataset"]; train, bad = load_split(env, "train", root)
-    if ds.get("test"): return {"train": (train, bad), "test": load_split(env, "test", root)}
+    ds = env["dataset"]
+    train, bad = load_split(env, "train", root)
+    if ds.get("test"):
+        return {"train": (train, bad), "test": load_split(env, "test", root)}
     seed = (env.get("train") or {}).get("seed", 42) if seed is None else seed
     train, test = split_holdout(train, ds["target"], ds.get("test_fraction", 0.2), seed)
     return {"train": (train, bad), "test": (test, bad.iloc[:0])}
 
+
 def rows_not_in(df: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     "Rows of `df` that do not also appear, with the same values in every column of `df`, in `other` (no test rows in training)."
-    key = lambda d: pd.util.hash_pandas_object(d[list(df.columns)].astype(object), index=False)
+
+    def key(d):
+        return pd.util.hash_pandas_object(d[list(df.columns)].astype(object), index=False)
+
     return df[~key(df).isin(set(key(other)))]

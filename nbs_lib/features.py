@@ -4,8 +4,11 @@
 
 # %% ../notebooks/11_features.ipynb #685f3895
 from __future__ import annotations
-import json, math
+
+import json
+import math
 from pathlib import Path
+
 import numpy as np
 
 # %% auto #0
@@ -14,10 +17,14 @@ __all__ = ['MISSING', 'encode', 'fit_transform_spec', 'transform', 'save_spec', 
 # %% ../notebooks/11_features.ipynb #ed470a54
 MISSING = "__missing__"
 
+
 def _number(v) -> float:
     "A value parsed as float; missing or unparseable values give NaN."
-    try: return math.nan if v is None else float(v)
-    except (TypeError, ValueError): return math.nan
+    try:
+        return math.nan if v is None else float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
 
 def encode(spec: dict, columns: dict) -> np.ndarray:
     "Apply a fitted transform `spec` to raw `columns` (name -> sequence of text or numbers): float32 matrix."
@@ -27,19 +34,28 @@ def encode(spec: dict, columns: dict) -> np.ndarray:
         if c["kind"] == "numeric":
             x = np.array([_number(v) for v in raw], dtype=np.float64)
             x = np.where(np.isnan(x), c["fill"], x)
-            if c["log"]: x = np.log1p(np.maximum(x, 0.0))
-            blocks.append(((x - c["mean"])/c["std"])[:, None])
+            if c["log"]:
+                x = np.log1p(np.maximum(x, 0.0))
+            blocks.append(((x - c["mean"]) / c["std"])[:, None])
         else:
-            v = np.array([MISSING if (r is None or (isinstance(r, float) and math.isnan(r))) else str(r) for r in raw], dtype=object)
-            blocks.append(np.stack([v == k for k in c["categories"]], axis=1).astype(np.float64) if c["categories"] else np.zeros((len(v), 0)))
+            v = np.array(
+                [MISSING if (r is None or (isinstance(r, float) and math.isnan(r))) else str(r) for r in raw],
+                dtype=object,
+            )
+            blocks.append(
+                np.stack([v == k for k in c["categories"]], axis=1).astype(np.float64)
+                if c["categories"]
+                else np.zeros((len(v), 0))
+            )
     return np.concatenate(blocks, axis=1).astype(np.float32)
 
 # %% ../notebooks/11_features.ipynb #a1a0d702
-def fit_transform_spec(df, # training rows (a pandas DataFrame of text)
-                       types: dict, # column -> numeric | categorical, in output order
-                       min_count: int = 1, # rarer training categories encode as unseen
-                       skew_log: float = 3.0 # log1p a non-negative column whose skewness exceeds this
-                      ) -> dict:
+def fit_transform_spec(
+    df,  # training rows (a pandas DataFrame of text)
+    types: dict,  # column -> numeric | categorical, in output order
+    min_count: int = 1,  # rarer training categories encode as unseen
+    skew_log: float = 3.0,  # log1p a non-negative column whose skewness exceeds this
+) -> dict:
     "Fit the transform on training rows and return its JSON-serialisable spec."
     cols, outputs = [], []
     for name, kind in types.items():
@@ -49,10 +65,19 @@ def fit_transform_spec(df, # training rows (a pandas DataFrame of text)
             fill = float(np.median(ok)) if len(ok) else 0.0
             x = np.where(np.isnan(x), fill, x)
             sd = x.std()
-            log = bool(x.min() >= 0 and sd > 0 and (((x - x.mean())/sd)**3).mean() > skew_log)
-            if log: x = np.log1p(x)
-            cols.append({"name": name, "kind": "numeric", "fill": fill, "log": log,
-                         "mean": float(x.mean()), "std": float(x.std()) or 1.0})
+            log = bool(x.min() >= 0 and sd > 0 and (((x - x.mean()) / sd) ** 3).mean() > skew_log)
+            if log:
+                x = np.log1p(x)
+            cols.append(
+                {
+                    "name": name,
+                    "kind": "numeric",
+                    "fill": fill,
+                    "log": log,
+                    "mean": float(x.mean()),
+                    "std": float(x.std()) or 1.0,
+                }
+            )
             outputs.append(name)
         else:
             vc = df[name].fillna(MISSING).astype(str).value_counts()
@@ -61,25 +86,35 @@ def fit_transform_spec(df, # training rows (a pandas DataFrame of text)
             outputs += [f"{name}={k}" for k in cats]
     return {"version": 1, "columns": cols, "outputs": outputs}
 
+
 def transform(spec: dict, df) -> np.ndarray:
     "Apply `spec` to a pandas DataFrame of raw rows."
     return encode(spec, {c["name"]: df[c["name"]].to_numpy(dtype=object) for c in spec["columns"]})
 
+
 def save_spec(spec: dict, path) -> Path:
     "Write a transform spec as JSON (atomically)."
     from nbs_lib.config import write_json
+
     return write_json(path, spec)
+
 
 def load_spec(path) -> dict:
     "Read a transform spec."
     return json.loads(Path(path).read_text())
 
+
 def unseen_counts(spec: dict, df) -> dict:
     "Rows per categorical input whose value the transform has not seen (encoded as the unknown bucket: all zeros); only columns with some."
     out = {}
     for c in spec["columns"]:
-        if c["kind"] != "categorical": continue
+        if c["kind"] != "categorical":
+            continue
         known = set(c["categories"])
-        n = sum((MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) not in known for v in df[c["name"]])
-        if n: out[c["name"]] = int(n)
+        n = sum(
+            (MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) not in known
+            for v in df[c["name"]]
+        )
+        if n:
+            out[c["name"]] = int(n)
     return out

@@ -4,11 +4,20 @@
 
 # %% ../notebooks/20_validate.ipynb #1738df76
 from __future__ import annotations
-import datetime, json, math, os, re, sys
-from pathlib import Path
+
+import datetime
+import json
+import math
+import os
+import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
-import numpy as np, pandas as pd
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
 from .data import as_date, column_roles, gc_paused, label_values, split_data
 
 # %% auto #0
@@ -21,126 +30,195 @@ __all__ = ['NUMBER_RE', 'CHECKED_ROLES', 'RULES', 'make_contract', 'profile_cont
 NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 CHECKED_ROLES = ("feature", "sensitive", "datetime", "text")
 
+
 def _iso(x: float) -> str:
-    return datetime.datetime.fromtimestamp(x, datetime.timezone.utc).isoformat()
+    return datetime.datetime.fromtimestamp(x, datetime.UTC).isoformat()
+
 
 def _column_spec(values: pd.Series, spec: dict, margin: float) -> dict:
     "One column's contract from its training values: type, null policy, and range, categories or length."
-    t = spec["type"]; v = values.dropna(); out = {"type": t, "nullable": bool(values.isna().any())}
+    t = spec["type"]
+    v = values.dropna()
+    out = {"type": t, "nullable": bool(values.isna().any())}
     if t == "numeric":
         x = pd.to_numeric(v, errors="coerce").dropna()
         lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
-        pad = margin*(hi - lo)
-        out |= {"min": max(0.0, lo - pad) if lo >= 0 else lo - pad, "max": hi + pad}   # non-negative stays non-negative
-    elif t == "categorical": out |= {"categories": sorted(map(str, v.unique())), "unseen": spec.get("unseen", "quarantine")}
+        pad = margin * (hi - lo)
+        out |= {"min": max(0.0, lo - pad) if lo >= 0 else lo - pad, "max": hi + pad}  # non-negative stays non-negative
+    elif t == "categorical":
+        out |= {"categories": sorted(map(str, v.unique())), "unseen": spec.get("unseen", "quarantine")}
     elif t == "datetime":
-        x = np.array([as_date(s, spec["format"]) for s in v.unique()]); x = x[np.isfinite(x)]
+        x = np.array([as_date(s, spec["format"]) for s in v.unique()])
+        x = x[np.isfinite(x)]
         lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
-        out |= {"format": spec["format"], "min": _iso(lo - margin*(hi - lo)), "max": _iso(hi + margin*(hi - lo)), "unseen": spec.get("unseen", "warn")}
-    elif t == "text": out["max_length"] = 2*int(v.astype(str).str.len().max()) if len(v) else None
-    else: raise ValueError(f"unknown column type {t!r} (numeric, categorical, datetime or text)")
+        out |= {
+            "format": spec["format"],
+            "min": _iso(lo - margin * (hi - lo)),
+            "max": _iso(hi + margin * (hi - lo)),
+            "unseen": spec.get("unseen", "warn"),
+        }
+    elif t == "text":
+        out["max_length"] = 2 * int(v.astype(str).str.len().max()) if len(v) else None
+    else:
+        raise ValueError(f"unknown column type {t!r} (numeric, categorical, datetime or text)")
     return out
 
-def make_contract(df: pd.DataFrame, # training rows as text
-                  columns: dict,     # checked column -> type (numeric | categorical | datetime | text), or {type, format, unseen}
-                  target: str, labels: list, margin: float = 0.1, name: str = "data",
-                  roles: dict | None = None # every column's role (default: the checked columns are features)
-                 ) -> dict:
+
+def make_contract(
+    df: pd.DataFrame,  # training rows as text
+    columns: dict,  # checked column -> type (numeric | categorical | datetime | text), or {type, format, unseen}
+    target: str,
+    labels: list,
+    margin: float = 0.1,
+    name: str = "data",
+    roles: dict | None = None,  # every column's role (default: the checked columns are features)
+) -> dict:
     "A contract profiled from training rows: roles, and per checked column its type, null policy, and range, categories or length."
     specs = {c: {"type": s} if isinstance(s, str) else s for c, s in columns.items()}
     roles = roles or {**{c: "feature" for c in specs}, target: "label"}
-    return {"name": name, "schema": 2, "order": list(roles), "roles": roles,
-            "columns": {c: _column_spec(df[c], s, margin) for c, s in specs.items()},
-            "target": {"name": target, "labels": [str(l) for l in labels]}, "duplicates": "flag"}
+    return {
+        "name": name,
+        "schema": 2,
+        "order": list(roles),
+        "roles": roles,
+        "columns": {c: _column_spec(df[c], s, margin) for c, s in specs.items()},
+        "target": {"name": target, "labels": [str(lab) for lab in labels]},
+        "duplicates": "flag",
+    }
 
 # %% ../notebooks/20_validate.ipynb #d5accd9a
-def profile_contract(rows: pd.DataFrame, # the TRAINING rows (never held-out rows)
-                     env: dict) -> dict:
+def profile_contract(
+    rows: pd.DataFrame,  # the TRAINING rows (never held-out rows)
+    env: dict,
+) -> dict:
     "The contract of the configured data set, profiled from its training rows: roles, checked columns, labels."
-    ds = env["dataset"]; roles = column_roles(env, rows.columns, rows)
-    checked = {c: {k: r[k] for k in ("type", "format", "unseen") if r.get(k)} | {"type": r.get("type") or r["role"]}
-               for c, r in roles.items() if r["role"] in CHECKED_ROLES}
-    c = make_contract(rows, checked, ds["target"], label_values(rows[ds["target"]], ds["positive_label"]),
-                      (env.get("validation") or {}).get("margin", 0.1), ds.get("name", "data"), {c: r["role"] for c, r in roles.items()})
+    ds = env["dataset"]
+    roles = column_roles(env, rows.columns, rows)
+    checked = {
+        c: {k: r[k] for k in ("type", "format", "unseen") if r.get(k)} | {"type": r.get("type") or r["role"]}
+        for c, r in roles.items()
+        if r["role"] in CHECKED_ROLES
+    }
+    c = make_contract(
+        rows,
+        checked,
+        ds["target"],
+        label_values(rows[ds["target"]], ds["positive_label"]),
+        (env.get("validation") or {}).get("margin", 0.1),
+        ds.get("name", "data"),
+        {c: r["role"] for c, r in roles.items()},
+    )
     inferred = {col: r["why"] for col, r in roles.items() if r["source"] == "profiled" and r["role"] != "feature"}
     return c | ({"inferred": inferred} if inferred else {})
+
 
 def column_rule(spec: dict) -> str:
     "One line saying what a contract column accepts (for reports and datasheets), whatever its type."
     t = spec["type"]
-    if t == "numeric": return f"[{spec['min']:.4g}, {spec['max']:.4g}]" if spec.get("min") is not None else "any number"
-    if t == "categorical": return f"{len(spec['categories'])} categories, unseen: {spec.get('unseen', 'quarantine')}"
-    if t == "datetime": return f"{spec['format']} in [{str(spec['min'])[:10]}, {str(spec['max'])[:10]}], outside: {spec.get('unseen', 'warn')}"
+    if t == "numeric":
+        return f"[{spec['min']:.4g}, {spec['max']:.4g}]" if spec.get("min") is not None else "any number"
+    if t == "categorical":
+        return f"{len(spec['categories'])} categories, unseen: {spec.get('unseen', 'quarantine')}"
+    if t == "datetime":
+        return f"{spec['format']} in [{str(spec['min'])[:10]}, {str(spec['max'])[:10]}], outside: {spec.get('unseen', 'warn')}"
     return f"text of at most {spec.get('max_length')} characters"
+
 
 def contract_roles(contract: dict) -> dict:
     "column -> role (a contract without roles, from before roles existed: every checked column is a feature)."
     return contract.get("roles") or {**{c: "feature" for c in contract["columns"]}, contract["target"]["name"]: "label"}
 
+
 def column_order(contract: dict) -> list:
     "Every column of the contract in the data's order (`order`: JSON files sort their mappings)."
     out = list(contract.get("order") or [])
     for c in [*contract_roles(contract), *contract["columns"]]:
-        if c not in out: out.append(c)
+        if c not in out:
+            out.append(c)
     return out
+
 
 def required_columns(contract: dict, labelled: bool) -> list[str]:
     "The columns a batch must carry: the model's inputs (in the data's order), plus the label when the batch is labelled. Nothing else."
     roles = contract_roles(contract)
-    return [c for c in column_order(contract) if roles.get(c) == "feature"] + ([contract["target"]["name"]] if labelled else [])
+    return [c for c in column_order(contract) if roles.get(c) == "feature"] + (
+        [contract["target"]["name"]] if labelled else []
+    )
 
 # %% ../notebooks/20_validate.ipynb #15c8dbce
-RULES = ("missing", "type", "range", "category", "length", "label")   # the order of a row's reasons within a column
+RULES = ("missing", "type", "range", "category", "length", "label")  # the order of a row's reasons within a column
+
 
 def as_number(v) -> float:
     "The number a value holds: NaN unless it is a plain decimal number (`NUMBER_RE`) or a number already."
-    if v is None or isinstance(v, bool): return math.nan
-    if isinstance(v, (int, float)): return float(v)
+    if v is None or isinstance(v, bool):
+        return math.nan
+    if isinstance(v, (int, float)):
+        return float(v)
     return float(v) if isinstance(v, str) and re.search(NUMBER_RE, v) else math.nan
+
 
 def _when(b) -> float | None:
     "A datetime bound of the contract (ISO 8601 text, or a date YAML read as one) as seconds since 1970 UTC."
-    if b is None: return None
-    if isinstance(b, str): b = datetime.datetime.fromisoformat(b)
-    if not isinstance(b, datetime.datetime): b = datetime.datetime(b.year, b.month, b.day)
-    return (b if b.tzinfo else b.replace(tzinfo=datetime.timezone.utc)).timestamp()
+    if b is None:
+        return None
+    if isinstance(b, str):
+        b = datetime.datetime.fromisoformat(b)
+    if not isinstance(b, datetime.datetime):
+        b = datetime.datetime(b.year, b.month, b.day)
+    return (b if b.tzinfo else b.replace(tzinfo=datetime.UTC)).timestamp()
+
 
 def _outside(x: float, lo, hi) -> bool:
     return (lo is not None and x < lo) or (hi is not None and x > hi)
 
+
 def value_faults(spec: dict, v) -> list:
     "The rules one value breaks under its column's contract `spec` (the label's spec: `{type: label, labels: [...]}`)."
-    if v is None or (isinstance(v, float) and math.isnan(v)): return [] if spec.get("nullable", True) else ["missing"]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return [] if spec.get("nullable", True) else ["missing"]
     t = spec["type"]
     if t == "numeric":
-        if not re.search(NUMBER_RE, str(v)): return ["type"]
+        if not re.search(NUMBER_RE, str(v)):
+            return ["type"]
         return ["range"] if _outside(as_number(v), spec.get("min"), spec.get("max")) else []
-    if t == "categorical": return [] if str(v) in spec["categories"] else ["category"]
+    if t == "categorical":
+        return [] if str(v) in spec["categories"] else ["category"]
     if t == "datetime":
         x = as_date(v, spec["format"])
-        if math.isnan(x): return ["type"]
+        if math.isnan(x):
+            return ["type"]
         return ["range"] if _outside(x, _when(spec.get("min")), _when(spec.get("max"))) else []
-    if t == "text": return ["length"] if spec.get("max_length") is not None and len(str(v)) > spec["max_length"] else []
-    if t == "label": return [] if str(v) in spec["labels"] else ["label"]
+    if t == "text":
+        return ["length"] if spec.get("max_length") is not None and len(str(v)) > spec["max_length"] else []
+    if t == "label":
+        return [] if str(v) in spec["labels"] else ["label"]
     return []
+
 
 def rule_effect(contract: dict, column: str, rule: str) -> str:
     "What breaking `rule` in `column` does: `quarantine`, or the column's unseen policy (`warn`, `allow`) for an unseen category or date."
     s = contract["columns"].get(column) or {}
-    if rule == "category" or (rule == "range" and s.get("type") == "datetime"): return s.get("unseen", "quarantine")
+    if rule == "category" or (rule == "range" and s.get("type") == "datetime"):
+        return s.get("unseen", "quarantine")
     return "quarantine"
 
 # %% ../notebooks/20_validate.ipynb #88287d9e
 def _checked_specs(contract: dict, names) -> list:
     "(column, spec) of the contract's columns present in `names`, in contract order, then the label when present."
-    t = contract["target"]["name"]; cols = contract["columns"]
+    t = contract["target"]["name"]
+    cols = contract["columns"]
     out = [(c, cols[c]) for c in column_order(contract) if c in cols and c in names and c != t]
-    return out + ([(t, {"type": "label", "labels": [str(l) for l in contract["target"]["labels"]]})] if t in names else [])
+    return out + (
+        [(t, {"type": "label", "labels": [str(lab) for lab in contract["target"]["labels"]]})] if t in names else []
+    )
+
 
 def check_rows(contract: dict, names: list, rows) -> list:
     "Per row (values in `names` order): (reasons it is quarantined for, warnings) — decided as `validate` decides, in plain Python."
     missing = [c for c in required_columns(contract, contract["target"]["name"] in names) if c not in names]
-    if missing: raise ValueError(f"required columns missing: {', '.join(missing)}")
+    if missing:
+        raise ValueError(f"required columns missing: {', '.join(missing)}")
     cols = [(c, names.index(c), s, {}) for c, s in _checked_specs(contract, names)]
     out = []
     for r in rows:
@@ -150,54 +228,96 @@ def check_rows(contract: dict, names: list, rows) -> list:
             faults = seen[v] if v in seen else seen.setdefault(v, value_faults(s, v))
             for rule in faults:
                 eff = rule_effect(contract, c, rule)
-                if eff == "quarantine": q.append({"column": c, "rule": rule, "value": v})
-                elif eff == "warn": w.append({"column": c, "rule": rule, "value": v, "policy": "warn"})
+                if eff == "quarantine":
+                    q.append({"column": c, "rule": rule, "value": v})
+                elif eff == "warn":
+                    w.append({"column": c, "rule": rule, "value": v, "policy": "warn"})
         out.append((q, w))
     return out
 
 # %% ../notebooks/20_validate.ipynb #5ef59e96
 _GX = {}
+
+
 def gx_context():
     "The process's ephemeral Great Expectations context and its pandas batch definition."
     if not _GX:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
+
         ctx = gx.get_context(mode="ephemeral")
-        try: ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
-        except Exception: pass
+        try:
+            ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+        except Exception:
+            pass
         asset = ctx.data_sources.add_pandas("shipshape").add_dataframe_asset(name="frame")
         _GX.update(gx=gx, ctx=ctx, batch=asset.add_batch_definition_whole_dataframe("whole"))
     return _GX
 
 # %% ../notebooks/20_validate.ipynb #88e81adc
-def _num(c): return f"{c}__number"
-def _date(c): return f"{c}__time"
+def _num(c):
+    return f"{c}__number"
+
+
+def _date(c):
+    return f"{c}__time"
+
 
 def build_suite(contract: dict, labelled: bool = True, columns: list | None = None):
     "The contract (or only `columns`' part) as a Great Expectations suite, built once; each expectation's `meta` names the column and rule."
     import hashlib
-    key = hashlib.sha256(json.dumps([contract["columns"], contract["target"], labelled, columns], sort_keys=True, default=str).encode()).hexdigest()[:16]
-    G = gx_context(); suites = G.setdefault("suites", {})
-    if key in suites: return suites[key]
+
+    key = hashlib.sha256(
+        json.dumps([contract["columns"], contract["target"], labelled, columns], sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    G = gx_context()
+    suites = G.setdefault("suites", {})
+    if key in suites:
+        return suites[key]
     E = G["gx"].expectations
-    suite = G["gx"].ExpectationSuite(name=f"{contract.get('name', 'data')}-{'labelled' if labelled else 'serving'}-{key}")
-    def add(exp, column, rule): exp.meta = {"column": column, "rule": rule}; suite.add_expectation(exp)
+    suite = G["gx"].ExpectationSuite(
+        name=f"{contract.get('name', 'data')}-{'labelled' if labelled else 'serving'}-{key}"
+    )
+
+    def add(exp, column, rule):
+        exp.meta = {"column": column, "rule": rule}
+        suite.add_expectation(exp)
+
     for c, s in contract["columns"].items():
-        if columns is not None and c not in columns: continue
-        if not s.get("nullable", True): add(E.ExpectColumnValuesToNotBeNull(column=c), c, "missing")
+        if columns is not None and c not in columns:
+            continue
+        if not s.get("nullable", True):
+            add(E.ExpectColumnValuesToNotBeNull(column=c), c, "missing")
         if s["type"] == "numeric":
             add(E.ExpectColumnValuesToMatchRegex(column=c, regex=NUMBER_RE), c, "type")
             if s.get("min") is not None or s.get("max") is not None:
-                add(E.ExpectColumnValuesToBeBetween(column=_num(c), min_value=s.get("min"), max_value=s.get("max")), c, "range")
-        elif s["type"] == "categorical": add(E.ExpectColumnValuesToBeInSet(column=c, value_set=s["categories"]), c, "category")
+                add(
+                    E.ExpectColumnValuesToBeBetween(column=_num(c), min_value=s.get("min"), max_value=s.get("max")),
+                    c,
+                    "range",
+                )
+        elif s["type"] == "categorical":
+            add(E.ExpectColumnValuesToBeInSet(column=c, value_set=s["categories"]), c, "category")
         elif s["type"] == "datetime":
             add(E.ExpectColumnValuesToMatchStrftimeFormat(column=c, strftime_format=s["format"]), c, "type")
-            add(E.ExpectColumnValuesToBeBetween(column=_date(c), min_value=_when(s.get("min")), max_value=_when(s.get("max"))), c, "range")
+            add(
+                E.ExpectColumnValuesToBeBetween(
+                    column=_date(c), min_value=_when(s.get("min")), max_value=_when(s.get("max"))
+                ),
+                c,
+                "range",
+            )
         elif s["type"] == "text" and s.get("max_length") is not None:
             add(E.ExpectColumnValueLengthsToBeBetween(column=c, max_value=s["max_length"]), c, "length")
     t = contract["target"]
-    if labelled and (columns is None or t["name"] in columns):                # a missing label is not a violation: the row is unlabelled
-        add(E.ExpectColumnValuesToBeInSet(column=t["name"], value_set=[str(l) for l in t["labels"]]), t["name"], "label")
+    if labelled and (
+        columns is None or t["name"] in columns
+    ):  # a missing label is not a violation: the row is unlabelled
+        add(
+            E.ExpectColumnValuesToBeInSet(column=t["name"], value_set=[str(lab) for lab in t["labels"]]),
+            t["name"],
+            "label",
+        )
     suites[key] = G["ctx"].suites.add(suite)
     return suites[key]
 
@@ -207,39 +327,63 @@ def _run_gx(frame: pd.DataFrame, contract: dict, labelled: bool, columns: list) 
     frame = frame.copy()
     for c in columns:
         s = contract["columns"].get(c) or {}
-        if s.get("type") == "numeric": frame[_num(c)] = np.array([as_number(v) for v in frame[c]], float)
-        if s.get("type") == "datetime": frame[_date(c)] = np.array([as_date(v, s["format"]) for v in frame[c]], float)
+        if s.get("type") == "numeric":
+            frame[_num(c)] = np.array([as_number(v) for v in frame[c]], float)
+        if s.get("type") == "datetime":
+            frame[_date(c)] = np.array([as_date(v, s["format"]) for v in frame[c]], float)
     G = gx_context()
-    res = G["batch"].get_batch(batch_parameters={"dataframe": frame}).validate(build_suite(contract, labelled, columns), result_format="COMPLETE")
-    return [(r.expectation_config.meta["column"], r.expectation_config.meta["rule"], r.expectation_config.type,
-             np.asarray(r.result.get("unexpected_index_list") or [], np.int64)) for r in res.results]
+    res = (
+        G["batch"]
+        .get_batch(batch_parameters={"dataframe": frame})
+        .validate(build_suite(contract, labelled, columns), result_format="COMPLETE")
+    )
+    return [
+        (
+            r.expectation_config.meta["column"],
+            r.expectation_config.meta["rule"],
+            r.expectation_config.type,
+            np.asarray(r.result.get("unexpected_index_list") or [], np.int64),
+        )
+        for r in res.results
+    ]
+
 
 def _failures_rows(df, contract, labelled, cols) -> tuple[list, int]:
     "(column, rule, type, failing row positions) per expectation, GX run on every row; and the number of duplicate rows."
-    return _run_gx(df[cols].reset_index(drop=True).astype(object), contract, labelled, cols), int(df[cols].duplicated().sum())
+    return _run_gx(df[cols].reset_index(drop=True).astype(object), contract, labelled, cols), int(
+        df[cols].duplicated().sum()
+    )
+
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
     "Integer codes of a column's values and its distinct values (None for missing)."
-    if hasattr(col.array, "__arrow_array__"):         # pandas' Arrow-backed strings: Arrow encodes them, without the GIL
+    if hasattr(col.array, "__arrow_array__"):  # pandas' Arrow-backed strings: Arrow encodes them, without the GIL
         import pyarrow as pa
+
         a = pa.array(col.array)
         d = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a).dictionary_encode("encode")
         return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist() or [None]
     cc, u = pd.factorize(col)
     v = [None if pd.isna(x) else x for x in u.astype(object)]
-    if (cc < 0).any(): cc = np.where(cc < 0, len(v), cc); v.append(None)
+    if (cc < 0).any():
+        cc = np.where(cc < 0, len(v), cc)
+        v.append(None)
     return cc, v or [None]
+
 
 def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
     "Rows `idx` of `df`, column by column in threads (copying Arrow-backed strings releases the GIL)."
     from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:
         cols = list(ex.map(lambda c: df[c].array.take(idx), df.columns))
     return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[idx])
 
+
 def _duplicates(codes: list) -> int:
     "How many rows repeat an earlier row exactly, from the columns' codes (Arrow groups them, without the GIL)."
     import pyarrow as pa
+
     names = [str(i) for i in range(len(codes))]
     return len(codes[0]) - pa.table(dict(zip(names, codes))).group_by(names).aggregate([]).num_rows
 
@@ -247,28 +391,37 @@ def _duplicates(codes: list) -> int:
 def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
     "column -> [(rule, type, failing positions among its distinct values)], GX run on frames of distinct values."
     groups, found = {}, {}
-    for c in vals: groups.setdefault(len(str(len(vals[c]))), []).append(c)   # as many digits of distinct values: one frame
+    for c in vals:
+        groups.setdefault(len(str(len(vals[c]))), []).append(c)  # as many digits of distinct values: one frame
     for g in groups.values():
         n = max(len(vals[c]) for c in g)
-        frame = pd.DataFrame({c: vals[c] + [vals[c][0]]*(n - len(vals[c])) for c in g}, dtype=object)   # padding repeats a value
+        frame = pd.DataFrame(
+            {c: vals[c] + [vals[c][0]] * (n - len(vals[c])) for c in g}, dtype=object
+        )  # padding repeats a value
         for col, rule, typ, pos in _run_gx(frame, contract, labelled, g):
             found.setdefault(col, []).append((rule, typ, pos[pos < len(vals[col])]))
     return found
 
+
 def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
     "(column, rule, type, failing row positions) per expectation, GX run on each column's distinct values; and the number of duplicate rows."
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:            # factorising releases the GIL
-        codes, vals = map(dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))]))
-        dups = ex.submit(_duplicates, list(codes.values()))                # runs while GX does
+
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # factorising releases the GIL
+        codes, vals = map(
+            dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))])
+        )
+        dups = ex.submit(_duplicates, list(codes.values()))  # runs while GX does
         found = _gx_distinct(vals, contract, labelled)
     out = []
-    for c in cols:                                    # one gather per column, then per expectation only over its failing rows
+    for c in cols:  # one gather per column, then per expectation only over its failing rows
         colbad = np.zeros(len(vals[c]), bool)
-        for *_, pos in found.get(c, []): colbad[pos] = True
+        for *_, pos in found.get(c, []):
+            colbad[pos] = True
         rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
         for rule, typ, pos in found.get(c, []):
-            badv = np.zeros(len(vals[c]), bool); badv[pos] = True
+            badv = np.zeros(len(vals[c]), bool)
+            badv[pos] = True
             out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
     return out, dups.result()
 
@@ -276,22 +429,27 @@ def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
 @dataclass
 class Validation:
     "The outcome of validating a frame: valid rows, quarantined rows with reasons, warned rows, and a summary."
+
     valid: pd.DataFrame
     quarantine: pd.DataFrame
     summary: dict = field(default_factory=dict)
     warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["_warnings"]))
     target: str | None = None
+
     @property
     def labelled(self) -> pd.DataFrame:
         "The valid rows that carry a label (all valid rows when the frame has no label column)."
         return self.valid if self.target not in self.valid.columns else self.valid[self.valid[self.target].notna()]
 
+
 def _ids(df: pd.DataFrame, contract: dict) -> dict:
     "Per identifier column present: rows, missing and repeated values."
     out = {}
     for c in [c for c, r in contract_roles(contract).items() if r == "id" and c in df.columns]:
-        v = df[c].dropna(); out[c] = {"rows": len(df), "missing": int(len(df) - len(v)), "repeated": int(v.duplicated().sum())}
+        v = df[c].dropna()
+        out[c] = {"rows": len(df), "missing": int(len(df) - len(v)), "repeated": int(v.duplicated().sum())}
     return out
+
 
 def _unseen(fails, df, contract) -> dict:
     "Per column with unseen categories or dates: its policy, the rows, and the commonest unseen values."
@@ -304,46 +462,88 @@ def _unseen(fails, df, contract) -> dict:
     return out
 
 # %% ../notebooks/20_validate.ipynb #e43fd2d0
-def validate(df: pd.DataFrame,   # rows as text, indexed by line number
-             contract: dict,
-             malformed: pd.DataFrame | None = None, # lines that could not be split into fields (`data.read_table`)
-             engine: str = "distinct" # "distinct": GX on distinct values (fast); "rows": GX on every row
-            ) -> Validation:
+def validate(
+    df: pd.DataFrame,  # rows as text, indexed by line number
+    contract: dict,
+    malformed: pd.DataFrame | None = None,  # lines that could not be split into fields (`data.read_table`)
+    engine: str = "distinct",  # "distinct": GX on distinct values (fast); "rows": GX on every row
+) -> Validation:
     "Run the contract through Great Expectations and split `df` into valid and quarantined rows (warnings and unlabelled rows counted)."
-    t = contract["target"]["name"]; labelled = t in df.columns
+    t = contract["target"]["name"]
+    labelled = t in df.columns
     missing = [c for c in required_columns(contract, labelled) if c not in df.columns]
-    if missing: raise ValueError(f"required columns missing: {', '.join(missing)}")
+    if missing:
+        raise ValueError(f"required columns missing: {', '.join(missing)}")
     cols = [c for c, _ in _checked_specs(contract, df.columns)]
-    with gc_paused():                                 # GX and the reasons make many objects: no heap rescans meanwhile
-        fails, dups = ([], 0) if not len(df) else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled, cols)
+    with gc_paused():  # GX and the reasons make many objects: no heap rescans meanwhile
+        fails, dups = (
+            ([], 0)
+            if not len(df)
+            else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled, cols)
+        )
         bad, warned = np.zeros(len(df), bool), np.zeros(len(df), bool)
         reasons, warns = {}, {}
-        order = lambda r: (cols.index(r["column"]), RULES.index(r["rule"]))
+
+        def order(r):
+            return cols.index(r["column"]), RULES.index(r["rule"])
+
         for col, rule, _, idx in fails:
             eff = rule_effect(contract, col, rule)
-            if eff == "allow" or not len(idx): continue
+            if eff == "allow" or not len(idx):
+                continue
             (bad if eff == "quarantine" else warned)[idx] = True
             into = reasons if eff == "quarantine" else warns
             for i, v in zip(idx, df[col].iloc[idx].astype(object)):
-                into.setdefault(i, []).append({"column": col, "rule": rule, "value": None if pd.isna(v) else v} | ({} if eff == "quarantine" else {"policy": eff}))
+                into.setdefault(i, []).append(
+                    {"column": col, "rule": rule, "value": None if pd.isna(v) else v}
+                    | ({} if eff == "quarantine" else {"policy": eff})
+                )
     q = _take(df, np.flatnonzero(bad)).astype(object)
     q.insert(0, "_reasons", [json.dumps(sorted(reasons[i], key=order), default=str) for i in np.flatnonzero(bad)])
     if malformed is not None and len(malformed):
-        m = pd.DataFrame({"_reasons": [json.dumps([{"column": None, "rule": "malformed", "value": r}]) for r in malformed.reason],
-                          "_text": malformed.text.tolist()}, index=pd.Index(malformed.line.tolist(), name=df.index.name))
+        m = pd.DataFrame(
+            {
+                "_reasons": [json.dumps([{"column": None, "rule": "malformed", "value": r}]) for r in malformed.reason],
+                "_text": malformed.text.tolist(),
+            },
+            index=pd.Index(malformed.line.tolist(), name=df.index.name),
+        )
         q = pd.concat([q, m]).sort_index()
-    w = pd.DataFrame({"_warnings": [json.dumps(sorted(warns[i], key=order), default=str) for i in np.flatnonzero(warned)]}, index=df.index[warned])
+    w = pd.DataFrame(
+        {"_warnings": [json.dumps(sorted(warns[i], key=order), default=str) for i in np.flatnonzero(warned)]},
+        index=df.index[warned],
+    )
     eff = {(c, r): rule_effect(contract, c, r) for c, r, _, _ in fails}
     counts = Counter({f"{c}:{r}": len(idx) for c, r, _, idx in fails if len(idx) and eff[c, r] == "quarantine"})
-    if malformed is not None and len(malformed): counts["malformed"] = len(malformed)
+    if malformed is not None and len(malformed):
+        counts["malformed"] = len(malformed)
     valid = _take(df, np.flatnonzero(~bad)) if bad.any() else df
-    checks = [{"column": c, "rule": r, "expectation": typ, "success": not len(idx), "unexpected": len(idx), "effect": eff[c, r]} for c, r, typ, idx in fails]
-    summary = {"rows_in": len(df) + (0 if malformed is None else len(malformed)), "rows_valid": int((~bad).sum()),
-               "rows_quarantined": len(q), "reasons": dict(sorted(counts.items())),
-               "rows_unlabelled": int(valid[t].isna().sum()) if labelled else 0, "rows_warned": int((warned & ~bad).sum()),
-               "warnings": dict(sorted((f"{c}:{r}", len(idx)) for c, r, _, idx in fails if len(idx) and eff[c, r] == "warn")),
-               "unseen": _unseen(fails, df, contract), "ids": _ids(df, contract), "duplicate_rows": dups,
-               "labelled": labelled, "checks": checks, "success": len(q) == 0}
+    checks = [
+        {
+            "column": c,
+            "rule": r,
+            "expectation": typ,
+            "success": not len(idx),
+            "unexpected": len(idx),
+            "effect": eff[c, r],
+        }
+        for c, r, typ, idx in fails
+    ]
+    summary = {
+        "rows_in": len(df) + (0 if malformed is None else len(malformed)),
+        "rows_valid": int((~bad).sum()),
+        "rows_quarantined": len(q),
+        "reasons": dict(sorted(counts.items())),
+        "rows_unlabelled": int(valid[t].isna().sum()) if labelled else 0,
+        "rows_warned": int((warned & ~bad).sum()),
+        "warnings": dict(sorted((f"{c}:{r}", len(idx)) for c, r, _, idx in fails if len(idx) and eff[c, r] == "warn")),
+        "unseen": _unseen(fails, df, contract),
+        "ids": _ids(df, contract),
+        "duplicate_rows": dups,
+        "labelled": labelled,
+        "checks": checks,
+        "success": len(q) == 0,
+    }
     if summary["rows_in"] != summary["rows_valid"] + summary["rows_quarantined"]:
         raise AssertionError(f"row accounting broken: {summary}")
     return Validation(valid, q, summary, w.loc[w.index.isin(valid.index)], t)
@@ -352,58 +552,99 @@ def validate(df: pd.DataFrame,   # rows as text, indexed by line number
 def contract_paths(env: dict, root=None) -> tuple:
     "(generated contract, hand overrides) file paths for the configured data set."
     from nbs_lib.config import find_root
-    d = Path(root or find_root())/"contracts"; name = env["dataset"].get("name", "data")
-    return d/f"{name}.contract.yaml", d/f"{name}.overrides.yaml"
+
+    d = Path(root or find_root()) / "contracts"
+    name = env["dataset"].get("name", "data")
+    return d / f"{name}.contract.yaml", d / f"{name}.overrides.yaml"
+
 
 def generate_contract(env: dict, root=None) -> Path:
     "Profile the training rows (never held-out rows) into `contracts/<name>.contract.yaml` (keeps the overrides file)."
     import yaml
+
     from nbs_lib.config import atomic_write, data_files, find_root, sha256_file
-    root = Path(root or find_root()); ds = env["dataset"]
+
+    root = Path(root or find_root())
+    ds = env["dataset"]
     rows, _ = split_data(env, root)["train"]
     c = profile_contract(rows, env)
     f = data_files(env, root)["train"]
-    held = "the test file" if ds.get("test") else f"{ds.get('test_fraction', 0.2):g} of the file, seed {(env.get('train') or {}).get('seed', 42)}"
-    c["generated_from"] = {"file": str(f.relative_to(root)) if f.is_relative_to(root) else str(f), "sha256": sha256_file(f),
-                           "rows": len(rows), "held_out": held}
+    held = (
+        "the test file"
+        if ds.get("test")
+        else f"{ds.get('test_fraction', 0.2):g} of the file, seed {(env.get('train') or {}).get('seed', 42)}"
+    )
+    c["generated_from"] = {
+        "file": str(f.relative_to(root)) if f.is_relative_to(root) else str(f),
+        "sha256": sha256_file(f),
+        "rows": len(rows),
+        "held_out": held,
+    }
     path, _ = contract_paths(env, root)
-    head = (f"# Data contract for {c['name']}, generated from the training rows of {c['generated_from']['file']} by `python -m nbs_lib.validate contract`.\n"
-            f"# Do not edit: put hand changes in {path.name.replace('.contract.', '.overrides.')} (merged on top).\n")
-    atomic_write(path, head + yaml.safe_dump(c, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True))
+    head = (
+        f"# Data contract for {c['name']}, generated from the training rows of {c['generated_from']['file']} by `python -m nbs_lib.validate contract`.\n"
+        f"# Do not edit: put hand changes in {path.name.replace('.contract.', '.overrides.')} (merged on top).\n"
+    )
+    atomic_write(
+        path, head + yaml.safe_dump(c, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
+    )
     return path
+
 
 def load_contract(env: dict, root=None) -> tuple[dict | None, str]:
     "The stored contract merged with its overrides, and where it came from (None when there is none)."
     import yaml
+
     from nbs_lib.config import deep_merge
+
     gen, over = contract_paths(env, root)
-    if not gen.exists(): return None, f"no stored contract at {gen}"
+    if not gen.exists():
+        return None, f"no stored contract at {gen}"
     c = yaml.safe_load(gen.read_text())
-    if over.exists(): c = deep_merge(c, yaml.safe_load(over.read_text()) or {})
+    if over.exists():
+        c = deep_merge(c, yaml.safe_load(over.read_text()) or {})
     return c, f"{gen.name}" + (f" + {over.name}" if over.exists() else "")
+
 
 def contract_version(env: dict, root=None) -> str:
     "sha256 over the stored contract and its overrides ('none' without a stored contract)."
     import hashlib
+
     files = [p for p in contract_paths(env, root) if p.exists()]
     return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest() if files else "none"
+
 
 def stale_roles(contract: dict, env: dict, rows: pd.DataFrame) -> list[str]:
     "How a stored contract's roles and unseen policies differ from what `dataset:` and these training rows give now (run `make contract`)."
     now, have = column_roles(env, rows.columns, rows), contract_roles(contract)
-    out = [f"{c}: contract {have.get(c, 'absent')}, dataset {r['role']}" for c, r in now.items() if have.get(c, r["role"]) != r["role"] or c not in have]
-    out += [f"{c}: unseen contract {contract['columns'][c].get('unseen')}, dataset {r['unseen']}" for c, r in now.items()
-            if r.get("unseen") and c in contract["columns"] and contract["columns"][c].get("unseen", "quarantine") != r["unseen"]]
+    out = [
+        f"{c}: contract {have.get(c, 'absent')}, dataset {r['role']}"
+        for c, r in now.items()
+        if have.get(c, r["role"]) != r["role"] or c not in have
+    ]
+    out += [
+        f"{c}: unseen contract {contract['columns'][c].get('unseen')}, dataset {r['unseen']}"
+        for c, r in now.items()
+        if r.get("unseen")
+        and c in contract["columns"]
+        and contract["columns"][c].get("unseen", "quarantine") != r["unseen"]
+    ]
     return out
 
 # %% ../notebooks/20_validate.ipynb #c0be05aa
 def main(argv=None) -> int:
     "python -m nbs_lib.validate contract [--env FILE]: regenerate the stored contract from the training file."
     import argparse
+
     from nbs_lib.config import load_env
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.validate"); ap.add_argument("command", choices=["contract"])
-    ap.add_argument("--env"); a = ap.parse_args(argv)
-    print(f"wrote {generate_contract(load_env(a.env))}"); return 0
+
+    ap = argparse.ArgumentParser(prog="python -m nbs_lib.validate")
+    ap.add_argument("command", choices=["contract"])
+    ap.add_argument("--env")
+    a = ap.parse_args(argv)
+    print(f"wrote {generate_contract(load_env(a.env))}")
+    return 0
+
 
 if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
     sys.exit(main())
