@@ -315,6 +315,8 @@ def missing_evidence(reg, version: str) -> list[str]:
 def list_versions(reg=None, root=None) -> dict:
     "Versions (newest first) with their aliases and what keeps them from promotion, the aliases, the history, and folders left pending."
     reg = Path(reg) if reg else registry_dir(root=root)
+    if (reg / "env.yaml").is_file() and not (reg / "registry.json").exists():
+        raise ValueError(f"{reg} is a project root, not a registry folder: pass registry_dir(env, root), or root=")
     st = read_state(reg)
     by = {}
     for a, v in st["aliases"].items():
