@@ -243,14 +243,14 @@ MATURITY = ("The ML Test Score measures testing maturity: how much is tested, an
 def headline(sc: dict) -> dict:
     "The scorecard's headline: the decision, the items blocking it and to review (by title), the score and its counts."
     s, g, sub = sc["scores"], sc["scores"]["gate"], sc["subject"]; m = sub.get("model") or {}
-    t = s.get("tests") or {}
+    t = s["tests"]
     run, passing, total = (sum(x[k] for x in t.values()) for k in ("run", "passing", "tests"))
     prod, ver = sub.get("production"), m.get("version")
     return {"decision": g["decision"],
             "blocking": [{"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if b["blocking"]],
             "review": [{"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if not b["blocking"]],
             "score": s["final"], "band": s["band"], "maturity": MATURITY,
-            "credit": {k: v for k, v in s["sections"].items()}, "max_per_section": s.get("max_per_section", 7),
+            "credit": {k: s["sections"][k] for k in SECTIONS.values()}, "max_per_section": s.get("max_per_section", 7),
             "tests_run": run, "tests_passing": passing, "tests": total,
             "subject": (f"model {m.get('name')}" + (f", registered as {ver}" if ver else ", not registered")
                         + (f"; production serves {prod}" if prod else "; nothing in production") + "; "
