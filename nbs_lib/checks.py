@@ -4,17 +4,47 @@
 
 # %% ../notebooks/32_checks.ipynb #9231411a
 from __future__ import annotations
-import datetime as dt, json, math, os, shutil, tempfile
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-import numpy as np, pandas as pd
-from .config import deep_merge, find_root, load_env, now as utc_now, read_json, registry_dir, resolve, sha256_file, write_json
+
+import numpy as np
+import pandas as pd
+
+from nbs_lib.config import (
+    deep_merge,
+    find_root,
+    load_env,
+    read_json,
+    registry_dir,
+    resolve,
+    sha256_file,
+    write_json,
+)
+from nbs_lib.config import (
+    now as utc_now,
+)
 from .evaluate import quality_gates
 from .fairness import summarize
 from .ledger import ALERT_KINDS
-from .rubric import (ATTESTATION_STATUSES, BUSINESS_METRIC, CHECKLIST, INTAKE_QUESTIONS, TEST_RUN, TESTS, measurement,
-                     policy, read_readiness)
+from nbs_lib.rubric import (
+    ATTESTATION_STATUSES,
+    BUSINESS_METRIC,
+    CHECKLIST,
+    INTAKE_QUESTIONS,
+    TEST_RUN,
+    TESTS,
+    measurement,
+    policy,
+    read_readiness,
+)
 
 # %% auto #0
 __all__ = ['REPORTS', 'FIXTURE', 'PLACEHOLDER', 'PLANTS', 'EVALUATORS', 'LAYERS', 'CARD_EVIDENCE', 'NOT_AUTOMATED', 'Context',
@@ -23,119 +53,196 @@ __all__ = ['REPORTS', 'FIXTURE', 'PLACEHOLDER', 'PLANTS', 'EVALUATORS', 'LAYERS'
            'dependency_diff', 'ledger', 'business_metric', 'attestation', 'when', 'automated']
 
 # %% ../notebooks/32_checks.ipynb #f21dbb1a
-REPORTS = {"01_raw": "ingest", "02_validated": "validate", "03_features": "features", "04_models": "train",
-           "05_evaluation": "evaluate", "06_export": "export", "08_register": "register"}
+REPORTS = {
+    "01_raw": "ingest",
+    "02_validated": "validate",
+    "03_features": "features",
+    "04_models": "train",
+    "05_evaluation": "evaluate",
+    "06_export": "export",
+    "08_register": "register",
+}
 
-def _time(p) -> dt.datetime: return dt.datetime.fromtimestamp(Path(p).stat().st_mtime, dt.timezone.utc)
+
+def _time(p) -> dt.datetime:
+    return dt.datetime.fromtimestamp(Path(p).stat().st_mtime, dt.UTC)
+
 
 class Context:
     "What every evaluator reads: paths, env, policy, readiness.yaml, the registry, the time; and every file it read."
-    def __init__(self, root, products, env: dict, at: dt.datetime | None = None): # at: the evaluation time (default: now)
+
+    def __init__(
+        self, root, products, env: dict, at: dt.datetime | None = None
+    ):  # at: the evaluation time (default: now)
         self.root, self.products, self.env = Path(root).resolve(), Path(products).resolve(), env
         self.pol, self.answers = policy(env), read_readiness(self.root)
         self.now = at or dt.datetime.fromisoformat(utc_now())
         self.registry_dir = registry_dir(env, self.root)
         self.results, self.read, self.absent, self._sha = {}, {}, set(), {}
-        for p in (self.root/"readiness.yaml", self.root/"env.yaml"):
-            if p.exists(): self.record(p)
-            else: self.absent.add(str(p))
+        for p in (self.root / "readiness.yaml", self.root / "env.yaml"):
+            if p.exists():
+                self.record(p)
+            else:
+                self.absent.add(str(p))
+
     def show(self, p) -> str:
         "A path as the project shows it: relative to the root when inside it."
         p = Path(p)
         return str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+
     def sha(self, p) -> str:
         k = (str(p), Path(p).stat().st_mtime_ns)
-        if k not in self._sha: self._sha[k] = sha256_file(p)
+        if k not in self._sha:
+            self._sha[k] = sha256_file(p)
         return self._sha[k]
+
     def record(self, p) -> Path:
         "Remember that the verdict rests on file `p`, as it is now."
-        p = Path(p); st = p.stat()
-        self.read[str(p)] = {"path": str(p), "sha256": self.sha(p), "mtime_ns": st.st_mtime_ns,
-                             "modified_at": _time(p).isoformat(timespec="seconds")}
+        p = Path(p)
+        st = p.stat()
+        self.read[str(p)] = {
+            "path": str(p),
+            "sha256": self.sha(p),
+            "mtime_ns": st.st_mtime_ns,
+            "modified_at": _time(p).isoformat(timespec="seconds"),
+        }
         return p
-    def mtime(self, p) -> dt.datetime: return _time(p)
+
+    def mtime(self, p) -> dt.datetime:
+        return _time(p)
 
 # %% ../notebooks/32_checks.ipynb #cdc9ed0c
 class Item:
     "One item's measurements, evidence files, source files and the reasons evidence is missing."
+
     def __init__(self, ctx: Context):
         self.ctx, self.measurements, self.files, self.sources, self.missing, self.notes = ctx, [], [], [], [], []
+
     def file(self, path, producer: str | None = None):
         "The evidence file at `path` (relative to the products), recorded; None (and the reason) when absent."
-        p = Path(path) if Path(path).is_absolute() else self.ctx.products/path
+        p = Path(path) if Path(path).is_absolute() else self.ctx.products / path
         if p.is_file():
-            if p not in self.files: self.files.append(self.ctx.record(p))
+            if p not in self.files:
+                self.files.append(self.ctx.record(p))
             task = next((REPORTS[q.name] for q in (p.parent, p.parent.parent) if q.name in REPORTS), None)
-            rep = self.ctx.products/"reports"/f"{task}.html"
-            if task and rep.exists() and rep not in self.files: self.files.append(self.ctx.record(rep))
+            rep = self.ctx.products / "reports" / f"{task}.html"
+            if task and rep.exists() and rep not in self.files:
+                self.files.append(self.ctx.record(rep))
             return p
         self.ctx.absent.add(str(p))
         self.missing.append(f"{self.ctx.show(p)} is missing" + (f" ({producer})" if producer else ""))
+
     def json(self, path, producer: str | None = None):
         "The parsed JSON evidence file at `path`, or None (and the reason)."
         p = self.file(path, producer)
-        if p is None: return None
-        try: return read_json(p)
-        except ValueError as e: self.missing.append(f"{self.ctx.show(p)} is not valid JSON: {e}")
+        if p is None:
+            return None
+        try:
+            return read_json(p)
+        except ValueError as e:
+            self.missing.append(f"{self.ctx.show(p)} is not valid JSON: {e}")
+
     def source(self, path):
         "A versioned source file (configuration, notebook, lock file) the item rests on: never too old, but recorded."
         p = Path(path)
-        if p.is_file() and p not in self.sources: self.sources.append(self.ctx.record(p))
+        if p.is_file() and p not in self.sources:
+            self.sources.append(self.ctx.record(p))
         return p if p.is_file() else None
+
     def check(self, name, value, op, threshold, severity="fail", **detail):
         self.measurements.append(measurement(name, value, op, threshold, severity, **detail))
+
     def na(self, name, reason: str):
         "A measurement that cannot be taken yet (nothing to compare with): n/a with the reason, never a pass."
-        self.measurements.append({"name": name, "value": None, "op": "n/a", "threshold": None, "passed": None, "severity": "fail", "na": reason})
-    def include(self, other: "Item"):
+        self.measurements.append(
+            {
+                "name": name,
+                "value": None,
+                "op": "n/a",
+                "threshold": None,
+                "passed": None,
+                "severity": "fail",
+                "na": reason,
+            }
+        )
+
+    def include(self, other: Item):
         "Take over another item's measurements and evidence (checklist items built from tests)."
         self.measurements += [dict(m) for m in other.measurements]
-        for mine, theirs in ((self.files, other.files), (self.sources, other.sources), (self.missing, other.missing), (self.notes, other.notes)):
+        for mine, theirs in (
+            (self.files, other.files),
+            (self.sources, other.sources),
+            (self.missing, other.missing),
+            (self.notes, other.notes),
+        ):
             mine += [x for x in theirs if x not in mine]
+
     def status(self) -> str:
         "fail > unknown > n/a (nothing measurable yet) > warn > manual > pass, from the measurements and what is missing."
         ms = self.measurements
         failed = [m for m in ms if m["passed"] is False]
-        if any(m["severity"] == "fail" for m in failed): return "fail"
-        if self.missing or not ms or any(m["passed"] is None and not m.get("na") for m in ms): return "unknown"
-        if all(m.get("na") for m in ms): return "n/a"
-        if any(m["severity"] == "warn" for m in failed): return "warn"
+        if any(m["severity"] == "fail" for m in failed):
+            return "fail"
+        if self.missing or not ms or any(m["passed"] is None and not m.get("na") for m in ms):
+            return "unknown"
+        if all(m.get("na") for m in ms):
+            return "n/a"
+        if any(m["severity"] == "warn" for m in failed):
+            return "warn"
         return "manual" if failed else "pass"
+
     def na_reasons(self) -> list[str]:
         return [f"{m['name']}: {m['na']}" for m in self.measurements if m.get("na")]
 
 # %% ../notebooks/32_checks.ipynb #853956c1
 def registry_state(it: Item, c: Context) -> dict | None:
     "The registry's state (registry.json), recorded; None (and the reason) when there is none."
-    return it.json(c.registry_dir/"registry.json", "the model registry: written when a model is registered")
+    return it.json(c.registry_dir / "registry.json", "the model registry: written when a model is registered")
+
 
 def candidate(it: Item, c: Context) -> str | None:
     "The registered version of the model under `products` (08_register/registered.json)."
     r = it.json("08_register/registered.json", "the register task")
     return (r or {}).get("version")
 
+
 def _entry(st: dict, v: str | None) -> dict | None:
     return next((x for x in st.get("versions", []) if x.get("version") == v), None) if v else None
+
 
 def partner(it: Item, c: Context) -> tuple[dict | None, str | None, bool]:
     "(the version to compare the candidate with, why there is none, whether the registry could be read)."
     st, cand = registry_state(it, c), candidate(it, c)
-    if st is None or cand is None: return None, None, False
+    if st is None or cand is None:
+        return None, None, False
     prod = (st.get("aliases") or {}).get("production")
-    if prod is None: return None, "nothing is in production yet", True
-    if prod != cand: return _entry(st, prod), None, True
-    before = next((h.get("previous") for h in reversed(st.get("history", [])) if h.get("action") == "promote" and h.get("version") == cand), None)
-    if before: return _entry(st, before), None, True
+    if prod is None:
+        return None, "nothing is in production yet", True
+    if prod != cand:
+        return _entry(st, prod), None, True
+    before = next(
+        (
+            h.get("previous")
+            for h in reversed(st.get("history", []))
+            if h.get("action") == "promote" and h.get("version") == cand
+        ),
+        None,
+    )
+    if before:
+        return _entry(st, before), None, True
     return None, f"{cand} is the first version in production: nothing to compare with", True
+
 
 def version_file(c: Context, version: str, name: str) -> Path:
     "Where the registry keeps file `name` of `version` (versions/<v>/<name>)."
-    return c.registry_dir/"versions"/version/name
+    return c.registry_dir / "versions" / version / name
+
 
 def target(export: dict, name: str = "onnx-fp32") -> dict | None:
     "An export target's report by name (`targets` keyed by name; a list of targets from older exports)."
     t = export.get("targets") or {}
     return t.get(name) if isinstance(t, dict) else next((x for x in t if x.get("target") == name), None)
+
 
 def latency(t: dict) -> dict:
     "Batch-1 latency figures of an export target (ONNX Runtime's)."
@@ -143,35 +250,46 @@ def latency(t: dict) -> dict:
     return lb.get("onnxruntime", lb)
 
 # %% ../notebooks/32_checks.ipynb #84ae29b8
-FIXTURE = "tests/fixtures/readiness/project"     # the recorded evidence of a real small build, relative to the project root
-PLACEHOLDER = "@PROJECT@"                         # where the recorded files name the folder they were recorded in
+FIXTURE = (
+    "tests/fixtures/readiness/project"  # the recorded evidence of a real small build, relative to the project root
+)
+PLACEHOLDER = "@PROJECT@"  # where the recorded files name the folder they were recorded in
+
 
 def recorded_project(dest, src=None) -> Path:
     "A copy of the recorded project at `dest`, with paths pointing into it and every file timed at the recording."
-    src = Path(src) if src else find_root()/FIXTURE; dest = Path(dest)
-    if not (src/"RECORDED_AT").exists(): raise FileNotFoundError(f"{src} is not a recorded project (no RECORDED_AT); see its README")
+    src = Path(src) if src else find_root() / FIXTURE
+    dest = Path(dest)
+    if not (src / "RECORDED_AT").exists():
+        raise FileNotFoundError(f"{src} is not a recorded project (no RECORDED_AT); see its README")
     shutil.copytree(src, dest, dirs_exist_ok=True)
-    at = dt.datetime.fromisoformat((src/"RECORDED_AT").read_text().strip()).timestamp()
+    at = dt.datetime.fromisoformat((src / "RECORDED_AT").read_text().strip()).timestamp()
     for p in sorted(dest.rglob("*")):
         if p.is_file() and p.suffix in (".json", ".jsonl", ".yaml", ".md"):
             t = p.read_text(encoding="utf-8")
-            if PLACEHOLDER in t: p.write_text(t.replace(PLACEHOLDER, str(dest.resolve())), encoding="utf-8")
-    for p in sorted(dest.rglob("*"), key=lambda q: len(q.parts), reverse=True): os.utime(p, (at, at))
+            if PLACEHOLDER in t:
+                p.write_text(t.replace(PLACEHOLDER, str(dest.resolve())), encoding="utf-8")
+    for p in sorted(dest.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+        os.utime(p, (at, at))
     return dest
+
 
 def recorded_at(root) -> dt.datetime:
     "When the recorded project was recorded."
-    return dt.datetime.fromisoformat((Path(root)/"RECORDED_AT").read_text().strip())
+    return dt.datetime.fromisoformat((Path(root) / "RECORDED_AT").read_text().strip())
+
 
 @dataclass
 class Plant:
     "A planted case: change the recorded evidence, evaluate one item, expect a status."
+
     item: str
     expect: str
     what: str
     change: Callable
     env: dict = field(default_factory=dict)
-    def run(self, dest=None, src=None) -> "Item":
+
+    def run(self, dest=None, src=None) -> Item:
         "The item evaluated on a fresh copy of the recorded project with this change applied."
         root = recorded_project(dest or tempfile.mkdtemp(prefix=f"plant-{self.item}-"), src)
         self.change(root)
@@ -179,95 +297,169 @@ class Plant:
         c = Context(root, resolve(env["products"], root), env, at=recorded_at(root) + dt.timedelta(hours=1))
         return evaluate(c, self.item)
 
+
 PLANTS: dict[str, list[Plant]] = {}
 
-def plant(item: str, expect: str, what: str, change: Callable | None = None, # change(root): edits the copied project in place
-          env: dict | None = None) -> Plant: # a policy override merged over the recorded env.yaml
+
+def plant(
+    item: str,
+    expect: str,
+    what: str,
+    change: Callable | None = None,  # change(root): edits the copied project in place
+    env: dict | None = None,
+) -> Plant:  # a policy override merged over the recorded env.yaml
     "Register a planted case of `item`: the recorded evidence changed by `change` (None: as recorded) must give `expect`."
     p = Plant(item, expect, what, change or (lambda root: None), env or {})
     PLANTS.setdefault(item, []).append(p)
     return p
 
+
 def edit_json(path, fn) -> None:
     "Rewrite the JSON file at `path` with `fn(data)` applied (fn changes data in place); its time stays the recorded one."
-    p = Path(path); t = p.stat().st_mtime; d = read_json(p); fn(d); write_json(p, d); os.utime(p, (t, t))
+    p = Path(path)
+    t = p.stat().st_mtime
+    d = read_json(p)
+    fn(d)
+    write_json(p, d)
+    os.utime(p, (t, t))
 
 # %% ../notebooks/32_checks.ipynb #78ef3478
 EVALUATORS: dict[str, Callable] = {}
 
+
 def evaluates(item_id: str):
     "Register the decorated function `fn(it, c)` as the evaluator of `item_id`."
+
     def deco(fn):
         EVALUATORS[item_id] = fn
         return fn
+
     return deco
+
 
 def evaluate(c: Context, item_id: str) -> Item:
     "The item's evaluation in context `c` (memoised): its measurements, evidence and status."
-    if item_id in c.results: return c.results[item_id]
-    if item_id not in EVALUATORS: raise KeyError(f"{item_id!r} has no evaluator; evaluated items: {', '.join(EVALUATORS)}")
-    it = Item(c); EVALUATORS[item_id](it, c)
+    if item_id in c.results:
+        return c.results[item_id]
+    if item_id not in EVALUATORS:
+        raise KeyError(f"{item_id!r} has no evaluator; evaluated items: {', '.join(EVALUATORS)}")
+    it = Item(c)
+    EVALUATORS[item_id](it, c)
     sev = c.pol["severity"].get(item_id)
     if sev:
         for m in it.measurements:
-            if m["severity"] in ("fail", "warn"): m["severity"] = sev
+            if m["severity"] in ("fail", "warn"):
+                m["severity"] = sev
     c.results[item_id] = it
     return it
 
 # %% ../notebooks/32_checks.ipynb #95bc0214
 @evaluates("D1")
 def _D1(it, c):
-    v = it.json("02_validated/validation.json", "the validate task"); it.file("02_validated/contract.json", "the validate task")
-    if not v: return
-    tr = v["train"]; rate = tr["rows_quarantined"]/max(tr["rows_in"], 1)
+    v = it.json("02_validated/validation.json", "the validate task")
+    it.file("02_validated/contract.json", "the validate task")
+    if not v:
+        return
+    tr = v["train"]
+    rate = tr["rows_quarantined"] / max(tr["rows_in"], 1)
     it.check("expectations run on the training rows", len(tr.get("checks", [])), ">", 0)
-    it.check("share of training rows violating the contract", rate, "<=", c.pol["fail_rate"], rows=tr["rows_quarantined"])
+    it.check(
+        "share of training rows violating the contract", rate, "<=", c.pol["fail_rate"], rows=tr["rows_quarantined"]
+    )
     it.check("share of training rows violating the contract (warn level)", rate, "<=", c.pol["warn_rate"], "warn")
 
+
 plant("D1", "pass", "the recorded validation")
-plant("D1", "fail", "6 % of the training rows quarantined (fail_rate 5 %)",
-      lambda root: edit_json(root/"products/02_validated/validation.json", lambda v: v["train"].update(rows_quarantined=round(0.06*v["train"]["rows_in"]))))
-plant("D1", "warn", "2 % of the training rows quarantined (warn_rate 1 %)",
-      lambda root: edit_json(root/"products/02_validated/validation.json", lambda v: v["train"].update(rows_quarantined=round(0.02*v["train"]["rows_in"]))))
+plant(
+    "D1",
+    "fail",
+    "6 % of the training rows quarantined (fail_rate 5 %)",
+    lambda root: edit_json(
+        root / "products/02_validated/validation.json",
+        lambda v: v["train"].update(rows_quarantined=round(0.06 * v["train"]["rows_in"])),
+    ),
+)
+plant(
+    "D1",
+    "warn",
+    "2 % of the training rows quarantined (warn_rate 1 %)",
+    lambda root: edit_json(
+        root / "products/02_validated/validation.json",
+        lambda v: v["train"].update(rows_quarantined=round(0.02 * v["train"]["rows_in"])),
+    ),
+)
 
 # %% ../notebooks/32_checks.ipynb #e53b7adc
 @evaluates("D2")
 def _D2(it, c):
     imp = it.json("readiness/importance.json", "the readiness task")
-    if not imp: return
+    if not imp:
+        return
     vals = {r["column"]: r["importance"] for r in imp["columns"]}
     low = min(vals, key=vals.get)
-    it.check(f"lowest permutation importance ({low}: {imp['metric']} drop on the holdout)", vals[low], ">", c.pol["min_importance"],
-             "warn", not_beneficial=[k for k, v in vals.items() if not v > c.pol["min_importance"]])
+    it.check(
+        f"lowest permutation importance ({low}: {imp['metric']} drop on the holdout)",
+        vals[low],
+        ">",
+        c.pol["min_importance"],
+        "warn",
+        not_beneficial=[k for k, v in vals.items() if not v > c.pol["min_importance"]],
+    )
+
 
 def _useless_column(root):
     "The least important column's importance set to 0: shuffling it changes nothing."
-    def f(imp): min(imp["columns"], key=lambda r: r["importance"])["importance"] = 0.0
-    edit_json(root/"products/readiness/importance.json", f)
+
+    def f(imp):
+        min(imp["columns"], key=lambda r: r["importance"])["importance"] = 0.0
+
+    edit_json(root / "products/readiness/importance.json", f)
+
 
 plant("D2", "pass", "the recorded importance (every input helps)")
 plant("D2", "warn", "one input's importance is 0", _useless_column)
-plant("D2", "fail", "one input's importance is 0, under a policy that makes D2 blocking", _useless_column,
-      env={"readiness": {"severity": {"D2": "fail"}}})
+plant(
+    "D2",
+    "fail",
+    "one input's importance is 0, under a policy that makes D2 blocking",
+    _useless_column,
+    env={"readiness": {"severity": {"D2": "fail"}}},
+)
 
 # %% ../notebooks/32_checks.ipynb #140e16f2
 @evaluates("D4")
 def _D4(it, c):
     ds = c.env.get("dataset") or {}
-    deny = set(ds.get("sensitive") or []) | set(c.pol["denylist"]); allowed = set(c.pol["allowed_inputs"])
-    it.source(c.root/"env.yaml")
-    for rel, who, what in [("03_features/transform.json", "the features task", "training"),
-                           ("06_export/bundle/model.json", "the export task's serving bundle", "serving")]:
+    deny = set(ds.get("sensitive") or []) | set(c.pol["denylist"])
+    allowed = set(c.pol["allowed_inputs"])
+    it.source(c.root / "env.yaml")
+    for rel, who, what in [
+        ("03_features/transform.json", "the features task", "training"),
+        ("06_export/bundle/model.json", "the export task's serving bundle", "serving"),
+    ]:
         spec = it.json(rel, who)
-        if spec is None: continue
-        spec = spec.get("transform", spec)                   # the bundle holds the transform beside the model
+        if spec is None:
+            continue
+        spec = spec.get("transform", spec)  # the bundle holds the transform beside the model
         used = {col["name"] for col in spec["columns"]}
         bad = sorted((deny - allowed) & used)
-        it.check(f"denied attributes among the {what} inputs", len(bad), "==", 0, columns=bad, allowed=sorted(allowed & used),
-                 denylist=sorted(deny))
+        it.check(
+            f"denied attributes among the {what} inputs",
+            len(bad),
+            "==",
+            0,
+            columns=bad,
+            allowed=sorted(allowed & used),
+            denylist=sorted(deny),
+        )
+
 
 def _sex_as_input(root):
-    edit_json(root/"products/03_features/transform.json", lambda s: s["columns"].append({"name": "sex", "kind": "categorical", "categories": ["Female", "Male"]}))
+    edit_json(
+        root / "products/03_features/transform.json",
+        lambda s: s["columns"].append({"name": "sex", "kind": "categorical", "categories": ["Female", "Male"]}),
+    )
+
 
 plant("D4", "pass", "the recorded inputs (age is sensitive but allowed)")
 plant("D4", "fail", "sex, a sensitive attribute, becomes a training input", _sex_as_input)
@@ -276,49 +468,101 @@ plant("D4", "fail", "sex, a sensitive attribute, becomes a training input", _sex
 @evaluates("D7")
 def _D7(it, c):
     ft = it.json("readiness/feature_tests.json", "the readiness task")
-    if not ft: return
+    if not ft:
+        return
     it.check("feature-code notebooks tested", len(ft["notebooks"]), ">", 0)
-    it.check("feature-code notebooks failing their tests", ft["failed"], "==", 0,
-             failing=[n["path"] for n in ft["notebooks"] if not n["passed"]])
+    it.check(
+        "feature-code notebooks failing their tests",
+        ft["failed"],
+        "==",
+        0,
+        failing=[n["path"] for n in ft["notebooks"] if not n["passed"]],
+    )
     for n in ft["notebooks"]:
-        p = it.source(c.root/n["path"])
-        if p and c.sha(p) != n["sha256"]: it.missing.append(f"{n['path']} changed after its tests ran")
+        p = it.source(c.root / n["path"])
+        if p and c.sha(p) != n["sha256"]:
+            it.missing.append(f"{n['path']} changed after its tests ran")
+
 
 def _feature_test_failed(root):
-    def f(ft): ft["notebooks"][0].update(passed=False, returncode=1); ft["failed"] = 1
-    edit_json(root/"products/readiness/feature_tests.json", f)
+    def f(ft):
+        ft["notebooks"][0].update(passed=False, returncode=1)
+        ft["failed"] = 1
+
+    edit_json(root / "products/readiness/feature_tests.json", f)
+
 
 plant("D7", "pass", "the recorded feature tests")
 plant("D7", "fail", "the feature notebook's tests failed", _feature_test_failed)
-plant("D7", "unknown", "the feature notebook changed after its tests ran",
-      lambda root: (root/"notebooks/11_features.ipynb").write_text((root/"notebooks/11_features.ipynb").read_text() + " "))
+plant(
+    "D7",
+    "unknown",
+    "the feature notebook changed after its tests ran",
+    lambda root: (root / "notebooks/11_features.ipynb").write_text(
+        (root / "notebooks/11_features.ipynb").read_text() + " "
+    ),
+)
 
 # %% ../notebooks/32_checks.ipynb #d112c31a
 @evaluates("M1")
 def _M1(it, c):
     pv = it.json("readiness/provenance.json", "the readiness task")
-    if not pv: return
+    if not pv:
+        return
     it.check("git commit the run was built from", pv["git"].get("commit"), "!=", None)
     it.check("uncommitted changes in the tree", pv["git"].get("dirty"), "==", False, "warn")
 
-plant("M1", "pass", "built from a clean commit", lambda root: edit_json(root/"products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)))
-plant("M1", "warn", "built from a tree with uncommitted changes", lambda root: edit_json(root/"products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)))
-plant("M1", "fail", "built outside git: no commit", lambda root: edit_json(root/"products/readiness/provenance.json", lambda p: p["git"].update(commit=None, dirty=None)))
+
+plant(
+    "M1",
+    "pass",
+    "built from a clean commit",
+    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+)
+plant(
+    "M1",
+    "warn",
+    "built from a tree with uncommitted changes",
+    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+)
+plant(
+    "M1",
+    "fail",
+    "built outside git: no commit",
+    lambda root: edit_json(
+        root / "products/readiness/provenance.json", lambda p: p["git"].update(commit=None, dirty=None)
+    ),
+)
 
 # %% ../notebooks/32_checks.ipynb #b45cfe00
 @evaluates("M5")
 def _M5(it, c):
     m = it.json("05_evaluation/metrics.json", "the evaluate task")
-    if not m: return
+    if not m:
+        return
     metric, chosen, cands = m.get("metric", c.pol["metric"]), m["chosen"], m["candidates"]
-    if "baseline" not in cands: it.missing.append("metrics.json has no baseline candidate"); return
+    if "baseline" not in cands:
+        it.missing.append("metrics.json has no baseline candidate")
+        return
     gain = cands[chosen]["valid"][metric] - cands["baseline"]["valid"][metric]
-    if chosen == "baseline": it.check(f"validation {metric} gain of the served model over the baseline", gain, ">=", 0.0, note="the baseline itself is served")
-    else: it.check(f"validation {metric} gain of {chosen} over the baseline", gain, ">=", c.pol["min_gain"])
+    if chosen == "baseline":
+        it.check(
+            f"validation {metric} gain of the served model over the baseline",
+            gain,
+            ">=",
+            0.0,
+            note="the baseline itself is served",
+        )
+    else:
+        it.check(f"validation {metric} gain of {chosen} over the baseline", gain, ">=", c.pol["min_gain"])
+
 
 def _baseline_as_good(root):
-    def f(m): m["candidates"]["baseline"]["valid"][m["metric"]] = m["candidates"][m["chosen"]]["valid"][m["metric"]]
-    edit_json(root/"products/05_evaluation/metrics.json", f)
+    def f(m):
+        m["candidates"]["baseline"]["valid"][m["metric"]] = m["candidates"][m["chosen"]]["valid"][m["metric"]]
+
+    edit_json(root / "products/05_evaluation/metrics.json", f)
+
 
 plant("M5", "pass", "the recorded candidates (the network beats the baseline)")
 plant("M5", "fail", "the baseline is as good as the network on validation", _baseline_as_good)
@@ -327,18 +571,33 @@ plant("M5", "fail", "the baseline is as good as the network on validation", _bas
 @evaluates("M6")
 def _M6(it, c):
     m = it.json("05_evaluation/metrics.json", "the evaluate task")
-    if not m: return
-    metric = m.get("metric", c.pol["metric"]); overall = m["test"][metric]
+    if not m:
+        return
+    metric = m.get("metric", c.pol["metric"])
+    overall = m["test"][metric]
     sl = [s for s in m.get("slices", []) if s.get(metric) is not None and s["n"] >= c.pol["min_slice_size"]]
-    if not sl: it.missing.append(f"no slice with at least {c.pol['min_slice_size']} rows and a defined {metric}"); return
+    if not sl:
+        it.missing.append(f"no slice with at least {c.pol['min_slice_size']} rows and a defined {metric}")
+        return
     w = min(sl, key=lambda s: s[metric])
-    it.check(f"weakest slice {w['column']}={w['slice']}: {metric} / overall", w[metric]/overall, ">=", c.pol["min_slice_ratio"],
-             slice_value=w[metric], overall=overall, n=w["n"])
+    it.check(
+        f"weakest slice {w['column']}={w['slice']}: {metric} / overall",
+        w[metric] / overall,
+        ">=",
+        c.pol["min_slice_ratio"],
+        slice_value=w[metric],
+        overall=overall,
+        n=w["n"],
+    )
+
 
 def _weak_slice(root):
     def f(m):
-        s = max((s for s in m["slices"] if s.get(m["metric"]) is not None), key=lambda s: s["n"]); s[m["metric"]] = 0.5*m["test"][m["metric"]]
-    edit_json(root/"products/05_evaluation/metrics.json", f)
+        s = max((s for s in m["slices"] if s.get(m["metric"]) is not None), key=lambda s: s["n"])
+        s[m["metric"]] = 0.5 * m["test"][m["metric"]]
+
+    edit_json(root / "products/05_evaluation/metrics.json", f)
+
 
 plant("M6", "pass", "the recorded slice metrics")
 plant("M6", "fail", "the largest slice scores half the overall metric", _weak_slice)
@@ -347,20 +606,32 @@ plant("M6", "fail", "the largest slice scores half the overall metric", _weak_sl
 @evaluates("M7")
 def _M7(it, c):
     f = it.json("readiness/fairness.json", "the readiness task")
-    if not f: return
-    if not f.get("attributes"): it.missing.append("no sensitive attributes configured (env.yaml dataset.sensitive)"); return
-    fp = c.pol["fairness"]; s = summarize(f, fp)
+    if not f:
+        return
+    if not f.get("attributes"):
+        it.missing.append("no sensitive attributes configured (env.yaml dataset.sensitive)")
+        return
+    fp = c.pol["fairness"]
+    s = summarize(f, fp)
     for a in s["attributes"]:
-        if "×" in a["attribute"] and not fp.get("intersections", True): continue
-        for ch in a["checks"]: it.measurements.append(dict(ch))
-    if not it.measurements: it.missing.append(f"no sensitive attribute has two groups of at least {fp['min_group_size']} rows")
+        if "×" in a["attribute"] and not fp.get("intersections", True):
+            continue
+        for ch in a["checks"]:
+            it.measurements.append(dict(ch))
+    if not it.measurements:
+        it.missing.append(f"no sensitive attribute has two groups of at least {fp['min_group_size']} rows")
+
 
 def _equal_rates(root):
     "Every group given the overall rates: a model that treats every group alike."
+
     def f(fa):
         o = fa["overall"]
-        for g in fa["groups"]: g.update({k: o[k] for k in ("selection_rate", "tpr", "fpr", "precision") if k in o})
-    edit_json(root/"products/readiness/fairness.json", f)
+        for g in fa["groups"]:
+            g.update({k: o[k] for k in ("selection_rate", "tpr", "fpr", "precision") if k in o})
+
+    edit_json(root / "products/readiness/fairness.json", f)
+
 
 plant("M7", "fail", "the recorded audit (parity differences beyond 0.1 on the bundled data)")
 plant("M7", "pass", "every group has the overall selection, true- and false-positive rates", _equal_rates)
@@ -369,32 +640,61 @@ plant("M7", "pass", "every group has the overall selection, true- and false-posi
 @evaluates("I1")
 def _I1(it, c):
     r = it.json("readiness/reproducibility.json", "the readiness task")
-    if not r: return
+    if not r:
+        return
     tol = c.pol["reproducibility_tol"]
     ep = f"{r.get('epochs')} of {r.get('pipeline_epochs', r.get('epochs'))} epochs"
-    it.check(f"max |Δ validation ROC AUC| of a retrain (same data, same seed; {ep})", r["max_abs_diff"]["valid_roc_auc"], "<=", tol)
+    it.check(
+        f"max |Δ validation ROC AUC| of a retrain (same data, same seed; {ep})",
+        r["max_abs_diff"]["valid_roc_auc"],
+        "<=",
+        tol,
+    )
     it.check("max |Δ training loss| of a retrain", r["max_abs_diff"]["loss"], "<=", tol)
     lin = it.json("lineage/features.json", "the features task's lineage record")
-    if lin: it.check("sha256 of the data retrained on = the features task's output", r["data_sha256"], "==",
-                     ((lin.get("outputs") or {}).get("data") or {}).get("sha256"))
+    if lin:
+        it.check(
+            "sha256 of the data retrained on = the features task's output",
+            r["data_sha256"],
+            "==",
+            ((lin.get("outputs") or {}).get("data") or {}).get("sha256"),
+        )
+
 
 plant("I1", "pass", "the recorded retrain (identical history)")
-plant("I1", "fail", "the retrain's validation ROC AUC differs by 0.01",
-      lambda root: edit_json(root/"products/readiness/reproducibility.json", lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01)))
-plant("I1", "fail", "the retrain used other data than the features task wrote",
-      lambda root: edit_json(root/"products/readiness/reproducibility.json", lambda r: r.update(data_sha256="0"*64)))
+plant(
+    "I1",
+    "fail",
+    "the retrain's validation ROC AUC differs by 0.01",
+    lambda root: edit_json(
+        root / "products/readiness/reproducibility.json", lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01)
+    ),
+)
+plant(
+    "I1",
+    "fail",
+    "the retrain used other data than the features task wrote",
+    lambda root: edit_json(root / "products/readiness/reproducibility.json", lambda r: r.update(data_sha256="0" * 64)),
+)
 
 # %% ../notebooks/32_checks.ipynb #54fd8fac
 @evaluates("I2")
 def _I2(it, c):
     mc = it.json("readiness/model_checks.json", "the readiness task")
-    if mc is None: return
-    if not mc.get("checks"): it.missing.append("readiness/model_checks.json holds no checks")
-    for ch in mc.get("checks", []): it.check(ch["name"], ch["value"], ch["op"], ch["threshold"])
+    if mc is None:
+        return
+    if not mc.get("checks"):
+        it.missing.append("readiness/model_checks.json holds no checks")
+    for ch in mc.get("checks", []):
+        it.check(ch["name"], ch["value"], ch["op"], ch["threshold"])
+
 
 def _loss_grew(root):
-    def f(mc): mc["checks"][0]["value"] = mc["checks"][0]["threshold"] + 0.1
-    edit_json(root/"products/readiness/model_checks.json", f)
+    def f(mc):
+        mc["checks"][0]["value"] = mc["checks"][0]["threshold"] + 0.1
+
+    edit_json(root / "products/readiness/model_checks.json", f)
+
 
 plant("I2", "pass", "the recorded unit checks")
 plant("I2", "fail", "a training step raised the loss", _loss_grew)
@@ -402,242 +702,455 @@ plant("I2", "fail", "a training step raised the loss", _loss_grew)
 # %% ../notebooks/32_checks.ipynb #c956086b
 @evaluates("I3")
 def _I3(it, c):
-    t = it.json(c.root/TEST_RUN, "the test suite's JUnit result: run `make test`")
-    if not t: return
+    t = it.json(c.root / TEST_RUN, "the test suite's JUnit result: run `make test`")
+    if not t:
+        return
     it.check("tests run (JUnit)", t["tests"] - t.get("skipped", 0), ">", 0, junit=t.get("junit"))
-    it.check("failing tests (failures + errors)", t["failures"] + t["errors"], "==", 0, failing=t.get("failing", [])[:10])
-    pv = c.products/"readiness/provenance.json"
+    it.check(
+        "failing tests (failures + errors)", t["failures"] + t["errors"], "==", 0, failing=t.get("failing", [])[:10]
+    )
+    pv = c.products / "readiness/provenance.json"
     if pv.is_file():
         it.file(pv)
-        it.check("commit the tests ran on = the commit the model was built from", t.get("commit"), "==",
-                 (read_json(pv).get("git") or {}).get("commit"), "warn", finished_at=t.get("finished_at"))
+        it.check(
+            "commit the tests ran on = the commit the model was built from",
+            t.get("commit"),
+            "==",
+            (read_json(pv).get("git") or {}).get("commit"),
+            "warn",
+            finished_at=t.get("finished_at"),
+        )
+
 
 def _tests_on_the_model_commit(root):
     "The recorded test run, as if it ran on the commit the model was built from (the recording ran them minutes later)."
-    commit = read_json(root/"products/readiness/provenance.json")["git"]["commit"]
-    edit_json(root/TEST_RUN, lambda t: t.update(commit=commit))
+    commit = read_json(root / "products/readiness/provenance.json")["git"]["commit"]
+    edit_json(root / TEST_RUN, lambda t: t.update(commit=commit))
+
 
 plant("I3", "pass", "the recorded test run, on the commit the model was built from", _tests_on_the_model_commit)
-plant("I3", "fail", "two tests failed", lambda root: (_tests_on_the_model_commit(root), edit_json(root/TEST_RUN, lambda t: t.update(
-      failures=2, failing=["tests/test_a.py::test_x", "tests/test_a.py::test_y"]))))
-plant("I3", "warn", "the tests ran on another commit", lambda root: edit_json(root/TEST_RUN, lambda t: t.update(commit="f"*40)))
-plant("I3", "unknown", "no recorded test run", lambda root: (root/TEST_RUN).unlink())
+plant(
+    "I3",
+    "fail",
+    "two tests failed",
+    lambda root: (
+        _tests_on_the_model_commit(root),
+        edit_json(
+            root / TEST_RUN,
+            lambda t: t.update(failures=2, failing=["tests/test_a.py::test_x", "tests/test_a.py::test_y"]),
+        ),
+    ),
+)
+plant(
+    "I3",
+    "warn",
+    "the tests ran on another commit",
+    lambda root: edit_json(root / TEST_RUN, lambda t: t.update(commit="f" * 40)),
+)
+plant("I3", "unknown", "no recorded test run", lambda root: (root / TEST_RUN).unlink())
 
 # %% ../notebooks/32_checks.ipynb #0f85e4cd
-def second_registration(root, production: Callable | None = None, # production(folder, entry): edit v0001's files or registry entry
-                        canary: str | None = "pass") -> None: # the candidate's canary status (None: none recorded)
+def second_registration(
+    root,
+    production: Callable | None = None,  # production(folder, entry): edit v0001's files or registry entry
+    canary: str | None = "pass",
+) -> None:  # the candidate's canary status (None: none recorded)
     "Plant a second registration into a recorded project: candidate v0002 = the recorded model, v0001 in production."
-    root = Path(root); reg = root/"registry"; st = read_json(reg/"registry.json")
-    v1 = st["versions"][0]; old, new = v1["version"], "v0002"
-    shutil.copytree(reg/"versions"/old, reg/"versions"/new, copy_function=shutil.copy2)
+    root = Path(root)
+    reg = root / "registry"
+    st = read_json(reg / "registry.json")
+    v1 = st["versions"][0]
+    old, new = v1["version"], "v0002"
+    shutil.copytree(reg / "versions" / old, reg / "versions" / new, copy_function=shutil.copy2)
     v2 = json.loads(json.dumps(v1).replace(f"versions/{old}/", f"versions/{new}/")) | {"version": new}
-    st["versions"].append(v2); st["aliases"] = {"production": old, "candidate": new}
+    st["versions"].append(v2)
+    st["aliases"] = {"production": old, "candidate": new}
     st["history"].append({"action": "register", "version": new, "at": v1["created_at"], "who": "plant"})
-    if production: production(reg/"versions"/old, v1)
-    write_json(reg/"registry.json", st)
-    edit_json(root/"products/08_register/registered.json", lambda r: r.update(version=new))
+    if production:
+        production(reg / "versions" / old, v1)
+    write_json(reg / "registry.json", st)
+    edit_json(root / "products/08_register/registered.json", lambda r: r.update(version=new))
     m = v1.get("metrics", {}).get("roc_auc")
-    if canary is None: (reg/"versions"/new/"canary.json").unlink(missing_ok=True)
-    else: write_json(reg/"versions"/new/"canary.json", {
-        "status": canary, "passed": canary == "pass", "reason": "planted", "candidate": new, "production": old, "metric": "roc_auc",
-        "candidate_value": m, "production_value": m + (0.0 if canary == "pass" else 0.02), "drop": 0.0 if canary == "pass" else 0.02, "max_drop": 0.005})
+    if canary is None:
+        (reg / "versions" / new / "canary.json").unlink(missing_ok=True)
+    else:
+        write_json(
+            reg / "versions" / new / "canary.json",
+            {
+                "status": canary,
+                "passed": canary == "pass",
+                "reason": "planted",
+                "candidate": new,
+                "production": old,
+                "metric": "roc_auc",
+                "candidate_value": m,
+                "production_value": m + (0.0 if canary == "pass" else 0.02),
+                "drop": 0.0 if canary == "pass" else 0.02,
+                "max_drop": 0.005,
+            },
+        )
 
 # %% ../notebooks/32_checks.ipynb #6a3a9e55
 @evaluates("I4")
 def _I4(it, c):
     m = it.json("05_evaluation/metrics.json", "the evaluate task")
-    if not m: return
+    if not m:
+        return
     metric = m.get("metric", c.pol["metric"])
     p, why, ok = partner(it, c)
-    gates = quality_gates(m["candidates"], m["chosen"], metric, production=(p.get("metrics") or {}) if p else None,
-                          min_metric=c.pol["min_metric"], max_regression=c.pol["max_regression"],
-                          no_production=why or "the registry could not be read")
+    gates = quality_gates(
+        m["candidates"],
+        m["chosen"],
+        metric,
+        production=(p.get("metrics") or {}) if p else None,
+        min_metric=c.pol["min_metric"],
+        max_regression=c.pol["max_regression"],
+        no_production=why or "the registry could not be read",
+    )
     for g in gates:
-        if g["key"] == "production" and not ok: continue                    # the registry is missing: that reason is recorded
-        if g["status"] == "n/a": it.na(g["name"], g["reason"])
-        else: it.check(g["name"] if g["key"] != "production" or not p else f"{g['name']} ({p['version']})", g["value"], g["op"],
-                       g["threshold"], note=g["reason"], gate=g["key"])
+        if g["key"] == "production" and not ok:
+            continue  # the registry is missing: that reason is recorded
+        if g["status"] == "n/a":
+            it.na(g["name"], g["reason"])
+        else:
+            it.check(
+                g["name"] if g["key"] != "production" or not p else f"{g['name']} ({p['version']})",
+                g["value"],
+                g["op"],
+                g["threshold"],
+                note=g["reason"],
+                gate=g["key"],
+            )
+
 
 def _metric_below(root):
     def f(m):
-        for d in (m["test"], m["candidates"][m["chosen"]]["test"]): d[m["metric"]] = 0.7
-    edit_json(root/"products/05_evaluation/metrics.json", f)
+        for d in (m["test"], m["candidates"][m["chosen"]]["test"]):
+            d[m["metric"]] = 0.7
+
+    edit_json(root / "products/05_evaluation/metrics.json", f)
+
 
 def _no_better_than_the_baseline(root):
-    def f(m): m["candidates"]["baseline"]["test"][m["metric"]] = m["candidates"][m["chosen"]]["test"][m["metric"]] + 0.01
-    edit_json(root/"products/05_evaluation/metrics.json", f)
+    def f(m):
+        m["candidates"]["baseline"]["test"][m["metric"]] = m["candidates"][m["chosen"]]["test"][m["metric"]] + 0.01
 
-def _production_better(folder, entry): entry["metrics"]["roc_auc"] += 0.01
+    edit_json(root / "products/05_evaluation/metrics.json", f)
+
+
+def _production_better(folder, entry):
+    entry["metrics"]["roc_auc"] += 0.01
+
 
 plant("I4", "pass", "the recorded model, first registration (the production gate is n/a)")
 plant("I4", "pass", "a second registration as good as production", second_registration)
 plant("I4", "fail", "the test metric below evaluate.min_metric (0.8 in the test env)", _metric_below)
 plant("I4", "fail", "the baseline beats the chosen model on the test set", _no_better_than_the_baseline)
-plant("I4", "fail", "a second registration 0.01 below production", lambda root: second_registration(root, _production_better))
+plant(
+    "I4",
+    "fail",
+    "a second registration 0.01 below production",
+    lambda root: second_registration(root, _production_better),
+)
 
 # %% ../notebooks/32_checks.ipynb #a4e516dc
 @evaluates("I5")
 def _I5(it, c):
     e = it.json("readiness/explanations.json", "the readiness task")
-    if not e: return
+    if not e:
+        return
     it.check("scored rows explained (occlusion over the original columns)", len(e["rows"]), ">=", 1)
     bad = sum(not math.isfinite(v) for r in e["rows"] for v in r["contributions"].values())
     it.check("non-finite contributions", bad, "==", 0)
 
+
 plant("I5", "pass", "the recorded explanations")
-plant("I5", "fail", "no row explained", lambda root: edit_json(root/"products/readiness/explanations.json", lambda e: e.update(rows=[])))
+plant(
+    "I5",
+    "fail",
+    "no row explained",
+    lambda root: edit_json(root / "products/readiness/explanations.json", lambda e: e.update(rows=[])),
+)
 
 # %% ../notebooks/32_checks.ipynb #cac6fd1c
 @evaluates("I6")
 def _I6(it, c):
     x = it.json("06_export/export.json", "the export task")
     t = target(x) if x else None
-    if x and t is None: it.missing.append("export.json has no onnx-fp32 target")
-    if t: it.check("ONNX Runtime vs PyTorch max |Δprobability|", t["parity"]["max_abs_diff"], "<=", c.pol["parity_tol"], rows=t["parity"]["rows"])
+    if x and t is None:
+        it.missing.append("export.json has no onnx-fp32 target")
+    if t:
+        it.check(
+            "ONNX Runtime vs PyTorch max |Δprobability|",
+            t["parity"]["max_abs_diff"],
+            "<=",
+            c.pol["parity_tol"],
+            rows=t["parity"]["rows"],
+        )
     v = candidate(it, c)
-    if v is None: return
+    if v is None:
+        return
     cn = it.json(version_file(c, v, "canary.json"), "the register task records the canary with the version")
-    if cn is None: return
-    if cn.get("status") == "n/a": it.na("canary beside production on the holdout", cn.get("reason") or "no canary partner")
-    else: it.check("canary beside production on the holdout passed", cn.get("passed"), "==", True,
-                   **{k: cn[k] for k in ("metric", "candidate_value", "production_value", "drop", "max_drop") if k in cn})
+    if cn is None:
+        return
+    if cn.get("status") == "n/a":
+        it.na("canary beside production on the holdout", cn.get("reason") or "no canary partner")
+    else:
+        it.check(
+            "canary beside production on the holdout passed",
+            cn.get("passed"),
+            "==",
+            True,
+            **{k: cn[k] for k in ("metric", "candidate_value", "production_value", "drop", "max_drop") if k in cn},
+        )
+
 
 def _parity_broken(root):
-    def f(x): target(x)["parity"]["max_abs_diff"] = 0.01
-    edit_json(root/"products/06_export/export.json", f)
+    def f(x):
+        target(x)["parity"]["max_abs_diff"] = 0.01
+
+    edit_json(root / "products/06_export/export.json", f)
+
 
 plant("I6", "pass", "the recorded export, first registration (the canary is n/a)")
 plant("I6", "pass", "a second registration whose canary passed", second_registration)
 plant("I6", "fail", "ONNX and PyTorch disagree by 0.01", _parity_broken)
 plant("I6", "fail", "a second registration whose canary failed", lambda root: second_registration(root, canary="fail"))
-plant("I6", "unknown", "a second registration without a recorded canary", lambda root: second_registration(root, canary=None))
+plant(
+    "I6",
+    "unknown",
+    "a second registration without a recorded canary",
+    lambda root: second_registration(root, canary=None),
+)
 
 # %% ../notebooks/32_checks.ipynb #ce6f0cfd
 @evaluates("I7")
 def _I7(it, c):
     v = candidate(it, c)
-    if v is None: return
+    if v is None:
+        return
     d = it.json(version_file(c, v, "drill.json"), "the register task records the rollback drill with the version")
-    if d: it.check("rollback drill (promote, roll back, smoke-test)", d.get("status"), "==", "pass", steps=len(d.get("steps", [])))
+    if d:
+        it.check(
+            "rollback drill (promote, roll back, smoke-test)",
+            d.get("status"),
+            "==",
+            "pass",
+            steps=len(d.get("steps", [])),
+        )
+
 
 def _drill_failed(root):
-    v = read_json(root/"products/08_register/registered.json")["version"]
-    edit_json(root/"registry/versions"/v/"drill.json", lambda d: d.update(status="fail"))
+    v = read_json(root / "products/08_register/registered.json")["version"]
+    edit_json(root / "registry/versions" / v / "drill.json", lambda d: d.update(status="fail"))
+
 
 plant("I7", "pass", "the recorded rollback drill")
 plant("I7", "fail", "the rollback drill failed", _drill_failed)
 
 # %% ../notebooks/32_checks.ipynb #fde0398d
 def _pins(text: str) -> dict:
-    return {l.split("==")[0].strip().lower().replace("_", "-"): l.split("==", 1)[1].strip()
-            for l in text.splitlines() if "==" in l and not l.strip().startswith("#")}
+    return {
+        line.split("==")[0].strip().lower().replace("_", "-"): line.split("==", 1)[1].strip()
+        for line in text.splitlines()
+        if "==" in line and not line.strip().startswith("#")
+    }
+
 
 def dependency_diff(current: str, baseline: str) -> dict:
     "Packages added, removed and changed between two lock files' texts."
     a, b = _pins(baseline), _pins(current)
-    return {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)),
-            "changed": [{"package": k, "from": a[k], "to": b[k]} for k in sorted(set(a) & set(b)) if a[k] != b[k]]}
+    return {
+        "added": sorted(set(b) - set(a)),
+        "removed": sorted(set(a) - set(b)),
+        "changed": [{"package": k, "from": a[k], "to": b[k]} for k in sorted(set(a) & set(b)) if a[k] != b[k]],
+    }
+
 
 @evaluates("Mo1")
 def _Mo1(it, c):
-    lock = it.source(c.root/"requirements.lock")
-    if lock is None: it.check("requirements.lock exists (the environment is locked)", False, "==", True)
+    lock = it.source(c.root / "requirements.lock")
+    if lock is None:
+        it.check("requirements.lock exists (the environment is locked)", False, "==", True)
     p, why, ok = partner(it, c)
     name = "packages changed since the production version's lock file"
-    if lock is None or not ok: return
-    if p is None: it.na(name, why); return
+    if lock is None or not ok:
+        return
+    if p is None:
+        it.na(name, why)
+        return
     base = version_file(c, p["version"], "requirements.lock")
-    if not base.is_file(): it.na(name, f"production version {p['version']} was registered without its requirements.lock"); return
+    if not base.is_file():
+        it.na(name, f"production version {p['version']} was registered without its requirements.lock")
+        return
     d = dependency_diff(lock.read_text(), it.file(base).read_text())
-    it.check(f"packages changed since {p['version']}'s lock file", len(d["added"]) + len(d["removed"]) + len(d["changed"]), "==", 0, "warn", **d)
+    it.check(
+        f"packages changed since {p['version']}'s lock file",
+        len(d["added"]) + len(d["removed"]) + len(d["changed"]),
+        "==",
+        0,
+        "warn",
+        **d,
+    )
+
 
 def _lock_of_v1(change=None):
     "A second registration whose production version kept the project's lock file (changed by `change`)."
+
     def f(root):
-        text = (Path(root)/"requirements.lock").read_text()
-        second_registration(root, lambda folder, entry: (folder/"requirements.lock").write_text(change(text) if change else text))
+        text = (Path(root) / "requirements.lock").read_text()
+        second_registration(
+            root, lambda folder, entry: (folder / "requirements.lock").write_text(change(text) if change else text)
+        )
+
     return f
 
-def _older_numpy(text): return "\n".join(l if not l.lower().startswith("numpy==") else "numpy==1.26.0" for l in text.splitlines()) + "\n"
+
+def _older_numpy(text):
+    return (
+        "\n".join(line if not line.lower().startswith("numpy==") else "numpy==1.26.0" for line in text.splitlines())
+        + "\n"
+    )
+
 
 plant("Mo1", "n/a", "the recorded first registration: no previous lock file")
 plant("Mo1", "pass", "a second registration with the same lock file", _lock_of_v1())
 plant("Mo1", "warn", "a second registration whose production ran another numpy", _lock_of_v1(_older_numpy))
-plant("Mo1", "fail", "no requirements.lock at all", lambda root: (root/"requirements.lock").unlink())
+plant("Mo1", "fail", "no requirements.lock at all", lambda root: (root / "requirements.lock").unlink())
 
 # %% ../notebooks/32_checks.ipynb #b31a7a15
 def ledger(it, c) -> list | None:
     "The batch ledger's entries, recorded; None (and the reason) when there is none."
     p = it.file("ledger.jsonl", "the batch ledger, written by the monitoring job (`make monitor`)")
-    if p is None: return None
-    try: return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
-    except ValueError as e: it.missing.append(f"{c.show(p)} has a line that is not JSON: {e}")
+    if p is None:
+        return None
+    try:
+        return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+    except ValueError as e:
+        it.missing.append(f"{c.show(p)} has a line that is not JSON: {e}")
+
 
 @evaluates("Mo2")
 def _Mo2(it, c):
     led = ledger(it, c)
-    if led is None: return
+    if led is None:
+        return
     it.check("serving batches validated against the contract", len(led), ">=", 1)
-    if not led: return
-    rate = sum(e.get("rows_quarantined", 0) for e in led)/max(sum(e.get("rows_in", 0) for e in led), 1)
+    if not led:
+        return
+    rate = sum(e.get("rows_quarantined", 0) for e in led) / max(sum(e.get("rows_in", 0) for e in led), 1)
     it.check("share of serving rows quarantined", rate, "<=", c.pol["fail_rate"])
     it.check("share of serving rows quarantined (warn level)", rate, "<=", c.pol["warn_rate"], "warn")
     rej = [e.get("file") for e in led if e.get("status") == "rejected"]
     it.check("rejected batches", len(rej), "==", 0, "warn", files=rej)
 
+
 def _edit_ledger(fn):
     def f(root):
-        p = root/"products/ledger.jsonl"; t = p.stat().st_mtime
-        lines = [json.loads(l) for l in p.read_text().splitlines() if l.strip()]; fn(lines)
-        p.write_text("".join(json.dumps(e) + "\n" for e in lines)); os.utime(p, (t, t))
+        p = root / "products/ledger.jsonl"
+        t = p.stat().st_mtime
+        lines = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+        fn(lines)
+        p.write_text("".join(json.dumps(e) + "\n" for e in lines))
+        os.utime(p, (t, t))
+
     return f
 
+
 def _quarantine_all(lines):
-    for e in lines: e["rows_quarantined"] = e.get("rows_in", 0)
+    for e in lines:
+        e["rows_quarantined"] = e.get("rows_in", 0)
+
 
 plant("Mo2", "pass", "the recorded ledger")
 plant("Mo2", "fail", "every serving row quarantined", _edit_ledger(_quarantine_all))
-plant("Mo2", "warn", "a rejected batch file", _edit_ledger(lambda lines: lines.append({"file": "broken.csv", "status": "rejected", "rows_in": 0, "rows_quarantined": 0})))
-plant("Mo2", "unknown", "no monitoring run yet: no ledger", lambda root: (root/"products/ledger.jsonl").unlink())
+plant(
+    "Mo2",
+    "warn",
+    "a rejected batch file",
+    _edit_ledger(
+        lambda lines: lines.append({"file": "broken.csv", "status": "rejected", "rows_in": 0, "rows_quarantined": 0})
+    ),
+)
+plant("Mo2", "unknown", "no monitoring run yet: no ledger", lambda root: (root / "products/ledger.jsonl").unlink())
 
 # %% ../notebooks/32_checks.ipynb #2e0e5670
 @evaluates("Mo3")
 def _Mo3(it, c):
     s = it.json("readiness/skew.json", "the readiness task's skew check: the bundle's score.py on raw held-out rows")
-    if not s: return
-    it.check("exit code of the standalone score.py on the raw held-out rows", s.get("returncode"), "==", 0, stderr=(s.get("stderr") or "")[-300:])
-    it.check("held-out rows the standalone scorer could not score", s.get("unscored"), "==", 0, errors=s.get("unscored_errors", []))
-    it.check("max |Δprobability| standalone scorer vs pipeline, same rows", s.get("max_abs_diff"), "<=", c.pol["max_skew"],
-             rows=s.get("rows"), worst=s.get("worst", [])[:3])
+    if not s:
+        return
+    it.check(
+        "exit code of the standalone score.py on the raw held-out rows",
+        s.get("returncode"),
+        "==",
+        0,
+        stderr=(s.get("stderr") or "")[-300:],
+    )
+    it.check(
+        "held-out rows the standalone scorer could not score",
+        s.get("unscored"),
+        "==",
+        0,
+        errors=s.get("unscored_errors", []),
+    )
+    it.check(
+        "max |Δprobability| standalone scorer vs pipeline, same rows",
+        s.get("max_abs_diff"),
+        "<=",
+        c.pol["max_skew"],
+        rows=s.get("rows"),
+        worst=s.get("worst", [])[:3],
+    )
     sc = it.file("06_export/bundle/score.py", "the export task's bundle")
-    if sc and c.sha(sc) != s.get("scorer_sha256"): it.missing.append("06_export/bundle/score.py changed after the skew check ran")
+    if sc and c.sha(sc) != s.get("scorer_sha256"):
+        it.missing.append("06_export/bundle/score.py changed after the skew check ran")
+
 
 plant("Mo3", "pass", "the recorded skew check")
-plant("Mo3", "fail", "the scorer's probabilities differ by 0.01",
-      lambda root: edit_json(root/"products/readiness/skew.json", lambda s: s.update(max_abs_diff=0.01)))
-plant("Mo3", "fail", "the scorer crashed on the raw rows",
-      lambda root: edit_json(root/"products/readiness/skew.json", lambda s: s.update(returncode=1, scored=0, unscored=s["rows"], max_abs_diff=None)))
+plant(
+    "Mo3",
+    "fail",
+    "the scorer's probabilities differ by 0.01",
+    lambda root: edit_json(root / "products/readiness/skew.json", lambda s: s.update(max_abs_diff=0.01)),
+)
+plant(
+    "Mo3",
+    "fail",
+    "the scorer crashed on the raw rows",
+    lambda root: edit_json(
+        root / "products/readiness/skew.json",
+        lambda s: s.update(returncode=1, scored=0, unscored=s["rows"], max_abs_diff=None),
+    ),
+)
 
 # %% ../notebooks/32_checks.ipynb #aeac5968
 @evaluates("Mo4")
 def _Mo4(it, c):
-    st = it.json(c.registry_dir/"registry.json") if (c.registry_dir/"registry.json").is_file() else None
+    st = it.json(c.registry_dir / "registry.json") if (c.registry_dir / "registry.json").is_file() else None
     prod = _entry(st or {}, ((st or {}).get("aliases") or {}).get("production"))
     if prod and prod.get("created_at"):
         born, what = dt.datetime.fromisoformat(prod["created_at"]), f"production model {prod['version']}"
     else:
         m = it.json("05_evaluation/metrics.json", "the evaluate task")
         f = it.file(m["model_file"], "the train task") if m else None
-        if f is None: return
+        if f is None:
+            return
         born, what = c.mtime(f), f"the candidate model ({f.name}; nothing in production)"
-    if born.tzinfo is None: born = born.replace(tzinfo=dt.timezone.utc)
-    it.check(f"age of {what} in days", (c.now - born).total_seconds()/86400, "<=", c.pol["max_model_age_days"])
+    if born.tzinfo is None:
+        born = born.replace(tzinfo=dt.UTC)
+    it.check(f"age of {what} in days", (c.now - born).total_seconds() / 86400, "<=", c.pol["max_model_age_days"])
+
 
 def _old_production(root):
     def f(st):
         v = next(x for x in st["versions"] if x["version"] == st["aliases"]["production"])
-        v["created_at"] = (dt.datetime.fromisoformat(v["created_at"]) - dt.timedelta(days=100)).isoformat(timespec="seconds")
-    edit_json(root/"registry/registry.json", f)
+        v["created_at"] = (dt.datetime.fromisoformat(v["created_at"]) - dt.timedelta(days=100)).isoformat(
+            timespec="seconds"
+        )
+
+    edit_json(root / "registry/registry.json", f)
+
 
 plant("Mo4", "pass", "the recorded production model, registered an hour ago")
 plant("Mo4", "fail", "production registered 100 days ago (max 90)", _old_production)
@@ -647,17 +1160,37 @@ plant("Mo4", "fail", "production registered 100 days ago (max 90)", _old_product
 def _Mo5(it, c):
     p = it.file("05_evaluation/test_predictions.parquet", "the evaluate task")
     if p:
-        df = pd.read_parquet(p); cols = [k for k in df.columns if k.startswith("p_")]
-        it.check("non-finite predictions on the test set", int((~np.isfinite(df[cols].to_numpy(float))).sum()), "==", 0, rows=len(df), columns=cols)
+        df = pd.read_parquet(p)
+        cols = [k for k in df.columns if k.startswith("p_")]
+        it.check(
+            "non-finite predictions on the test set",
+            int((~np.isfinite(df[cols].to_numpy(float))).sum()),
+            "==",
+            0,
+            rows=len(df),
+            columns=cols,
+        )
     t = it.json("04_models/training.json", "the train task")
     if t:
         losses = [h[k] for h in t.get("mlp", []) for k in ("loss", "valid_loss") if k in h]
-        it.check("non-finite training and validation losses", sum(not math.isfinite(x) for x in losses), "==", 0, values=len(losses))
+        it.check(
+            "non-finite training and validation losses",
+            sum(not math.isfinite(x) for x in losses),
+            "==",
+            0,
+            values=len(losses),
+        )
+
 
 def _nan_prediction(root):
-    p = root/"products/05_evaluation/test_predictions.parquet"; t = p.stat().st_mtime
-    df = pd.read_parquet(p); col = [k for k in df.columns if k.startswith("p_")][-1]
-    df.loc[df.index[0], col] = np.nan; df.to_parquet(p); os.utime(p, (t, t))
+    p = root / "products/05_evaluation/test_predictions.parquet"
+    t = p.stat().st_mtime
+    df = pd.read_parquet(p)
+    col = [k for k in df.columns if k.startswith("p_")][-1]
+    df.loc[df.index[0], col] = np.nan
+    df.to_parquet(p)
+    os.utime(p, (t, t))
+
 
 plant("Mo5", "pass", "the recorded predictions and losses")
 plant("Mo5", "fail", "one prediction is NaN", _nan_prediction)
@@ -665,77 +1198,159 @@ plant("Mo5", "fail", "one prediction is NaN", _nan_prediction)
 # %% ../notebooks/32_checks.ipynb #e4aa55a3
 @evaluates("Mo6")
 def _Mo6(it, c):
-    x = it.json("06_export/export.json", "the export task"); t = target(x) if x else None
+    x = it.json("06_export/export.json", "the export task")
+    t = target(x) if x else None
     p, why, ok = partner(it, c)
     name = "p95 latency at batch 1 / the production model's"
-    if t is None or not ok: return
-    if p is None: it.na(name, why); return
+    if t is None or not ok:
+        return
+    if p is None:
+        it.na(name, why)
+        return
     pe = version_file(c, p["version"], "export.json")
     pt = target(read_json(it.file(pe))) if pe.is_file() else None
-    if pt is None: it.na(name, f"production version {p['version']} keeps no export report with an onnx-fp32 latency"); return
+    if pt is None:
+        it.na(name, f"production version {p['version']} keeps no export report with an onnx-fp32 latency")
+        return
     cur, base = latency(t)["p95_us"], latency(pt)["p95_us"]
-    it.check(f"p95 latency at batch 1 / {p['version']}'s", cur/base, "<=", 1 + c.pol["latency_regression"], current_us=cur, production_us=base)
+    it.check(
+        f"p95 latency at batch 1 / {p['version']}'s",
+        cur / base,
+        "<=",
+        1 + c.pol["latency_regression"],
+        current_us=cur,
+        production_us=base,
+    )
+
 
 def _faster_production(folder, entry):
-    def f(x): target(x)["latency_batch1"]["p95_us"] = latency(target(x))["p95_us"]/2
-    edit_json(folder/"export.json", f)
+    def f(x):
+        target(x)["latency_batch1"]["p95_us"] = latency(target(x))["p95_us"] / 2
+
+    edit_json(folder / "export.json", f)
+
 
 plant("Mo6", "n/a", "the recorded first registration: no production latency to compare with")
 plant("Mo6", "pass", "a second registration as fast as production", second_registration)
-plant("Mo6", "warn", "a second registration twice as slow as production (this project's policy: warn)",
-      lambda root: second_registration(root, _faster_production))
-plant("Mo6", "fail", "the same, under a policy that makes a latency regression blocking",
-      lambda root: second_registration(root, _faster_production), env={"readiness": {"severity": {"Mo6": "fail"}}})
+plant(
+    "Mo6",
+    "warn",
+    "a second registration twice as slow as production (this project's policy: warn)",
+    lambda root: second_registration(root, _faster_production),
+)
+plant(
+    "Mo6",
+    "fail",
+    "the same, under a policy that makes a latency regression blocking",
+    lambda root: second_registration(root, _faster_production),
+    env={"readiness": {"severity": {"Mo6": "fail"}}},
+)
 
 # %% ../notebooks/32_checks.ipynb #3460bef1
 @evaluates("Mo7")
 def _Mo7(it, c):
     led = ledger(it, c)
-    if led is None: return
+    if led is None:
+        return
     if not any(e.get("status") == "ok" and e.get("labelled") for e in led):
-        it.missing.append("no labelled batch in the ledger yet: quality is measured on labelled production batches"); return
-    metric = c.pol["metric"]; found = None
-    for p in sorted((c.products/"monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime, reverse=True):
-        try: m = ((read_json(p).get("concept") or {}).get("metrics") or {}).get(metric) or {}
-        except ValueError: continue
-        if m.get("current") is not None and m.get("reference") is not None: found = (it.file(p), m); break
-    if found is None: it.missing.append(f"no drift report with a labelled batch's {metric} under monitoring/ (the monitoring job)"); return
+        it.missing.append("no labelled batch in the ledger yet: quality is measured on labelled production batches")
+        return
+    metric = c.pol["metric"]
+    found = None
+    for p in sorted((c.products / "monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime, reverse=True):
+        try:
+            m = ((read_json(p).get("concept") or {}).get("metrics") or {}).get(metric) or {}
+        except ValueError:
+            continue
+        if m.get("current") is not None and m.get("reference") is not None:
+            found = (it.file(p), m)
+            break
+    if found is None:
+        it.missing.append(f"no drift report with a labelled batch's {metric} under monitoring/ (the monitoring job)")
+        return
     p, m = found
-    it.check(f"{metric} drop on the newest labelled batch ({p.parent.name}) against the test set", m["reference"] - m["current"], "<=",
-             c.pol["max_quality_drop"], batch_value=m["current"], reference=m["reference"])
+    it.check(
+        f"{metric} drop on the newest labelled batch ({p.parent.name}) against the test set",
+        m["reference"] - m["current"],
+        "<=",
+        c.pol["max_quality_drop"],
+        batch_value=m["current"],
+        reference=m["reference"],
+    )
+
 
 def _quality_dropped(root):
-    p = max((root/"products/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
-    edit_json(p, lambda d: d["concept"]["metrics"]["roc_auc"].update(current=d["concept"]["metrics"]["roc_auc"]["reference"] - 0.1))
+    p = max((root / "products/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
+    edit_json(
+        p,
+        lambda d: d["concept"]["metrics"]["roc_auc"].update(
+            current=d["concept"]["metrics"]["roc_auc"]["reference"] - 0.1
+        ),
+    )
+
 
 plant("Mo7", "pass", "the recorded labelled batch")
 plant("Mo7", "fail", "the newest labelled batch scores 0.1 below the test set", _quality_dropped)
 
 # %% ../notebooks/32_checks.ipynb #d82c7cca
-def _empty(v) -> bool: return v is None or str(v).strip() == ""
+def _empty(v) -> bool:
+    return v is None or str(v).strip() == ""
+
 
 def business_metric(c) -> dict | None:
     "The business success metric of `readiness.yaml` when all its fields are stated, else None."
     bm = c.answers.get("business_metric") or {}
     return None if any(_empty(bm.get(k)) for k in BUSINESS_METRIC) else bm
 
+
 @evaluates("business-metrics")
 def _business_metrics(it, c):
-    it.source(c.root/"readiness.yaml")
-    bm = c.answers.get("business_metric") or {}; intake = c.answers.get("intake") or {}; ans = intake.get("answers") or {}
-    it.check("business metric fields missing (metric, baseline, target, owner)", sum(_empty(bm.get(k)) for k in BUSINESS_METRIC), "==", 0,
-             "manual", fields=[k for k in BUSINESS_METRIC if _empty(bm.get(k))])
-    it.check("intake questions unanswered", sum(_empty(ans.get(k)) for k in INTAKE_QUESTIONS), "==", 0, "manual",
-             questions=[k for k in INTAKE_QUESTIONS if _empty(ans.get(k))])
+    it.source(c.root / "readiness.yaml")
+    bm = c.answers.get("business_metric") or {}
+    intake = c.answers.get("intake") or {}
+    ans = intake.get("answers") or {}
+    it.check(
+        "business metric fields missing (metric, baseline, target, owner)",
+        sum(_empty(bm.get(k)) for k in BUSINESS_METRIC),
+        "==",
+        0,
+        "manual",
+        fields=[k for k in BUSINESS_METRIC if _empty(bm.get(k))],
+    )
+    it.check(
+        "intake questions unanswered",
+        sum(_empty(ans.get(k)) for k in INTAKE_QUESTIONS),
+        "==",
+        0,
+        "manual",
+        questions=[k for k in INTAKE_QUESTIONS if _empty(ans.get(k))],
+    )
     it.check("who answered the intake", intake.get("who"), "!=", None, "manual", when=intake.get("when"))
+
 
 def _intake_answered(root):
     from nbs_lib.rubric import save_intake
-    save_intake(root, {k: f"answer to {k}" for k in INTAKE_QUESTIONS}, "Ada",
-                {"metric": "hours spent on manual review", "baseline": "120 h/week", "target": "80 h/week", "owner": "operations"})
+
+    save_intake(
+        root,
+        {k: f"answer to {k}" for k in INTAKE_QUESTIONS},
+        "Ada",
+        {
+            "metric": "hours spent on manual review",
+            "baseline": "120 h/week",
+            "target": "80 h/week",
+            "owner": "operations",
+        },
+    )
+
 
 plant("business-metrics", "manual", "the project's readiness.yaml: intake unanswered")
-plant("business-metrics", "pass", "intake answered and a business metric with baseline, target and owner", _intake_answered)
+plant(
+    "business-metrics",
+    "pass",
+    "intake answered and a business metric with baseline, target and owner",
+    _intake_answered,
+)
 
 # %% ../notebooks/32_checks.ipynb #f7154cfd
 @evaluates("data-pipeline")
@@ -744,19 +1359,35 @@ def _data_pipeline(it, c):
     if v:
         rates = v.get("quarantine_rate") or {}
         worst = max(rates.values()) if rates else None
-        it.check("worst quarantine rate", worst, "<=", c.pol["fail_rate"]); it.check("worst quarantine rate (warn level)", worst, "<=", c.pol["warn_rate"], "warn")
+        it.check("worst quarantine rate", worst, "<=", c.pol["fail_rate"])
+        it.check("worst quarantine rate (warn level)", worst, "<=", c.pol["warn_rate"], "warn")
     r = it.json("readiness/data_rerun.json", "the readiness task")
-    if r: it.check("outputs that differ when the data steps are rerun", r["mismatches"], "==", 0, checks=[k["name"] for k in r["checks"] if not k["passed"]])
+    if r:
+        it.check(
+            "outputs that differ when the data steps are rerun",
+            r["mismatches"],
+            "==",
+            0,
+            checks=[k["name"] for k in r["checks"] if not k["passed"]],
+        )
     ing = it.json("01_raw/ingest.json", "the ingest task")
     if ing:
-        gaps = ([] if ing.get("data_version") else ["data_version"]) + [f"{k}.sha256" for k, f in ing.get("files", {}).items() if not f.get("sha256")]
+        gaps = ([] if ing.get("data_version") else ["data_version"]) + [
+            f"{k}.sha256" for k, f in ing.get("files", {}).items() if not f.get("sha256")
+        ]
         it.check("lineage fields missing (data version, file hashes)", len(gaps), "==", 0, fields=gaps)
     led = ledger(it, c)
-    if led is not None: it.check("batches processed by the monitored data pipeline", len(led), ">=", 1)
+    if led is not None:
+        it.check("batches processed by the monitored data pipeline", len(led), ">=", 1)
+
 
 def _rerun_differs(root):
-    def f(r): r["checks"][-1]["passed"] = False; r["mismatches"] = 1
-    edit_json(root/"products/readiness/data_rerun.json", f)
+    def f(r):
+        r["checks"][-1]["passed"] = False
+        r["mismatches"] = 1
+
+    edit_json(root / "products/readiness/data_rerun.json", f)
+
 
 plant("data-pipeline", "pass", "the recorded data steps, lineage and ledger")
 plant("data-pipeline", "fail", "the rerun re-encodes the test rows differently", _rerun_differs)
@@ -764,23 +1395,49 @@ plant("data-pipeline", "fail", "the rerun re-encodes the test rows differently",
 # %% ../notebooks/32_checks.ipynb #17648566
 @evaluates("training-reproducible")
 def _training_reproducible(it, c):
-    it.include(evaluate(c, "I1")); it.include(evaluate(c, "M1"))
-    pv = it.json("readiness/provenance.json", "the readiness task"); lock = it.source(c.root/"requirements.lock")
-    if lock is None: it.missing.append(f"{c.show(c.root/'requirements.lock')} is missing: the environment is not locked")
-    elif pv: it.check("environment lock hash recorded for the run = requirements.lock", pv["environment_lock"]["sha256"], "==", c.sha(lock))
+    it.include(evaluate(c, "I1"))
+    it.include(evaluate(c, "M1"))
+    pv = it.json("readiness/provenance.json", "the readiness task")
+    lock = it.source(c.root / "requirements.lock")
+    if lock is None:
+        it.missing.append(f"{c.show(c.root / 'requirements.lock')} is missing: the environment is not locked")
+    elif pv:
+        it.check(
+            "environment lock hash recorded for the run = requirements.lock",
+            pv["environment_lock"]["sha256"],
+            "==",
+            c.sha(lock),
+        )
+
 
 @evaluates("performance-thresholds")
-def _performance_thresholds(it, c): it.include(evaluate(c, "I4"))
+def _performance_thresholds(it, c):
+    it.include(evaluate(c, "I4"))
+
 
 @evaluates("rollback")
-def _rollback(it, c): it.include(evaluate(c, "I7"))
+def _rollback(it, c):
+    it.include(evaluate(c, "I7"))
 
-plant("training-reproducible", "warn", "the recorded run (built from a tree with uncommitted changes)",
-      lambda root: edit_json(root/"products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)))
-plant("training-reproducible", "pass", "a run from a clean commit",
-      lambda root: edit_json(root/"products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)))
-plant("training-reproducible", "fail", "requirements.lock changed after the run",
-      lambda root: (root/"requirements.lock").write_text((root/"requirements.lock").read_text() + "rich==13.0.0\n"))
+
+plant(
+    "training-reproducible",
+    "warn",
+    "the recorded run (built from a tree with uncommitted changes)",
+    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+)
+plant(
+    "training-reproducible",
+    "pass",
+    "a run from a clean commit",
+    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+)
+plant(
+    "training-reproducible",
+    "fail",
+    "requirements.lock changed after the run",
+    lambda root: (root / "requirements.lock").write_text((root / "requirements.lock").read_text() + "rich==13.0.0\n"),
+)
 plant("performance-thresholds", "pass", "the recorded model")
 plant("performance-thresholds", "fail", "the test metric below evaluate.min_metric", _metric_below)
 plant("rollback", "pass", "the recorded rollback drill")
@@ -789,14 +1446,27 @@ plant("rollback", "fail", "the rollback drill failed", _drill_failed)
 # %% ../notebooks/32_checks.ipynb #b4c1a5e7
 @evaluates("serving-latency")
 def _serving_latency(it, c):
-    x = it.json("06_export/export.json", "the export task"); t = target(x) if x else None
-    if x and t is None: it.missing.append("export.json has no onnx-fp32 target")
-    if t: it.check("ONNX Runtime p99 latency at batch 1 (µs)", latency(t)["p99_us"], "<=", c.pol["latency_budget_p99_us"],
-                   p50_us=latency(t)["p50_us"], rows_per_s_batch1024=t.get("rows_per_s_batch1024"))
+    x = it.json("06_export/export.json", "the export task")
+    t = target(x) if x else None
+    if x and t is None:
+        it.missing.append("export.json has no onnx-fp32 target")
+    if t:
+        it.check(
+            "ONNX Runtime p99 latency at batch 1 (µs)",
+            latency(t)["p99_us"],
+            "<=",
+            c.pol["latency_budget_p99_us"],
+            p50_us=latency(t)["p50_us"],
+            rows_per_s_batch1024=t.get("rows_per_s_batch1024"),
+        )
+
 
 def _slow_serving(root):
-    def f(x): target(x)["latency_batch1"]["p99_us"] = 20000.0
-    edit_json(root/"products/06_export/export.json", f)
+    def f(x):
+        target(x)["latency_batch1"]["p99_us"] = 20000.0
+
+    edit_json(root / "products/06_export/export.json", f)
+
 
 plant("serving-latency", "pass", "the recorded latency")
 plant("serving-latency", "fail", "p99 of 20 ms at batch 1 (budget 5 ms)", _slow_serving)
@@ -804,66 +1474,114 @@ plant("serving-latency", "fail", "p99 of 20 ms at batch 1 (budget 5 ms)", _slow_
 # %% ../notebooks/32_checks.ipynb #ec423d2a
 LAYERS = ("infrastructure", "data", "model", "business")
 
+
 @evaluates("monitoring-coverage")
 def _monitoring_coverage(it, c):
     it.file("monitoring/latest.json", "the monitoring job, `make monitor`: evidence that it runs")
-    it.source(c.root/"readiness.yaml")
+    it.source(c.root / "readiness.yaml")
     bm = business_metric(c)
-    covered = {l: list(ALERT_KINDS.get(l) or []) for l in LAYERS}
-    if not covered["business"] and bm: covered["business"] = [f"{bm['metric']} (business metric in readiness.yaml, watched by {bm['owner']})"]
-    gaps = [l for l in LAYERS if not covered[l]]
-    it.check("monitoring layers without an alert (nbs_lib.ledger.ALERT_KINDS; business: a business metric in readiness.yaml)",
-             len(gaps), "==", 0, layers=gaps, covered=covered)
+    covered = {layer: list(ALERT_KINDS.get(layer) or []) for layer in LAYERS}
+    if not covered["business"] and bm:
+        covered["business"] = [f"{bm['metric']} (business metric in readiness.yaml, watched by {bm['owner']})"]
+    gaps = [layer for layer in LAYERS if not covered[layer]]
+    it.check(
+        "monitoring layers without an alert (nbs_lib.ledger.ALERT_KINDS; business: a business metric in readiness.yaml)",
+        len(gaps),
+        "==",
+        0,
+        layers=gaps,
+        covered=covered,
+    )
+
 
 plant("monitoring-coverage", "fail", "the recorded project: no business metric, so the business layer is a gap")
 plant("monitoring-coverage", "pass", "a business metric with an owner configured", _intake_answered)
-plant("monitoring-coverage", "unknown", "the monitoring job never ran (no latest.json), business metric configured",
-      lambda root: (_intake_answered(root), (root/"products/monitoring/latest.json").unlink()))
+plant(
+    "monitoring-coverage",
+    "unknown",
+    "the monitoring job never ran (no latest.json), business metric configured",
+    lambda root: (_intake_answered(root), (root / "products/monitoring/latest.json").unlink()),
+)
 
 # %% ../notebooks/32_checks.ipynb #52c37f24
 @evaluates("drift-retraining")
 def _drift_retraining(it, c):
     d = it.json("monitoring/drift_drill.json", "a drift drill: `make drift-drill`")
-    if d: it.check("drift drill (clean batch quiet, drifted batch alerts, retraining runs)", d.get("status"), "==", "pass",
-                   failed_steps=[s.get("step") for s in d.get("steps", []) if not s.get("ok")])
+    if d:
+        it.check(
+            "drift drill (clean batch quiet, drifted batch alerts, retraining runs)",
+            d.get("status"),
+            "==",
+            "pass",
+            failed_steps=[s.get("step") for s in d.get("steps", []) if not s.get("ok")],
+        )
+
 
 plant("drift-retraining", "pass", "the recorded drift drill")
-plant("drift-retraining", "fail", "the drift drill failed",
-      lambda root: edit_json(root/"products/monitoring/drift_drill.json", lambda d: (d.update(status="fail"), d["steps"][1].update(ok=False))))
+plant(
+    "drift-retraining",
+    "fail",
+    "the drift drill failed",
+    lambda root: edit_json(
+        root / "products/monitoring/drift_drill.json",
+        lambda d: (d.update(status="fail"), d["steps"][1].update(ok=False)),
+    ),
+)
 
 # %% ../notebooks/32_checks.ipynb #82f44d4d
 def attestation(c, item_id) -> tuple[dict | None, str | None]:
     "(a valid attestation, None) or (None, why there is none)."
     a = c.answers
     e = ((a.get("manual_items") or {}).get(item_id) or (a.get("sign_offs") or {}).get(item_id)) if item_id else None
-    if not e or not e.get("status"): return None, "not attested"
-    if e["status"] not in ATTESTATION_STATUSES: return None, f"attestation status {e['status']!r} is not one of {ATTESTATION_STATUSES}"
-    if not e.get("who") or not e.get("when"): return None, "the attestation lacks who or when"
-    try: age = (c.now - when(e)).total_seconds()/86400
-    except ValueError: return None, f"attestation date {e['when']!r} is not ISO 8601"
+    if not e or not e.get("status"):
+        return None, "not attested"
+    if e["status"] not in ATTESTATION_STATUSES:
+        return None, f"attestation status {e['status']!r} is not one of {ATTESTATION_STATUSES}"
+    if not e.get("who") or not e.get("when"):
+        return None, "the attestation lacks who or when"
+    try:
+        age = (c.now - when(e)).total_seconds() / 86400
+    except ValueError:
+        return None, f"attestation date {e['when']!r} is not ISO 8601"
     if age > c.pol["max_attestation_age_days"]:
-        return None, f"the attestation by {e['who']} ({e['when']}) is {age:.0f} days old (max {c.pol['max_attestation_age_days']})"
+        return (
+            None,
+            f"the attestation by {e['who']} ({e['when']}) is {age:.0f} days old (max {c.pol['max_attestation_age_days']})",
+        )
     return e, None
+
 
 def when(att: dict) -> dt.datetime:
     "An attestation's time, timezone-aware."
     w = att["when"] if isinstance(att["when"], dt.datetime) else dt.datetime.fromisoformat(str(att["when"]))
-    return w if w.tzinfo else w.replace(tzinfo=dt.timezone.utc)
+    return w if w.tzinfo else w.replace(tzinfo=dt.UTC)
+
 
 @evaluates("fairness-audit")
 def _fairness_audit(it, c):
     it.include(evaluate(c, "M7"))
     att, why = attestation(c, "fairness")
-    f = c.products/"readiness/fairness.json"
+    f = c.products / "readiness/fairness.json"
     if att and f.exists() and when(att) < c.mtime(f).replace(microsecond=0):
         att, why = None, f"the fairness sign-off by {att['who']} ({att['when']}) predates this audit"
-    it.check("fairness sign-off (readiness.yaml sign_offs.fairness)", att["status"] if att else "not signed off", "==", "done",
-             "fail" if att else "manual", who=(att or {}).get("who"), note=why)
-    it.source(c.root/"readiness.yaml")
+    it.check(
+        "fairness sign-off (readiness.yaml sign_offs.fairness)",
+        att["status"] if att else "not signed off",
+        "==",
+        "done",
+        "fail" if att else "manual",
+        who=(att or {}).get("who"),
+        note=why,
+    )
+    it.source(c.root / "readiness.yaml")
+
 
 def _fair_and_signed(root):
     from nbs_lib.rubric import attest
-    _equal_rates(root); attest(root, "fairness", "Grace", "audit reviewed: no disparity beyond the policy")
+
+    _equal_rates(root)
+    attest(root, "fairness", "Grace", "audit reviewed: no disparity beyond the policy")
+
 
 plant("fairness-audit", "fail", "the recorded audit (parity differences beyond 0.1)")
 plant("fairness-audit", "manual", "a fair audit nobody signed off yet", _equal_rates)
@@ -872,41 +1590,71 @@ plant("fairness-audit", "pass", "a fair audit, signed off", _fair_and_signed)
 # %% ../notebooks/32_checks.ipynb #bfff96aa
 CARD_EVIDENCE = ("05_evaluation/metrics.json", "readiness/fairness.json", "readiness/importance.json")
 
+
 @evaluates("dim-ethical")
 def _model_card(it, c):
     card = it.file("readiness/modelcard.md", "the readiness task (modelcard.write_cards)")
     ev = [p for p in (it.file(r) for r in CARD_EVIDENCE) if p]
     fair = it.json("readiness/fairness.json", "the readiness task")
-    if card is None: return
+    if card is None:
+        return
     newest = max((c.mtime(p) for p in ev), default=c.mtime(card))
-    it.check("seconds the model card was written after its newest evidence", (c.mtime(card) - newest).total_seconds(), ">=", 0.0,
-             evidence=[c.show(p) for p in ev])
-    if not fair: return
-    text = card.read_text(encoding="utf-8"); sec = text.split("### Fairness", 1)[1].split("\n## ", 1)[0] if "### Fairness" in text else ""
+    it.check(
+        "seconds the model card was written after its newest evidence",
+        (c.mtime(card) - newest).total_seconds(),
+        ">=",
+        0.0,
+        evidence=[c.show(p) for p in ev],
+    )
+    if not fair:
+        return
+    text = card.read_text(encoding="utf-8")
+    sec = text.split("### Fairness", 1)[1].split("\n## ", 1)[0] if "### Fairness" in text else ""
     s = summarize(fair, c.pol["fairness"])
     unstated = [a["attribute"] for a in s["attributes"] if a["attribute"] not in sec]
-    it.check("audited attributes the model card's fairness section does not state", len(unstated), "==", 0, attributes=unstated)
+    it.check(
+        "audited attributes the model card's fairness section does not state",
+        len(unstated),
+        "==",
+        0,
+        attributes=unstated,
+    )
     stated = sec.split("Overall: **", 1)[1].split("**", 1)[0] if "Overall: **" in sec else None
     it.check("overall fairness status the model card states = the audit's", stated, "==", s["status"])
 
+
 def _card_without_fairness(root):
-    p = root/"products/readiness/modelcard.md"; t = p.stat().st_mtime; text = p.read_text()
-    head, rest = text.split("### Fairness", 1); p.write_text(head + "\n## " + rest.split("\n## ", 1)[1]); os.utime(p, (t, t))
+    p = root / "products/readiness/modelcard.md"
+    t = p.stat().st_mtime
+    text = p.read_text()
+    head, rest = text.split("### Fairness", 1)
+    p.write_text(head + "\n## " + rest.split("\n## ", 1)[1])
+    os.utime(p, (t, t))
+
 
 def _audit_after_card(root):
-    p = root/"products/readiness/fairness.json"; t = p.stat().st_mtime + 60; os.utime(p, (t, t))
+    p = root / "products/readiness/fairness.json"
+    t = p.stat().st_mtime + 60
+    os.utime(p, (t, t))
+
 
 plant("dim-ethical", "pass", "the recorded model card")
 plant("dim-ethical", "fail", "a model card without its fairness section", _card_without_fairness)
 plant("dim-ethical", "fail", "the fairness audit rewritten after the card", _audit_after_card)
-plant("dim-ethical", "fail", "the card states another overall status than the audit under the current policy (difference breaches made warnings)",
-      env={"readiness": {"fairness": {"difference_breach": "warn"}}})
+plant(
+    "dim-ethical",
+    "fail",
+    "the card states another overall status than the audit under the current policy (difference breaches made warnings)",
+    env={"readiness": {"fairness": {"difference_breach": "warn"}}},
+)
 
 # %% ../notebooks/32_checks.ipynb #82db50ba
 NOT_AUTOMATED = {
     "M3": "Shipshape runs no hyperparameter search (the configured hyperparameters are used as they are): "
-          "attest a search done by hand in readiness.yaml",
-    "M4": "Shipshape runs no backtest of the model's decay with age: attest a staleness study done by hand in readiness.yaml"}
+    "attest a search done by hand in readiness.yaml",
+    "M4": "Shipshape runs no backtest of the model's decay with age: attest a staleness study done by hand in readiness.yaml",
+}
+
 
 def automated(item_id: str) -> bool:
     "Whether the item is judged by an evaluator from evidence (an A or S test or checklist item that has one)."

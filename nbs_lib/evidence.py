@@ -4,10 +4,19 @@
 
 # %% ../notebooks/31_evidence.ipynb #930761c0
 from __future__ import annotations
-import csv, datetime as dt, subprocess, sys, tempfile, time
+
+import csv
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+
 from .config import now, read_json, sha256_file, write_json
 from .data import read_rows
 from .explain import explain, permutation_importance, reference_values
@@ -25,210 +34,413 @@ __all__ = ['feature_tests', 'model_unit_checks', 'reproducibility_check', 'data_
 # %% ../notebooks/31_evidence.ipynb #5eca169e
 def feature_tests(root, notebooks=("notebooks/11_features.ipynb",), timeout: int = 600) -> dict:
     "Run `nbdev_test --path NB` for each feature-code notebook and record the outcome (D7)."
-    exe = Path(sys.executable).parent/"nbdev_test"; cmd = str(exe) if exe.exists() else "nbdev_test"
+    exe = Path(sys.executable).parent / "nbdev_test"
+    cmd = str(exe) if exe.exists() else "nbdev_test"
     out = []
     for nb in notebooks:
-        p = Path(root)/nb; t0 = time.time()
-        r = subprocess.run([cmd, "--path", str(nb)], cwd=root, capture_output=True, text=True, timeout=timeout) if p.exists() else None
-        out.append({"path": str(nb), "command": f"nbdev_test --path {nb}", "sha256": sha256_file(p) if p.exists() else None,
-                    "returncode": r.returncode if r else None, "passed": bool(r and r.returncode == 0),
-                    "seconds": round(time.time() - t0, 2), "output": ((r.stdout + r.stderr)[-3000:] if r else f"{nb} does not exist")})
+        p = Path(root) / nb
+        t0 = time.time()
+        r = (
+            subprocess.run([cmd, "--path", str(nb)], cwd=root, capture_output=True, text=True, timeout=timeout)
+            if p.exists()
+            else None
+        )
+        out.append(
+            {
+                "path": str(nb),
+                "command": f"nbdev_test --path {nb}",
+                "sha256": sha256_file(p) if p.exists() else None,
+                "returncode": r.returncode if r else None,
+                "passed": bool(r and r.returncode == 0),
+                "seconds": round(time.time() - t0, 2),
+                "output": ((r.stdout + r.stderr)[-3000:] if r else f"{nb} does not exist"),
+            }
+        )
     return {"notebooks": out, "failed": sum(not n["passed"] for n in out), "ran_at": now()}
 
 # %% ../notebooks/31_evidence.ipynb #d6a45944
-def model_unit_checks(X: np.ndarray, y: np.ndarray, mlp: dict, seed: int = 42, # encoded training rows, the `train.mlp` config
-                      model_file=None, X_check=None, p_check=None # optional: a saved model and the probabilities it gave
-                     ) -> dict:
+def model_unit_checks(
+    X: np.ndarray,
+    y: np.ndarray,
+    mlp: dict,
+    seed: int = 42,  # encoded training rows, the `train.mlp` config
+    model_file=None,
+    X_check=None,
+    p_check=None,  # optional: a saved model and the probabilities it gave
+) -> dict:
     "Unit checks of the model spec (I2): a step lowers the loss, it overfits a tiny set, a checkpoint restores identically."
     import torch
-    threads = torch.get_num_threads(); torch.set_num_threads(1)       # tiny tensors: one thread is several times faster
-    try: return _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check)
-    finally: torch.set_num_threads(threads)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: one thread is several times faster
+    try:
+        return _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check)
+    finally:
+        torch.set_num_threads(threads)
+
 
 def _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check):
     import torch
-    torch.manual_seed(seed); hidden = list(mlp.get("hidden", [64, 32])); loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    torch.manual_seed(seed)
+    hidden = list(mlp.get("hidden", [64, 32]))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
     Xb, yb = torch.from_numpy(X[:256]), torch.from_numpy(y[:256].astype(np.float32))
-    net = TabularNet(X.shape[1], hidden, mlp.get("dropout", 0.0)); opt = torch.optim.Adam(net.parameters(), lr=mlp.get("lr", 2e-3))
+    net = TabularNet(X.shape[1], hidden, mlp.get("dropout", 0.0))
+    opt = torch.optim.Adam(net.parameters(), lr=mlp.get("lr", 2e-3))
+
     def loss():
         net.eval()
-        with torch.no_grad(): return float(loss_fn(net(Xb), yb))
-    before = loss(); net.train(); opt.zero_grad(); loss_fn(net(Xb), yb).backward(); opt.step(); after = loss()
+        with torch.no_grad():
+            return float(loss_fn(net(Xb), yb))
+
+    before = loss()
+    net.train()
+    opt.zero_grad()
+    loss_fn(net(Xb), yb).backward()
+    opt.step()
+    after = loss()
     checks = [measurement(f"loss after one training step on {len(yb)} rows (before: {before:.4f})", after, "<", before)]
     _, first = np.unique(X, axis=0, return_index=True)
     idx = np.concatenate([np.sort(first[y[first] == k])[:16] for k in (0, 1)])
     Xs, ys = torch.from_numpy(X[idx]), torch.from_numpy(y[idx].astype(np.float32))
-    tiny = TabularNet(X.shape[1], hidden, 0.0); opt = torch.optim.Adam(tiny.parameters(), lr=3e-2); tiny.train()
-    for _ in range(100): opt.zero_grad(); loss_fn(tiny(Xs), ys).backward(); opt.step()
+    tiny = TabularNet(X.shape[1], hidden, 0.0)
+    opt = torch.optim.Adam(tiny.parameters(), lr=3e-2)
+    tiny.train()
+    for _ in range(100):
+        opt.zero_grad()
+        loss_fn(tiny(Xs), ys).backward()
+        opt.step()
     acc = float(((predict_proba(tiny, X[idx]) >= 0.5) == (y[idx] == 1)).mean())
-    checks.append(measurement(f"training accuracy after fitting {len(idx)} rows (it can overfit a tiny set)", acc, ">=", 1.0))
+    checks.append(
+        measurement(f"training accuracy after fitting {len(idx)} rows (it can overfit a tiny set)", acc, ">=", 1.0)
+    )
     with tempfile.TemporaryDirectory() as d:
-        save_model(tiny, Path(d)/"m.pt"); back = load_model(Path(d)/"m.pt")
+        save_model(tiny, Path(d) / "m.pt")
+        back = load_model(Path(d) / "m.pt")
         diff = float(np.abs(predict_proba(back, X[:256]) - predict_proba(tiny, X[:256])).max())
     checks.append(measurement("max |Δprobability| after a checkpoint save and restore", diff, "==", 0.0))
     if model_file is not None:
         diff = float(np.abs(predict_proba(load_model(model_file), X_check) - np.asarray(p_check)).max())
-        checks.append(measurement(f"max |Δprobability| of the restored {Path(model_file).name} vs its stored test predictions", diff, "<=", 1e-6))
+        checks.append(
+            measurement(
+                f"max |Δprobability| of the restored {Path(model_file).name} vs its stored test predictions",
+                diff,
+                "<=",
+                1e-6,
+            )
+        )
     return {"checks": checks, "hidden": hidden, "seed": seed}
 
 # %% ../notebooks/31_evidence.ipynb #67f07e27
-def reproducibility_check(features, training, progress: bool = False,
-                          epochs: int | None = None # retrain only the first epochs (None: all); epoch k does not depend on later ones
-                         ) -> dict:
+def reproducibility_check(
+    features,
+    training,
+    progress: bool = False,
+    epochs: int | None = None,  # retrain only the first epochs (None: all); epoch k does not depend on later ones
+) -> dict:
     "Retrain the network from the pipeline's features with its recorded config and seed; the largest differences per epoch (I1)."
     d, t = np.load(features), read_json(training)
     cfg = t.get("config")
-    if not cfg: raise ValueError(f"{training} records no training config: cannot retrain")
-    t0 = time.time(); n = min(epochs or len(t["mlp"]), len(t["mlp"]))
-    _, hist = train_mlp(d["X_train"], d["y_train"], d["X_valid"], d["y_valid"], seed=cfg["seed"], progress=progress, **(cfg["mlp"] | {"epochs": n}))
-    diff = lambda k: max(abs(a[k] - b[k]) for a, b in zip(hist, t["mlp"][:n]))
-    return {"data_sha256": sha256_file(features), "seed": cfg["seed"], "config": cfg["mlp"], "epochs": n, "pipeline_epochs": len(t["mlp"]),
-            "seconds": round(time.time() - t0, 2), "max_abs_diff": {k: diff(k) for k in ("loss", "valid_loss", "valid_roc_auc")},
-            "retrain": hist, "pipeline": t["mlp"]}
+    if not cfg:
+        raise ValueError(f"{training} records no training config: cannot retrain")
+    t0 = time.time()
+    n = min(epochs or len(t["mlp"]), len(t["mlp"]))
+    _, hist = train_mlp(
+        d["X_train"],
+        d["y_train"],
+        d["X_valid"],
+        d["y_valid"],
+        seed=cfg["seed"],
+        progress=progress,
+        **(cfg["mlp"] | {"epochs": n}),
+    )
+
+    def diff(k):
+        return max(abs(a[k] - b[k]) for a, b in zip(hist, t["mlp"][:n]))
+
+    return {
+        "data_sha256": sha256_file(features),
+        "seed": cfg["seed"],
+        "config": cfg["mlp"],
+        "epochs": n,
+        "pipeline_epochs": len(t["mlp"]),
+        "seconds": round(time.time() - t0, 2),
+        "max_abs_diff": {k: diff(k) for k in ("loss", "valid_loss", "valid_roc_auc")},
+        "retrain": hist,
+        "pipeline": t["mlp"],
+    }
 
 # %% ../notebooks/31_evidence.ipynb #f9762c2b
 def data_rerun_check(root, products, env: dict) -> dict:
     "Redo the deterministic data steps and compare with their products: raw file hashes, the refitted transform, the encoded features."
-    P = Path(products); ing = read_json(P/"01_raw/ingest.json")
-    checks = [{"name": f"sha256 of {Path(f['path']).name} = the one ingested", "passed": Path(f["path"]).exists() and sha256_file(f["path"]) == f["sha256"]}
-              for f in ing["files"].values()]
-    d, spec = np.load(P/"03_features/features.npz"), load_spec(P/"03_features/transform.json")
-    rows = {"train": read_rows(P/"02_validated/train.parquet"), "test": read_rows(P/"02_validated/test.parquet")}
+    P = Path(products)
+    ing = read_json(P / "01_raw/ingest.json")
+    checks = [
+        {
+            "name": f"sha256 of {Path(f['path']).name} = the one ingested",
+            "passed": Path(f["path"]).exists() and sha256_file(f["path"]) == f["sha256"],
+        }
+        for f in ing["files"].values()
+    ]
+    d, spec = np.load(P / "03_features/features.npz"), load_spec(P / "03_features/transform.json")
+    rows = {"train": read_rows(P / "02_validated/train.parquet"), "test": read_rows(P / "02_validated/test.parquet")}
     refit = fit_transform_spec(rows["train"].loc[d["line_train"]], {c["name"]: c["kind"] for c in spec["columns"]})
     checks.append({"name": "transform refitted on the same training rows = transform.json", "passed": refit == spec})
     for split, src in [("train", "train"), ("valid", "train"), ("test", "test")]:
         X = transform(spec, rows[src].loc[d[f"line_{split}"]])
-        checks.append({"name": f"{split} rows re-encoded = features.npz", "passed": bool(np.array_equal(X, d[f"X_{split}"]))})
+        checks.append(
+            {"name": f"{split} rows re-encoded = features.npz", "passed": bool(np.array_equal(X, d[f"X_{split}"]))}
+        )
     return {"checks": checks, "mismatches": sum(not c["passed"] for c in checks), "ran_at": now()}
+
 
 def record_provenance(root, products) -> dict:
     "What this run was built from: git commit and state, environment lock hash, data version, model file (M1)."
-    P = Path(products); met = read_json(P/"05_evaluation/metrics.json"); lock = Path(root)/"requirements.lock"
-    return {"recorded_at": now(), "git": git_state(root),
-            "environment_lock": {"path": str(lock), "sha256": sha256_file(lock) if lock.exists() else None},
-            "data_version": read_json(P/"01_raw/ingest.json").get("data_version"),
-            "model": {"name": met["chosen"], "file": met["model_file"], "sha256": sha256_file(met["model_file"])}}
+    P = Path(products)
+    met = read_json(P / "05_evaluation/metrics.json")
+    lock = Path(root) / "requirements.lock"
+    return {
+        "recorded_at": now(),
+        "git": git_state(root),
+        "environment_lock": {"path": str(lock), "sha256": sha256_file(lock) if lock.exists() else None},
+        "data_version": read_json(P / "01_raw/ingest.json").get("data_version"),
+        "model": {"name": met["chosen"], "file": met["model_file"], "sha256": sha256_file(met["model_file"])},
+    }
 
 # %% ../notebooks/31_evidence.ipynb #c4faeb8d
 def _holdout(products):
     "The chosen model, its transform, the holdout rows (raw), labels and stored probabilities."
-    P = Path(products); met = read_json(P/"05_evaluation/metrics.json"); d = np.load(P/"03_features/features.npz")
-    rows = read_rows(P/"02_validated/test.parquet").loc[d["line_test"]]
-    p = pd.read_parquet(P/"05_evaluation/test_predictions.parquet")[f"p_{met['chosen']}"].to_numpy()
-    return met, load_model(met["model_file"]), load_spec(P/"03_features/transform.json"), rows, d["y_test"], p
+    P = Path(products)
+    met = read_json(P / "05_evaluation/metrics.json")
+    d = np.load(P / "03_features/features.npz")
+    rows = read_rows(P / "02_validated/test.parquet").loc[d["line_test"]]
+    p = pd.read_parquet(P / "05_evaluation/test_predictions.parquet")[f"p_{met['chosen']}"].to_numpy()
+    return met, load_model(met["model_file"]), load_spec(P / "03_features/transform.json"), rows, d["y_test"], p
+
 
 def fairness_evidence(products, env: dict) -> dict:
     "The fairness audit's raw per-group numbers on the holdout, for the configured sensitive attributes (M7)."
     ds, pol = env.get("dataset") or {}, policy(env)
     met, _, _, rows, y, p = _holdout(products)
-    return audit(rows, y, p, ds.get("sensitive") or [], ds.get("slice_bins"), met.get("threshold", pol["threshold"]),
-                 pol["fairness"].get("intersections", True)) | {"model": met["chosen"]}
+    return audit(
+        rows,
+        y,
+        p,
+        ds.get("sensitive") or [],
+        ds.get("slice_bins"),
+        met.get("threshold", pol["threshold"]),
+        pol["fairness"].get("intersections", True),
+    ) | {"model": met["chosen"]}
+
 
 def importance_evidence(products, env: dict, progress: bool = False) -> dict:
     "Permutation importance of every original input column on the holdout (D2)."
-    pol = policy(env); met, model, spec, rows, y, _ = _holdout(products)
+    pol = policy(env)
+    met, model, spec, rows, y, _ = _holdout(products)
     if len(rows) > pol["importance_rows"]:
-        keep = np.sort(np.random.default_rng(0).choice(len(rows), pol["importance_rows"], replace=False)); rows, y = rows.iloc[keep], y[keep]
-    imp = permutation_importance(model, spec, rows, y, pol["metric"], pol["importance_repeats"], seed=0, progress=progress)
-    return {"model": met["chosen"], "metric": pol["metric"], "baseline": imp.attrs["baseline"], "repeats": imp.attrs["repeats"],
-            "rows": imp.attrs["rows"], "columns": imp.to_dict("records")}
+        keep = np.sort(np.random.default_rng(0).choice(len(rows), pol["importance_rows"], replace=False))
+        rows, y = rows.iloc[keep], y[keep]
+    imp = permutation_importance(
+        model, spec, rows, y, pol["metric"], pol["importance_repeats"], seed=0, progress=progress
+    )
+    return {
+        "model": met["chosen"],
+        "metric": pol["metric"],
+        "baseline": imp.attrs["baseline"],
+        "repeats": imp.attrs["repeats"],
+        "rows": imp.attrs["rows"],
+        "columns": imp.to_dict("records"),
+    }
+
 
 def explanation_evidence(products, env: dict) -> dict:
     "Occlusion explanations of three scored holdout rows: the highest, the lowest and the most uncertain probability (I5)."
-    P = Path(products); met, model, spec, rows, y, p = _holdout(products)
-    train = read_rows(P/"02_validated/train.parquet").loc[np.load(P/"03_features/features.npz")["line_train"]]
-    ref = reference_values(spec, train); thr = met.get("threshold", 0.5)
+    P = Path(products)
+    met, model, spec, rows, y, p = _holdout(products)
+    train = read_rows(P / "02_validated/train.parquet").loc[np.load(P / "03_features/features.npz")["line_train"]]
+    ref = reference_values(spec, train)
+    thr = met.get("threshold", 0.5)
     pick = list(dict.fromkeys([int(np.argmax(p)), int(np.argmin(p)), int(np.argmin(np.abs(p - thr)))]))
     e = explain(model, spec, rows.iloc[pick], ref)
     cols = [c["name"] for c in spec["columns"]]
-    return {"model": met["chosen"], "method": "occlusion: the probability minus the probability with the column at its reference value",
-            "reference": ref, "rows": [{"line": int(rows.index[i]), "label": float(y[i]), "probability": float(e.iloc[k]["probability"]),
-                                        "values": {c: rows.iloc[i][c] for c in cols}, "contributions": {c: float(e.iloc[k][c]) for c in cols}}
-                                       for k, i in enumerate(pick)]}
+    return {
+        "model": met["chosen"],
+        "method": "occlusion: the probability minus the probability with the column at its reference value",
+        "reference": ref,
+        "rows": [
+            {
+                "line": int(rows.index[i]),
+                "label": float(y[i]),
+                "probability": float(e.iloc[k]["probability"]),
+                "values": {c: rows.iloc[i][c] for c in cols},
+                "contributions": {c: float(e.iloc[k][c]) for c in cols},
+            }
+            for k, i in enumerate(pick)
+        ],
+    }
 
 # %% ../notebooks/31_evidence.ipynb #e63b34f1
 def _incoming_csv(rows: pd.DataFrame, path) -> None:
     "Rows of raw text as a CSV with a header row, missing values empty: what a user sends to the scorer."
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f); w.writerow(list(rows.columns))
-        for r in rows.itertuples(index=False): w.writerow(["" if v is None else v for v in r])
+        w = csv.writer(f)
+        w.writerow(list(rows.columns))
+        for r in rows.itertuples(index=False):
+            w.writerow(["" if v is None else v for v in r])
 
-def skew_check(products, python: str | None = None, # the interpreter that runs score.py (default: this one)
-               timeout: int = 600) -> dict:
+
+def skew_check(
+    products,
+    python: str | None = None,  # the interpreter that runs score.py (default: this one)
+    timeout: int = 600,
+) -> dict:
     "Score the raw held-out rows with the bundle's `score.py` in a subprocess and compare with the pipeline's test predictions, row by row (Mo3)."
-    P = Path(products); met = read_json(P/"05_evaluation/metrics.json"); bundle = P/"06_export"/"bundle"
-    pred = pd.read_parquet(P/"05_evaluation/test_predictions.parquet"); col = f"p_{met['chosen']}"
-    raw = read_rows(P/"01_raw/test.parquet").loc[pred["line"].to_numpy()]
+    P = Path(products)
+    met = read_json(P / "05_evaluation/metrics.json")
+    bundle = P / "06_export" / "bundle"
+    pred = pd.read_parquet(P / "05_evaluation/test_predictions.parquet")
+    col = f"p_{met['chosen']}"
+    raw = read_rows(P / "01_raw/test.parquet").loc[pred["line"].to_numpy()]
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d)/"incoming.csv", Path(d)/"scored.csv"
+        src, out = Path(d) / "incoming.csv", Path(d) / "scored.csv"
         _incoming_csv(raw, src)
-        cmd = [python or sys.executable, str(bundle/"score.py"), str(src), "--out", str(out)]
+        cmd = [python or sys.executable, str(bundle / "score.py"), str(src), "--out", str(out)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=d)
         scored = pd.read_csv(out, dtype={"error": str}) if r.returncode == 0 and out.exists() else None
-    res = {"scorer": str(bundle/"score.py"), "scorer_sha256": sha256_file(bundle/"score.py"), "model_sha256": sha256_file(bundle/"model.onnx"),
-           "command": "python score.py incoming.csv --out scored.csv", "returncode": r.returncode, "stderr": r.stderr[-2000:],
-           "rows": len(raw), "pipeline_column": col, "seconds": round(time.time() - t0, 2), "ran_at": now()}
-    if scored is None: return res | {"scored": 0, "unscored": len(raw), "max_abs_diff": None, "mean_abs_diff": None, "worst": []}
-    by_line = dict(zip(scored["line"].astype(int), scored["probability"]))          # CSV record k sits on line k + 2 (header: 1)
+    res = {
+        "scorer": str(bundle / "score.py"),
+        "scorer_sha256": sha256_file(bundle / "score.py"),
+        "model_sha256": sha256_file(bundle / "model.onnx"),
+        "command": "python score.py incoming.csv --out scored.csv",
+        "returncode": r.returncode,
+        "stderr": r.stderr[-2000:],
+        "rows": len(raw),
+        "pipeline_column": col,
+        "seconds": round(time.time() - t0, 2),
+        "ran_at": now(),
+    }
+    if scored is None:
+        return res | {"scored": 0, "unscored": len(raw), "max_abs_diff": None, "mean_abs_diff": None, "worst": []}
+    by_line = dict(
+        zip(scored["line"].astype(int), scored["probability"])
+    )  # CSV record k sits on line k + 2 (header: 1)
     mine = np.array([by_line.get(k + 2, np.nan) for k in range(len(raw))], dtype=float)
-    ref = pred[col].to_numpy(dtype=float); diff = np.abs(mine - ref); ok = np.isfinite(diff)
+    ref = pred[col].to_numpy(dtype=float)
+    diff = np.abs(mine - ref)
+    ok = np.isfinite(diff)
     worst = np.argsort(-np.where(ok, diff, -1))[:5]
-    return res | {"scored": int(ok.sum()), "unscored": int((~ok).sum()),
-                  "unscored_errors": sorted({str(e) for e in scored.get("error", pd.Series(dtype=str)).dropna()})[:10],
-                  "max_abs_diff": float(diff[ok].max()) if ok.any() else None, "mean_abs_diff": float(diff[ok].mean()) if ok.any() else None,
-                  "worst": [{"line": int(raw.index[i]), "pipeline": float(ref[i]), "scorer": None if not ok[i] else float(mine[i]),
-                             "abs_diff": None if not ok[i] else float(diff[i])} for i in worst]}
+    return res | {
+        "scored": int(ok.sum()),
+        "unscored": int((~ok).sum()),
+        "unscored_errors": sorted({str(e) for e in scored.get("error", pd.Series(dtype=str)).dropna()})[:10],
+        "max_abs_diff": float(diff[ok].max()) if ok.any() else None,
+        "mean_abs_diff": float(diff[ok].mean()) if ok.any() else None,
+        "worst": [
+            {
+                "line": int(raw.index[i]),
+                "pipeline": float(ref[i]),
+                "scorer": None if not ok[i] else float(mine[i]),
+                "abs_diff": None if not ok[i] else float(diff[i]),
+            }
+            for i in worst
+        ],
+    }
 
 # %% ../notebooks/31_evidence.ipynb #b8350cad
 def _junit(path) -> dict:
     "Counts and failing test names of a JUnit XML file (pytest's, or any with <testsuite> elements)."
-    try: tree = ET.parse(path)
-    except ET.ParseError as e: raise ValueError(f"{path} is not JUnit XML: {e}") from None
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError as e:
+        raise ValueError(f"{path} is not JUnit XML: {e}") from None
     suites = [tree.getroot()] if tree.getroot().tag == "testsuite" else tree.getroot().findall("testsuite")
-    if not suites: raise ValueError(f"{path} holds no <testsuite>: not a JUnit result")
-    n = lambda k: sum(int(s.get(k, 0) or 0) for s in suites)
-    failing = [f"{c.get('classname')}::{c.get('name')}" for s in suites for c in s.iter("testcase")
-               if c.find("failure") is not None or c.find("error") is not None]
-    stamps = [s.get("timestamp") for s in suites if s.get("timestamp")]
-    return {"tests": n("tests"), "failures": n("failures"), "errors": n("errors"), "skipped": n("skipped"),
-            "time_s": round(sum(float(s.get("time", 0) or 0) for s in suites), 2), "started_at": min(stamps) if stamps else None,
-            "failing": failing[:50]}
+    if not suites:
+        raise ValueError(f"{path} holds no <testsuite>: not a JUnit result")
 
-def record_test_run(root, junit_path, out=None # where to write (default: `<root>/.shipshape/evidence/tests.json`)
-                   ) -> dict:
+    def n(k):
+        return sum(int(s.get(k, 0) or 0) for s in suites)
+
+    failing = [
+        f"{c.get('classname')}::{c.get('name')}"
+        for s in suites
+        for c in s.iter("testcase")
+        if c.find("failure") is not None or c.find("error") is not None
+    ]
+    stamps = [s.get("timestamp") for s in suites if s.get("timestamp")]
+    return {
+        "tests": n("tests"),
+        "failures": n("failures"),
+        "errors": n("errors"),
+        "skipped": n("skipped"),
+        "time_s": round(sum(float(s.get("time", 0) or 0) for s in suites), 2),
+        "started_at": min(stamps) if stamps else None,
+        "failing": failing[:50],
+    }
+
+
+def record_test_run(
+    root,
+    junit_path,
+    out=None,  # where to write (default: `<root>/.shipshape/evidence/tests.json`)
+) -> dict:
     "Record the test suite's JUnit result with the commit it ran on as `.shipshape/evidence/tests.json` (I3's evidence)."
     junit = Path(junit_path)
-    if not junit.is_file(): raise FileNotFoundError(f"{junit} is missing: run the tests with a JUnit report first (`make test`)")
-    res = _junit(junit); git = git_state(root)
-    rec = {**res, "passed": res["tests"] - res["failures"] - res["errors"] - res["skipped"], "junit": str(junit.resolve()),
-           "junit_sha256": sha256_file(junit), "commit": git["commit"], "dirty": git["dirty"],
-           "finished_at": dt.datetime.fromtimestamp(junit.stat().st_mtime, dt.timezone.utc).isoformat(timespec="seconds"),
-           "recorded_at": now()}
-    write_json(Path(out) if out else Path(root)/TEST_RUN, rec)
+    if not junit.is_file():
+        raise FileNotFoundError(f"{junit} is missing: run the tests with a JUnit report first (`make test`)")
+    res = _junit(junit)
+    git = git_state(root)
+    rec = {
+        **res,
+        "passed": res["tests"] - res["failures"] - res["errors"] - res["skipped"],
+        "junit": str(junit.resolve()),
+        "junit_sha256": sha256_file(junit),
+        "commit": git["commit"],
+        "dirty": git["dirty"],
+        "finished_at": dt.datetime.fromtimestamp(junit.stat().st_mtime, dt.UTC).isoformat(timespec="seconds"),
+        "recorded_at": now(),
+    }
+    write_json(Path(out) if out else Path(root) / TEST_RUN, rec)
     return rec
 
 # %% ../notebooks/31_evidence.ipynb #a6c4b667
 def run_checks(root, products, env: dict, progress: bool = False) -> dict:
     "Run every evidence producer of the readiness task and write each result as `products/readiness/<name>.json`."
     from tqdm.auto import tqdm
-    P = Path(products); pol = policy(env)
-    d = np.load(P/"03_features/features.npz"); met = read_json(P/"05_evaluation/metrics.json"); tr = read_json(P/"04_models/training.json")
-    stored = pd.read_parquet(P/"05_evaluation/test_predictions.parquet")[f"p_{met['chosen']}"].to_numpy()
-    steps = {"feature_tests": lambda: feature_tests(root, pol["feature_tests"]),
-             "model_checks": lambda: model_unit_checks(d["X_train"], d["y_train"], tr["config"]["mlp"], tr["config"]["seed"],
-                                                       met["model_file"], d["X_test"], stored),
-             "reproducibility": lambda: reproducibility_check(P/"03_features/features.npz", P/"04_models/training.json",
-                                                              epochs=pol["reproducibility_epochs"]),
-             "data_rerun": lambda: data_rerun_check(root, P, env),
-             "provenance": lambda: record_provenance(root, P),
-             "fairness": lambda: fairness_evidence(P, env),
-             "importance": lambda: importance_evidence(P, env),
-             "explanations": lambda: explanation_evidence(P, env),
-             "skew": lambda: skew_check(P)}
+
+    P = Path(products)
+    pol = policy(env)
+    d = np.load(P / "03_features/features.npz")
+    met = read_json(P / "05_evaluation/metrics.json")
+    tr = read_json(P / "04_models/training.json")
+    stored = pd.read_parquet(P / "05_evaluation/test_predictions.parquet")[f"p_{met['chosen']}"].to_numpy()
+    steps = {
+        "feature_tests": lambda: feature_tests(root, pol["feature_tests"]),
+        "model_checks": lambda: model_unit_checks(
+            d["X_train"],
+            d["y_train"],
+            tr["config"]["mlp"],
+            tr["config"]["seed"],
+            met["model_file"],
+            d["X_test"],
+            stored,
+        ),
+        "reproducibility": lambda: reproducibility_check(
+            P / "03_features/features.npz", P / "04_models/training.json", epochs=pol["reproducibility_epochs"]
+        ),
+        "data_rerun": lambda: data_rerun_check(root, P, env),
+        "provenance": lambda: record_provenance(root, P),
+        "fairness": lambda: fairness_evidence(P, env),
+        "importance": lambda: importance_evidence(P, env),
+        "explanations": lambda: explanation_evidence(P, env),
+        "skew": lambda: skew_check(P),
+    }
     out = {}
     for name, step in (bar := tqdm(steps.items(), desc="readiness evidence", disable=not progress)):
-        bar.set_postfix_str(name); t0 = time.time(); res = step()
+        bar.set_postfix_str(name)
+        t0 = time.time()
+        res = step()
         out[name] = res | {"seconds": round(time.time() - t0, 2)}
-        write_json(P/"readiness"/f"{name}.json", out[name])
+        write_json(P / "readiness" / f"{name}.json", out[name])
     return out

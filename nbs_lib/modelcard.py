@@ -4,9 +4,13 @@
 
 # %% ../notebooks/34_modelcard.ipynb #7f04e108
 from __future__ import annotations
-import datetime as dt, html
+
+import datetime as dt
+import html
 from pathlib import Path
+
 import mistune
+
 from .checks import target
 from .config import atomic_write, now, read_json, sha256_file
 from .data import read_rows
@@ -18,19 +22,32 @@ __all__ = ['CARD_INPUTS', 'model_card', 'datasheet', 'to_html', 'outdated', 'wri
 
 # %% ../notebooks/34_modelcard.ipynb #4140dc4d
 def _j(P: Path, rel: str):
-    p = P/rel
+    p = P / rel
     return read_json(p) if p.exists() else None
+
 
 def _table(rows: list[dict], cols: list[str] | None = None, digits: int = 4) -> str:
     "A Markdown table."
-    if not rows: return "_none_\n"
+    if not rows:
+        return "_none_\n"
     cols = cols or list(rows[0])
-    fmt = lambda v: f"{v:.{digits}g}" if isinstance(v, float) else ("—" if v is None else str(v).replace("|", "\\|"))
-    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|"*len(cols)] + ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]) + "\n"
+
+    def fmt(v):
+        return f"{v:.{digits}g}" if isinstance(v, float) else ("—" if v is None else str(v).replace("|", "\\|"))
+
+    return (
+        "\n".join(
+            ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            + ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
+        )
+        + "\n"
+    )
+
 
 def _n(v) -> str:
     "A count with thousands separators, or what it is."
     return f"{v:,}" if isinstance(v, int) else "?" if v is None else str(v)
+
 
 def _said(v, where: str) -> str:
     return str(v).strip() if v not in (None, "") else f"_not stated yet (readiness.yaml {where})_"
@@ -38,157 +55,285 @@ def _said(v, where: str) -> str:
 # %% ../notebooks/34_modelcard.ipynb #101e7df0
 def model_card(root, products, env: dict) -> str:
     "The model card of the pipeline's chosen model, as Markdown, from the evidence under `products`."
-    P = Path(products); met = _j(P, "05_evaluation/metrics.json")
-    if met is None: raise FileNotFoundError(f"{P/'05_evaluation/metrics.json'} is missing: build the pipeline before generating a model card")
-    tr, feats, ing = _j(P, "04_models/training.json") or {}, _j(P, "03_features/features.json") or {}, _j(P, "01_raw/ingest.json") or {}
-    val, exp, prov = _j(P, "02_validated/validation.json") or {}, _j(P, "06_export/export.json") or {}, _j(P, "readiness/provenance.json") or {}
+    P = Path(products)
+    met = _j(P, "05_evaluation/metrics.json")
+    if met is None:
+        raise FileNotFoundError(
+            f"{P / '05_evaluation/metrics.json'} is missing: build the pipeline before generating a model card"
+        )
+    tr, feats, ing = (
+        _j(P, "04_models/training.json") or {},
+        _j(P, "03_features/features.json") or {},
+        _j(P, "01_raw/ingest.json") or {},
+    )
+    val, exp, prov = (
+        _j(P, "02_validated/validation.json") or {},
+        _j(P, "06_export/export.json") or {},
+        _j(P, "readiness/provenance.json") or {},
+    )
     fair, imp = _j(P, "readiness/fairness.json"), _j(P, "readiness/importance.json")
-    ans = read_readiness(root); intake = (ans.get("intake") or {}).get("answers") or {}; bm = ans.get("business_metric") or {}
+    ans = read_readiness(root)
+    intake = (ans.get("intake") or {}).get("answers") or {}
+    bm = ans.get("business_metric") or {}
     ds, pol = env.get("dataset") or {}, policy(env)
-    chosen, metric = met["chosen"], met.get("metric", "roc_auc"); cfg = tr.get("config") or {}
+    chosen, metric = met["chosen"], met.get("metric", "roc_auc")
+    cfg = tr.get("config") or {}
     mf = Path(met["model_file"])
-    arch = (f"PyTorch MLP, hidden layers {cfg.get('mlp', {}).get('hidden')}, dropout {cfg.get('mlp', {}).get('dropout')}" if chosen == "mlp"
-            else "logistic regression (scikit-learn), served as a PyTorch module with no hidden layer" if chosen == "baseline" else chosen)
+    arch = (
+        f"PyTorch MLP, hidden layers {cfg.get('mlp', {}).get('hidden')}, dropout {cfg.get('mlp', {}).get('dropout')}"
+        if chosen == "mlp"
+        else "logistic regression (scikit-learn), served as a PyTorch module with no hidden layer"
+        if chosen == "baseline"
+        else chosen
+    )
     onnx = target(exp) if exp else None
-    out = [f"# Model card: {ds.get('name', 'data set')} — `{chosen}`\n",
-           f"_Generated {now()} from the pipeline's evidence under `{P}`; "
-           "sections after Mitchell et al., *Model Cards for Model Reporting* (2019)._\n",
-           "## Model details\n",
-           f"- **Model**: `{chosen}`: {arch}. Binary classifier of `{ds.get('target')}` (positive label `{ds.get('positive_label')}`), "
-           f"decision threshold {met.get('threshold', 0.5)}.",
-           f"- **Why this model**: {met.get('reason')}.",
-           f"- **Files**: `{mf.name}` sha256 `{sha256_file(mf)[:16]}…`" + (f"; ONNX (opset {onnx.get('opset')}) sha256 `{str(onnx.get('sha256'))[:16]}…`, "
-                                                                         f"parity with PyTorch max |Δ| {onnx['parity']['max_abs_diff']:.1e}" if onnx else "") + ".",
-           f"- **Trained**: {dt.datetime.fromtimestamp(mf.stat().st_mtime, dt.timezone.utc).date()} with seed {cfg.get('seed')}; "
-           f"training config `{cfg.get('mlp') if chosen == 'mlp' else cfg.get('baseline')}`.",
-           f"- **Code and environment**: git commit `{(prov.get('git') or {}).get('commit')}`"
-           + (" (uncommitted changes)" if (prov.get("git") or {}).get("dirty") else "")
-           + f", environment lock sha256 `{str((prov.get('environment_lock') or {}).get('sha256'))[:16]}…`.",
-           f"- **Owner**: {_said(bm.get('owner'), 'business_metric.owner')}.\n",
-           "## Intended use\n",
-           f"- **Decision it supports**: {_said(intake.get('decision'), 'intake.answers.decision')}",
-           f"- **Handled today by**: {_said(intake.get('current_process'), 'intake.answers.current_process')}",
-           f"- **End users**: {_said(intake.get('end_users'), 'intake.answers.end_users')}",
-           f"- **Business success metric**: {_said(bm.get('metric'), 'business_metric.metric')}; baseline {_said(bm.get('baseline'), 'business_metric.baseline')}, "
-           f"target {_said(bm.get('target'), 'business_metric.target')}.",
-           "- **Out of scope**: any use the intake does not name. The model has not been validated for other decisions or populations.\n",
-           "## Factors\n",
-           f"Sensitive attributes audited: {', '.join(f'`{a}`' for a in ds.get('sensitive') or []) or 'none configured'}"
-           + (f" (numeric ones banded at {ds.get('slice_bins')})" if ds.get("slice_bins") else "") + ", one at a time and in intersections.",
-           f"Model inputs ({len(feats.get('inputs', []))}): {', '.join(f'`{c}`' for c in feats.get('inputs', []))}. "
-           f"Not used as inputs: {', '.join(f'`{c}`' for c in ds.get('drop') or []) or 'nothing dropped'}.\n",
-           "## Metrics\n",
-           f"Selection by validation {metric} (a network must beat the logistic-regression baseline by {pol.get('min_gain')}); "
-           f"release threshold test {metric} ≥ {pol.get('min_metric')}. Reported: ROC AUC, PR AUC, accuracy at threshold "
-           f"{met.get('threshold', 0.5)}, Brier score and log loss; per slice, and fairness rates per group (selection rate, TPR, FPR, precision).\n",
-           "## Evaluation data\n",
-           f"The test split: {_n(met['test'].get('n'))} rows (positive rate {met['test'].get('positive_rate', float('nan')):.3f}) from "
-           f"`{(ing.get('files') or {}).get('test', {}).get('path', 'the held-out training rows')}`, after validation "
-           f"({(val.get('test') or {}).get('rows_quarantined', '?')} rows quarantined). Never used for model selection.\n",
-           "## Training data\n",
-           f"{_n((feats.get('rows') or {}).get('train'))} training and {_n((feats.get('rows') or {}).get('valid'))} validation rows from "
-           f"`{(ing.get('files') or {}).get('train', {}).get('path')}` (data version `{str(ing.get('data_version'))[:16]}…`"
-           + (f", a {ing['sample_fraction']:.0%} seeded sample" if ing.get("sample_fraction", 1) < 1 else "") + f"), "
-           f"encoded into {feats.get('encoded')} features by the fitted transform. See the datasheet.\n",
-           "## Quantitative analyses\n",
-           "### Candidates\n", _table([{"model": n, "split": s, **{k: c[s].get(k) for k in ("roc_auc", "pr_auc", "accuracy", "brier")}}
-                                      for n, c in met["candidates"].items() for s in ("valid", "test")]),
-           "\n### Per slice (test set)\n", _table(met.get("slices") or [], ["column", "slice", "n", "positive_rate", metric, "accuracy"])]
+    out = [
+        f"# Model card: {ds.get('name', 'data set')} — `{chosen}`\n",
+        f"_Generated {now()} from the pipeline's evidence under `{P}`; "
+        "sections after Mitchell et al., *Model Cards for Model Reporting* (2019)._\n",
+        "## Model details\n",
+        f"- **Model**: `{chosen}`: {arch}. Binary classifier of `{ds.get('target')}` (positive label `{ds.get('positive_label')}`), "
+        f"decision threshold {met.get('threshold', 0.5)}.",
+        f"- **Why this model**: {met.get('reason')}.",
+        f"- **Files**: `{mf.name}` sha256 `{sha256_file(mf)[:16]}…`"
+        + (
+            f"; ONNX (opset {onnx.get('opset')}) sha256 `{str(onnx.get('sha256'))[:16]}…`, "
+            f"parity with PyTorch max |Δ| {onnx['parity']['max_abs_diff']:.1e}"
+            if onnx
+            else ""
+        )
+        + ".",
+        f"- **Trained**: {dt.datetime.fromtimestamp(mf.stat().st_mtime, dt.UTC).date()} with seed {cfg.get('seed')}; "
+        f"training config `{cfg.get('mlp') if chosen == 'mlp' else cfg.get('baseline')}`.",
+        f"- **Code and environment**: git commit `{(prov.get('git') or {}).get('commit')}`"
+        + (" (uncommitted changes)" if (prov.get("git") or {}).get("dirty") else "")
+        + f", environment lock sha256 `{str((prov.get('environment_lock') or {}).get('sha256'))[:16]}…`.",
+        f"- **Owner**: {_said(bm.get('owner'), 'business_metric.owner')}.\n",
+        "## Intended use\n",
+        f"- **Decision it supports**: {_said(intake.get('decision'), 'intake.answers.decision')}",
+        f"- **Handled today by**: {_said(intake.get('current_process'), 'intake.answers.current_process')}",
+        f"- **End users**: {_said(intake.get('end_users'), 'intake.answers.end_users')}",
+        f"- **Business success metric**: {_said(bm.get('metric'), 'business_metric.metric')}; baseline {_said(bm.get('baseline'), 'business_metric.baseline')}, "
+        f"target {_said(bm.get('target'), 'business_metric.target')}.",
+        "- **Out of scope**: any use the intake does not name. The model has not been validated for other decisions or populations.\n",
+        "## Factors\n",
+        f"Sensitive attributes audited: {', '.join(f'`{a}`' for a in ds.get('sensitive') or []) or 'none configured'}"
+        + (f" (numeric ones banded at {ds.get('slice_bins')})" if ds.get("slice_bins") else "")
+        + ", one at a time and in intersections.",
+        f"Model inputs ({len(feats.get('inputs', []))}): {', '.join(f'`{c}`' for c in feats.get('inputs', []))}. "
+        f"Not used as inputs: {', '.join(f'`{c}`' for c in ds.get('drop') or []) or 'nothing dropped'}.\n",
+        "## Metrics\n",
+        f"Selection by validation {metric} (a network must beat the logistic-regression baseline by {pol.get('min_gain')}); "
+        f"release threshold test {metric} ≥ {pol.get('min_metric')}. Reported: ROC AUC, PR AUC, accuracy at threshold "
+        f"{met.get('threshold', 0.5)}, Brier score and log loss; per slice, and fairness rates per group (selection rate, TPR, FPR, precision).\n",
+        "## Evaluation data\n",
+        f"The test split: {_n(met['test'].get('n'))} rows (positive rate {met['test'].get('positive_rate', float('nan')):.3f}) from "
+        f"`{(ing.get('files') or {}).get('test', {}).get('path', 'the held-out training rows')}`, after validation "
+        f"({(val.get('test') or {}).get('rows_quarantined', '?')} rows quarantined). Never used for model selection.\n",
+        "## Training data\n",
+        f"{_n((feats.get('rows') or {}).get('train'))} training and {_n((feats.get('rows') or {}).get('valid'))} validation rows from "
+        f"`{(ing.get('files') or {}).get('train', {}).get('path')}` (data version `{str(ing.get('data_version'))[:16]}…`"
+        + (f", a {ing['sample_fraction']:.0%} seeded sample" if ing.get("sample_fraction", 1) < 1 else "")
+        + f"), "
+        f"encoded into {feats.get('encoded')} features by the fitted transform. See the datasheet.\n",
+        "## Quantitative analyses\n",
+        "### Candidates\n",
+        _table(
+            [
+                {"model": n, "split": s, **{k: c[s].get(k) for k in ("roc_auc", "pr_auc", "accuracy", "brier")}}
+                for n, c in met["candidates"].items()
+                for s in ("valid", "test")
+            ]
+        ),
+        "\n### Per slice (test set)\n",
+        _table(met.get("slices") or [], ["column", "slice", "n", "positive_rate", metric, "accuracy"]),
+    ]
     if fair:
         s = summarize(fair, pol["fairness"])
-        out += ["\n### Fairness (test set)\n", f"Policy: differences ≤ {s['policy']['max_difference']}, parity ratio within {s['policy']['ratio_range']}, "
-                f"groups of at least {s['policy']['min_group_size']} rows compared. Overall: **{s['status']}**.\n\n",
-                _table(summary_table(s).to_dict("records"))]
+        out += [
+            "\n### Fairness (test set)\n",
+            f"Policy: differences ≤ {s['policy']['max_difference']}, parity ratio within {s['policy']['ratio_range']}, "
+            f"groups of at least {s['policy']['min_group_size']} rows compared. Overall: **{s['status']}**.\n\n",
+            _table(summary_table(s).to_dict("records")),
+        ]
     if imp:
-        out += ["\n### Permutation importance (test set)\n", f"Drop of {imp['metric']} when one original column is shuffled ({imp['repeats']} repeats).\n\n",
-                _table(imp["columns"], ["column", "importance", "std"])]
-    bad = [a for a in (summarize(fair, pol["fairness"])["attributes"] if fair else []) if a["status"] in ("fail", "warn")]
+        out += [
+            "\n### Permutation importance (test set)\n",
+            f"Drop of {imp['metric']} when one original column is shuffled ({imp['repeats']} repeats).\n\n",
+            _table(imp["columns"], ["column", "importance", "std"]),
+        ]
+    bad = [
+        a for a in (summarize(fair, pol["fairness"])["attributes"] if fair else []) if a["status"] in ("fail", "warn")
+    ]
     bad_txt = ", ".join(f"`{a['attribute']}` ({a['status']})" for a in bad)
-    out += ["\n## Ethical considerations\n",
-            (f"The fairness audit finds disparities beyond the policy for: {bad_txt}. "
-             "A human review and sign-off are required before release (readiness.yaml `sign_offs.fairness`)." if bad else
-             "The fairness audit finds no disparity beyond the policy." if fair else "No fairness audit was run."),
-            f"Sensitive attributes used as inputs: {', '.join(f'`{c}`' for c in sorted(set(ds.get('sensitive') or []) & set(feats.get('inputs', [])))) or 'none'}. "
-            "Inputs may still carry sensitive information through correlated columns (proxies); the audit measures outcomes per group whatever the inputs.\n",
-            "## Caveats and recommendations\n",
-            f"- Data available, as the intake describes it: {_said(intake.get('data_available'), 'intake.answers.data_available')}",
-            f"- Validation quarantined {(val.get('train') or {}).get('rows_quarantined', '?')} training and {(val.get('test') or {}).get('rows_quarantined', '?')} test rows "
-            "(see `02_validated/quarantine.csv`).",
-            "- Whether this model is ready for production is decided by the readiness scorecard (`readiness/scorecard.json`) and its gate, not by this card.\n"]
+    out += [
+        "\n## Ethical considerations\n",
+        (
+            f"The fairness audit finds disparities beyond the policy for: {bad_txt}. "
+            "A human review and sign-off are required before release (readiness.yaml `sign_offs.fairness`)."
+            if bad
+            else "The fairness audit finds no disparity beyond the policy."
+            if fair
+            else "No fairness audit was run."
+        ),
+        f"Sensitive attributes used as inputs: {', '.join(f'`{c}`' for c in sorted(set(ds.get('sensitive') or []) & set(feats.get('inputs', [])))) or 'none'}. "
+        "Inputs may still carry sensitive information through correlated columns (proxies); the audit measures outcomes per group whatever the inputs.\n",
+        "## Caveats and recommendations\n",
+        f"- Data available, as the intake describes it: {_said(intake.get('data_available'), 'intake.answers.data_available')}",
+        f"- Validation quarantined {(val.get('train') or {}).get('rows_quarantined', '?')} training and {(val.get('test') or {}).get('rows_quarantined', '?')} test rows "
+        "(see `02_validated/quarantine.csv`).",
+        "- Whether this model is ready for production is decided by the readiness scorecard (`readiness/scorecard.json`) and its gate, not by this card.\n",
+    ]
     return "\n".join(out)
 
 # %% ../notebooks/34_modelcard.ipynb #33ec9a59
 def datasheet(root, products, env: dict) -> str:
     "A datasheet for the configured data set, as Markdown, from the ingest, validation and feature evidence."
-    P = Path(products); ing, con = _j(P, "01_raw/ingest.json"), _j(P, "02_validated/contract.json")
-    if ing is None or con is None: raise FileNotFoundError(f"{P/'01_raw/ingest.json'} or {P/'02_validated/contract.json'} is missing: build the pipeline first")
+    P = Path(products)
+    ing, con = _j(P, "01_raw/ingest.json"), _j(P, "02_validated/contract.json")
+    if ing is None or con is None:
+        raise FileNotFoundError(
+            f"{P / '01_raw/ingest.json'} or {P / '02_validated/contract.json'} is missing: build the pipeline first"
+        )
     val, feats = _j(P, "02_validated/validation.json") or {}, _j(P, "03_features/features.json") or {}
-    ds = env.get("dataset") or {}; intake = ((read_readiness(root).get("intake") or {}).get("answers") or {})
-    raw = read_rows(P/"01_raw/train.parquet") if (P/"01_raw/train.parquet").exists() else None
-    notice = [Path(f["path"]).parent/"README.md" for f in ing["files"].values() if (Path(f["path"]).parent/"README.md").exists()]
-    cols = [{"column": c, "type": s["type"], "nullable": s["nullable"], "missing share (train)": float(raw[c].isna().mean()) if raw is not None and c in raw else None,
-             "range or categories": f"[{s['min']:.4g}, {s['max']:.4g}]" if s["type"] == "numeric" else f"{len(s['categories'])} categories",
-             "role": "target" if c == ds.get("target") else ", ".join([r for r, on in [("input", c in feats.get("inputs", [])),
-                     ("sensitive", c in (ds.get("sensitive") or []))] if on]) or "not used"} for c, s in con["columns"].items()]
+    ds = env.get("dataset") or {}
+    intake = (read_readiness(root).get("intake") or {}).get("answers") or {}
+    raw = read_rows(P / "01_raw/train.parquet") if (P / "01_raw/train.parquet").exists() else None
+    notice = [
+        Path(f["path"]).parent / "README.md"
+        for f in ing["files"].values()
+        if (Path(f["path"]).parent / "README.md").exists()
+    ]
+    cols = [
+        {
+            "column": c,
+            "type": s["type"],
+            "nullable": s["nullable"],
+            "missing share (train)": float(raw[c].isna().mean()) if raw is not None and c in raw else None,
+            "range or categories": f"[{s['min']:.4g}, {s['max']:.4g}]"
+            if s["type"] == "numeric"
+            else f"{len(s['categories'])} categories",
+            "role": "target"
+            if c == ds.get("target")
+            else ", ".join(
+                [
+                    r
+                    for r, on in [
+                        ("input", c in feats.get("inputs", [])),
+                        ("sensitive", c in (ds.get("sensitive") or [])),
+                    ]
+                    if on
+                ]
+            )
+            or "not used",
+        }
+        for c, s in con["columns"].items()
+    ]
     tgt = con.get("target") or {}
     reasons = {**((val.get("train") or {}).get("reasons") or {})}
-    for k, v in ((val.get("test") or {}).get("reasons") or {}).items(): reasons[k] = reasons.get(k, 0) + v
-    return "\n".join([
-        f"# Datasheet: {ds.get('name', 'data set')}\n",
-        f"_Generated {now()} from the pipeline's evidence; sections after Gebru et al., *Datasheets for Datasets*._\n",
-        "## Motivation\n", f"- What data is available: {_said(intake.get('data_available'), 'intake.answers.data_available')}",
-        f"- Used here to support: {_said(intake.get('decision'), 'intake.answers.decision')}\n",
-        "## Composition\n",
-        _table([{"role": r, "file": f["path"], "sha256": f["sha256"][:16] + "…", "rows": f["rows"], "malformed lines": f["malformed"],
-                 "rows used": f.get("rows_kept")} for r, f in ing["files"].items()]),
-        f"\nData version `{ing.get('data_version')}`. Target `{ds.get('target')}` with labels {tgt.get('labels')} "
-        f"(positive `{ds.get('positive_label')}`). Sensitive attributes: {', '.join(ds.get('sensitive') or []) or 'none configured'}.\n\n",
-        _table(cols),
-        "\n## Collection process\n",
-        "Not recorded by the pipeline. " + (f"Provenance notice: {', '.join(f'`{p}`' for p in dict.fromkeys(notice))}." if notice else "No provenance notice beside the data files."),
-        "\n## Preprocessing, cleaning and labelling\n",
-        f"- Every line is read as text; lines with the wrong number of fields are set aside ({sum(f['malformed'] for f in ing['files'].values())} here)."
-        + (f" Labels are normalised by stripping `{ds['label_strip']}`." if ds.get("label_strip") else ""),
-        f"- A contract profiled from the training rows (types, null policy, ranges with a margin, category sets) is run by Great Expectations; "
-        f"rows breaking it are quarantined with every reason: {(val.get('train') or {}).get('rows_quarantined', '?')} training and "
-        f"{(val.get('test') or {}).get('rows_quarantined', '?')} test rows.",
-        ("\n" + _table([{"reason": k, "rows": v} for k, v in sorted(reasons.items())])) if reasons else "",
-        f"- Sampling: {ing.get('sample_fraction', 1.0):.0%} of the rows (seeded).",
-        f"- Columns not used as inputs: {', '.join(ds.get('drop') or []) or 'none'}.\n",
-        "## Uses\n", "- Trains and evaluates the model described in `readiness/modelcard.md`; the sensitive attributes feed the fairness audit.\n",
-        "## Distribution\n", "- See the provenance notice for the licence and citation." if notice else "- Not recorded.",
-        "\n## Maintenance\n",
-        "- Any change to the data files changes the data version, which reruns the pipeline; new batches go through the same contract "
-        "and are recorded in `products/ledger.jsonl`.\n"])
+    for k, v in ((val.get("test") or {}).get("reasons") or {}).items():
+        reasons[k] = reasons.get(k, 0) + v
+    return "\n".join(
+        [
+            f"# Datasheet: {ds.get('name', 'data set')}\n",
+            f"_Generated {now()} from the pipeline's evidence; sections after Gebru et al., *Datasheets for Datasets*._\n",
+            "## Motivation\n",
+            f"- What data is available: {_said(intake.get('data_available'), 'intake.answers.data_available')}",
+            f"- Used here to support: {_said(intake.get('decision'), 'intake.answers.decision')}\n",
+            "## Composition\n",
+            _table(
+                [
+                    {
+                        "role": r,
+                        "file": f["path"],
+                        "sha256": f["sha256"][:16] + "…",
+                        "rows": f["rows"],
+                        "malformed lines": f["malformed"],
+                        "rows used": f.get("rows_kept"),
+                    }
+                    for r, f in ing["files"].items()
+                ]
+            ),
+            f"\nData version `{ing.get('data_version')}`. Target `{ds.get('target')}` with labels {tgt.get('labels')} "
+            f"(positive `{ds.get('positive_label')}`). Sensitive attributes: {', '.join(ds.get('sensitive') or []) or 'none configured'}.\n\n",
+            _table(cols),
+            "\n## Collection process\n",
+            "Not recorded by the pipeline. "
+            + (
+                f"Provenance notice: {', '.join(f'`{p}`' for p in dict.fromkeys(notice))}."
+                if notice
+                else "No provenance notice beside the data files."
+            ),
+            "\n## Preprocessing, cleaning and labelling\n",
+            f"- Every line is read as text; lines with the wrong number of fields are set aside ({sum(f['malformed'] for f in ing['files'].values())} here)."
+            + (f" Labels are normalised by stripping `{ds['label_strip']}`." if ds.get("label_strip") else ""),
+            f"- A contract profiled from the training rows (types, null policy, ranges with a margin, category sets) is run by Great Expectations; "
+            f"rows breaking it are quarantined with every reason: {(val.get('train') or {}).get('rows_quarantined', '?')} training and "
+            f"{(val.get('test') or {}).get('rows_quarantined', '?')} test rows.",
+            ("\n" + _table([{"reason": k, "rows": v} for k, v in sorted(reasons.items())])) if reasons else "",
+            f"- Sampling: {ing.get('sample_fraction', 1.0):.0%} of the rows (seeded).",
+            f"- Columns not used as inputs: {', '.join(ds.get('drop') or []) or 'none'}.\n",
+            "## Uses\n",
+            "- Trains and evaluates the model described in `readiness/modelcard.md`; the sensitive attributes feed the fairness audit.\n",
+            "## Distribution\n",
+            "- See the provenance notice for the licence and citation." if notice else "- Not recorded.",
+            "\n## Maintenance\n",
+            "- Any change to the data files changes the data version, which reruns the pipeline; new batches go through the same contract "
+            "and are recorded in `products/ledger.jsonl`.\n",
+        ]
+    )
+
 
 def to_html(markdown: str, title: str) -> str:
     "A standalone HTML page of a Markdown document."
     body = mistune.create_markdown(plugins=["table"])(markdown)
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>'
-            "body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}table{border-collapse:collapse;margin:.5em 0}"
-            "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}code{background:#f4f4f4}</style></head><body>"
-            f"{body}</body></html>")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>'
+        "body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}table{border-collapse:collapse;margin:.5em 0}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}code{background:#f4f4f4}</style></head><body>"
+        f"{body}</body></html>"
+    )
 
-CARD_INPUTS = ("05_evaluation/metrics.json", "04_models/training.json", "03_features/features.json", "01_raw/ingest.json",
-               "02_validated/validation.json", "02_validated/contract.json", "06_export/export.json",
-               "readiness/provenance.json", "readiness/fairness.json", "readiness/importance.json")
+
+CARD_INPUTS = (
+    "05_evaluation/metrics.json",
+    "04_models/training.json",
+    "03_features/features.json",
+    "01_raw/ingest.json",
+    "02_validated/validation.json",
+    "02_validated/contract.json",
+    "06_export/export.json",
+    "readiness/provenance.json",
+    "readiness/fairness.json",
+    "readiness/importance.json",
+)
+
 
 def outdated(root, products) -> bool:
     "Whether the model card or the datasheet is missing or older than a file it reports (or readiness.yaml, whose answers it quotes)."
-    out = Path(products)/"readiness"
-    docs = [out/"modelcard.md", out/"datasheet.md"]
-    if not all(p.exists() for p in docs): return True
-    inputs = [Path(products)/r for r in CARD_INPUTS] + [Path(root)/"readiness.yaml"]
+    out = Path(products) / "readiness"
+    docs = [out / "modelcard.md", out / "datasheet.md"]
+    if not all(p.exists() for p in docs):
+        return True
+    inputs = [Path(products) / r for r in CARD_INPUTS] + [Path(root) / "readiness.yaml"]
     newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
     return min(p.stat().st_mtime for p in docs) < newest
 
+
 def write_cards(root, products, env: dict, only_if_outdated: bool = False) -> dict:
     "Write the model card and the datasheet as Markdown and HTML under `products/readiness/` (what exists evidence for)."
-    P = Path(products); out = P/"readiness"; paths = {}
-    if only_if_outdated and not outdated(root, P): return paths
-    for name, fn, title, needs in [("modelcard", model_card, "Model card", ["05_evaluation/metrics.json"]),
-                                   ("datasheet", datasheet, "Datasheet", ["01_raw/ingest.json", "02_validated/contract.json"])]:
-        if not all((P/r).exists() for r in needs): continue
+    P = Path(products)
+    out = P / "readiness"
+    paths = {}
+    if only_if_outdated and not outdated(root, P):
+        return paths
+    for name, fn, title, needs in [
+        ("modelcard", model_card, "Model card", ["05_evaluation/metrics.json"]),
+        ("datasheet", datasheet, "Datasheet", ["01_raw/ingest.json", "02_validated/contract.json"]),
+    ]:
+        if not all((P / r).exists() for r in needs):
+            continue
         md = fn(root, products, env)
-        paths[name] = atomic_write(out/f"{name}.md", md); paths[f"{name}_html"] = atomic_write(out/f"{name}.html", to_html(md, title))
+        paths[name] = atomic_write(out / f"{name}.md", md)
+        paths[f"{name}_html"] = atomic_write(out / f"{name}.html", to_html(md, title))
     return paths

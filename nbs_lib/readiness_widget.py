@@ -4,9 +4,13 @@
 
 # %% ../notebooks/45_readiness_widget.ipynb #29280d28
 from __future__ import annotations
-import html, os
+
+import html
+import os
 from pathlib import Path
+
 import ipywidgets as widgets
+
 from .config import find_root, load_env, products_dir
 from .rubric import SEVERITY, SIGN_OFFS, attest, attestable, describe
 from .scorecard import GateError, effective, headline, load_gate, load_scorecard, refresh
@@ -16,115 +20,225 @@ __all__ = ['COLOURS', 'SECTION_TITLES', 'badge', 'ordered', 'header_html', 'sect
            'ReadinessWidget']
 
 # %% ../notebooks/45_readiness_widget.ipynb #5543e6d8
-COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "warn": "#bf8700", "unknown": "#6e7781", "manual": "#8250df", "n/a": "#57606a",
-           "go": "#1a7f37", "no-go": "#cf222e", "needs-review": "#bf8700", "unavailable": "#6e7781"}
-SECTION_TITLES = {"data": "Data (ML Test Score)", "model": "Model (ML Test Score)", "infrastructure": "Infrastructure (ML Test Score)",
-                  "monitoring": "Monitoring (ML Test Score)", "checklist": "Production checklist", "dimensions": "Readiness dimensions"}
+COLOURS = {
+    "pass": "#1a7f37",
+    "fail": "#cf222e",
+    "warn": "#bf8700",
+    "unknown": "#6e7781",
+    "manual": "#8250df",
+    "n/a": "#57606a",
+    "go": "#1a7f37",
+    "no-go": "#cf222e",
+    "needs-review": "#bf8700",
+    "unavailable": "#6e7781",
+}
+SECTION_TITLES = {
+    "data": "Data (ML Test Score)",
+    "model": "Model (ML Test Score)",
+    "infrastructure": "Infrastructure (ML Test Score)",
+    "monitoring": "Monitoring (ML Test Score)",
+    "checklist": "Production checklist",
+    "dimensions": "Readiness dimensions",
+}
+
 
 def badge(s: str) -> str:
     "A status or decision as a coloured label."
     return f'<span style="background:{COLOURS.get(s, "#888")};color:#fff;border-radius:3px;padding:1px 6px;font-size:90%">{html.escape(s)}</span>'
 
+
 def _link(path: str, base) -> str:
     href = os.path.relpath(path, base) if base else Path(path).as_uri()
     return f'<a href="{html.escape(href)}">{html.escape(Path(path).name)}</a>'
+
 
 def ordered(items: list) -> list:
     "Items failing first (fail, unknown, warn, manual, n/a, pass), rubric order within a status."
     return sorted(items, key=lambda i: SEVERITY.index(effective(i)))
 
-def header_html(sc: dict, problem: str | None = None # why the gate cannot be read (a stale scorecard): shown instead of the decision
-               ) -> str:
+
+def header_html(
+    sc: dict,
+    problem: str | None = None,  # why the gate cannot be read (a stale scorecard): shown instead of the decision
+) -> str:
     "The gate's decision and its blocking items by title, then the ML Test Score as testing maturity, then what was assessed."
-    h = headline(sc); e = html.escape
-    if problem: gate = f'<h2>Gate: {badge("unavailable")}</h2><p><b>{e(problem)}</b></p>'
+    h = headline(sc)
+    e = html.escape
+    if problem:
+        gate = f"<h2>Gate: {badge('unavailable')}</h2><p><b>{e(problem)}</b></p>"
     else:
-        titles = lambda bs: "".join(f"<li>{e(b['title'])} <small>({e(b['id'])}, {e(b['status'])})</small></li>" for b in bs)
-        gate = (f'<h2>Gate: {badge(h["decision"])}</h2>'
-                + (f'<p>Blocking ({len(h["blocking"])} failing):</p><ul>{titles(h["blocking"])}</ul>' if h["blocking"] else "")
-                + (f'<details><summary>To review: {len(h["review"])} items (warn, unknown, or waiting for a person)</summary>'
-                   f'<ul>{titles(h["review"])}</ul></details>' if h["review"] else ""))
+
+        def titles(bs):
+            return "".join(f"<li>{e(b['title'])} <small>({e(b['id'])}, {e(b['status'])})</small></li>" for b in bs)
+
+        gate = (
+            f"<h2>Gate: {badge(h['decision'])}</h2>"
+            + (
+                f"<p>Blocking ({len(h['blocking'])} failing):</p><ul>{titles(h['blocking'])}</ul>"
+                if h["blocking"]
+                else ""
+            )
+            + (
+                f"<details><summary>To review: {len(h['review'])} items (warn, unknown, or waiting for a person)</summary>"
+                f"<ul>{titles(h['review'])}</ul></details>"
+                if h["review"]
+                else ""
+            )
+        )
     credit = ", ".join(f"{k} <b>{v:g}</b>" for k, v in h["credit"].items())
-    return (gate + f'<h3>ML Test Score {h["score"]:g} — {e(h["band"])} <small>(testing maturity)</small></h3>'
-            f'<p>{e(h["maturity"])}</p>'
-            f'<p>Credit earned per section (of {h["max_per_section"]}; the score is the weakest): {credit}. '
-            f'Tests run: <b>{h["tests_run"]} of {h["tests"]}</b>. Tests passing: <b>{h["tests_passing"]} of {h["tests"]}</b>.</p>'
-            f'<p><small>Assessed: {e(h["subject"])}.</small></p>')
+    return (
+        gate + f"<h3>ML Test Score {h['score']:g} — {e(h['band'])} <small>(testing maturity)</small></h3>"
+        f"<p>{e(h['maturity'])}</p>"
+        f"<p>Credit earned per section (of {h['max_per_section']}; the score is the weakest): {credit}. "
+        f"Tests run: <b>{h['tests_run']} of {h['tests']}</b>. Tests passing: <b>{h['tests_passing']} of {h['tests']}</b>.</p>"
+        f"<p><small>Assessed: {e(h['subject'])}.</small></p>"
+    )
 
 # %% ../notebooks/45_readiness_widget.ipynb #dc90f100
 def section_title(sc: dict, section: str) -> str:
     "A section's title with what its counts count: credit earned, tests run and passing (ML Test Score sections), statuses."
     its = [i for i in sc["items"] if i["section"] == section]
     t = (sc["scores"].get("tests") or {}).get(section)
-    counts = (f" — credit {t['credit']:g} of {t['tests']} · tests run {t['run']} of {t['tests']} · passing {t['passing']} of {t['tests']}"
-              if t else f" — passing {sum(effective(i) == 'pass' for i in its)} of {len(its)}")
+    counts = (
+        f" — credit {t['credit']:g} of {t['tests']} · tests run {t['run']} of {t['tests']} · passing {t['passing']} of {t['tests']}"
+        if t
+        else f" — passing {sum(effective(i) == 'pass' for i in its)} of {len(its)}"
+    )
     bad = {st: sum(effective(i) == st for i in its) for st in ("fail", "unknown", "warn", "manual", "n/a")}
-    return SECTION_TITLES[section] + counts + (" · " + ", ".join(f"{n} {st}" for st, n in bad.items() if n) if any(bad.values()) else "")
+    return (
+        SECTION_TITLES[section]
+        + counts
+        + (" · " + ", ".join(f"{n} {st}" for st, n in bad.items() if n) if any(bad.values()) else "")
+    )
+
 
 def section_html(sc: dict, section: str, base=None) -> str:
     "One section's items as an HTML table, failing first, each measurement beside its threshold and evidence links."
     rows = []
     for i in ordered([i for i in sc["items"] if i["section"] == section]):
-        mark = lambda x: "– " if x.get("na") else "✔ " if x["passed"] else "✘ " if x["passed"] is False else "? "
-        meas = "<br>".join(mark(x) + html.escape(describe(x)) for x in i["measurements"])
-        ev = " ".join(_link(e["path"], base) if e.get("path") else f'<a href="{html.escape(e["uri"])}">link</a>' for e in i["evidence"])
-        att = i.get("attestation") or {}
-        who = f'<br><i>attested by {html.escape(str(att["who"]))} {html.escape(str(att.get("when") or ""))}</i>' if att.get("who") else ""
-        acc = f'<br><i>accepted by {html.escape(i["accepted"]["who"])}</i>' if i.get("accepted") else ""
-        credit = f'{i["credit"]:g}' if "credit" in i else ""
-        shown = {describe(x) for x in i["measurements"]}
-        why = "<br>".join(html.escape(r) for r in (i.get("reasons") or [i.get("reason") or ""]) + i.get("notes", []) if r and r not in shown)
-        rows.append(f'<tr><td>{badge(i["status"])}</td><td><b>{html.escape(i["id"])}</b></td><td>{html.escape(i["title"])}<br>'
-                    f'<small>{html.escape(i["mode"])}</small></td><td><small>{meas}</small></td>'
-                    f'<td><small>{why}{who}{acc}</small></td><td><small>{ev}</small></td><td>{credit}</td></tr>')
-    return ("<style>.readiness td,.readiness th{text-align:left !important;vertical-align:top;padding:4px 6px}</style>"
-            "<table class='readiness' style='border-collapse:collapse' border=1>"
-            "<tr><th>status</th><th>id</th><th>item</th><th>measurements</th><th>why</th><th>evidence</th><th>credit</th></tr>" + "".join(rows) + "</table>")
 
-def scorecard_html(sc: dict, base=None, # folder the evidence links are relative to (None: file:// links)
-                   problem: str | None = None) -> str:
+        def mark(x):
+            return "– " if x.get("na") else "✔ " if x["passed"] else "✘ " if x["passed"] is False else "? "
+
+        meas = "<br>".join(mark(x) + html.escape(describe(x)) for x in i["measurements"])
+        ev = " ".join(
+            _link(e["path"], base) if e.get("path") else f'<a href="{html.escape(e["uri"])}">link</a>'
+            for e in i["evidence"]
+        )
+        att = i.get("attestation") or {}
+        who = (
+            f"<br><i>attested by {html.escape(str(att['who']))} {html.escape(str(att.get('when') or ''))}</i>"
+            if att.get("who")
+            else ""
+        )
+        acc = f"<br><i>accepted by {html.escape(i['accepted']['who'])}</i>" if i.get("accepted") else ""
+        credit = f"{i['credit']:g}" if "credit" in i else ""
+        shown = {describe(x) for x in i["measurements"]}
+        why = "<br>".join(
+            html.escape(r)
+            for r in (i.get("reasons") or [i.get("reason") or ""]) + i.get("notes", [])
+            if r and r not in shown
+        )
+        rows.append(
+            f"<tr><td>{badge(i['status'])}</td><td><b>{html.escape(i['id'])}</b></td><td>{html.escape(i['title'])}<br>"
+            f"<small>{html.escape(i['mode'])}</small></td><td><small>{meas}</small></td>"
+            f"<td><small>{why}{who}{acc}</small></td><td><small>{ev}</small></td><td>{credit}</td></tr>"
+        )
+    return (
+        "<style>.readiness td,.readiness th{text-align:left !important;vertical-align:top;padding:4px 6px}</style>"
+        "<table class='readiness' style='border-collapse:collapse' border=1>"
+        "<tr><th>status</th><th>id</th><th>item</th><th>measurements</th><th>why</th><th>evidence</th><th>credit</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def scorecard_html(
+    sc: dict,
+    base=None,  # folder the evidence links are relative to (None: file:// links)
+    problem: str | None = None,
+) -> str:
     "The scorecard as HTML: the header, then every section with failing items first."
-    return "\n".join([header_html(sc, problem)] + [f"<h3>{html.escape(section_title(sc, s))}</h3>" + section_html(sc, s, base)
-                                                   for s in SECTION_TITLES])
+    return "\n".join(
+        [header_html(sc, problem)]
+        + [f"<h3>{html.escape(section_title(sc, s))}</h3>" + section_html(sc, s, base) for s in SECTION_TITLES]
+    )
 
 # %% ../notebooks/45_readiness_widget.ipynb #38ddf27e
 class ReadinessWidget:
     "The scorecard by section, failing first, with a form that attests an item and refreshes the decision."
-    def __init__(self, root=None, env_overrides=None, # the project, and an override file or dict for env.yaml
-                 products=None, base=None): # products folder (default: env's), folder links are relative to (default: cwd)
+
+    def __init__(
+        self,
+        root=None,
+        env_overrides=None,  # the project, and an override file or dict for env.yaml
+        products=None,
+        base=None,
+    ):  # products folder (default: env's), folder links are relative to (default: cwd)
         self.root = Path(root) if root else find_root()
         self.env_overrides, self.base = env_overrides, Path(base) if base else Path.cwd()
         self.products = Path(products) if products else products_dir(load_env(env_overrides, self.root), self.root)
         self.header, self.sections, self.message = widgets.HTML(), widgets.Accordion(), widgets.HTML()
         self.item = widgets.Dropdown(description="item", layout={"width": "60%"})
         self.who = widgets.Text(description="who", placeholder="your name")
-        self.comment = widgets.Textarea(description="comment", placeholder="what was checked, where it is written up", layout={"width": "60%"})
+        self.comment = widgets.Textarea(
+            description="comment", placeholder="what was checked, where it is written up", layout={"width": "60%"}
+        )
         self.status = widgets.ToggleButtons(options=["done", "failed"], description="result")
         self.button = widgets.Button(description="Attest", button_style="primary", icon="check")
-        self.reload = widgets.Button(description="Refresh", icon="refresh", tooltip="rebuild the scorecard from the evidence on disk")
-        self.button.on_click(self.submit); self.reload.on_click(self.rebuild)
-        self.ui = widgets.VBox([self.header, self.reload, self.sections, widgets.HTML("<h4>Attest an item (writes readiness.yaml)</h4>"),
-                                self.item, self.who, self.comment, self.status, self.button, self.message])
+        self.reload = widgets.Button(
+            description="Refresh", icon="refresh", tooltip="rebuild the scorecard from the evidence on disk"
+        )
+        self.button.on_click(self.submit)
+        self.reload.on_click(self.rebuild)
+        self.ui = widgets.VBox(
+            [
+                self.header,
+                self.reload,
+                self.sections,
+                widgets.HTML("<h4>Attest an item (writes readiness.yaml)</h4>"),
+                self.item,
+                self.who,
+                self.comment,
+                self.status,
+                self.button,
+                self.message,
+            ]
+        )
         self.scorecard, self.problem = None, None
         self.show(self._load())
 
     def _load(self):
-        try: sc = load_scorecard(self.products)
+        try:
+            sc = load_scorecard(self.products)
         except (FileNotFoundError, ValueError) as e:
-            self.message.value = f"<b>No scorecard</b>: {html.escape(str(e))}"; return None
-        try: load_gate(self.products); self.problem = None
-        except GateError as e: self.problem = str(e)
+            self.message.value = f"<b>No scorecard</b>: {html.escape(str(e))}"
+            return None
+        try:
+            load_gate(self.products)
+            self.problem = None
+        except GateError as e:
+            self.problem = str(e)
         return sc
 
     def show(self, sc):
         "Render a scorecard."
         self.scorecard = sc
-        if sc is None: return
+        if sc is None:
+            return
         self.header.value = header_html(sc, self.problem)
         secs = list(SECTION_TITLES)
         self.sections.children = [widgets.HTML(section_html(sc, s, self.base)) for s in secs]
-        for k, s in enumerate(secs): self.sections.set_title(k, section_title(sc, s))
-        first = next((k for k, s in enumerate(secs) if any(effective(i) not in ("pass", "n/a") for i in sc["items"] if i["section"] == s)), None)
+        for k, s in enumerate(secs):
+            self.sections.set_title(k, section_title(sc, s))
+        first = next(
+            (
+                k
+                for k, s in enumerate(secs)
+                if any(effective(i) not in ("pass", "n/a") for i in sc["items"] if i["section"] == s)
+            ),
+            None,
+        )
         self.sections.selected_index = first
         self.item.options = self.choices(sc)
 
@@ -132,14 +246,17 @@ class ReadinessWidget:
         "Every attestable item (`rubric.attestable`), those waiting for a person (manual, unknown, warn) first, then the sign-offs."
         its = [i for i in sc["items"] if attestable(i["id"])]
         its = sorted(its, key=lambda i: effective(i) not in ("manual", "unknown", "warn"))
-        return ([(f"{i['id']} — {i['title']} ({i['status']})", i["id"]) for i in its]
-                + [(f"sign-off: {k} — {q}", k) for k, q in SIGN_OFFS.items()])
+        return [(f"{i['id']} — {i['title']} ({i['status']})", i["id"]) for i in its] + [
+            (f"sign-off: {k} — {q}", k) for k, q in SIGN_OFFS.items()
+        ]
 
     def rebuild(self, _=None):
         "Refresh the scorecard from the evidence on disk and show it."
-        try: refresh(self.root, self.env_overrides, self.products)
+        try:
+            refresh(self.root, self.env_overrides, self.products)
         except (ValueError, FileNotFoundError) as e:
-            self.message.value = f"<span style='color:#cf222e'>Not refreshed: {html.escape(str(e))}</span>"; return
+            self.message.value = f"<span style='color:#cf222e'>Not refreshed: {html.escape(str(e))}</span>"
+            return
         self.show(self._load())
 
     def submit(self, _=None):
@@ -148,12 +265,16 @@ class ReadinessWidget:
             attest(self.root, self.item.value, self.who.value, self.comment.value or None, self.status.value)
             refresh(self.root, self.env_overrides, self.products)
         except (ValueError, FileNotFoundError) as e:
-            self.message.value = f"<span style='color:#cf222e'>Not attested: {html.escape(str(e))}</span>"; return
+            self.message.value = f"<span style='color:#cf222e'>Not attested: {html.escape(str(e))}</span>"
+            return
         attested = self.item.value
         self.show(self._load())
-        self.message.value = (f"Attested <b>{html.escape(attested)}</b> as {self.status.value} by {html.escape(self.who.value)}. "
-                              f"Gate now: {badge(self.scorecard['scores']['gate']['decision'])}")
+        self.message.value = (
+            f"Attested <b>{html.escape(attested)}</b> as {self.status.value} by {html.escape(self.who.value)}. "
+            f"Gate now: {badge(self.scorecard['scores']['gate']['decision'])}"
+        )
 
     def _ipython_display_(self):
         from IPython.display import display
+
         display(self.ui)

@@ -4,11 +4,17 @@
 
 # %% ../notebooks/30_rubric.ipynb #c37689f5
 from __future__ import annotations
-import contextlib, io, json, math
+
+import contextlib
+import io
+import json
+import math
 from pathlib import Path
+
 import numpy as np
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+
 from .config import atomic_write, deep_merge, file_lock, now
 
 # %% auto #0
@@ -21,22 +27,35 @@ __all__ = ['SECTIONS', 'TESTS', 'CHECKLIST', 'DIMENSIONS', 'TITLES', 'STATUSES',
 SECTIONS = {"D": "data", "M": "model", "I": "infrastructure", "Mo": "monitoring"}
 
 TESTS = [  # (id, title, rubric mode): A automatable, S evidence automatic + human judgement, M manual only
-    ("D1", "Feature expectations are captured in a schema", "A"), ("D2", "All features are beneficial", "S"),
-    ("D3", "No feature is too costly", "M"), ("D4", "Meta-level requirements hold (no denied attribute is an input)", "A"),
-    ("D5", "The data pipeline has privacy controls", "M"), ("D6", "New features can be added quickly", "M"),
+    ("D1", "Feature expectations are captured in a schema", "A"),
+    ("D2", "All features are beneficial", "S"),
+    ("D3", "No feature is too costly", "M"),
+    ("D4", "Meta-level requirements hold (no denied attribute is an input)", "A"),
+    ("D5", "The data pipeline has privacy controls", "M"),
+    ("D6", "New features can be added quickly", "M"),
     ("D7", "Feature code is tested", "A"),
-    ("M1", "The model spec is reviewed and versioned", "S"), ("M2", "Offline and online metrics correlate", "M"),
-    ("M3", "Hyperparameters are tuned", "S"), ("M4", "The impact of staleness is known", "S"),
-    ("M5", "A simpler model is not better", "A"), ("M6", "Quality is sufficient on slices", "A"),
+    ("M1", "The model spec is reviewed and versioned", "S"),
+    ("M2", "Offline and online metrics correlate", "M"),
+    ("M3", "Hyperparameters are tuned", "S"),
+    ("M4", "The impact of staleness is known", "S"),
+    ("M5", "A simpler model is not better", "A"),
+    ("M6", "Quality is sufficient on slices", "A"),
     ("M7", "The model is tested for inclusion (fairness)", "S"),
-    ("I1", "Training is reproducible", "A"), ("I2", "The model spec is unit tested", "A"),
-    ("I3", "The pipeline is integration tested", "A"), ("I4", "Quality is validated before serving", "A"),
-    ("I5", "The model is debuggable", "S"), ("I6", "Models are canaried before serving", "S"),
+    ("I1", "Training is reproducible", "A"),
+    ("I2", "The model spec is unit tested", "A"),
+    ("I3", "The pipeline is integration tested", "A"),
+    ("I4", "Quality is validated before serving", "A"),
+    ("I5", "The model is debuggable", "S"),
+    ("I6", "Models are canaried before serving", "S"),
     ("I7", "The serving model can be rolled back", "A"),
-    ("Mo1", "Dependency changes notify", "A"), ("Mo2", "Data invariants hold in serving inputs", "A"),
-    ("Mo3", "Training and serving features are not skewed", "A"), ("Mo4", "The model is not too stale", "A"),
-    ("Mo5", "The model is numerically stable", "A"), ("Mo6", "Computational performance has not regressed", "A"),
-    ("Mo7", "Prediction quality has not regressed", "A")]
+    ("Mo1", "Dependency changes notify", "A"),
+    ("Mo2", "Data invariants hold in serving inputs", "A"),
+    ("Mo3", "Training and serving features are not skewed", "A"),
+    ("Mo4", "The model is not too stale", "A"),
+    ("Mo5", "The model is numerically stable", "A"),
+    ("Mo6", "Computational performance has not regressed", "A"),
+    ("Mo7", "Prediction quality has not regressed", "A"),
+]
 
 CHECKLIST = [
     ("business-metrics", "Business success metrics are defined and measurable", "M"),
@@ -48,101 +67,153 @@ CHECKLIST = [
     ("drift-retraining", "Drift detection and retraining are documented and tested", "S"),
     ("fairness-audit", "Bias and fairness audits are completed and signed off", "S"),
     ("rollback", "Rollback procedures are tested and documented", "A"),
-    ("end-users-trained", "End users are trained", "M")]
+    ("end-users-trained", "End users are trained", "M"),
+]
 
 DIMENSIONS = [
     ("dim-data", "Data readiness", ["D1", "D2", "D3", "D4", "D5", "D6", "D7", "Mo2"]),
-    ("dim-technical", "Technical readiness", ["I1", "I2", "I3", "I4", "I5", "I6", "I7", "Mo1", "Mo3", "Mo4", "Mo5", "Mo6", "Mo7"]),
-    ("dim-organizational", "Organizational readiness", ["D3", "D5", "D6", "M2", "business-metrics", "end-users-trained"]),
-    ("dim-ethical", "Ethical readiness (fairness and the model card)", ["M7", "fairness-audit"])]
+    (
+        "dim-technical",
+        "Technical readiness",
+        ["I1", "I2", "I3", "I4", "I5", "I6", "I7", "Mo1", "Mo3", "Mo4", "Mo5", "Mo6", "Mo7"],
+    ),
+    (
+        "dim-organizational",
+        "Organizational readiness",
+        ["D3", "D5", "D6", "M2", "business-metrics", "end-users-trained"],
+    ),
+    ("dim-ethical", "Ethical readiness (fairness and the model card)", ["M7", "fairness-audit"]),
+]
 
 TITLES = {i: t for i, t, _ in TESTS + CHECKLIST} | {i: t for i, t, _ in DIMENSIONS}
 STATUSES = ("pass", "fail", "warn", "unknown", "manual", "n/a")
 MODES = ("automated", "manual", "none")
-DECISIONS = {"go": 0, "no-go": 1, "needs-review": 2}            # the gate's exit codes; 3: no valid, current scorecard
+DECISIONS = {"go": 0, "no-go": 1, "needs-review": 2}  # the gate's exit codes; 3: no valid, current scorecard
 SEVERITY = ["fail", "unknown", "warn", "manual", "n/a", "pass"]  # worst first: the order items are shown in
-CREDIT = {"automated": 1.0, "manual": 0.5}                       # per test, for being implemented and run
-TEST_RUN = ".shipshape/evidence/tests.json"                      # I3: the test suite's JUnit result (evidence.record_test_run)
+CREDIT = {"automated": 1.0, "manual": 0.5}  # per test, for being implemented and run
+TEST_RUN = ".shipshape/evidence/tests.json"  # I3: the test suite's JUnit result (evidence.record_test_run)
+
 
 def section_of(test_id: str) -> str:
     "The ML Test Score section of a test id (`Mo3` → monitoring)."
     return SECTIONS[test_id.rstrip("0123456789")]
 
+
 def band(score: float) -> str:
     "The ML Test Score band of a final score."
-    for top, name in [(0, "research project"), (1, "not totally untested"), (2, "first pass at productionization"),
-                      (3, "reasonably tested"), (5, "strong")]:
-        if score <= top: return name
+    for top, name in [
+        (0, "research project"),
+        (1, "not totally untested"),
+        (2, "first pass at productionization"),
+        (3, "reasonably tested"),
+        (5, "strong"),
+    ]:
+        if score <= top:
+            return name
     return "exceptional"
+
 
 def credit(mode: str, status: str) -> float:
     "A test's ML Test Score credit: 1 automated, 0.5 done by hand and attested, 0 when it did not run (unknown, n/a, unattested)."
-    if status in ("unknown", "n/a") or (mode == "manual" and status == "manual"): return 0.0
+    if status in ("unknown", "n/a") or (mode == "manual" and status == "manual"):
+        return 0.0
     return CREDIT.get(mode, 0.0)
 
 # %% ../notebooks/30_rubric.ipynb #4e8bc519
-_OPS = {"<=": lambda v, t: v <= t, "<": lambda v, t: v < t, ">=": lambda v, t: v >= t, ">": lambda v, t: v > t,
-        "==": lambda v, t: v == t, "!=": lambda v, t: v != t, "between": lambda v, t: t[0] <= v <= t[1]}
+_OPS = {
+    "<=": lambda v, t: v <= t,
+    "<": lambda v, t: v < t,
+    ">=": lambda v, t: v >= t,
+    ">": lambda v, t: v > t,
+    "==": lambda v, t: v == t,
+    "!=": lambda v, t: v != t,
+    "between": lambda v, t: t[0] <= v <= t[1],
+}
+
 
 def _py(v):
     "Numpy scalars as Python values (for JSON)."
     return v.item() if isinstance(v, np.generic) else v
 
+
 def measurement(name: str, value, op: str, threshold, severity: str = "fail", **detail) -> dict:
     "A raw value against its threshold; `passed` is None when the value is missing."
     value, threshold = _py(value), _py(threshold)
     missing = op != "!=" and (value is None or (isinstance(value, float) and math.isnan(value)))
-    return {"name": name, "value": value, "op": op, "threshold": threshold,
-            "passed": None if missing else bool(_OPS[op](value, threshold)), "severity": severity,
-            **{k: _py(v) for k, v in detail.items()}}
+    return {
+        "name": name,
+        "value": value,
+        "op": op,
+        "threshold": threshold,
+        "passed": None if missing else bool(_OPS[op](value, threshold)),
+        "severity": severity,
+        **{k: _py(v) for k, v in detail.items()},
+    }
+
 
 def _fmt(v) -> str:
-    if isinstance(v, float): return f"{v:.4g}"
-    if isinstance(v, str) and len(v) > 24 and all(ch in "0123456789abcdef" for ch in v): return v[:12] + "…"   # hashes
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, str) and len(v) > 24 and all(ch in "0123456789abcdef" for ch in v):
+        return v[:12] + "…"  # hashes
     return "—" if v is None else str(v)
+
 
 def describe(m: dict) -> str:
     "A measurement as one line: name = value (needs op threshold), or why it is n/a."
-    if m.get("na"): return f"{m['name']}: n/a, {m['na']}"
-    return f"{m['name']} = {_fmt(m['value'])} (needs {m['op']} {_fmt(m['threshold'])})" + (f"; {m['note']}" if m.get("note") else "")
+    if m.get("na"):
+        return f"{m['name']}: n/a, {m['na']}"
+    return f"{m['name']} = {_fmt(m['value'])} (needs {m['op']} {_fmt(m['threshold'])})" + (
+        f"; {m['note']}" if m.get("note") else ""
+    )
 
 # %% ../notebooks/30_rubric.ipynb #85068844
 DEFAULT_POLICY = {
-    "max_evidence_age_days": 30,      # older evidence makes its item unknown
+    "max_evidence_age_days": 30,  # older evidence makes its item unknown
     "max_attestation_age_days": 365,  # older attestations count as missing
-    "blocking": "all",                # ids whose fail means no-go ("all", or a list); other fails ask for review
-    "severity": {},                   # id -> warn | fail: overrides the severity of every check of that item
-    "min_importance": 0.0,            # D2: every input's permutation importance must exceed this
+    "blocking": "all",  # ids whose fail means no-go ("all", or a list); other fails ask for review
+    "severity": {},  # id -> warn | fail: overrides the severity of every check of that item
+    "min_importance": 0.0,  # D2: every input's permutation importance must exceed this
     "importance_repeats": 3,
-    "importance_rows": 5000,          # D2: a seeded sample of the holdout bounds the cost
-    "denylist": [],                   # D4: columns never to use as inputs, besides dataset.sensitive
-    "allowed_inputs": [],             # D4: sensitive columns deliberately used as inputs
-    "feature_tests": ["notebooks/11_features.ipynb"],   # D7: notebooks whose tests are run
-    "min_slice_ratio": 0.8,           # M6: weakest slice metric / overall metric
+    "importance_rows": 5000,  # D2: a seeded sample of the holdout bounds the cost
+    "denylist": [],  # D4: columns never to use as inputs, besides dataset.sensitive
+    "allowed_inputs": [],  # D4: sensitive columns deliberately used as inputs
+    "feature_tests": ["notebooks/11_features.ipynb"],  # D7: notebooks whose tests are run
+    "min_slice_ratio": 0.8,  # M6: weakest slice metric / overall metric
     "min_slice_size": 30,
-    "fairness": {"max_difference": 0.1, "ratio_range": [0.8, 1.25], "min_group_size": 30,
-                 "intersections": True, "difference_breach": "fail"},   # M7
-    "reproducibility_tol": 1e-6,      # I1: |Δmetric| of a retrain
-    "reproducibility_epochs": None,   # I1: retrain only this many epochs (None: all of them)
-    "max_regression": 0.0,            # I4: allowed metric drop against the production model
-    "max_skew": 1e-4,                 # Mo3: max |Δprobability| between the standalone scorer and the pipeline
-    "max_model_age_days": 90,         # Mo4
-    "latency_regression": 0.10,       # Mo6: p95 may grow by this share over the production model's
-    "max_quality_drop": 0.05,         # Mo7: the latest labelled production batch against the test set
+    "fairness": {
+        "max_difference": 0.1,
+        "ratio_range": [0.8, 1.25],
+        "min_group_size": 30,
+        "intersections": True,
+        "difference_breach": "fail",
+    },  # M7
+    "reproducibility_tol": 1e-6,  # I1: |Δmetric| of a retrain
+    "reproducibility_epochs": None,  # I1: retrain only this many epochs (None: all of them)
+    "max_regression": 0.0,  # I4: allowed metric drop against the production model
+    "max_skew": 1e-4,  # Mo3: max |Δprobability| between the standalone scorer and the pipeline
+    "max_model_age_days": 90,  # Mo4
+    "latency_regression": 0.10,  # Mo6: p95 may grow by this share over the production model's
+    "max_quality_drop": 0.05,  # Mo7: the latest labelled production batch against the test set
 }
+
 
 def policy(env: dict) -> dict:
     "The readiness policy: rubric defaults, then `env['readiness']`, plus the thresholds the pipeline already owns."
     pol = deep_merge(DEFAULT_POLICY, env.get("readiness") or {})
     ev, va, ex = env.get("evaluate") or {}, env.get("validation") or {}, env.get("export") or {}
-    pol.setdefault("metric", ev.get("metric", "roc_auc")); pol.setdefault("min_metric", ev.get("min_metric"))
-    pol.setdefault("min_gain", ev.get("min_gain", 0.0)); pol.setdefault("threshold", ev.get("threshold", 0.5))
-    pol.setdefault("warn_rate", va.get("warn_rate", 0.01)); pol.setdefault("fail_rate", va.get("fail_rate", 0.05))
-    onnx = ((ex.get("limits") or {}).get("onnx-fp32") or {})
+    pol.setdefault("metric", ev.get("metric", "roc_auc"))
+    pol.setdefault("min_metric", ev.get("min_metric"))
+    pol.setdefault("min_gain", ev.get("min_gain", 0.0))
+    pol.setdefault("threshold", ev.get("threshold", 0.5))
+    pol.setdefault("warn_rate", va.get("warn_rate", 0.01))
+    pol.setdefault("fail_rate", va.get("fail_rate", 0.05))
+    onnx = (ex.get("limits") or {}).get("onnx-fp32") or {}
     pol.setdefault("parity_tol", onnx.get("max_abs_diff", ex.get("parity_tol", 1e-4)))
-    pol.setdefault("latency_budget_p99_us", 1000*ev.get("latency_budget_ms", 5))   # serving-latency: p99 at batch 1
+    pol.setdefault("latency_budget_p99_us", 1000 * ev.get("latency_budget_ms", 5))  # serving-latency: p99 at batch 1
     bad = [k for k in pol["severity"].values() if k not in ("warn", "fail")]
-    if bad: raise ValueError(f"readiness.severity values must be warn or fail, not {bad}")
+    if bad:
+        raise ValueError(f"readiness.severity values must be warn or fail, not {bad}")
     return pol
 
 # %% ../notebooks/30_rubric.ipynb #bfd8c62c
@@ -153,53 +224,85 @@ INTAKE_QUESTIONS = {
     "improvement_25": "What would a 25 % improvement mean in business terms?",
     "improvement_50": "What would a 50 % improvement mean in business terms?",
     "end_users": "Who are the end users?",
-    "data_available": "What data is available?"}
+    "data_available": "What data is available?",
+}
 BUSINESS_METRIC = ("metric", "baseline", "target", "owner")
 MANUAL_ITEMS = {
     "D3": "Is every feature worth its cost (acquisition, latency, maintenance) against its gain?",
     "D5": "Have access to and deletion of the data been reviewed (privacy controls)?",
     "D6": "How long does adding a new feature take, and is that acceptable?",
     "M2": "Do offline metrics correlate with online (A/B) results?",
-    "end-users-trained": "Were the end users trained to use the system and its outputs?"}
+    "end-users-trained": "Were the end users trained to use the system and its outputs?",
+}
 SIGN_OFFS = {
     "fairness": "The fairness audit of this model was reviewed and accepted.",
-    "model-card": "The model card was reviewed and is accurate."}
+    "model-card": "The model card was reviewed and is accurate.",
+}
 ATTESTATION_STATUSES = ("done", "failed")
+
 
 def _blank(question: str) -> dict:
     return {"question": question, "status": None, "who": None, "when": None, "comment": None, "evidence": []}
 
+
 def _yaml() -> YAML:
-    y = YAML(); y.preserve_quotes = True; y.width = 110; y.indent(mapping=2, sequence=4, offset=2)
+    y = YAML()
+    y.preserve_quotes = True
+    y.width = 110
+    y.indent(mapping=2, sequence=4, offset=2)
     y.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
     return y
 
+
 def default_readiness() -> str:
     "The text of a fresh `readiness.yaml`: every question, nothing answered or attested."
-    answers, metric = CommentedMap((k, None) for k in INTAKE_QUESTIONS), CommentedMap((k, None) for k in BUSINESS_METRIC)
-    for k, q in INTAKE_QUESTIONS.items(): answers.yaml_add_eol_comment(q, k)
-    for k, q in zip(BUSINESS_METRIC, ["the business metric the system should move", "its value today",
-                                      "the value that makes the project a success", "who is accountable for it"]):
+    answers, metric = (
+        CommentedMap((k, None) for k in INTAKE_QUESTIONS),
+        CommentedMap((k, None) for k in BUSINESS_METRIC),
+    )
+    for k, q in INTAKE_QUESTIONS.items():
+        answers.yaml_add_eol_comment(q, k)
+    for k, q in zip(
+        BUSINESS_METRIC,
+        [
+            "the business metric the system should move",
+            "its value today",
+            "the value that makes the project a success",
+            "who is accountable for it",
+        ],
+    ):
         metric.yaml_add_eol_comment(q, k)
-    doc = {"intake": {"who": None, "when": None, "answers": answers}, "business_metric": metric,
-           "manual_items": {k: _blank(q) for k, q in MANUAL_ITEMS.items()},
-           "sign_offs": {k: _blank(q) for k, q in SIGN_OFFS.items()}}
-    buf = io.StringIO(); _yaml().dump(doc, buf)
-    return ("# Readiness answers: the intake questionnaire, the business success metric, manual checks and sign-offs.\n"
-            "# Versioned with the code and reviewed like code; nbs_lib.rubric.attest / save_intake write it too.\n"
-            "# An attestation: status done | failed, who, when (ISO 8601), comment, evidence (paths or URLs).\n" + buf.getvalue())
+    doc = {
+        "intake": {"who": None, "when": None, "answers": answers},
+        "business_metric": metric,
+        "manual_items": {k: _blank(q) for k, q in MANUAL_ITEMS.items()},
+        "sign_offs": {k: _blank(q) for k, q in SIGN_OFFS.items()},
+    }
+    buf = io.StringIO()
+    _yaml().dump(doc, buf)
+    return (
+        "# Readiness answers: the intake questionnaire, the business success metric, manual checks and sign-offs.\n"
+        "# Versioned with the code and reviewed like code; nbs_lib.rubric.attest / save_intake write it too.\n"
+        "# An attestation: status done | failed, who, when (ISO 8601), comment, evidence (paths or URLs).\n"
+        + buf.getvalue()
+    )
+
 
 def read_readiness(root) -> dict:
     "`readiness.yaml` of the project as plain data (the defaults when the file does not exist)."
-    p = Path(root)/"readiness.yaml"
+    p = Path(root) / "readiness.yaml"
     text = p.read_text() if p.exists() else default_readiness()
-    try: doc = _yaml().load(text)
-    except Exception as e: raise ValueError(f"{p} is not valid YAML: {e}") from None
-    if not isinstance(doc, dict): raise ValueError(f"{p} must hold a mapping (intake, business_metric, manual_items, sign_offs)")
+    try:
+        doc = _yaml().load(text)
+    except Exception as e:
+        raise ValueError(f"{p} is not valid YAML: {e}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{p} must hold a mapping (intake, business_metric, manual_items, sign_offs)")
     return json.loads(json.dumps(doc, default=str))
 
 # %% ../notebooks/30_rubric.ipynb #885fffda
 ATTESTABLE = tuple(i for i, _, _ in TESTS + CHECKLIST) + tuple(SIGN_OFFS)
+
 
 def attestable(item_id: str) -> bool:
     "Whether `item_id` can be attested in `readiness.yaml` (a test, a checklist item or a sign-off; never a dimension)."
@@ -209,42 +312,70 @@ def attestable(item_id: str) -> bool:
 @contextlib.contextmanager
 def _editing(root):
     "Read, modify and atomically rewrite `readiness.yaml` under an exclusive lock, keeping its comments."
-    root, y = Path(root), _yaml(); p = root/"readiness.yaml"
-    with file_lock(root/".shipshape"/"readiness.lock", "an edit of readiness.yaml", wait=True):
+    root, y = Path(root), _yaml()
+    p = root / "readiness.yaml"
+    with file_lock(root / ".shipshape" / "readiness.lock", "an edit of readiness.yaml", wait=True):
         doc = y.load(p.read_text() if p.exists() else default_readiness())
-        if not isinstance(doc, dict): raise ValueError(f"{p} must hold a mapping")
+        if not isinstance(doc, dict):
+            raise ValueError(f"{p} must hold a mapping")
         yield doc
-        buf = io.StringIO(); y.dump(doc, buf); atomic_write(p, buf.getvalue())
+        buf = io.StringIO()
+        y.dump(doc, buf)
+        atomic_write(p, buf.getvalue())
 
-def attest(root, item_id: str, who: str, comment: str | None = None, status: str = "done",
-           evidence: list | None = None # paths (relative to the root) or URLs of the write-up
-          ) -> dict:
+
+def attest(
+    root,
+    item_id: str,
+    who: str,
+    comment: str | None = None,
+    status: str = "done",
+    evidence: list | None = None,  # paths (relative to the root) or URLs of the write-up
+) -> dict:
     "Record an attestation (who, when, comment) of an attestable item (see `attestable`) in `readiness.yaml`."
-    if not (who or "").strip(): raise ValueError("an attestation needs who")
-    if status not in ATTESTATION_STATUSES: raise ValueError(f"status must be one of {ATTESTATION_STATUSES}, not {status!r}")
-    if not attestable(item_id): raise ValueError(f"unknown item {item_id!r}; one of: {', '.join(ATTESTABLE)}")
+    if not (who or "").strip():
+        raise ValueError("an attestation needs who")
+    if status not in ATTESTATION_STATUSES:
+        raise ValueError(f"status must be one of {ATTESTATION_STATUSES}, not {status!r}")
+    if not attestable(item_id):
+        raise ValueError(f"unknown item {item_id!r}; one of: {', '.join(ATTESTABLE)}")
     att = {"status": status, "who": who.strip(), "when": now(), "comment": comment, "evidence": list(evidence or [])}
     with _editing(root) as doc:
         section = "sign_offs" if item_id in SIGN_OFFS else "manual_items"
-        if doc.get(section) is None: doc[section] = {}
+        if doc.get(section) is None:
+            doc[section] = {}
         entry = doc[section].get(item_id)
         if entry is None:
-            doc[section][item_id] = {"question": MANUAL_ITEMS.get(item_id) or SIGN_OFFS.get(item_id) or TITLES[item_id], **att}
+            doc[section][item_id] = {
+                "question": MANUAL_ITEMS.get(item_id) or SIGN_OFFS.get(item_id) or TITLES[item_id],
+                **att,
+            }
         else:
-            for k, v in att.items(): entry[k] = v
+            for k, v in att.items():
+                entry[k] = v
     return att
+
 
 def save_intake(root, answers: dict, who: str, business_metric: dict | None = None) -> dict:
     "Save intake answers (and the business success metric) in `readiness.yaml`, recording who and when."
-    if not (who or "").strip(): raise ValueError("intake answers need who")
+    if not (who or "").strip():
+        raise ValueError("intake answers need who")
     bad = sorted(set(answers) - set(INTAKE_QUESTIONS)) + sorted(set(business_metric or {}) - set(BUSINESS_METRIC))
-    if bad: raise ValueError(f"unknown intake fields {bad}; questions: {list(INTAKE_QUESTIONS)}, business metric: {list(BUSINESS_METRIC)}")
+    if bad:
+        raise ValueError(
+            f"unknown intake fields {bad}; questions: {list(INTAKE_QUESTIONS)}, business metric: {list(BUSINESS_METRIC)}"
+        )
     with _editing(root) as doc:
-        if doc.get("intake") is None: doc["intake"] = {}
-        if doc["intake"].get("answers") is None: doc["intake"]["answers"] = {}
-        for k, v in answers.items(): doc["intake"]["answers"][k] = v
+        if doc.get("intake") is None:
+            doc["intake"] = {}
+        if doc["intake"].get("answers") is None:
+            doc["intake"]["answers"] = {}
+        for k, v in answers.items():
+            doc["intake"]["answers"][k] = v
         doc["intake"]["who"], doc["intake"]["when"] = who.strip(), now()
         if business_metric:
-            if doc.get("business_metric") is None: doc["business_metric"] = {}
-            for k, v in business_metric.items(): doc["business_metric"][k] = v
+            if doc.get("business_metric") is None:
+                doc["business_metric"] = {}
+            for k, v in business_metric.items():
+                doc["business_metric"][k] = v
     return read_readiness(root)["intake"]

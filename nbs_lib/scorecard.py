@@ -4,14 +4,31 @@
 
 # %% ../notebooks/33_scorecard.ipynb #241274f6
 from __future__ import annotations
-import argparse, datetime as dt, json, sys
+
+import argparse
+import datetime as dt
+import json
+import sys
 from pathlib import Path
+
 from .checks import EVALUATORS, NOT_AUTOMATED, Context, Item, attestation, evaluate, when
 from .config import find_root, load_env, products_dir, read_json, resolve
-from .products import write_product
 from .modelcard import write_cards
-from .rubric import (CHECKLIST, DECISIONS, DIMENSIONS, MODES, SECTIONS, SEVERITY, STATUSES, TESTS, band, credit, describe,
-                     section_of)
+from .products import write_product
+from nbs_lib.rubric import (
+    CHECKLIST,
+    DECISIONS,
+    DIMENSIONS,
+    MODES,
+    SECTIONS,
+    SEVERITY,
+    STATUSES,
+    TESTS,
+    band,
+    credit,
+    describe,
+    section_of,
+)
 from .tracking import git_state
 
 # %% auto #0
@@ -19,20 +36,28 @@ __all__ = ['ACCEPTED_BY', 'ITEM_KEYS', 'MATURITY', 'effective', 'gate', 'build_s
            'stale', 'GateError', 'load_gate', 'refresh', 'headline', 'gate_report', 'main']
 
 # %% ../notebooks/33_scorecard.ipynb #c0e743f5
-ACCEPTED_BY = {"M7": "fairness", "fairness-audit": "fairness"}   # a sign-off that also accepts the item's warnings
+ACCEPTED_BY = {"M7": "fairness", "fairness-audit": "fairness"}  # a sign-off that also accepts the item's warnings
 
-def _iso(t: dt.datetime) -> str: return t.isoformat(timespec="seconds")
+
+def _iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
 
 def _evidence(c, paths, source=False) -> list[dict]:
-    return [{"path": str(p), "sha256": c.sha(p), "modified_at": _iso(c.mtime(p)), **({"source": True} if source else {})} for p in paths]
+    return [
+        {"path": str(p), "sha256": c.sha(p), "modified_at": _iso(c.mtime(p)), **({"source": True} if source else {})}
+        for p in paths
+    ]
+
 
 def _item(c: Context, id, rubric, section, title, rmode) -> dict:
     auto = id in EVALUATORS
     it = evaluate(c, id) if auto else Item(c)
     status = it.status() if auto else "manual" if rmode == "M" else "unknown"
     reasons, accepted, att, notes = list(it.missing), None, None, list(it.notes)
-    if id in NOT_AUTOMATED: reasons.append(NOT_AUTOMATED[id])
-    ages = {p: (c.now - c.mtime(p)).total_seconds()/86400 for p in it.files}
+    if id in NOT_AUTOMATED:
+        reasons.append(NOT_AUTOMATED[id])
+    ages = {p: (c.now - c.mtime(p)).total_seconds() / 86400 for p in it.files}
     old = [p for p, a in ages.items() if a > c.pol["max_evidence_age_days"]]
     if old and status != "manual":
         status = "unknown"
@@ -41,8 +66,10 @@ def _item(c: Context, id, rubric, section, title, rmode) -> dict:
         mode = "manual"
         if not auto:
             att, why = attestation(c, id)
-            if att: status = "pass" if att["status"] == "done" else "fail"
-            else: reasons.append(f"awaiting an attestation in readiness.yaml (manual_items.{id}): {why}")
+            if att:
+                status = "pass" if att["status"] == "done" else "fail"
+            else:
+                reasons.append(f"awaiting an attestation in readiness.yaml (manual_items.{id}): {why}")
     else:
         mode = "none" if status == "unknown" else "automated"
         if status == "unknown":
@@ -54,26 +81,51 @@ def _item(c: Context, id, rubric, section, title, rmode) -> dict:
             newest = max([c.mtime(p) for p in it.files], default=c.now).replace(microsecond=0)
             for aid in dict.fromkeys([id, ACCEPTED_BY.get(id)]):
                 a, _ = attestation(c, aid)
-                if a and a["status"] == "done" and when(a) >= newest: accepted = {"by": aid, "who": a["who"], "when": a["when"]}; break
+                if a and a["status"] == "done" and when(a) >= newest:
+                    accepted = {"by": aid, "who": a["who"], "when": a["when"]}
+                    break
     if status in ("fail", "warn", "manual"):
         reasons = [describe(m) for m in it.measurements if m["passed"] is False and m["severity"] == status] + reasons
-        if status == "warn" and not accepted: reasons.append("a human review is needed: attest it in readiness.yaml to accept it")
+        if status == "warn" and not accepted:
+            reasons.append("a human review is needed: attest it in readiness.yaml to accept it")
     (reasons if status == "n/a" else notes).extend(it.na_reasons())
-    if att is None and id in (c.answers.get("manual_items") or {}): att = c.answers["manual_items"][id]
+    if att is None and id in (c.answers.get("manual_items") or {}):
+        att = c.answers["manual_items"][id]
     times = [c.mtime(p) for p in it.files]
     evidence = _evidence(c, it.files) + _evidence(c, it.sources, source=True)
     for e in (att or {}).get("evidence") or []:
         p = resolve(e, c.root)
-        if str(e).startswith(("http://", "https://")): evidence.append({"uri": e})
-        elif p.is_file(): evidence += _evidence(c, [c.record(p)], source=True)
-    out = {"id": id, "rubric": rubric, "section": section, "title": title, "rubric_mode": rmode, "status": status, "mode": mode,
-           "reason": "; ".join(reasons) or None, "reasons": reasons, "notes": notes, "measurements": it.measurements, "evidence": evidence,
-           "timestamps": {"evaluated_at": _iso(c.now), "evidence_oldest": _iso(min(times)) if times else None,
-                          "evidence_newest": _iso(max(times)) if times else None},
-           "attestation": {k: (att or {}).get(k) for k in ("status", "who", "when", "comment")} if (att or rmode == "M") else None,
-           "accepted": accepted}
-    if rubric == "ml-test-score": out["credit"] = credit(mode, status)
+        if str(e).startswith(("http://", "https://")):
+            evidence.append({"uri": e})
+        elif p.is_file():
+            evidence += _evidence(c, [c.record(p)], source=True)
+    out = {
+        "id": id,
+        "rubric": rubric,
+        "section": section,
+        "title": title,
+        "rubric_mode": rmode,
+        "status": status,
+        "mode": mode,
+        "reason": "; ".join(reasons) or None,
+        "reasons": reasons,
+        "notes": notes,
+        "measurements": it.measurements,
+        "evidence": evidence,
+        "timestamps": {
+            "evaluated_at": _iso(c.now),
+            "evidence_oldest": _iso(min(times)) if times else None,
+            "evidence_newest": _iso(max(times)) if times else None,
+        },
+        "attestation": {k: (att or {}).get(k) for k in ("status", "who", "when", "comment")}
+        if (att or rmode == "M")
+        else None,
+        "accepted": accepted,
+    }
+    if rubric == "ml-test-score":
+        out["credit"] = credit(mode, status)
     return out
+
 
 def effective(i: dict) -> str:
     "An item's status for the gate: an accepted warning passes."
@@ -81,12 +133,23 @@ def effective(i: dict) -> str:
 
 # %% ../notebooks/33_scorecard.ipynb #6f4868a0
 def _dimension(c: Context, id, title, members, items) -> dict:
-    ms = [items[m] for m in members]; st = lambda m: "pass" if effective(m) == "n/a" else effective(m)
+    ms = [items[m] for m in members]
+
+    def st(m):
+        return "pass" if effective(m) == "n/a" else effective(m)
+
     extra = evaluate(c, id) if id in EVALUATORS else None
     if id == "dim-ethical":
         att, why = attestation(c, "model-card")
-        extra.check("model card sign-off (readiness.yaml sign_offs.model-card)", att["status"] if att else "not signed off", "==", "done",
-                    "fail" if att else "manual", who=(att or {}).get("who"), note=why)
+        extra.check(
+            "model card sign-off (readiness.yaml sign_offs.model-card)",
+            att["status"] if att else "not signed off",
+            "==",
+            "done",
+            "fail" if att else "manual",
+            who=(att or {}).get("who"),
+            note=why,
+        )
     own = [extra.status()] if extra else []
     status = min([st(m) for m in ms] + own, key=SEVERITY.index)
     modes = {m["mode"] for m in ms}
@@ -94,106 +157,222 @@ def _dimension(c: Context, id, title, members, items) -> dict:
     seen, evidence = set(), []
     for e in [e for m in ms for e in m["evidence"]] + (_evidence(c, extra.files) if extra else []):
         k = e.get("path") or e.get("uri")
-        if k not in seen: seen.add(k); evidence.append(e)
+        if k not in seen:
+            seen.add(k)
+            evidence.append(e)
     bad = [f"{m['id']} {m['status']}" for m in ms if st(m) != "pass"]
     reasons = bad + ([describe(m) for m in extra.measurements if m["passed"] is False] + extra.missing if extra else [])
-    return {"id": id, "rubric": "dimension", "section": "dimensions", "title": title, "rubric_mode": None, "status": status,
-            "mode": mode, "reason": "; ".join(reasons) or None, "reasons": reasons, "members": members,
-            "measurements": extra.measurements if extra else [], "evidence": evidence, "notes": [],
-            "timestamps": {"evaluated_at": _iso(c.now)}, "attestation": None, "accepted": None}
+    return {
+        "id": id,
+        "rubric": "dimension",
+        "section": "dimensions",
+        "title": title,
+        "rubric_mode": None,
+        "status": status,
+        "mode": mode,
+        "reason": "; ".join(reasons) or None,
+        "reasons": reasons,
+        "members": members,
+        "measurements": extra.measurements if extra else [],
+        "evidence": evidence,
+        "notes": [],
+        "timestamps": {"evaluated_at": _iso(c.now)},
+        "attestation": None,
+        "accepted": None,
+    }
 
 # %% ../notebooks/33_scorecard.ipynb #e6174403
 def gate(items: list, pol: dict) -> dict:
     "go / no-go / needs-review from the tests' and checklist items' results, with the items that stand in the way."
-    blocks = lambda i: pol.get("blocking", "all") == "all" or i["id"] in pol["blocking"]
+
+    def blocks(i):
+        return pol.get("blocking", "all") == "all" or i["id"] in pol["blocking"]
+
     judged = [i for i in items if i["rubric"] != "dimension"]
     nogo = [i for i in judged if i["status"] == "fail" and blocks(i)]
-    review = [i for i in judged if effective(i) in ("unknown", "manual", "warn") or (i["status"] == "fail" and not blocks(i))]
+    review = [
+        i for i in judged if effective(i) in ("unknown", "manual", "warn") or (i["status"] == "fail" and not blocks(i))
+    ]
     decision = "no-go" if nogo else "needs-review" if review else "go"
-    brief = lambda i: {"id": i["id"], "title": i["title"], "status": i["status"], "blocking": i in nogo, "reason": i["reason"],
-                       "measurements": [m for m in i["measurements"] if m["passed"] is False or (m["passed"] is None and not m.get("na"))]}
-    return {"decision": decision, "blocking": [brief(i) for i in sorted(nogo + review, key=lambda i: (i not in nogo, SEVERITY.index(i["status"])))],
-            "counts": {s: sum(i["status"] == s for i in judged) for s in STATUSES}}
+
+    def brief(i):
+        return {
+            "id": i["id"],
+            "title": i["title"],
+            "status": i["status"],
+            "blocking": i in nogo,
+            "reason": i["reason"],
+            "measurements": [
+                m for m in i["measurements"] if m["passed"] is False or (m["passed"] is None and not m.get("na"))
+            ],
+        }
+
+    return {
+        "decision": decision,
+        "blocking": [
+            brief(i) for i in sorted(nogo + review, key=lambda i: (i not in nogo, SEVERITY.index(i["status"])))
+        ],
+        "counts": {s: sum(i["status"] == s for i in judged) for s in STATUSES},
+    }
 
 # %% ../notebooks/33_scorecard.ipynb #5253a31d
 def _subject(c: Context) -> dict:
     P = c.products
-    rd = lambda rel: read_json(c.record(P/rel)) if (P/rel).is_file() else {}
-    prov, met, ing, reg = rd("readiness/provenance.json"), rd("05_evaluation/metrics.json"), rd("01_raw/ingest.json"), rd("08_register/registered.json")
-    stp = c.registry_dir/"registry.json"; st = read_json(c.record(stp)) if stp.is_file() else {}
+
+    def rd(rel):
+        return read_json(c.record(P / rel)) if (P / rel).is_file() else {}
+
+    prov, met, ing, reg = (
+        rd("readiness/provenance.json"),
+        rd("05_evaluation/metrics.json"),
+        rd("01_raw/ingest.json"),
+        rd("08_register/registered.json"),
+    )
+    stp = c.registry_dir / "registry.json"
+    st = read_json(c.record(stp)) if stp.is_file() else {}
     mf = Path(met["model_file"]) if met.get("model_file") else None
-    git = prov.get("git") or git_state(c.root); lock = c.root/"requirements.lock"
-    return {"model": {"name": met.get("chosen"), "version": reg.get("version"), "production": (st.get("aliases") or {}).get("production"),
-                      "file": str(mf) if mf else None, "sha256": c.sha(mf) if mf and mf.is_file() else None},
-            "production": (st.get("aliases") or {}).get("production"), "registry": str(c.registry_dir),
-            "git_commit": git.get("commit"), "git_dirty": git.get("dirty"), "git_recorded_by_run": bool(prov),
-            "data_version": ing.get("data_version"), "environment_lock_sha256": c.sha(lock) if lock.is_file() else None,
-            "dataset": (c.env.get("dataset") or {}).get("name")}
+    git = prov.get("git") or git_state(c.root)
+    lock = c.root / "requirements.lock"
+    return {
+        "model": {
+            "name": met.get("chosen"),
+            "version": reg.get("version"),
+            "production": (st.get("aliases") or {}).get("production"),
+            "file": str(mf) if mf else None,
+            "sha256": c.sha(mf) if mf and mf.is_file() else None,
+        },
+        "production": (st.get("aliases") or {}).get("production"),
+        "registry": str(c.registry_dir),
+        "git_commit": git.get("commit"),
+        "git_dirty": git.get("dirty"),
+        "git_recorded_by_run": bool(prov),
+        "data_version": ing.get("data_version"),
+        "environment_lock_sha256": c.sha(lock) if lock.is_file() else None,
+        "dataset": (c.env.get("dataset") or {}).get("name"),
+    }
+
 
 def _tests(items: dict) -> dict:
     "Per section: tests, tests run (earning credit), tests passing, credit earned."
     out = {}
     for s in SECTIONS.values():
         ts = [items[t] for t, _, _ in TESTS if section_of(t) == s]
-        out[s] = {"tests": len(ts), "run": sum(i["credit"] > 0 for i in ts), "passing": sum(effective(i) == "pass" for i in ts),
-                  "credit": sum(i["credit"] for i in ts)}
+        out[s] = {
+            "tests": len(ts),
+            "run": sum(i["credit"] > 0 for i in ts),
+            "passing": sum(effective(i) == "pass" for i in ts),
+            "credit": sum(i["credit"] for i in ts),
+        }
     return out
+
 
 def build_scorecard(root, products, env: dict, at: dt.datetime | None = None) -> dict:
     "The scorecard of the evidence under `products`, judged by `env`'s policy and the project's `readiness.yaml`."
     c = Context(root, products, env, at)
     items = {}
-    for id, title, rmode in TESTS: items[id] = _item(c, id, "ml-test-score", section_of(id), title, rmode)
-    for id, title, rmode in CHECKLIST: items[id] = _item(c, id, "checklist", "checklist", title, rmode)
-    for id, title, members in DIMENSIONS: items[id] = _dimension(c, id, title, members, items)
-    tests = _tests(items); sections = {s: t["credit"] for s, t in tests.items()}
+    for id, title, rmode in TESTS:
+        items[id] = _item(c, id, "ml-test-score", section_of(id), title, rmode)
+    for id, title, rmode in CHECKLIST:
+        items[id] = _item(c, id, "checklist", "checklist", title, rmode)
+    for id, title, members in DIMENSIONS:
+        items[id] = _dimension(c, id, title, members, items)
+    tests = _tests(items)
+    sections = {s: t["credit"] for s, t in tests.items()}
     final = min(sections.values())
     subject = _subject(c)
-    return {"version": 2, "generated_at": _iso(c.now), "root": str(c.root), "products": str(c.products),
-            "subject": subject, "policy": c.pol, "items": list(items.values()),
-            "scores": {"sections": sections, "max_per_section": 7, "final": final, "band": band(final), "tests": tests,
-                       "gate": gate(list(items.values()), c.pol)},
-            "evidence_files": sorted(c.read.values(), key=lambda e: e["path"]), "evidence_missing": sorted(c.absent)}
+    return {
+        "version": 2,
+        "generated_at": _iso(c.now),
+        "root": str(c.root),
+        "products": str(c.products),
+        "subject": subject,
+        "policy": c.pol,
+        "items": list(items.values()),
+        "scores": {
+            "sections": sections,
+            "max_per_section": 7,
+            "final": final,
+            "band": band(final),
+            "tests": tests,
+            "gate": gate(list(items.values()), c.pol),
+        },
+        "evidence_files": sorted(c.read.values(), key=lambda e: e["path"]),
+        "evidence_missing": sorted(c.absent),
+    }
 
 # %% ../notebooks/33_scorecard.ipynb #b4b1f774
-ITEM_KEYS = ("id", "rubric", "section", "title", "status", "mode", "measurements", "evidence", "timestamps", "attestation")
+ITEM_KEYS = (
+    "id",
+    "rubric",
+    "section",
+    "title",
+    "status",
+    "mode",
+    "measurements",
+    "evidence",
+    "timestamps",
+    "attestation",
+)
+
 
 def check_scorecard(sc) -> list[str]:
     "What is wrong with a scorecard's shape (an empty list when nothing is)."
-    if not isinstance(sc, dict): return ["the scorecard is not a JSON object"]
+    if not isinstance(sc, dict):
+        return ["the scorecard is not a JSON object"]
     probs = [f"missing key {k!r}" for k in ("subject", "items", "scores", "generated_at") if k not in sc]
-    if probs: return probs
+    if probs:
+        return probs
     items = sc["items"] if isinstance(sc["items"], list) else []
     ids = [i.get("id") for i in items if isinstance(i, dict)]
     want = [t[0] for t in TESTS] + [c[0] for c in CHECKLIST] + [d[0] for d in DIMENSIONS]
-    if sorted(ids) != sorted(want): probs.append(f"items must be the 28 tests, 10 checklist items and 4 dimensions; missing {sorted(set(want) - set(ids))}, unexpected {sorted(set(ids) - set(want))}")
+    if sorted(ids) != sorted(want):
+        probs.append(
+            f"items must be the 28 tests, 10 checklist items and 4 dimensions; missing {sorted(set(want) - set(ids))}, unexpected {sorted(set(ids) - set(want))}"
+        )
     for i in [i for i in items if isinstance(i, dict)]:
         miss = [k for k in ITEM_KEYS if k not in i]
-        if miss: probs.append(f"item {i.get('id')}: missing {miss}"); continue
-        if i["status"] not in STATUSES: probs.append(f"item {i['id']}: status {i['status']!r} is not one of {STATUSES}")
-        if i["mode"] not in MODES: probs.append(f"item {i['id']}: mode {i['mode']!r} is not one of {MODES}")
-        if i["status"] == "n/a" and (i.get("credit") or not i.get("reason")): probs.append(f"item {i['id']}: n/a needs a reason and earns no credit")
+        if miss:
+            probs.append(f"item {i.get('id')}: missing {miss}")
+            continue
+        if i["status"] not in STATUSES:
+            probs.append(f"item {i['id']}: status {i['status']!r} is not one of {STATUSES}")
+        if i["mode"] not in MODES:
+            probs.append(f"item {i['id']}: mode {i['mode']!r} is not one of {MODES}")
+        if i["status"] == "n/a" and (i.get("credit") or not i.get("reason")):
+            probs.append(f"item {i['id']}: n/a needs a reason and earns no credit")
         for m in i["measurements"]:
             if not isinstance(m, dict) or any(k not in m for k in ("value", "op", "threshold", "passed")):
-                probs.append(f"item {i['id']}: a measurement lacks value/op/threshold/passed"); break
+                probs.append(f"item {i['id']}: a measurement lacks value/op/threshold/passed")
+                break
     g = sc["scores"].get("gate") if isinstance(sc["scores"], dict) else None
-    if not isinstance(g, dict) or g.get("decision") not in DECISIONS: probs.append(f"scores.gate.decision must be one of {list(DECISIONS)}")
-    if isinstance(sc["scores"], dict) and not isinstance(sc["scores"].get("final"), (int, float)): probs.append("scores.final is not a number")
-    if not isinstance(sc.get("evidence_files"), list): probs.append("evidence_files (the files the scorecard read) is missing")
+    if not isinstance(g, dict) or g.get("decision") not in DECISIONS:
+        probs.append(f"scores.gate.decision must be one of {list(DECISIONS)}")
+    if isinstance(sc["scores"], dict) and not isinstance(sc["scores"].get("final"), (int, float)):
+        probs.append("scores.final is not a number")
+    if not isinstance(sc.get("evidence_files"), list):
+        probs.append("evidence_files (the files the scorecard read) is missing")
     return probs
+
 
 def _path(products) -> Path:
     p = Path(products)
-    return p if p.suffix == ".json" else p/"readiness"/"scorecard.json"
+    return p if p.suffix == ".json" else p / "readiness" / "scorecard.json"
+
 
 def load_scorecard(products) -> dict:
     "The scorecard in `products/readiness/` (or at a .json path), shape-checked; a clear error when missing or malformed. Does not check staleness."
     p = _path(products)
-    if not p.is_file(): raise FileNotFoundError(f"no readiness scorecard at {p}: build the pipeline (`make run`) or refresh it (`shipshape refresh`)")
-    try: sc = json.loads(p.read_text())
-    except ValueError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"no readiness scorecard at {p}: build the pipeline (`make run`) or refresh it (`shipshape refresh`)"
+        )
+    try:
+        sc = json.loads(p.read_text())
+    except ValueError as e:
+        raise ValueError(f"{p} is not valid JSON: {e}") from None
     probs = check_scorecard(sc)
-    if probs: raise ValueError(f"{p} is not a valid scorecard: " + "; ".join(probs))
+    if probs:
+        raise ValueError(f"{p} is not a valid scorecard: " + "; ".join(probs))
     return sc
 
 # %% ../notebooks/33_scorecard.ipynb #fc3301a6
@@ -202,81 +381,142 @@ def stale(sc: dict) -> list[dict]:
     out = []
     for e in sc.get("evidence_files") or []:
         p = Path(e["path"])
-        if not p.exists(): out.append({"path": str(p), "change": "deleted"})
-        elif p.stat().st_mtime_ns != e["mtime_ns"]: out.append({"path": str(p), "change": "modified", "was": e["modified_at"],
-                                                               "now": _iso(dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc))})
+        if not p.exists():
+            out.append({"path": str(p), "change": "deleted"})
+        elif p.stat().st_mtime_ns != e["mtime_ns"]:
+            out.append(
+                {
+                    "path": str(p),
+                    "change": "modified",
+                    "was": e["modified_at"],
+                    "now": _iso(dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC)),
+                }
+            )
     out += [{"path": m, "change": "appeared"} for m in sc.get("evidence_missing") or [] if Path(m).exists()]
     return out
+
 
 class GateError(ValueError):
     "No current, valid scorecard: missing, malformed or stale (the gate exits 3)."
 
+
 def load_gate(products) -> dict:
     "The gate of the scorecard in `products` (or at a .json path): decision, blocking items; GateError when missing, malformed or stale."
-    try: sc = load_scorecard(products)
-    except (FileNotFoundError, ValueError) as e: raise GateError(str(e)) from None
+    try:
+        sc = load_scorecard(products)
+    except (FileNotFoundError, ValueError) as e:
+        raise GateError(str(e)) from None
     changed = stale(sc)
     if changed:
-        names = ", ".join(f"{c['path']} ({c['change']})" for c in changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
-        raise GateError(f"the readiness scorecard of {sc['generated_at']} is stale: {names} changed after it was built; "
-                        "rebuild it with `shipshape refresh` (scorecard.refresh)")
+        names = ", ".join(f"{c['path']} ({c['change']})" for c in changed[:8]) + (
+            f" and {len(changed) - 8} more" if len(changed) > 8 else ""
+        )
+        raise GateError(
+            f"the readiness scorecard of {sc['generated_at']} is stale: {names} changed after it was built; "
+            "rebuild it with `shipshape refresh` (scorecard.refresh)"
+        )
     g = sc["scores"]["gate"]
-    return {"decision": g["decision"], "blocking": g["blocking"], "stale": [], "generated_at": sc["generated_at"],
-            "subject": sc["subject"], "scorecard": str(_path(products))}
+    return {
+        "decision": g["decision"],
+        "blocking": g["blocking"],
+        "stale": [],
+        "generated_at": sc["generated_at"],
+        "subject": sc["subject"],
+        "scorecard": str(_path(products)),
+    }
 
 # %% ../notebooks/33_scorecard.ipynb #18e6858a
-def refresh(root=None, env_overrides=None, # an override file (e.g. env.test.yaml) or dict merged over env.yaml
-            products=None, at: dt.datetime | None = None) -> dict:
+def refresh(
+    root=None,
+    env_overrides=None,  # an override file (e.g. env.test.yaml) or dict merged over env.yaml
+    products=None,
+    at: dt.datetime | None = None,
+) -> dict:
     "Rebuild `products/readiness/scorecard.json` from the existing evidence (and an outdated model card); return it."
     root = Path(root) if root else find_root()
     env = load_env(env_overrides, root)
     P = Path(products) if products else products_dir(env, root)
     write_cards(root, P, env, only_if_outdated=True)
     sc = build_scorecard(root, P, env, at)
-    write_product("scorecard", P/"readiness"/"scorecard.json", sc)
+    write_product("scorecard", P / "readiness" / "scorecard.json", sc)
     return sc
 
 # %% ../notebooks/33_scorecard.ipynb #e6d984c7
-MATURITY = ("The ML Test Score measures testing maturity: how much is tested, and run on every pipeline run (1 point "
-            "per automated test, 0.5 per test done by hand), not whether the tests pass; that is the gate's job.")
+MATURITY = (
+    "The ML Test Score measures testing maturity: how much is tested, and run on every pipeline run (1 point "
+    "per automated test, 0.5 per test done by hand), not whether the tests pass; that is the gate's job."
+)
+
 
 def headline(sc: dict) -> dict:
     "The scorecard's headline: the decision, the items blocking it and to review (by title), the score and its counts."
-    s, g, sub = sc["scores"], sc["scores"]["gate"], sc["subject"]; m = sub.get("model") or {}
+    s, g, sub = sc["scores"], sc["scores"]["gate"], sc["subject"]
+    m = sub.get("model") or {}
     t = s["tests"]
     run, passing, total = (sum(x[k] for x in t.values()) for k in ("run", "passing", "tests"))
     prod, ver = sub.get("production"), m.get("version")
-    return {"decision": g["decision"],
-            "blocking": [{"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if b["blocking"]],
-            "review": [{"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if not b["blocking"]],
-            "score": s["final"], "band": s["band"], "maturity": MATURITY,
-            "credit": {k: s["sections"][k] for k in SECTIONS.values()}, "max_per_section": s.get("max_per_section", 7),
-            "tests_run": run, "tests_passing": passing, "tests": total,
-            "subject": (f"model {m.get('name')}" + (f", registered as {ver}" if ver else ", not registered")
-                        + (f"; production serves {prod}" if prod else "; nothing in production") + "; "
-                        f"commit {str(sub.get('git_commit'))[:12]}{' (uncommitted changes)' if sub.get('git_dirty') else ''}, "
-                        f"data {str(sub.get('data_version'))[:12]}; scorecard of {sc['generated_at']}")}
+    return {
+        "decision": g["decision"],
+        "blocking": [
+            {"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if b["blocking"]
+        ],
+        "review": [
+            {"id": b["id"], "title": b["title"], "status": b["status"]} for b in g["blocking"] if not b["blocking"]
+        ],
+        "score": s["final"],
+        "band": s["band"],
+        "maturity": MATURITY,
+        "credit": {k: s["sections"][k] for k in SECTIONS.values()},
+        "max_per_section": s.get("max_per_section", 7),
+        "tests_run": run,
+        "tests_passing": passing,
+        "tests": total,
+        "subject": (
+            f"model {m.get('name')}"
+            + (f", registered as {ver}" if ver else ", not registered")
+            + (f"; production serves {prod}" if prod else "; nothing in production")
+            + "; "
+            f"commit {str(sub.get('git_commit'))[:12]}{' (uncommitted changes)' if sub.get('git_dirty') else ''}, "
+            f"data {str(sub.get('data_version'))[:12]}; scorecard of {sc['generated_at']}"
+        ),
+    }
 
-def gate_report(sc: dict, limit: int = 6 # measurements shown per item
-               ) -> str:
+
+def gate_report(
+    sc: dict,
+    limit: int = 6,  # measurements shown per item
+) -> str:
     "The gate's decision and what stands in its way, then the ML Test Score, as text for a terminal or a CI log."
-    h = headline(sc); g = sc["scores"]["gate"]
+    h = headline(sc)
+    g = sc["scores"]["gate"]
     lines = [f"Readiness gate: {h['decision'].upper()}"]
-    if h["blocking"]: lines += [f"  blocking ({len(h['blocking'])}, failing):"] + [f"    - {b['title']} [{b['id']}]" for b in h["blocking"]]
-    if h["review"]: lines += [f"  to review ({len(h['review'])}: warn, unknown or waiting for a person):"] + \
-                            [f"    - {b['title']} [{b['id']}, {b['status']}]" for b in h["review"]]
-    lines += [f"ML Test Score {h['score']:g} ({h['band']}): testing maturity, the weakest section's credit.",
-              f"  {h['maturity']}",
-              f"  credit earned per section (of {h['max_per_section']}): " + ", ".join(f"{k} {v:g}" for k, v in h["credit"].items()),
-              f"  tests run: {h['tests_run']} of {h['tests']}; tests passing: {h['tests_passing']} of {h['tests']}",
-              f"Assessed: {h['subject']}"]
-    if g["blocking"]: lines.append("What stands in the way:")
+    if h["blocking"]:
+        lines += [f"  blocking ({len(h['blocking'])}, failing):"] + [
+            f"    - {b['title']} [{b['id']}]" for b in h["blocking"]
+        ]
+    if h["review"]:
+        lines += [f"  to review ({len(h['review'])}: warn, unknown or waiting for a person):"] + [
+            f"    - {b['title']} [{b['id']}, {b['status']}]" for b in h["review"]
+        ]
+    lines += [
+        f"ML Test Score {h['score']:g} ({h['band']}): testing maturity, the weakest section's credit.",
+        f"  {h['maturity']}",
+        f"  credit earned per section (of {h['max_per_section']}): "
+        + ", ".join(f"{k} {v:g}" for k, v in h["credit"].items()),
+        f"  tests run: {h['tests_run']} of {h['tests']}; tests passing: {h['tests_passing']} of {h['tests']}",
+        f"Assessed: {h['subject']}",
+    ]
+    if g["blocking"]:
+        lines.append("What stands in the way:")
     for b in g["blocking"]:
         lines.append(f"  {b['status'].upper():8} {b['id']:22} {b['title']}")
         shown = [("✘ " if x["passed"] is False else "? ") + describe(x) for x in b["measurements"]]
-        if b["status"] == "unknown" or not shown: shown = [b.get("reason") or ""]
-        for t in shown[:limit]: lines.append(f"  {'':8} {'':22} {t}")
-        if len(shown) > limit: lines.append(f"  {'':8} {'':22} … and {len(shown) - limit} more (see the scorecard)")
+        if b["status"] == "unknown" or not shown:
+            shown = [b.get("reason") or ""]
+        for t in shown[:limit]:
+            lines.append(f"  {'':8} {'':22} {t}")
+        if len(shown) > limit:
+            lines.append(f"  {'':8} {'':22} … and {len(shown) - limit} more (see the scorecard)")
     return "\n".join(lines)
 
 # %% ../notebooks/33_scorecard.ipynb #ca48ee8b
@@ -288,16 +528,22 @@ def main(argv=None) -> int:
     g.add_argument("scorecard", nargs="?", help="scorecard.json (default: <products>/readiness/scorecard.json)")
     g.add_argument("--refresh", action="store_true", help="rebuild the scorecard from the evidence first")
     r = sub.add_parser("refresh", help="rebuild the scorecard from the existing evidence")
-    for p in (g, r): p.add_argument("--env", help="an override file merged over env.yaml, e.g. env.test.yaml")
+    for p in (g, r):
+        p.add_argument("--env", help="an override file merged over env.yaml, e.g. env.test.yaml")
     a = ap.parse_args(argv)
     try:
-        if a.command == "refresh" or a.refresh: refresh(env_overrides=a.env)
+        if a.command == "refresh" or a.refresh:
+            refresh(env_overrides=a.env)
         where = a.scorecard if a.command == "gate" and a.scorecard else products_dir(load_env(a.env))
         decision = load_gate(where)["decision"]
     except GateError as e:
-        print(f"readiness gate: {e}", file=sys.stderr); return 3
+        print(f"readiness gate: {e}", file=sys.stderr)
+        return 3
     except (FileNotFoundError, ValueError) as e:
-        print(f"readiness {a.command}: {e}", file=sys.stderr); return 3 if a.command == "gate" else 2
-    try: print(gate_report(load_scorecard(where)))
-    except BrokenPipeError: pass                   # e.g. piped into `head`
+        print(f"readiness {a.command}: {e}", file=sys.stderr)
+        return 3 if a.command == "gate" else 2
+    try:
+        print(gate_report(load_scorecard(where)))
+    except BrokenPipeError:
+        pass  # e.g. piped into `head`
     return DECISIONS[decision] if a.command == "gate" else 0
