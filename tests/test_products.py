@@ -316,10 +316,7 @@ def test_types_regenerate_identically(tmp_path):
     assert out.read_text() == TYPES.read_text()
 
 
-PENDING = {  # products whose writers do not write the plan's shape yet: strict xfail, so adopting it makes this test say so
-    "export": "the export task writes targets as a list (plan: keyed by name)",
-    "canary": "the register task writes a first-version canary as passed (plan: status n/a with a reason)",
-}
+PENDING = {}  # products whose writers do not write the plan's shape yet: strict xfail, so adopting it makes this test say so
 BUILT = [
     ("validation", "02_validated/validation.json"),
     ("metrics", "05_evaluation/metrics.json"),
