@@ -33,40 +33,50 @@ $(EXT_STAMP): $(STAMP) $(EXT)/package.json $(EXT)/pyproject.toml $(wildcard $(EX
 	@touch $@
 setup run test: $(EXT_STAMP)
 
+# Every target below calls the `shipshape` command (`.venv/bin/shipshape --help`). Values given on the make command
+# line (VERSION, WHO, REASON, OVERRIDE, ARGS) reach it through the environment ("$$VERSION"), never spliced into the
+# shell line, so `make promote VERSION='v0001; touch x'` passes one odd argument that shipshape refuses.
+SHIPSHAPE := $(VENV)/bin/shipshape
+
 run: $(STAMP)
-	SHIPSHAPE_TRIGGER="make run" $(PY) -m nbs_lib.pipeline build
+	SHIPSHAPE_TRIGGER="make run" $(SHIPSHAPE) run $$ARGS
 
 status: $(STAMP)
-	$(PY) -m nbs_lib.pipeline status
+	$(SHIPSHAPE) status
 
-# The scheduled job: process every new batch in data/incoming/ (exit 1 when a file is rejected or fails).
+# The scheduled job: every new batch in data/incoming/; exit 0 all clear, 1 alert (drift, rejected file, quarantine
+# breach), 2 failed.
 monitor: $(STAMP)
-	SHIPSHAPE_TRIGGER="make monitor" $(PY) -m nbs_lib.monitor run
+	SHIPSHAPE_TRIGGER="make monitor" $(SHIPSHAPE) monitor $$ARGS
 
-# Regenerate contracts/<name>.contract.yaml from the training file (review the diff; overrides stay).
+# Regenerate contracts/<name>.contract.yaml from the training rows (review the diff; overrides stay).
 contract: $(STAMP)
-	$(PY) -m nbs_lib.validate contract
+	$(SHIPSHAPE) contract
 
-# Demo batches from adult.test into data/incoming/: make simulate ARGS="--faults 0.01 --drift-from 3"
+# Demo batches into data/incoming/: make simulate ARGS="--faults 0.01 --drift-from 3"
 simulate: $(STAMP)
-	$(PY) -m nbs_lib.simulate $(ARGS)
+	$(SHIPSHAPE) simulate $$ARGS
 
+# make promote VERSION=v0002 WHO=alice REASON='better recall'   (OVERRIDE='why' forces past a no-go gate, recorded)
 promote: $(STAMP)
-	$(PY) -m nbs_lib.registry promote $(VERSION) $(ARGS)
+	$(SHIPSHAPE) promote $${WHO:+--who "$$WHO"} $${REASON:+--reason "$$REASON"} $${OVERRIDE:+--override-reason "$$OVERRIDE"} -- "$$VERSION"
 
 rollback: $(STAMP)
-	$(PY) -m nbs_lib.registry rollback $(ARGS)
+	$(SHIPSHAPE) rollback $${WHO:+--who "$$WHO"} $${REASON:+--reason "$$REASON"}
 
 drill: $(STAMP)
-	$(PY) -m nbs_lib.registry drill
+	$(SHIPSHAPE) drill
 
 # Drift drill on copies: a clean and a drifted batch, the alert must fire and retraining must run.
 drift-drill: $(STAMP)
-	$(PY) -m nbs_lib.monitor drill
+	$(SHIPSHAPE) drift-drill
 
+# The suite's JUnit result is readiness evidence (I3: integration tests), recorded with its commit even when it fails.
 test: $(STAMP)
 	$(VENV)/bin/nbdev_test --n_workers 2
-	WANDB_MODE=offline $(PY) -m pytest -q tests
+	@mkdir -p test-artifacts
+	WANDB_MODE=offline $(PY) -m pytest -q --junitxml=test-artifacts/junit.xml tests; rc=$$?; \
+	  $(SHIPSHAPE) evidence tests test-artifacts/junit.xml || true; exit $$rc
 	cd $(EXT) && WANDB_MODE=offline $(EXT_PATH) ../$(PY) -m pytest -q
 
 clean-products:

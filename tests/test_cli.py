@@ -88,3 +88,13 @@ def test_verdict_turns_a_drift_product_into_the_schedulers_exit_code(tmp_path):
     assert "age" in r.stdout
     r = shipshape("verdict", str(tmp_path/"nothing"/"drift.json"))
     assert (r.returncode, r.stdout.split(":")[0]) == (2, "FAILED")
+
+
+def test_make_passes_command_line_values_as_arguments_never_as_shell(tmp_path):
+    "make promote VERSION='v0001; touch x' once ran `touch x`: values reach shipshape as one argument each, and it refuses them."
+    hit, hit2 = tmp_path/"injected", tmp_path/"injected2"
+    r = subprocess.run(["make", "-s", "promote", f"VERSION=v0001; touch {hit}", f'REASON=x"; touch {hit2}; echo "'],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0
+    assert "is not a version id (like v0001) or an alias" in r.stderr
+    assert not hit.exists() and not hit2.exists()
