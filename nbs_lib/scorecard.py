@@ -5,10 +5,8 @@
 # %% ../notebooks/33_scorecard.ipynb #241274f6
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 from .checks import EVALUATORS, NOT_AUTOMATED, Context, Item, attestation, evaluate, when
@@ -33,7 +31,7 @@ from .tracking import git_state
 
 # %% auto #0
 __all__ = ['ACCEPTED_BY', 'ITEM_KEYS', 'MATURITY', 'effective', 'gate', 'build_scorecard', 'check_scorecard', 'load_scorecard',
-           'stale', 'GateError', 'load_gate', 'refresh', 'headline', 'gate_report', 'main']
+           'stale', 'GateError', 'load_gate', 'refresh', 'headline', 'gate_report']
 
 # %% ../notebooks/33_scorecard.ipynb #c0e743f5
 ACCEPTED_BY = {"M7": "fairness", "fairness-audit": "fairness"}  # a sign-off that also accepts the item's warnings
@@ -518,32 +516,3 @@ def gate_report(
         if len(shown) > limit:
             lines.append(f"  {'':8} {'':22} … and {len(shown) - limit} more (see the scorecard)")
     return "\n".join(lines)
-
-# %% ../notebooks/33_scorecard.ipynb #ca48ee8b
-def main(argv=None) -> int:
-    "The `gate` and `refresh` commands: gate exits 0 go, 1 no-go, 2 needs-review, 3 no valid current scorecard; refresh 0, or 2 when it cannot."
-    ap = argparse.ArgumentParser(prog="shipshape", description="The readiness scorecard and its release gate.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("gate", help="exit 0 go, 1 no-go, 2 needs-review, 3 missing, malformed or stale scorecard")
-    g.add_argument("scorecard", nargs="?", help="scorecard.json (default: <products>/readiness/scorecard.json)")
-    g.add_argument("--refresh", action="store_true", help="rebuild the scorecard from the evidence first")
-    r = sub.add_parser("refresh", help="rebuild the scorecard from the existing evidence")
-    for p in (g, r):
-        p.add_argument("--env", help="an override file merged over env.yaml, e.g. env.test.yaml")
-    a = ap.parse_args(argv)
-    try:
-        if a.command == "refresh" or a.refresh:
-            refresh(env_overrides=a.env)
-        where = a.scorecard if a.command == "gate" and a.scorecard else products_dir(load_env(a.env))
-        decision = load_gate(where)["decision"]
-    except GateError as e:
-        print(f"readiness gate: {e}", file=sys.stderr)
-        return 3
-    except (FileNotFoundError, ValueError) as e:
-        print(f"readiness {a.command}: {e}", file=sys.stderr)
-        return 3 if a.command == "gate" else 2
-    try:
-        print(gate_report(load_scorecard(where)))
-    except BrokenPipeError:
-        pass  # e.g. piped into `head`
-    return DECISIONS[decision] if a.command == "gate" else 0

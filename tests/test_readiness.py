@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,10 +42,10 @@ PY = sys.executable
 
 
 def gate_cli(*args, cwd=ROOT, env=None):
-    "The gate command, as CI runs it (through scorecard.main, which the `shipshape` console script calls)."
-    code = "import sys; from nbs_lib.scorecard import main; sys.exit(main(sys.argv[1:]))"
+    "The `shipshape` console script, as CI runs it (`shipshape gate`)."
+    exe = str(Path(PY).parent / "shipshape")
     return subprocess.run(
-        [PY, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}
+        [exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}
     )
 
 
