@@ -51,3 +51,18 @@ def test_lock_file_pins_every_requirement():
         if "==" in r:
             name, ver = r.split("==")
             assert lock[name.split("[")[0].lower().replace("_", "-")].split("+")[0] == ver, r
+
+
+def test_scoring_monitoring_and_readiness_never_load_torch():
+    "ONNX inference lives in `runtime`, apart from the torch → ONNX converter: a drift check or a gate must not pay for torch."
+    code = ("import sys, nbs_lib.runtime, nbs_lib.driftjob, nbs_lib.monitor, nbs_lib.registry, nbs_lib.scorecard, nbs_lib.checks;"
+            "print(' '.join(m for m in ('torch', 'great_expectations') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert r.stdout.split() == []
+
+
+def test_the_library_layers_hold_and_have_no_circles():
+    "import-linter: entry points > evidence > artefacts > domain > foundation, and no circles (.importlinter)."
+    r = subprocess.run([str(BIN/"lint-imports")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "Contracts: 2 kept, 0 broken." in r.stdout
