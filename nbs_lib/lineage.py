@@ -4,12 +4,12 @@
 
 # %% ../notebooks/22_lineage.ipynb #b82919e7
 from __future__ import annotations
-import datetime as dt, sys
 from pathlib import Path
-from .config import read_json, sha256_file, write_json
+from .config import now, read_json, sha256_file, write_json
+from .tracking import git_state
 
 # %% auto #0
-__all__ = ['record', 'producers', 'where_from', 'explain', 'main']
+__all__ = ['record', 'producers', 'where_from', 'explain']
 
 # %% ../notebooks/22_lineage.ipynb #cb501f8e
 def _file(p) -> dict:
@@ -20,10 +20,9 @@ def _file(p) -> dict:
 def record(products, name: str, # products folder; record name (the task, or batch-<sha>)
            inputs: dict, outputs: dict, params: dict | None = None, notebook=None, root=None) -> dict:
     "Write the lineage record of one task run: inputs and outputs with sha256, code version, parameters, time."
-    from nbs_lib.tracking import git_state
     code = {"git": git_state(root) if root else None}
     if notebook: code |= {"notebook": str(notebook), "notebook_sha256": sha256_file(notebook) if Path(notebook).exists() else None}
-    rec = {"name": name, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "code": code,
+    rec = {"name": name, "at": now(), "code": code,
            "params": params or {}, "inputs": {k: _file(p) for k, p in inputs.items()},
            "outputs": {k: _file(p) for k, p in outputs.items()}}
     write_json(Path(products)/"lineage"/f"{name}.json", rec)
@@ -61,16 +60,3 @@ def explain(tree: dict, indent: int = 0, _shown: set | None = None) -> str:
     if tree["made_by"] in _shown: return head + " — inputs listed above"
     _shown.add(tree["made_by"])
     return "\n".join([head] + [explain(i, indent + 2, _shown) for i in tree.get("inputs", [])])
-
-# %% ../notebooks/22_lineage.ipynb #3d9f8c5c
-def main(argv=None) -> int:
-    "python -m nbs_lib.lineage PATH [--products DIR]: where did this product come from?"
-    import argparse
-    from nbs_lib.config import load_env, resolve
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.lineage"); ap.add_argument("path"); ap.add_argument("--products")
-    a = ap.parse_args(argv)
-    products = Path(a.products) if a.products else resolve(load_env().get("products", "products"))
-    print(explain(where_from(a.path, products))); return 0
-
-if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-    sys.exit(main())
