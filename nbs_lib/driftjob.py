@@ -14,19 +14,16 @@ from .ledger import read_chunks
 from .runtime import onnx_predict, onnx_session
 
 # %% auto #0
-__all__ = ['read_batches', 'monitor_batch', 'verdict_outcome']
+__all__ = ['read_batches', 'needed_columns', 'monitor_batch', 'verdict_outcome']
 
 # %% ../notebooks/35_driftjob.ipynb #7ea271a4
-def _column(parts: list) -> np.ndarray:
-    "One column from its chunks of categoricals: text values (each distinct value one object), None for missing."
-    cat = pd.api.types.union_categoricals(parts) if len(parts) > 1 else parts[0]
-    values = np.asarray(cat.categories, dtype=object)
-    out = np.empty(len(cat), dtype=object)
-    codes = cat.codes; ok = codes >= 0
-    out[ok] = values[codes[ok]]; out[~ok] = None
-    return out
+def _column(parts: list) -> pd.Categorical:
+    "One column from its chunks: text stored once per distinct value (a categorical; missing values are NaN)."
+    return pd.api.types.union_categoricals(parts) if len(parts) > 1 else parts[0]
 
-def read_batches(paths, na_values=(), chunk_rows: int = 100_000) -> pd.DataFrame:
+def read_batches(paths, na_values=(), chunk_rows: int = 100_000,
+                 columns: list | None = None # only these columns (those the files have); None: all
+                ) -> pd.DataFrame:
     "Batch CSV files (header row) as one text frame with a `_file` column; a malformed line raises, naming the file and line."
     if isinstance(paths, (str, Path)): paths = [paths]
     if not paths: raise ValueError("no batch files given")
@@ -35,16 +32,22 @@ def read_batches(paths, na_values=(), chunk_rows: int = 100_000) -> pd.DataFrame
         with open(p, "rb") as f, contextlib.closing(read_chunks(f, na_values=na_values, chunk_rows=chunk_rows)) as chunks:
             for ch in chunks:
                 if ch["bad"]: raise ValueError(f"{p}: line {ch['bad'][0]['line']}: {ch['bad'][0]['reason']} ({len(ch['bad'])} malformed lines in this part)")
-                if names is None: names = ch["names"]
+                if names is None: names = ch["names"]; keep = [c for c in names if columns is None or c in columns]
                 elif ch["names"] != names and set(ch["names"]) != set(names): raise ValueError(f"{p}: columns {ch['names']} differ from {names}")
                 if not ch["rows"]: continue
                 df = pd.DataFrame(ch["rows"], columns=ch["names"], dtype=object)
-                for c in names: cols.setdefault(c, []).append(pd.Categorical(df[c]))
-                files.append((Path(p).name, len(df)))
+                for c in keep: cols.setdefault(c, []).append(pd.Categorical(df[c]))
+                files.append(np.full(len(df), ([*dict.fromkeys(Path(q).name for q in paths)].index(Path(p).name)), np.int32))
     if names is None: raise ValueError(f"{paths[0]}: no header row")
-    out = {c: _column(cols[c]) if c in cols else np.empty(0, dtype=object) for c in names}
-    out["_file"] = np.repeat(np.array([f for f, _ in files] or [""], dtype=object), [n for _, n in files] or [0])
-    return pd.DataFrame(out, dtype=object)
+    out = {c: _column(cols[c]) if c in cols else pd.Categorical([]) for c in keep}
+    out["_file"] = pd.Categorical.from_codes(np.concatenate(files), [*dict.fromkeys(Path(q).name for q in paths)]) if files else pd.Categorical([])
+    return pd.DataFrame(out)
+
+# %% ../notebooks/35_driftjob.ipynb #afc2aa83
+def needed_columns(profile: dict, model_dir=None, target: str | None = None) -> list:
+    "The columns a drift check of a batch reads: the profile's, the model's inputs (its `transform.json`) and the label."
+    spec = [c["name"] for c in load_spec(Path(model_dir)/"transform.json")["columns"]] if model_dir and (Path(model_dir)/"transform.json").exists() else []
+    return list(dict.fromkeys([*profile["columns"], *spec, *([target] if target else [])]))
 
 # %% ../notebooks/35_driftjob.ipynb #5e4bda88
 def _options(thresholds: dict | None) -> tuple[dict, dict, list]:
@@ -75,6 +78,7 @@ def _alert(report, out: dict, alert_on: list) -> dict:
     return {"fired": bool(fired), "signals": signals, "alert_on": alert_on, "drifted_columns": report.drifted_columns,
             "message": ("drift alert: " + "; ".join(parts)) if fired else "no drift"}
 
+# %% ../notebooks/35_driftjob.ipynb #8c92e4ab
 def monitor_batch(batch: pd.DataFrame, # the batch rows (text or typed), labels optional
                   profile: dict, # the reference profile
                   model_dir=None, # folder with model.onnx and transform.json; None: no prediction drift
@@ -82,7 +86,7 @@ def monitor_batch(batch: pd.DataFrame, # the batch rows (text or typed), labels 
                   thresholds: dict | None = None, # the `drift:` config (see above)
                   target: str | None = None, positive_label: str | None = None, # default: from `dataset`
                   label_strip: str | None = None, dataset: dict | None = None, # the `dataset:` config
-                  score_rows: int = 100_000 # rows scored at a time
+                  score_rows: int = 20_000 # rows scored at a time
                  ) -> dict:
     "Data, prediction and concept drift of one batch, and the alert: a JSON-ready dict (`columns` as in `to_dict()`)."
     ds = dataset or {}

@@ -156,6 +156,7 @@ class _Lines:
                 raise _Oversized(f"line of {size:,} bytes or more exceeds monitoring.max_line_bytes ({self.limit:,})", head[:200])
         return line
 
+# %% ../notebooks/21_ledger.ipynb #c55f3d9e
 def _bad(line, text, reason, rule="malformed") -> dict:
     return {"line": line, "text": text, "reason": reason, "rule": rule}
 
@@ -277,6 +278,7 @@ def _quarantine_rows(v, chunk, keep: list) -> pd.DataFrame:
         q = pd.concat([q, b]).sort_index(kind="stable")
     return q[["_raw", "_reasons", *keep, "_text"]]
 
+# %% ../notebooks/21_ledger.ipynb #bec6cd04
 def _validate_chunks(f, contract: dict, out: Path, opts: dict, na_values, sep: str = ",") -> dict:
     "Validate a file chunk by chunk into `out/valid.csv` and `out/quarantine.csv` (renamed into place at the end); the summary."
     target = contract["target"]["name"]; out.mkdir(parents=True, exist_ok=True)
@@ -309,7 +311,7 @@ def _validate_chunks(f, contract: dict, out: Path, opts: dict, na_values, sep: s
         for p in tmp.values(): p.unlink(missing_ok=True)
         raise
 
-# %% ../notebooks/21_ledger.ipynb #bec6cd04
+# %% ../notebooks/21_ledger.ipynb #3ab990be
 def _keep_copy(f, products, sha: str, name: str) -> str:
     "Copy a rejected file's bytes (from the open file, never through its path) into `quarantine/files/`."
     qf = Path(products)/"quarantine"/"files"/f"{sha[:16]}-{name}"; qf.parent.mkdir(parents=True, exist_ok=True)
@@ -336,6 +338,7 @@ def quarantined(path, products, error: BaseException, listed: dict | None = None
     except (Rejected, Pending, OSError): pass
     return e
 
+# %% ../notebooks/21_ledger.ipynb #7171431f
 def process_file(path, contract: dict, products, thresholds: dict, # {warn_rate, fail_rate}
                  options: dict | None = None, # `monitoring_options`
                  na_values=(), listed: dict | None = None, # the file's signature when it was listed (`scan_incoming`)

@@ -183,6 +183,7 @@ def check_drift(env: dict, products, root, model=None) -> dict:
         res["alerts"] += _drift_alerts(verdict, e["file"])
     return res
 
+# %% ../notebooks/41_monitor.ipynb #7468e357
 def _verdict(task: dict) -> dict:
     "The drift.json a drift task wrote beside its notebook ({} when there is none)."
     j = Path(task["notebook"]).with_name("drift.json") if task.get("notebook") else None
@@ -296,16 +297,19 @@ def _run(rec: dict, env: dict, overrides, root: Path, products: Path, incoming: 
             "error": {"task": rec.get("current"), "message": " | ".join(failures)} if failures else None}
     return _finish(rec, path, root, overrides, products)
 
+# %% ../notebooks/41_monitor.ipynb #fa1f27a7
 def run_job(overrides=None, root=None, trigger: str = "command line", incoming=None, batch=None) -> dict:
     "One monitoring run (see above): its run record, with `outcome` ok | alert | failed; bad configuration raises."
     root = Path(root or find_root()); env = load_env(overrides, root)
+    if incoming:                                                    # another inbox: checked as configuration (inside the project)
+        env = load_env(deep_merge(read_overrides(overrides, root), {"monitoring": {"incoming": str(incoming)}}), root)
     products = products_dir(env, root); monitoring_options(env)
-    incoming = resolve(incoming or (env.get("monitoring") or {}).get("incoming", "data/incoming"), root)
+    incoming = resolve((env.get("monitoring") or {}).get("incoming", "data/incoming"), root)
     files = None
     if batch:
-        b = resolve(batch, root)
-        if b.parent.resolve() != incoming.resolve(): raise ValueError(f"batch {batch}: not a file of the incoming folder {incoming}")
-        files = [incoming/b.name]                                   # by its name inside the inbox, never as given
+        b = resolve(batch, root); folder = b.parent.resolve()      # its real folder, links followed
+        if not folder.is_relative_to(incoming.resolve()): raise ValueError(f"batch {batch}: not inside the incoming folder {incoming}")
+        files = [folder/b.name]                                     # the file itself is never followed if it is a link
     run_id = f"monitor-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     rec = {"id": run_id, "kind": "monitor", "trigger": trigger, "started_at": now(), "pid": os.getpid(),
            "process_started": psutil.Process().create_time(), "status": "running", "outcome": None, "current": "drift", "tasks": []}

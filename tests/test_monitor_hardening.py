@@ -84,6 +84,21 @@ def test_a_symlink_in_the_inbox_is_refused_and_its_target_never_read(tmp_path):
     assert again.returncode == 1 and len(_ledger(p)) == len(led)
 
 
+def test_batch_and_incoming_arguments_stay_inside_the_inbox(tmp_path):
+    "The panel and the command line name a batch or a folder: a file behind a linked folder, or a folder outside, is refused."
+    p = _project(tmp_path)
+    outside = tmp_path/"outside"; outside.mkdir(); _drop(outside, "b.csv", _rows().to_csv(index=False))
+    (p["inc"]/"linked").symlink_to(outside)
+    r = _job(p, "--batch", str(p["inc"]/"linked"/"b.csv"))
+    assert (r.returncode, r.stdout.count("\n")) == (2, 1) and r.stdout.startswith("FAILED: ValueError: batch ") and "not inside the incoming folder" in r.stdout
+    r = _job(p, "--incoming", "/etc")
+    assert r.returncode == 2 and r.stdout.startswith("FAILED: SettingsError") and "outside the project root" in r.stdout
+    assert not (p["products"]/"ledger.jsonl").exists()
+    (p["inc"]/"day1").mkdir(); _drop(p["inc"]/"day1", "b.csv", _rows().to_csv(index=False))
+    r = _job(p, "--batch", str(p["inc"]/"day1"/"b.csv"))               # a real subfolder of the inbox: taken
+    assert r.returncode == 0 and [(e["file"], e["status"]) for e in _ledger(p)] == [("b.csv", "ok")], r.stdout + r.stderr
+
+
 def test_folders_special_and_unreadable_files_are_rejected_and_the_job_goes_on(tmp_path):
     p = _project(tmp_path)
     (p["inc"]/"a-folder").mkdir(); _drop(p["inc"]/"a-folder", "inside.csv", _rows().to_csv(index=False))
