@@ -17,10 +17,9 @@ from .lineage import record
 from .pipeline import REPORT_HTML, build, settle_run
 from .products import OUTCOMES, worst_outcome, write_product
 from .registry import load
+from .scorecard import refresh as refresh_scorecard
 from .simulate import default_drift, simulate_batches
 from .validate import load_contract
-try: from nbs_lib.scorecard import refresh as refresh_scorecard
-except ImportError: refresh_scorecard = None          # until the evidence layer's scorecard exists
 
 # %% auto #0
 __all__ = ['batch_contract', 'process_incoming', 'check_drift', 'retrain_on_drift', 'summary', 'run_job', 'list_runs',
@@ -224,9 +223,7 @@ def _finish(rec: dict, path: Path, root, overrides, products) -> dict:
     rec["finished_at"] = now(); rec["current"] = None
     rec["duration_s"] = round(dt.datetime.fromisoformat(rec["finished_at"]).timestamp() - dt.datetime.fromisoformat(rec["started_at"]).timestamp(), 1)
     write_product("run", path, rec)
-    try:
-        if refresh_scorecard is None: raise RuntimeError("scorecard.refresh is not available yet")
-        refresh_scorecard(root=root, env_overrides=overrides, products=products); rec["scorecard"] = {"refreshed": True}
+    try: refresh_scorecard(root=root, env_overrides=overrides, products=products); rec["scorecard"] = {"refreshed": True}
     except Exception as e: rec["scorecard"] = {"refreshed": False, "error": f"{type(e).__name__}: {e}"}
     write_product("run", path, rec)
     return rec

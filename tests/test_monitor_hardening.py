@@ -333,3 +333,7 @@ def test_a_second_run_during_the_first_is_refused_touches_nothing_and_no_drift_c
     assert first.returncode == 1 and out.startswith(f"ALERT: {drifted['name']}: data drift in "), out + err
     (e,) = _ledger(p)
     assert e["state"]["drift_checked"]["outcome"] == "alert"
+    (rec,) = [json.loads(q.read_text()) for q in (p["products"]/"runs").glob("monitor-*.json")]
+    assert (rec["outcome"], rec["scorecard"]) == ("alert", {"refreshed": True})            # the scorecard follows the run (#11)
+    card = p["products"]/"readiness"/"scorecard.json"
+    assert card.stat().st_mtime >= Path(rec["tasks"][0]["notebook"]).stat().st_mtime
