@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .config import now, read_json, sha256_file, write_json
-from .data import read_rows
+from .data import read_rows, sensitive_columns
 from .explain import explain, permutation_importance, reference_values
 from .fairness import audit
 from .features import fit_transform_spec, load_spec, transform
@@ -220,14 +220,14 @@ def _holdout(products):
 
 
 def fairness_evidence(products, env: dict) -> dict:
-    "The fairness audit's raw per-group numbers on the holdout, for the configured sensitive attributes (M7)."
+    "The fairness audit's raw per-group numbers on the holdout, for every sensitive attribute, declared or derived (M7)."
     ds, pol = env.get("dataset") or {}, policy(env)
     met, _, _, rows, y, p = _holdout(products)
     return audit(
         rows,
         y,
         p,
-        ds.get("sensitive") or [],
+        sensitive_columns(env, rows.columns),
         ds.get("slice_bins"),
         met.get("threshold", pol["threshold"]),
         pol["fairness"].get("intersections", True),

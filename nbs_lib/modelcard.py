@@ -16,6 +16,7 @@ from .config import atomic_write, now, read_json, sha256_file
 from .data import read_rows
 from .fairness import summarize, summary_table
 from .rubric import policy, read_readiness
+from .validate import column_rule
 
 # %% auto #0
 __all__ = ['CARD_INPUTS', 'model_card', 'datasheet', 'to_html', 'outdated', 'write_cards']
@@ -210,9 +211,7 @@ def datasheet(root, products, env: dict) -> str:
             "type": s["type"],
             "nullable": s["nullable"],
             "missing share (train)": float(raw[c].isna().mean()) if raw is not None and c in raw else None,
-            "range or categories": f"[{s['min']:.4g}, {s['max']:.4g}]"
-            if s["type"] == "numeric"
-            else f"{len(s['categories'])} categories",
+            "accepts": column_rule(s),
             "role": "target"
             if c == ds.get("target")
             else ", ".join(
