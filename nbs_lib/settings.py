@@ -137,7 +137,9 @@ def _merge(base: dict, bm: dict, over: dict, om: dict, path: tuple = ()) -> tupl
     "`deep_merge(base, over)` and the key paths whose base value `over` replaced."
     out, replaced = dict(base), set()
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        other_data_set = path == () and k == "dataset" and isinstance(v, dict) and isinstance(out.get(k), dict) \
+                         and v.get("name") is not None and v.get("name") != out[k].get("name")
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not other_data_set:
             out[k], r = _merge(out[k], bm, v, om, path + (str(k),)); replaced |= r
         else:
             out[k] = v; replaced.add(path + (str(k),))
@@ -415,7 +417,7 @@ class Readiness(Section):
     parity_tol: Num(ge=0) | None = None
     latency_budget_p99_us: Num(gt=0) | None = None
 
-# %% ../notebooks/00_settings.ipynb #83eb1863
+# %% ../notebooks/00_settings.ipynb #23812134
 class Settings(Section):
     "Everything `env.yaml` (and an override file) may hold."
     products: PathText = Field("products", description="every output of the pipeline goes under here (inside the project)")
