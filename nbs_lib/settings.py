@@ -138,7 +138,7 @@ def _merge(base: dict, bm: dict, over: dict, om: dict, path: tuple = ()) -> tupl
     out, replaced = dict(base), set()
     for k, v in over.items():
         other_data_set = path == () and k == "dataset" and isinstance(v, dict) and isinstance(out.get(k), dict) \
-                         and v.get("name") is not None and v.get("name") != out[k].get("name")
+                         and v.get("name") != out[k].get("name") and v.get("train") is not None
         if isinstance(v, dict) and isinstance(out.get(k), dict) and not other_data_set:
             out[k], r = _merge(out[k], bm, v, om, path + (str(k),)); replaced |= r
         else:
