@@ -4,7 +4,7 @@
 
 # %% ../notebooks/00_settings.ipynb #6eaa79a3
 from __future__ import annotations
-import codecs, dataclasses, difflib, enum, os, re, types, typing
+import codecs, dataclasses, datetime as dt, difflib, enum, os, re, types, typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 import yaml
@@ -14,12 +14,12 @@ from pydantic_core import PydanticCustomError
 
 # %% auto #0
 __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen', 'ColumnType', 'Metric', 'ConceptMetric',
-           'DriftMethod', 'EffectName', 'ExportTarget', 'AlertLayer', 'DEFAULT_EFFECT', 'PATH_KEYS', 'FEATURE_TEST',
-           'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num', 'Int', 'SkipLines',
-           'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'Train', 'Evaluate', 'Limits',
-           'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary', 'Registry', 'Wandb', 'Fairness',
-           'Readiness', 'Settings', 'template_problems', 'is_inside', 'path_problems', 'dataset_problems',
-           'allowed_keys', 'load_settings', 'settings_schema']
+           'DriftMethod', 'EffectName', 'ExportTarget', 'AlertLayer', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate',
+           'PATH_KEYS', 'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources',
+           'Section', 'Num', 'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP',
+           'Baseline', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary',
+           'Registry', 'Wandb', 'Fairness', 'Readiness', 'Airflow', 'Settings', 'template_problems', 'is_inside',
+           'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings', 'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -138,7 +138,7 @@ def _merge(base: dict, bm: dict, over: dict, om: dict, path: tuple = ()) -> tupl
     out, replaced = dict(base), set()
     for k, v in over.items():
         other_data_set = path == () and k == "dataset" and isinstance(v, dict) and isinstance(out.get(k), dict) \
-                         and v.get("name") != out[k].get("name") and v.get("train") is not None
+                         and v.get("name") not in (None, out[k].get("name")) and v.get("train") is not None
         if isinstance(v, dict) and isinstance(out.get(k), dict) and not other_data_set:
             out[k], r = _merge(out[k], bm, v, om, path + (str(k),)); replaced |= r
         else:
@@ -418,6 +418,34 @@ class Readiness(Section):
     latency_budget_p99_us: Num(gt=0) | None = None
 
 # %% ../notebooks/00_settings.ipynb #23812134
+Schedule = Annotated[StrictStr, Field(pattern=r"^(@(once|hourly|daily|weekly|monthly|yearly)|\S+( \S+){4})$")]
+
+def _iso_date(v):
+    if isinstance(v, dt.datetime): v = v.date()
+    if isinstance(v, dt.date): return v.isoformat()
+    if isinstance(v, str):
+        try: return dt.date.fromisoformat(v).isoformat()
+        except ValueError: pass
+    raise PydanticCustomError("date_type", "Input should be a date, YYYY-MM-DD")
+
+IsoDate = Annotated[Any, PlainValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+
+class Airflow(Section):
+    "The exported Airflow 3 DAGs (`shipshape dag export`)."
+    dag_prefix: StrictStr = Field("shipshape", pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="DAG ids: <prefix>_pipeline, <prefix>_monitor")
+    shared: PathText | None = Field(None, description="a folder (inside the project) for the products, registry, inbox and W&B runs of DAG runs; null: as configured. Kubernetes: the shared volume is mounted there")
+    retries: Int(ge=0) = 1
+    retry_delay_s: Num(ge=0) = 300
+    timeout_s: Num(gt=0) = Field(7200, description="each task's execution timeout")
+    on_failure: StrictStr | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="`package.module:function` called with the Airflow context when a task fails (importable where Airflow runs)")
+    pipeline_schedule: Schedule | None = Field(None, description="the training DAG's schedule (cron or @preset); null: triggered by hand or through the API")
+    monitor_schedule: Schedule = Field("@hourly", description="the monitoring DAG's schedule (cron or @preset)")
+    start_date: IsoDate = "2026-01-01"
+    image: StrictStr = Field("shipshape:latest", min_length=1, description="kubernetes: the image built by the repository's Dockerfile")
+    namespace: StrictStr = Field("default", min_length=1)
+    volume_claim: StrictStr | None = Field(None, min_length=1, description="kubernetes: the PersistentVolumeClaim mounted at `shared` in every pod")
+
+# %% ../notebooks/00_settings.ipynb #b157d1d3
 class Settings(Section):
     "Everything `env.yaml` (and an override file) may hold."
     products: PathText = Field("products", description="every output of the pipeline goes under here (inside the project)")
@@ -433,9 +461,11 @@ class Settings(Section):
     registry: Registry = Registry()
     wandb: Wandb = Wandb()
     readiness: Readiness = Readiness()
+    airflow: Airflow = Airflow()
 
 # %% ../notebooks/00_settings.ipynb #3268bc6a
-PATH_KEYS = [("products",), ("registry", "path"), ("wandb", "dir"), ("monitoring", "incoming"), ("dataset", "train"), ("dataset", "test")]
+PATH_KEYS = [("products",), ("registry", "path"), ("wandb", "dir"), ("monitoring", "incoming"), ("dataset", "train"), ("dataset", "test"),
+             ("airflow", "shared")]
 FEATURE_TEST = re.compile(r"notebooks/[0-9]{2}_[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
 TEMPLATE = re.compile(r"\{\{|\{%")
 
