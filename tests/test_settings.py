@@ -224,3 +224,12 @@ def test_json_schema_documents_every_section():
     assert set(s["properties"]) == {"products", "data_version", "contract_version", "dataset", "validation", "train", "evaluate",
                                     "export", "monitoring", "drift", "registry", "wandb", "readiness"}
     assert s["$defs"]["MLP"]["properties"]["epochs"] == {"default": 15, "minimum": 1, "title": "Epochs", "type": "integer"}
+
+
+def test_an_override_with_another_data_set_replaces_the_dataset_section():
+    "Switching data sets by an override file: nothing of Adult's dataset: (bins, drop, skip_lines) leaks into German credit."
+    german = yaml.safe_load((ROOT/"data/german-credit/env.dataset.yaml").read_text())
+    env = load_env(german, root=ROOT)
+    assert env["dataset"] == load_settings(german, root=ROOT)["dataset"]
+    assert env["dataset"]["slice_bins"] == german["dataset"]["slice_bins"] and "fnlwgt" not in env["dataset"]["drop"]
+    assert load_env({"dataset": {"sample_fraction": 0.5}}, root=ROOT)["dataset"]["target"] == "income"   # same data set: merged
