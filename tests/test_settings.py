@@ -121,7 +121,7 @@ def test_template_syntax_is_refused(proj, text, where):
 
 PATH_KEYS = {"products": "products: {}\n", "registry.path": "registry: {{path: {}}}\n", "wandb.dir": "wandb: {{dir: {}}}\n",
              "monitoring.incoming": "monitoring: {{incoming: {}}}\n", "dataset.train": "dataset: {{train: {}}}\n",
-             "dataset.test": "dataset: {{test: {}}}\n"}
+             "dataset.test": "dataset: {{test: {}}}\n", "airflow.shared": "airflow: {{shared: {}}}\n"}
 
 @pytest.mark.parametrize("key", PATH_KEYS)
 @pytest.mark.parametrize("value", ["/abs/elsewhere", "../x", "escape/products"])
@@ -222,7 +222,7 @@ def test_json_schema_documents_every_section():
     s = settings_schema()
     assert s["required"] == ["dataset"] and s["additionalProperties"] is False
     assert set(s["properties"]) == {"products", "data_version", "contract_version", "dataset", "validation", "train", "evaluate",
-                                    "export", "monitoring", "drift", "registry", "wandb", "readiness"}
+                                    "export", "monitoring", "drift", "registry", "wandb", "readiness", "airflow"}
     assert s["$defs"]["MLP"]["properties"]["epochs"] == {"default": 15, "minimum": 1, "title": "Epochs", "type": "integer"}
 
 
