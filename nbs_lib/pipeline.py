@@ -4,7 +4,7 @@
 
 # %% ../notebooks/40_pipeline.ipynb #8e7adffa
 from __future__ import annotations
-import argparse, datetime as dt, html, os, re, sys, time, uuid
+import argparse, datetime as dt, html, os, re, sys, time, traceback, uuid
 from pathlib import Path
 import psutil
 from .config import atomic_write, data_files, data_version, file_lock, find_root, load_env, now, products_dir, read_json, write_json
@@ -14,7 +14,7 @@ from .validate import contract_paths, contract_version
 
 # %% auto #0
 __all__ = ['REPORT_HTML', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'process_alive',
-           'settle_run', 'list_runs', 'write_index', 'build', 'status', 'main']
+           'settle_run', 'list_runs', 'write_index', 'build', 'status', 'build_task', 'main']
 
 # %% ../notebooks/40_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}   # reports hide code; the .ipynb keeps it
@@ -140,7 +140,11 @@ def settle_run(path) -> dict:
     "A run record, marked `failed (killed)` and rewritten when it says `running` but its process is gone."
     rec = read_json(path)
     if rec.get("status") != "running" or process_alive(rec.get("pid"), rec.get("process_started")): return rec
-    gone = f"killed: process {rec.get('pid')} ended without finishing the run" if rec.get("pid") else "killed: the record names no process"
+    orch = rec.get("orchestrator") or {}
+    if not rec.get("pid") and orch.get("settle_after", "") > now(): return rec    # between two tasks an orchestrator (Airflow) starts
+    gone = (f"killed: process {rec.get('pid')} ended without finishing the run" if rec.get("pid") else
+            f"abandoned: {orch.get('engine')} started no task of run {orch.get('run_id')} until {orch.get('settle_after')}" if orch else
+            "killed: the record names no process")
     rec |= {"status": "failed", "outcome": "failed", "killed": True, "finished_at": rec.get("finished_at") or now(),
             "error": {"task": rec.get("current"), "message": gone}}
     write_json(path, rec)
@@ -224,6 +228,52 @@ def status(overrides=None, root=None) -> list[dict]:
             if t.product._outdated_code_dependency(): why.append("code or parameters changed")
         out.append({"name": n, "outdated": bool(outdated), "why": why or ([] if not outdated else ["outdated"])})
     return out
+
+# %% ../notebooks/40_pipeline.ipynb #2c266f10
+def build_task(name: str, run_id: str, overrides=None, root=None, trigger: str | None = None, force: bool = False,
+               orchestrator: dict | None = None # {"engine", "run_id", "settle_after", ...}: kept in the record
+              ) -> dict:
+    "Build ONE pipeline task as a step of run `run_id` an orchestrator drives (up to date: skipped); the run's record."
+    root = Path(root) if root else find_root()
+    dag = make_dag(overrides, root)
+    if name not in dag: raise ValueError(f"no task {name!r} in pipeline.yaml (its tasks: {', '.join(dag)})")
+    products = _products_dir(dag); path = products/"runs"/f"{run_id}.json"; trigger = trigger or f"orchestrator: {run_id}"
+    with file_lock(products/".pipeline.lock", f"task {name} of run {run_id} ({trigger})", wait=True):
+        rec = read_json(path) if path.exists() else {"id": run_id, "kind": "pipeline", "trigger": trigger, "started_at": now(),
+                                                     "tasks": [{"name": n, "status": "pending", "ran": False} for n in dag]}
+        for k in ("killed", "error", "finished_at", "duration_s"): rec.pop(k, None)      # a retry resumes the run
+        rec |= {"status": "running", "outcome": None, "current": name, "pid": os.getpid(),
+                "process_started": psutil.Process().create_time(), "orchestrator": orchestrator or {}}
+        write_json(path, rec)
+        os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=rec["started_at"])
+        t0, ran, error, stop = time.time(), False, None, None
+        try:
+            dag.render(show_progress=False)
+            stale = [u for u in dag[name].upstream if dag[u].exec_status.name != "Skipped"]
+            if stale: raise RuntimeError(f"upstream task(s) {', '.join(stale)} not up to date: run them first")
+            ran = force or dag[name].exec_status.name != "Skipped"
+            if ran: dag[name].build(force=force)
+        except BaseException as e:                  # a task error, or SIGTERM/Ctrl-C (re-raised once recorded)
+            error = _error_message(traceback.format_exc()) if isinstance(e, Exception) else f"stopped: {type(e).__name__} {e}".strip()
+            stop = None if isinstance(e, Exception) else e
+        finally:
+            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
+        rec = read_json(path); rows = {r["name"]: r for r in _task_rows(dag)}; old = {t["name"]: t for t in rec["tasks"]}
+        rec["tasks"] = [rows[n] | {k: old.get(n, {}).get(k, d) for k, d in (("status", "pending"), ("ran", False), ("elapsed_s", 0.0))} for n in dag]
+        mine = next(t for t in rec["tasks"] if t["name"] == name)
+        mine |= {"status": "errored" if error else "executed" if ran else "skipped", "ran": ran and not error,
+                 "elapsed_s": round(time.time() - t0, 1) if ran else 0.0, "error": error}
+        rec |= {"current": None, "pid": None, "process_started": None}
+        if error:
+            rec |= {"status": "failed", "outcome": "failed", "error": {"task": name, "message": error, "failed_tasks": [name]}}
+        elif not any(t["status"] == "pending" for t in rec["tasks"]): rec |= {"status": "ok", "outcome": "ok"}
+        if rec["status"] != "running":
+            rec["finished_at"] = now()
+            rec["duration_s"] = round((dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1)
+        write_json(path, rec)
+        if rec["status"] != "running": write_index(products, rec)
+    if stop is not None: raise stop
+    return rec
 
 # %% ../notebooks/40_pipeline.ipynb #b783df17
 def main(argv=None) -> int:
