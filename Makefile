@@ -33,6 +33,13 @@ $(EXT_STAMP): $(STAMP) $(EXT)/package.json $(EXT)/pyproject.toml $(wildcard $(EX
 	@touch $@
 setup run test: $(EXT_STAMP)
 
+# The spark extra (pyspark, for `shipshape score --engine spark` and its test, marked `spark`): `make test` installs it.
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c requirements.lock -e ".[spark]"
+	@touch $@
+test: $(SPARK_STAMP)
+
 # Every target below calls the `shipshape` command (`.venv/bin/shipshape --help`). Values given on the make command
 # line (VERSION, WHO, REASON, OVERRIDE, ARGS) reach it through the environment ("$$VERSION"), never spliced into the
 # shell line, so `make promote VERSION='v0001; touch x'` passes one odd argument that shipshape refuses.

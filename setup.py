@@ -11,6 +11,7 @@ lic = licenses[cfg['license'].lower()]
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 console_scripts = cfg.get('console_scripts', '').split()
+extras = {e: shlex.split(cfg[f'{e}_requirements']) for e in cfg.get('extras', '').split()}  # optional extras
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -21,7 +22,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, **extras},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
