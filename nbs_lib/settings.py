@@ -18,8 +18,9 @@ __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen',
            'PATH_KEYS', 'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources',
            'Section', 'Num', 'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP',
            'Baseline', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary',
-           'Registry', 'Wandb', 'Fairness', 'Readiness', 'Airflow', 'Settings', 'template_problems', 'is_inside',
-           'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings', 'settings_schema']
+           'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
+           'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings',
+           'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -384,6 +385,30 @@ class Fairness(Section):
     intersections: StrictBool = True
     difference_breach: Literal["fail", "warn"] = "fail"
 
+# %% ../notebooks/00_settings.ipynb #e8a53fb8
+class Tap(Section):
+    "The scoring service's monitoring tap: served rows, sampled, written as batch files into `monitoring.incoming`."
+    enabled: StrictBool = Field(False, description="write served rows (and keep their predictions for the label join)")
+    sample: Rate = Field(1.0, description="share of served rows written, drawn at random per row")
+    batch_rows: Int(ge=1) = Field(1000, description="rows per batch file")
+    batch_seconds: Num(gt=0) = Field(300, description="waiting rows are written at least this often")
+
+class Serve(Section):
+    "The scoring service."
+    alias: StrictStr = Field("production", description="the registry alias (or version) served")
+    host: StrictStr = Field("127.0.0.1", min_length=1, description="the address to listen on (loopback by default)")
+    port: Int(ge=0, le=65535) = 8000
+    max_body_bytes: Int(ge=1) = Field(1048576, description="larger requests get 413")
+    max_rows: Int(ge=1) = Field(1000, description="rows per request; more get 413")
+    reload_seconds: Num(gt=0) = Field(1.0, description="how often the registry is checked for a moved alias")
+    key_field: Column = Field("key", description="the request field carrying a row's key, echoed back; labels join on it")
+    tap: Tap = Tap()
+
+class Spark(Section):
+    "Where `shipshape score --engine spark` runs."
+    master: StrictStr = Field("local[2]", min_length=1, description="local[N] here; a cluster: spark://host:7077, yarn, k8s://...")
+    conf: dict[StrictStr, Scalar] = Field({}, description="Spark configuration, e.g. {spark.executor.memory: 4g}")
+
 # %% ../notebooks/00_settings.ipynb #5046a277
 class Readiness(Section):
     "The readiness scorecard's policy."
@@ -461,6 +486,8 @@ class Settings(Section):
     registry: Registry = Registry()
     wandb: Wandb = Wandb()
     readiness: Readiness = Readiness()
+    serve: Serve = Serve()
+    spark: Spark = Spark()
     airflow: Airflow = Airflow()
 
 # %% ../notebooks/00_settings.ipynb #3268bc6a

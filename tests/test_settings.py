@@ -222,7 +222,7 @@ def test_json_schema_documents_every_section():
     s = settings_schema()
     assert s["required"] == ["dataset"] and s["additionalProperties"] is False
     assert set(s["properties"]) == {"products", "data_version", "contract_version", "dataset", "validation", "train", "evaluate",
-                                    "export", "monitoring", "drift", "registry", "wandb", "readiness", "airflow"}
+                                    "export", "monitoring", "drift", "registry", "wandb", "readiness", "airflow", "serve", "spark"}
     assert s["$defs"]["MLP"]["properties"]["epochs"] == {"default": 15, "minimum": 1, "title": "Epochs", "type": "integer"}
 
 
