@@ -40,6 +40,7 @@ from nbs_lib.config import (
     write_json,
 )
 from .export import target_availability
+from .ledger import ignored
 from .monitor import summary as monitor_summary
 from .pipeline import list_runs, process_alive
 from .pipeline import status as pipeline_status
@@ -66,9 +67,9 @@ __all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'SKIP_DI
            'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse', 'inside',
            'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest', 'intake',
            'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
-           'run_summary', 'run_view', 'status_inputs', 'fingerprint', 'task_status', 'runs_state', 'pipeline_state',
-           'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'start_monitoring', 'gate', 'export_reports',
-           'export_state', 'start_export', 'promote', 'rollback']
+           'run_summary', 'run_view', 'status_inputs', 'fingerprint', 'task_status', 'runs_state', 'pipeline_runs',
+           'pipeline_state', 'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'start_monitoring', 'gate',
+           'export_reports', 'export_state', 'start_export', 'promote', 'rollback']
 
 # %% ../notebooks/46_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -535,7 +536,7 @@ def start_job(products, kind: str, args: list[str], cwd, log, env: dict | None =
 # %% ../notebooks/46_app.ipynb #3c946bb6
 def shipshape_command() -> str:
     "The `shipshape` console script of this Python's environment (else the one on PATH)."
-    here = Path(sys.executable).parent / "shipshape"
+    here = Path(os.path.abspath(sys.executable)).parent / "shipshape"  # the venv's bin: never resolve its links
     found = str(here) if here.exists() else shutil.which("shipshape")
     if not found:
         raise Broken(
@@ -640,6 +641,7 @@ def task_status(p: Project) -> list[dict]:
 def runs_state(p: Project, limit: int = 20) -> dict:
     "Run history (pipeline and monitoring runs, newest first), the panel's pipeline job, the live run, who holds the pipeline lock."
     job = active_job(p.products, "pipeline")
+    active_job(p.products, "monitor")  # a finished monitoring job names its run's log before the runs are listed
     runs = [run_view(p.products, r) for r in list_runs(p.products, limit)]
     live = next((r for r in runs if r["status"] == "running" and r.get("kind", "pipeline") == "pipeline"), None)
     holder = lock_holder(p.products / ".pipeline.lock")
@@ -652,6 +654,11 @@ def runs_state(p: Project, limit: int = 20) -> dict:
         "running": bool(job or live or holder),
         "env_files": env_files(p.root),
     }
+
+
+def pipeline_runs(root) -> dict:
+    "Run history and the live run only: what the panel polls while a run is live (cheap: no task status)."
+    return runs_state(project(root))
 
 
 def pipeline_state(root) -> dict:
@@ -692,7 +699,15 @@ def start_pipeline(root, body) -> dict:
     run_id = f"run-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     log = p.products / "runs" / f"{run_id}.log"
     job = start_job(
-        p.products, "pipeline", args, p.root, log, {"SHIPSHAPE_RUN_ID": run_id}, id=run_id, trigger="panel", env=b.env
+        p.products,
+        "pipeline",
+        args,
+        p.root,
+        log,
+        {"SHIPSHAPE_RUN_ID": run_id},
+        id=run_id,
+        trigger="panel",
+        env_file=b.env,
     )
     return {"message": f"pipeline run {run_id} started", "job": job}
 
@@ -703,14 +718,12 @@ def incoming_folder(p: Project) -> Path:
 
 
 def batches(p: Project) -> list[str]:
-    "The inbox folder and the batch files in it, relative to the project root."
+    "The inbox folder and the batch files in it (not links, hidden files or ready markers), relative to the project root."
     folder = incoming_folder(p)
     if not folder.is_dir():
         return []
     files = sorted(
-        relative(f, p.root)
-        for f in folder.iterdir()
-        if f.is_file() and not f.is_symlink() and not f.name.startswith(".")
+        relative(f, p.root) for f in folder.iterdir() if f.is_file() and not f.is_symlink() and not ignored(f.name)
     )
     return [relative(folder, p.root), *files]
 
@@ -730,6 +743,10 @@ def drift_state(root) -> dict:
             out["status"] = read_json(mon / "status.json")
         except ValueError as e:
             out["report_error"] = f"{mon / 'status.json'} cannot be read: {e}"
+    job, last = (
+        active_job(p.products, "monitor"),
+        last_job(p.products, "monitor"),
+    )  # first: a finished job names its run's log
     runs = [run_view(p.products, r) for r in list_runs(p.products, 50) if r.get("kind") == "monitor"][:10]
     return out | {
         "message": None
@@ -738,8 +755,8 @@ def drift_state(root) -> dict:
         "runs": runs,
         "batches": batches(p),
         "incoming": relative(incoming_folder(p), p.root) if incoming_folder(p).is_relative_to(p.root) else None,
-        "job": active_job(p.products, "monitor"),
-        "last_job": last_job(p.products, "monitor"),
+        "job": job,
+        "last_job": last,
     }
 
 
