@@ -280,7 +280,9 @@ def _run(rec: dict, env: dict, overrides, root: Path, products: Path, incoming: 
     if did:
         rec["current"] = "report"; write_product("run", path, rec)
         out = products/"monitoring"/"reports"/f"{rec['id']}.ipynb"
-        try: error = _execute(root/"notebooks"/"_pipeline"/"monitor.ipynb", out, {"root": str(root), "run_record": str(path)}, root)
+        params = {"root": str(root), "run_record": str(path), "env_overrides": str(overrides) if isinstance(overrides, (str, Path)) else None,
+                  "env_dict": overrides if isinstance(overrides, dict) else None}
+        try: error = _execute(root/"notebooks"/"_pipeline"/"monitor.ipynb", out, params, root)
         except Exception as e: error = f"{type(e).__name__}: {e}"
         if out.with_suffix(".html").exists(): shutil.copyfile(out.with_suffix(".html"), products/"monitoring"/"monitor.html")
         rec["tasks"] = [{"name": "monitor", "status": "errored" if error else "executed", "ran": True, "finished_at": now(),
