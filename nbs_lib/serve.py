@@ -37,17 +37,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import sparkscore
 from .config import atomic_write, find_root, load_env, now, products_dir, registry_dir, resolve
 from .features import encode
 from .registry import ALIASES, check_ref, read_state
-from .settings import Serve
+from .settings import Serve, Spark
 from .sparkscore import Model, as_text, missing_markers
 from .validate import check_rows, column_order
 
 # %% auto #0
 __all__ = ['BUCKETS', 'ERROR_KINDS', 'KEPT', 'TOKEN_ENV', 'resolve_version', 'TooLarge', 'Scorer', 'Metrics', 'Tap',
            'serve_options', 'Service', 'make_app', 'create_app', 'read_token', 'is_loopback', 'listen', 'run',
-           'serving', 'load', 'join_labels', 'join']
+           'serving', 'batch_score', 'load', 'join_labels', 'join']
 
 # %% ../notebooks/48_serve.ipynb #7fb91424
 def resolve_version(ref: str, reg) -> tuple[str, Path]:
@@ -733,6 +734,27 @@ def serving(app, host: str = "127.0.0.1", port: int = 0):
         server.should_exit = True
         t.join(30)
         sock.close()
+
+# %% ../notebooks/48_serve.ipynb #d02b8430
+def batch_score(
+    path,
+    out,
+    alias: str = "production",
+    engine: str = "local",
+    input_format: str | None = None,
+    key: str | None = None,
+    master: str | None = None,
+    root=None,
+    env_overrides=None,
+) -> dict:
+    "Score a batch file with the version behind `alias` on `engine` (`spark:` settings for Spark), Parquet to `out`."
+    root = Path(root) if root else find_root()
+    env = load_env(env_overrides, root)
+    v, folder = resolve_version(alias, registry_dir(env, root))
+    sp = Spark.model_validate(env.get("spark") or {})
+    return sparkscore.score(
+        path, out, folder, engine=engine, input_format=input_format, key=key, master=master or sp.master, conf=sp.conf
+    ) | {"alias": alias}
 
 # %% ../notebooks/48_serve.ipynb #d118bf7c
 async def _conn(host, port, path, bodies, head, st, deadline, keep):
