@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .config import atomic_write, now
 from .data import gc_paused, read_table
-from .validate import validate
+from .validate import required_columns, validate
 
 # %% auto #0
 __all__ = ['ALERT_KINDS', 'MONITORING_DEFAULTS', 'STEPS', 'alert', 'monitoring_options', 'read_ledger', 'append_ledger',
@@ -251,7 +251,7 @@ def _survey(f, sizes=()) -> dict:
 # %% ../notebooks/21_ledger.ipynb #f7560916
 def _header(names: list, contract: dict, sep: str) -> tuple[list, list]:
     "The columns to keep and the warnings, or `Rejected` when the header does not fit the contract."
-    need, target = list(contract["columns"]), contract["target"]["name"]
+    need, target = required_columns(contract, labelled=False), contract["target"]["name"]   # the model's inputs; nothing else
     missing = [c for c in need if c not in (names or [])]
     if missing:
         hint = ""

@@ -39,6 +39,7 @@ def monitored(tmp_path_factory):
         "latin1.csv": _csv(base.assign(**{"native-country": "Méxique"})).encode("latin-1"),
         "semicolon.csv": _csv(base, sep=";").encode(),
         "no-age.csv": _csv(base.drop(columns="age")).encode(),
+        "inputs-only.csv": _csv(base.drop(columns=["fnlwgt", "sex", "race"])).encode(),   # the model's inputs and the label, nothing else
     }
     for n, b in files.items(): (inc/n).write_bytes(b)
     shutil.copy(inc/"good.csv", inc/"good-renamed.csv")
@@ -64,7 +65,8 @@ def test_every_file_has_a_ledger_line_and_rows_add_up(monitored):
 
 def test_benign_variation_passes(monitored):
     led = monitored["ledger"]
-    for f, n in [("good.csv", 40), ("crlf.csv", 10), ("bom.csv", 10), ("reordered.csv", 40), ("serving.csv", 40), ("extra.csv", 40)]:
+    for f, n in [("good.csv", 40), ("crlf.csv", 10), ("bom.csv", 10), ("reordered.csv", 40), ("serving.csv", 40), ("extra.csv", 40),
+                 ("inputs-only.csv", 40)]:
         assert (led[f]["status"], led[f]["rows_in"], led[f]["rows_quarantined"]) == ("ok", n, 0), f
     assert led["serving.csv"]["labelled"] is False
     assert led["extra.csv"]["warnings"] == ["extra columns dropped: customer_id"]
@@ -104,7 +106,7 @@ def test_exit_status_exactly_once_and_reports(monitored):
     assert len(reports) == 1 and "quarantine rate" in reports[0].read_text()                # no report for a no-op run
     runs = sorted((json.loads(p.read_text()) for p in (monitored["tmp"]/"products/runs").glob("monitor-*.json")), key=lambda r: r["started_at"])
     assert [(r["status"], r["outcome"]) for r in runs] == [("alert", "alert")]*2 and {r["trigger"] for r in runs} == {"pytest"}
-    assert [len(r["intake"]["processed"]) for r in runs] == [15, 0] and runs[1]["alerts"][0]["standing"]
+    assert [len(r["intake"]["processed"]) for r in runs] == [len(monitored["files"]) + 1, 0] and runs[1]["alerts"][0]["standing"]
 
 
 def test_batch_outputs_have_lineage(monitored):
