@@ -14,13 +14,12 @@ from pydantic_core import PydanticCustomError
 
 # %% auto #0
 __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen', 'ColumnType', 'Metric', 'ConceptMetric',
-           'DriftMethod', 'EffectName', 'ExportTarget', 'AlertLayer', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate',
-           'PATH_KEYS', 'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources',
-           'Section', 'Num', 'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP',
-           'Baseline', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary',
-           'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
-           'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings',
-           'settings_schema']
+           'DriftMethod', 'EffectName', 'ExportTarget', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate', 'PATH_KEYS',
+           'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num',
+           'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'Train',
+           'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary', 'Registry', 'Wandb',
+           'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings', 'template_problems', 'is_inside',
+           'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings', 'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -299,7 +298,6 @@ ConceptMetric = Literal["roc_auc", "accuracy", "brier", "log_loss"]
 DriftMethod = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon"]
 EffectName = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon", "missing", "nonfinite", "unseen"]
 ExportTarget = Literal["onnx-fp32", "onnx-int8", "tensorrt-fp16"]
-AlertLayer = Literal["infrastructure", "data", "model", "business"]
 DEFAULT_EFFECT = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
                   "missing": 0.05, "nonfinite": 0.05, "unseen": 0.05}
 
@@ -328,7 +326,10 @@ class Export(Section):
 class Monitoring(Section):
     "The monitoring job."
     incoming: PathText = Field("data/incoming", description="the folder of batch files (inside the project)")
-    alerts: dict[AlertLayer, list[StrictStr]] = {}
+    settle_seconds: Num(ge=0) = Field(2.0, description="a batch file is taken only once unchanged this long (or with a <name>.ready marker)")
+    max_field_bytes: Int(ge=1) = Field(131072, description="a longer field quarantines its row")
+    max_line_bytes: Int(ge=1) = Field(1048576, description="a longer record quarantines its row")
+    chunk_rows: Int(ge=1) = Field(100000, description="rows read and validated at a time (bounds the job's memory)")
 
 # %% ../notebooks/00_settings.ipynb #8f0cf6ee
 class Concept(Section):

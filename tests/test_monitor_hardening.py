@@ -185,8 +185,6 @@ def test_field_and_line_limits_are_options_and_chunking_changes_no_output(tmp_pa
     assert one["rows_in"] == 300 and one["reasons"]["oversized"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="settings.Monitoring does not accept the inbox options yet (settle_seconds, "
-                                       "max_field_bytes, max_line_bytes, chunk_rows): asked of the settings owner")
 def test_inbox_options_are_configuration_keys():
     from nbs_lib.ledger import monitoring_options
     env = load_env({"monitoring": {"settle_seconds": 0.5, "max_field_bytes": 1000, "max_line_bytes": 4000, "chunk_rows": 10}}, ROOT)
