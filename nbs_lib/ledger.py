@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import atomic_write, now
+from .products import write_product
 from .data import gc_paused, read_table
 from .validate import required_columns, validate
 
@@ -53,7 +54,7 @@ def read_ledger(products) -> list[dict]:
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
 def _write_ledger(products, entries: list) -> None:
-    atomic_write(Path(products)/"ledger.jsonl", "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+    write_product("ledger", Path(products)/"ledger.jsonl", entries)          # every line validated, then written atomically
 
 def append_ledger(products, entry: dict) -> None:
     "Add one line to the ledger, atomically."
