@@ -40,6 +40,14 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $@
 test: $(SPARK_STAMP)
 
+# The airflow extra (Airflow 3 + the cncf-kubernetes provider, for `shipshape dag export` and its test, marked `airflow`):
+# `make test` installs it; requirements-airflow.lock pins what it adds to requirements.lock.
+AIRFLOW_STAMP := $(VENV)/.airflow-installed
+$(AIRFLOW_STAMP): $(STAMP) requirements-airflow.lock
+	$(PY) -m pip install -q -c requirements.lock -c requirements-airflow.lock -e ".[airflow]"
+	@touch $@
+test: $(AIRFLOW_STAMP)
+
 # Every target below calls the `shipshape` command (`.venv/bin/shipshape --help`). Values given on the make command
 # line (VERSION, WHO, REASON, OVERRIDE, ARGS) reach it through the environment ("$$VERSION"), never spliced into the
 # shell line, so `make promote VERSION='v0001; touch x'` passes one odd argument that shipshape refuses.
