@@ -4,8 +4,19 @@
 
 # %% ../notebooks/47_dags.ipynb #eb152131
 from __future__ import annotations
-import argparse, datetime as dt, hashlib, json, os, pprint, re, signal, string, sys
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import pprint
+import re
+import signal
+import string
+import sys
 from pathlib import Path
+
 from .config import atomic_write, deep_merge, find_root, load_env, now, products_dir, read_overrides
 from .monitor import run_job
 from .pipeline import build_task, make_dag
@@ -17,11 +28,11 @@ __all__ = ['ENGINES', 'OPERATORS', 'IMAGE_ROOT', 'PATIENCE_S', 'XCOM_FILE', 'tas
            'airflow_settings', 'runner_env', 'record_id', 'pod_name', 'export', 'run_task', 'run_monitor', 'main']
 
 # %% ../notebooks/47_dags.ipynb #a6009651
-ENGINES = ("airflow",)            # Argo (Hera) and Kubeflow Pipelines: not implemented
+ENGINES = ("airflow",)  # Argo (Hera) and Kubeflow Pipelines: not implemented
 OPERATORS = ("local", "kubernetes")
-IMAGE_ROOT = "/app"               # the project's folder in the image the repository's Dockerfile builds
-PATIENCE_S = 6 * 3600             # how long a run record waits for the orchestrator's next task before it is abandoned
-XCOM_FILE = "/airflow/xcom/return.json"   # where KubernetesPodOperator reads a pod's XCom
+IMAGE_ROOT = "/app"  # the project's folder in the image the repository's Dockerfile builds
+PATIENCE_S = 6 * 3600  # how long a run record waits for the orchestrator's next task before it is abandoned
+XCOM_FILE = "/airflow/xcom/return.json"  # where KubernetesPodOperator reads a pod's XCom
 
 # %% ../notebooks/47_dags.ipynb #4bcfce0a
 def task_ids(names) -> dict[str, str]:
@@ -30,16 +41,30 @@ def task_ids(names) -> dict[str, str]:
     for n in names:
         base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(n)).strip("_.-")[:200] or "task"
         tid, k = base, 2
-        while tid.lower() in used: tid, k = f"{base}_{k}", k + 1
-        used.add(tid.lower()); out[n] = tid
+        while tid.lower() in used:
+            tid, k = f"{base}_{k}", k + 1
+        used.add(tid.lower())
+        out[n] = tid
     return out
+
 
 def pipeline_graph(overrides=None, root=None) -> list[dict]:
     "The pipeline's tasks in build order: name, Airflow task id, upstream names, source notebook, executed notebook, report."
-    dag = make_dag(overrides, root); ids = task_ids(list(dag))
+    dag = make_dag(overrides, root)
+    ids = task_ids(list(dag))
     prods = {n: {k: str(p) for k, p in dag[n].product.products.products.items()} for n in dag}
-    return [{"name": n, "task_id": ids[n], "upstream": list(dag[n].upstream), "source": str(dag[n].source.loc),
-             "notebook": prods[n].get("nb"), "report": prods[n].get("html")} for n in dag]
+    return [
+        {
+            "name": n,
+            "task_id": ids[n],
+            "upstream": list(dag[n].upstream),
+            "source": str(dag[n].source.loc),
+            "notebook": prods[n].get("nb"),
+            "report": prods[n].get("html"),
+        }
+        for n in dag
+    ]
+
 
 def fingerprint(graph: list[dict]) -> str:
     "A short hash of the task graph (names and upstream names)."
@@ -50,22 +75,36 @@ def airflow_settings(env: dict) -> dict:
     "The `airflow:` section of `env` with every default filled in."
     return Airflow.model_validate(env.get("airflow") or {}).model_dump()
 
+
 def runner_env(env_overrides, root, shared=None) -> tuple[str | None, dict]:
     "(override file relative to the project or None, overrides as JSON) that the runner is called with."
-    root = Path(root).resolve(); file, extra = None, {}
+    root = Path(root).resolve()
+    file, extra = None, {}
     if isinstance(env_overrides, (str, Path)):
-        p = Path(env_overrides) if Path(env_overrides).is_absolute() else root/env_overrides
-        if p.resolve().is_relative_to(root): file = str(p.resolve().relative_to(root))
-        else: extra = read_overrides(p, root)
-    elif env_overrides: extra = dict(env_overrides)
+        p = Path(env_overrides) if Path(env_overrides).is_absolute() else root / env_overrides
+        if p.resolve().is_relative_to(root):
+            file = str(p.resolve().relative_to(root))
+        else:
+            extra = read_overrides(p, root)
+    elif env_overrides:
+        extra = dict(env_overrides)
     if shared:
         s = str(shared).rstrip("/")
-        extra = deep_merge(extra, {"products": f"{s}/products", "registry": {"path": f"{s}/registry"},
-                                   "monitoring": {"incoming": f"{s}/incoming"}, "wandb": {"dir": s}})
+        extra = deep_merge(
+            extra,
+            {
+                "products": f"{s}/products",
+                "registry": {"path": f"{s}/registry"},
+                "monitoring": {"incoming": f"{s}/incoming"},
+                "wandb": {"dir": s},
+            },
+        )
     return file, extra
+
 
 def _merged(file, extra, root) -> dict:
     return deep_merge(read_overrides(file, root) if file else {}, extra or {})
+
 
 def record_id(engine: str, run_id: str) -> str:
     "The run record id of an orchestrator's run: `<engine>-<run id>` with characters unsafe in a file name replaced."
@@ -113,15 +152,15 @@ DEFAULT_ARGS = {
 START = dt.datetime.fromisoformat(SHIPSHAPE["start_date"]).replace(tzinfo=dt.timezone.utc)
 '''
 
-_LOCAL = '''
+_LOCAL = """
 
 def shipshape_task(task_id, argv, doc, pod=None):
     "A task running `python -m nbs_lib.dags ARGV` in the project folder, on this machine (its last output line is the XCom)."
     return BashOperator(task_id=task_id, bash_command=shlex.join([SHIPSHAPE["python"], "-m", "nbs_lib.dags", *argv]),
                         cwd=SHIPSHAPE["root"], env=SHIPSHAPE["env"], append_env=True, doc_md=doc)
-'''
+"""
 
-_KUBERNETES = '''
+_KUBERNETES = """
 VOLUME = k8s.V1Volume(name="shipshape-shared",
                       persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=SHIPSHAPE["volume_claim"]))
 MOUNT = k8s.V1VolumeMount(name="shipshape-shared", mount_path=SHIPSHAPE["mount_path"])
@@ -134,9 +173,9 @@ def shipshape_task(task_id, argv, doc, pod=None):
                                  arguments=[*argv, "--xcom", "$xcom"], env_vars=SHIPSHAPE["env"],
                                  volumes=[VOLUME], volume_mounts=[MOUNT], do_xcom_push=True, get_logs=True,
                                  on_finish_action="delete_succeeded_pod", doc_md=doc)
-'''
+"""
 
-_PIPELINE = '''
+_PIPELINE = """
 
 with DAG(
     dag_id=SHIPSHAPE["dag_id"],
@@ -154,9 +193,9 @@ with DAG(
     for t in SHIPSHAPE["tasks"]:
         for up in t["upstream"]:
             ops[up] >> ops[t["name"]]
-'''
+"""
 
-_MONITOR = '''
+_MONITOR = """
 
 def _result(ti):
     "The monitoring job's result that the monitor task pushed: outcome, message, run, report, notebook."
@@ -193,7 +232,7 @@ with DAG(
         return {"message": r["message"], "run": r["run"], "report": r.get("report")}
 
     monitor >> outcome() >> [alert(), EmptyOperator(task_id="all_clear")]
-'''
+"""
 
 _IMPORTS = {
     "local": "\nfrom airflow.providers.standard.operators.bash import BashOperator",
@@ -205,143 +244,283 @@ def pod_name(task_id: str) -> str:
     "A Kubernetes pod name for a task id (lower-case letters, digits and `-`; Airflow adds a random suffix)."
     return re.sub(r"[^a-z0-9]+", "-", task_id.lower()).strip("-")[:50].strip("-") or "task"
 
+
 def _render(kind: str, operator: str, config: dict, title: str, doc: str, over: str, spec: str) -> str:
-    imports = _IMPORTS[operator] + ("\nfrom airflow.sdk import DAG, Param" if kind == "pipeline" else
-                                    "\nfrom airflow.providers.standard.operators.empty import EmptyOperator\nfrom airflow.sdk import DAG, task")
-    head = string.Template(_HEADER).substitute(title=title, operator=operator, over=over, when=now(), spec=spec, doc=doc,
-                                                imports=imports, config=pprint.pformat(config, width=116, sort_dicts=False))
+    imports = _IMPORTS[operator] + (
+        "\nfrom airflow.sdk import DAG, Param"
+        if kind == "pipeline"
+        else "\nfrom airflow.providers.standard.operators.empty import EmptyOperator\nfrom airflow.sdk import DAG, task"
+    )
+    head = string.Template(_HEADER).substitute(
+        title=title,
+        operator=operator,
+        over=over,
+        when=now(),
+        spec=spec,
+        doc=doc,
+        imports=imports,
+        config=pprint.pformat(config, width=116, sort_dicts=False),
+    )
     ops = string.Template(_KUBERNETES).substitute(xcom=XCOM_FILE) if operator == "kubernetes" else _LOCAL
     text = head + ops + (_PIPELINE if kind == "pipeline" else _MONITOR)
-    compile(text, f"<{config['dag_id']}>", "exec")                   # a generator bug fails here, not in Airflow
+    compile(text, f"<{config['dag_id']}>", "exec")  # a generator bug fails here, not in Airflow
     return text
 
 # %% ../notebooks/47_dags.ipynb #af9b547f
 def _common(st: dict, operator: str, root: Path) -> tuple[dict, dict]:
     "(settings every DAG file holds, the task environment)."
-    env = {"SHIPSHAPE_ROOT": IMAGE_ROOT if operator == "kubernetes" else str(root), "PLOOMBER_STATS_ENABLED": "false",
-           "GX_ANALYTICS_ENABLED": "false", "WANDB_SILENT": "true"}
+    env = {
+        "SHIPSHAPE_ROOT": IMAGE_ROOT if operator == "kubernetes" else str(root),
+        "PLOOMBER_STATS_ENABLED": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        "WANDB_SILENT": "true",
+    }
     cfg = {k: st[k] for k in ("retries", "retry_delay_s", "timeout_s", "start_date", "on_failure")}
     if operator == "kubernetes":
-        cfg |= {"image": st["image"], "namespace": st["namespace"], "volume_claim": st["volume_claim"],
-                "mount_path": f"{IMAGE_ROOT}/{str(st['shared']).strip('/')}"}
-    else: cfg |= {"python": sys.executable, "root": str(root)}
+        cfg |= {
+            "image": st["image"],
+            "namespace": st["namespace"],
+            "volume_claim": st["volume_claim"],
+            "mount_path": f"{IMAGE_ROOT}/{str(st['shared']).strip('/')}",
+        }
+    else:
+        cfg |= {"python": sys.executable, "root": str(root)}
     return cfg, env
+
 
 def _env_args(file, extra) -> list[str]:
     return (["--env", file] if file else []) + (["--env-json", json.dumps(extra, sort_keys=True)] if extra else [])
 
+
 def _shown(path, root: Path, operator: str) -> str | None:
     "A product path as the task sees it (inside the image for kubernetes)."
-    if not path: return None
+    if not path:
+        return None
     p = Path(path)
     return f"{IMAGE_ROOT}/{p.relative_to(root)}" if operator == "kubernetes" and p.is_relative_to(root) else str(p)
 
+
 def export(engine: str, out_dir=None, env_overrides=None, operator: str = "local", root=None) -> list[Path]:
     "Write the DAG files of `engine` for the training pipeline and the monitoring job into `out_dir`; their paths."
-    if engine not in ENGINES: raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)} (Argo and Kubeflow are not implemented)")
-    if operator not in OPERATORS: raise ValueError(f"unknown operator {operator!r}: one of {', '.join(OPERATORS)}")
+    if engine not in ENGINES:
+        raise ValueError(
+            f"unknown engine {engine!r}: one of {', '.join(ENGINES)} (Argo and Kubeflow are not implemented)"
+        )
+    if operator not in OPERATORS:
+        raise ValueError(f"unknown operator {operator!r}: one of {', '.join(OPERATORS)}")
     root = Path(root or find_root()).resolve()
     st = airflow_settings(load_env(env_overrides, root))
     if operator == "kubernetes" and not (st["volume_claim"] and st["shared"]):
-        raise ValueError("the kubernetes operator needs airflow.shared (the folder every pod shares) and airflow.volume_claim "
-                         "(the PersistentVolumeClaim mounted there): without them each pod would keep its products to itself")
+        raise ValueError(
+            "the kubernetes operator needs airflow.shared (the folder every pod shares) and airflow.volume_claim "
+            "(the PersistentVolumeClaim mounted there): without them each pod would keep its products to itself"
+        )
     file, extra = runner_env(env_overrides, root, st["shared"])
-    graph = pipeline_graph(_merged(file, extra, root), root); spec = fingerprint(graph)
-    out = Path(out_dir) if out_dir else products_dir(load_env(_merged(file, extra, root), root), root)/"dags"/engine
+    graph = pipeline_graph(_merged(file, extra, root), root)
+    spec = fingerprint(graph)
+    out = Path(out_dir) if out_dir else products_dir(load_env(_merged(file, extra, root), root), root) / "dags" / engine
     cfg, env = _common(st, operator, root)
-    over = f" + {env_overrides}" if isinstance(env_overrides, (str, Path)) else " + overrides given by code" if env_overrides else ""
-    tasks = [{"name": t["name"], "task_id": t["task_id"], "upstream": t["upstream"], "pod": pod_name(t["task_id"]),
-              "argv": ["task", t["name"], "--run-id", "{{ run_id }}", "--dag-id", "{{ dag.dag_id }}", "--spec", spec, *_env_args(file, extra)],
-              "doc": f"Pipeline task `{t['name']}` ({Path(t['source']).name}); executed notebook: {_shown(t['notebook'], root, operator)}"}
-             for t in graph]
-    pipe = cfg | {"dag_id": f"{st['dag_prefix']}_pipeline", "schedule": st["pipeline_schedule"],
-                  "env": env | {"SHIPSHAPE_FORCE": "{{ params.force }}"}, "tasks": tasks,
-                  "notebooks": {t["task_id"]: _shown(t["notebook"], root, operator) for t in graph}}
-    mon = cfg | {"dag_id": f"{st['dag_prefix']}_monitor", "schedule": st["monitor_schedule"], "env": env,
-                 "argv": ["monitor", "--run-id", "{{ run_id }}", *_env_args(file, extra)], "notebooks": {}}
-    texts = {f"{pipe['dag_id']}.py": _render("pipeline", operator, pipe, "Shipshape training pipeline on Airflow 3.",
-                                             "Trigger it (or `airflow dags test`); each task builds one pipeline task and skips it when it "
-                                             "is up to date. Param `force`: rerun every task.", over, spec),
-             f"{mon['dag_id']}.py": _render("monitor", operator, mon, "Shipshape monitoring job on Airflow 3.",
-                                            "monitor runs the job; outcome branches to `alert` (the job raised an alert: data or model "
-                                            "needs attention) or `all_clear`; a failed job fails `monitor`.", over, spec)}
-    return [atomic_write(out/name, text) for name, text in texts.items()]
+    over = (
+        f" + {env_overrides}"
+        if isinstance(env_overrides, (str, Path))
+        else " + overrides given by code"
+        if env_overrides
+        else ""
+    )
+    tasks = [
+        {
+            "name": t["name"],
+            "task_id": t["task_id"],
+            "upstream": t["upstream"],
+            "pod": pod_name(t["task_id"]),
+            "argv": [
+                "task",
+                t["name"],
+                "--run-id",
+                "{{ run_id }}",
+                "--dag-id",
+                "{{ dag.dag_id }}",
+                "--spec",
+                spec,
+                *_env_args(file, extra),
+            ],
+            "doc": f"Pipeline task `{t['name']}` ({Path(t['source']).name}); executed notebook: {_shown(t['notebook'], root, operator)}",
+        }
+        for t in graph
+    ]
+    pipe = cfg | {
+        "dag_id": f"{st['dag_prefix']}_pipeline",
+        "schedule": st["pipeline_schedule"],
+        "env": env | {"SHIPSHAPE_FORCE": "{{ params.force }}"},
+        "tasks": tasks,
+        "notebooks": {t["task_id"]: _shown(t["notebook"], root, operator) for t in graph},
+    }
+    mon = cfg | {
+        "dag_id": f"{st['dag_prefix']}_monitor",
+        "schedule": st["monitor_schedule"],
+        "env": env,
+        "argv": ["monitor", "--run-id", "{{ run_id }}", *_env_args(file, extra)],
+        "notebooks": {},
+    }
+    texts = {
+        f"{pipe['dag_id']}.py": _render(
+            "pipeline",
+            operator,
+            pipe,
+            "Shipshape training pipeline on Airflow 3.",
+            "Trigger it (or `airflow dags test`); each task builds one pipeline task and skips it when it "
+            "is up to date. Param `force`: rerun every task.",
+            over,
+            spec,
+        ),
+        f"{mon['dag_id']}.py": _render(
+            "monitor",
+            operator,
+            mon,
+            "Shipshape monitoring job on Airflow 3.",
+            "monitor runs the job; outcome branches to `alert` (the job raised an alert: data or model "
+            "needs attention) or `all_clear`; a failed job fails `monitor`.",
+            over,
+            spec,
+        ),
+    }
+    return [atomic_write(out / name, text) for name, text in texts.items()]
 
 # %% ../notebooks/47_dags.ipynb #768f67cf
 def _later(seconds: float) -> str:
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
-def run_task(name: str, run_id: str, env_overrides=None, root=None, spec: str | None = None, force: bool = False,
-             engine: str = "airflow", dag_id: str | None = None) -> dict:
+
+def run_task(
+    name: str,
+    run_id: str,
+    env_overrides=None,
+    root=None,
+    spec: str | None = None,
+    force: bool = False,
+    engine: str = "airflow",
+    dag_id: str | None = None,
+) -> dict:
     "Build ONE pipeline task for an orchestrator's run: status executed | skipped | failed, the run, notebook and report."
     root = Path(root or find_root())
     if spec and (now_spec := fingerprint(pipeline_graph(env_overrides, root))) != spec:
-        raise ValueError(f"pipeline.yaml's task graph changed since this DAG was exported (graph {spec}, now {now_spec}): "
-                         "export the DAGs again (shipshape dag export)")
+        raise ValueError(
+            f"pipeline.yaml's task graph changed since this DAG was exported (graph {spec}, now {now_spec}): "
+            "export the DAGs again (shipshape dag export)"
+        )
     env = load_env(env_overrides, root)
-    orch = {"engine": engine, "run_id": run_id, "dag_id": dag_id, "settle_after": _later(airflow_settings(env)["timeout_s"] + PATIENCE_S)}
-    rec = build_task(name, record_id(engine, run_id), env_overrides, root, trigger=f"{engine}: {run_id}", force=force, orchestrator=orch)
+    orch = {
+        "engine": engine,
+        "run_id": run_id,
+        "dag_id": dag_id,
+        "settle_after": _later(airflow_settings(env)["timeout_s"] + PATIENCE_S),
+    }
+    rec = build_task(
+        name,
+        record_id(engine, run_id),
+        env_overrides,
+        root,
+        trigger=f"{engine}: {run_id}",
+        force=force,
+        orchestrator=orch,
+    )
     row = next(t for t in rec["tasks"] if t["name"] == name)
     products = products_dir(env, root)
-    return {"task": name, "status": "failed" if row["status"] == "errored" else row["status"], "error": row.get("error"),
-            "run": rec["id"], "run_status": rec["status"], "notebook": row.get("notebook"), "report": row.get("report"),
-            "record": str(products/"runs"/f"{rec['id']}.json"), "index": str(products/"index.html")}
+    return {
+        "task": name,
+        "status": "failed" if row["status"] == "errored" else row["status"],
+        "error": row.get("error"),
+        "run": rec["id"],
+        "run_status": rec["status"],
+        "notebook": row.get("notebook"),
+        "report": row.get("report"),
+        "record": str(products / "runs" / f"{rec['id']}.json"),
+        "index": str(products / "index.html"),
+    }
+
 
 def run_monitor(run_id: str, env_overrides=None, root=None, engine: str = "airflow") -> dict:
     "One monitoring run for an orchestrator: outcome ok | alert | failed, message, run, report and notebook."
     rec = run_job(env_overrides, root, trigger=f"{engine}: {run_id}")
     first = next((t for t in rec.get("tasks") or [] if t.get("notebook")), {})
-    return {"outcome": rec["outcome"], "message": rec.get("message"), "run": rec["id"], "report": first.get("report"),
-            "notebook": first.get("notebook"), "notebooks": [t["notebook"] for t in rec.get("tasks") or [] if t.get("notebook")]}
+    return {
+        "outcome": rec["outcome"],
+        "message": rec.get("message"),
+        "run": rec["id"],
+        "report": first.get("report"),
+        "notebook": first.get("notebook"),
+        "notebooks": [t["notebook"] for t in rec.get("tasks") or [] if t.get("notebook")],
+    }
 
 # %% ../notebooks/47_dags.ipynb #c804cd3b
 def _stop(signum, frame):
     raise SystemExit(128 + signum)
 
+
 def _emit(res: dict, xcom: str | None) -> None:
     "Print the links for the task log, then the JSON line Airflow keeps as XCom (and write it to `xcom`)."
     for nb in res.get("notebooks") or ([res["notebook"]] if res.get("notebook") else []):
         print(f"executed notebook: file://{nb}")
-    if res.get("report"): print(f"report: file://{res['report']}")
-    if res.get("record"): print(f"run record: {res['record']} · run index: file://{res['index']}")
+    if res.get("report"):
+        print(f"report: file://{res['report']}")
+    if res.get("record"):
+        print(f"run record: {res['record']} · run index: file://{res['index']}")
     line = json.dumps(res, sort_keys=True)
-    if xcom: atomic_write(xcom, line)
+    if xcom:
+        atomic_write(xcom, line)
     print(line, flush=True)
+
 
 def main(argv=None) -> int:
     "python -m nbs_lib.dags export | task | monitor: the exporter and the runner the exported DAGs call."
     ap = argparse.ArgumentParser(prog="python -m nbs_lib.dags", description=main.__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="write the Airflow DAG files (pipeline and monitoring job)")
-    e.add_argument("--engine", default="airflow", choices=ENGINES); e.add_argument("--out", metavar="DIR")
+    e.add_argument("--engine", default="airflow", choices=ENGINES)
+    e.add_argument("--out", metavar="DIR")
     e.add_argument("--operator", default="local", choices=OPERATORS)
-    t = sub.add_parser("task", help="build ONE pipeline task for an orchestrator's run (0 built or up to date, 2 failed)")
-    t.add_argument("name"); t.add_argument("--spec", help="the task graph's fingerprint the DAG was exported with")
+    t = sub.add_parser(
+        "task", help="build ONE pipeline task for an orchestrator's run (0 built or up to date, 2 failed)"
+    )
+    t.add_argument("name")
+    t.add_argument("--spec", help="the task graph's fingerprint the DAG was exported with")
     t.add_argument("--force", action="store_true", help="rebuild even when up to date (also: SHIPSHAPE_FORCE=true)")
     t.add_argument("--dag-id")
-    m = sub.add_parser("monitor", help="one monitoring run for an orchestrator (0 ok or alert, 2 failed; outcome in the JSON)")
-    for p in (e, t, m): p.add_argument("--env", metavar="FILE", help="an override file merged over env.yaml")
+    m = sub.add_parser(
+        "monitor", help="one monitoring run for an orchestrator (0 ok or alert, 2 failed; outcome in the JSON)"
+    )
+    for p in (e, t, m):
+        p.add_argument("--env", metavar="FILE", help="an override file merged over env.yaml")
     for p in (t, m):
-        p.add_argument("--run-id", required=True, help="the orchestrator's run id"); p.add_argument("--engine", default="airflow")
-        p.add_argument("--env-json", metavar="JSON", help="overrides merged over the override file"); p.add_argument("--xcom", metavar="FILE")
+        p.add_argument("--run-id", required=True, help="the orchestrator's run id")
+        p.add_argument("--engine", default="airflow")
+        p.add_argument("--env-json", metavar="JSON", help="overrides merged over the override file")
+        p.add_argument("--xcom", metavar="FILE")
     a = ap.parse_args(argv)
     try:
         if a.command == "export":
-            for f in export(a.engine, a.out, a.env, a.operator): print(f)
+            for f in export(a.engine, a.out, a.env, a.operator):
+                print(f)
             return 0
         signal.signal(signal.SIGTERM, _stop)
         over = deep_merge(read_overrides(a.env), json.loads(a.env_json)) if a.env_json else a.env
         if a.command == "task":
             force = a.force or os.environ.get("SHIPSHAPE_FORCE", "").lower() in ("1", "true", "yes")
             res = run_task(a.name, a.run_id, over, spec=a.spec, force=force, engine=a.engine, dag_id=a.dag_id)
-            print(f"{res['status'].upper()}: task {a.name} of run {res['run']} ({a.engine}: {a.run_id})" + (f": {res['error']}" if res["error"] else ""))
-            _emit(res, a.xcom); return 0 if res["status"] != "failed" else OUTCOMES["failed"]
+            print(
+                f"{res['status'].upper()}: task {a.name} of run {res['run']} ({a.engine}: {a.run_id})"
+                + (f": {res['error']}" if res["error"] else "")
+            )
+            _emit(res, a.xcom)
+            return 0 if res["status"] != "failed" else OUTCOMES["failed"]
         res = run_monitor(a.run_id, over, engine=a.engine)
         print(f"{res['outcome'].upper()}: {res['message']} (run {res['run']})")
-        _emit(res, a.xcom); return OUTCOMES["failed"] if res["outcome"] == "failed" else 0
+        _emit(res, a.xcom)
+        return OUTCOMES["failed"] if res["outcome"] == "failed" else 0
     except Exception as e:
         print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()), file=sys.stderr)
         return OUTCOMES["failed"]
+
 
 if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
     sys.exit(main())
