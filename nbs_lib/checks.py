@@ -41,6 +41,7 @@ from nbs_lib.rubric import (
     INTAKE_QUESTIONS,
     TEST_RUN,
     TESTS,
+    intake_answers,
     measurement,
     policy,
     read_readiness,
@@ -1308,7 +1309,7 @@ def _business_metrics(it, c):
     it.source(c.root / "readiness.yaml")
     bm = c.answers.get("business_metric") or {}
     intake = c.answers.get("intake") or {}
-    ans = intake.get("answers") or {}
+    ans = intake_answers(c.answers, c.env)
     it.check(
         "business metric fields missing (metric, baseline, target, owner)",
         sum(_empty(bm.get(k)) for k in BUSINESS_METRIC),

@@ -15,7 +15,7 @@ from .checks import target
 from .config import atomic_write, now, read_json, sha256_file
 from .data import read_rows
 from .fairness import summarize, summary_table
-from .rubric import policy, read_readiness
+from .rubric import intake_answers, policy, read_readiness
 from .validate import column_rule
 
 # %% auto #0
@@ -74,7 +74,7 @@ def model_card(root, products, env: dict) -> str:
     )
     fair, imp = _j(P, "readiness/fairness.json"), _j(P, "readiness/importance.json")
     ans = read_readiness(root)
-    intake = (ans.get("intake") or {}).get("answers") or {}
+    intake = intake_answers(ans, env)
     bm = ans.get("business_metric") or {}
     ds, pol = env.get("dataset") or {}, policy(env)
     chosen, metric = met["chosen"], met.get("metric", "roc_auc")
@@ -198,7 +198,7 @@ def datasheet(root, products, env: dict) -> str:
         )
     val, feats = _j(P, "02_validated/validation.json") or {}, _j(P, "03_features/features.json") or {}
     ds = env.get("dataset") or {}
-    intake = (read_readiness(root).get("intake") or {}).get("answers") or {}
+    intake = intake_answers(read_readiness(root), env)
     raw = read_rows(P / "01_raw/train.parquet") if (P / "01_raw/train.parquet").exists() else None
     notice = [
         Path(f["path"]).parent / "README.md"

@@ -21,7 +21,7 @@ from .config import atomic_write, deep_merge, file_lock, now
 __all__ = ['SECTIONS', 'TESTS', 'CHECKLIST', 'DIMENSIONS', 'TITLES', 'STATUSES', 'MODES', 'DECISIONS', 'SEVERITY', 'CREDIT',
            'TEST_RUN', 'DEFAULT_POLICY', 'INTAKE_QUESTIONS', 'BUSINESS_METRIC', 'MANUAL_ITEMS', 'SIGN_OFFS',
            'ATTESTATION_STATUSES', 'ATTESTABLE', 'section_of', 'band', 'credit', 'measurement', 'describe', 'policy',
-           'default_readiness', 'read_readiness', 'attestable', 'attest', 'save_intake']
+           'default_readiness', 'read_readiness', 'intake_answers', 'attestable', 'attest', 'save_intake']
 
 # %% ../notebooks/30_rubric.ipynb #812949a5
 SECTIONS = {"D": "data", "M": "model", "I": "infrastructure", "Mo": "monitoring"}
@@ -299,6 +299,15 @@ def read_readiness(root) -> dict:
     if not isinstance(doc, dict):
         raise ValueError(f"{p} must hold a mapping (intake, business_metric, manual_items, sign_offs)")
     return json.loads(json.dumps(doc, default=str))
+
+
+
+def intake_answers(doc: dict, env: dict) -> dict:
+    "The intake answers of `readiness.yaml` (`doc`), with *What data is available?* answered by `dataset.description` when left empty."
+    ans = dict(((doc.get("intake") or {}).get("answers")) or {})
+    if ans.get("data_available") in (None, "") and (env.get("dataset") or {}).get("description"):
+        ans["data_available"] = env["dataset"]["description"]
+    return ans
 
 # %% ../notebooks/30_rubric.ipynb #885fffda
 ATTESTABLE = tuple(i for i, _, _ in TESTS + CHECKLIST) + tuple(SIGN_OFFS)

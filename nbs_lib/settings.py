@@ -246,6 +246,7 @@ class Derive(Section):
 class Dataset(Section):
     "The data set: files, format, target and the role of each column. To use your own data, edit this section only."
     name: StrictStr = Field("data", min_length=1)
+    description: StrictStr | None = Field(None, description="what the data is, where it comes from and its licence: quoted by the model card and the datasheet")
     train: PathText = Field(description="the training file (inside the project)")
     test: PathText | None = Field(None, description="the test file; null: hold out `test_fraction` of the training file")
     test_fraction: Fraction = 0.2
