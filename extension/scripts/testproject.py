@@ -90,7 +90,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def jupyter(root_dir: Path, work: Path, lab: bool = True, env: dict | None = None):
-    "A token-protected `jupyter lab` (or `jupyter server`) serving `root_dir` with the extension: yields url, token, log."
+    "A token-protected `jupyter lab` (or `jupyter server`) serving `root_dir` with the extension (enabled by its install): yields url, token, log."
     port, token, work = free_port(), secrets.token_hex(16), Path(work)
     news = work / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +99,6 @@ def jupyter(root_dir: Path, work: Path, lab: bool = True, env: dict | None = Non
     args += [f"--port={port}", f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={root_dir}"]
     if lab:
         args += [f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={work / 'workspaces'}"]
-    else:
-        args += ["--ServerApp.jpserver_extensions={'shipshape_lab': True}"]
     log_path = work / "jupyter.log"
     base = {k: v for k, v in os.environ.items() if k != "SHIPSHAPE_ROOT"}
     with open(log_path, "w") as log:
@@ -127,3 +125,36 @@ def jupyter(root_dir: Path, work: Path, lab: bool = True, env: dict | None = Non
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def request(server: dict, route: str, body=None, method: str | None = None) -> tuple[int, dict]:
+    "(status, JSON answer) of a `/shipshape/` route of a `jupyter` server; errors are answers too."
+    import json
+    import urllib.error
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        f"{server['url']}/shipshape/{route}",
+        data=data,
+        method=method or ("POST" if body is not None else "GET"),
+        headers={"Authorization": f"token {server['token']}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=300) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def wait_for(server: dict, route: str, done, timeout: float = 900) -> dict:
+    "Poll a GET route until `done(answer)`; the last answer."
+    t0 = time.time()
+    while True:
+        code, st = request(server, route)
+        if code != 200:
+            raise AssertionError(f"GET {route}: {code} {st}")
+        if done(st):
+            return st
+        if time.time() - t0 > timeout:
+            raise AssertionError(f"{route} did not settle in {timeout} s: {st}")
+        time.sleep(1)

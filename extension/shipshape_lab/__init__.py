@@ -1,4 +1,5 @@
 """Shipshape for JupyterLab: a side panel (readiness, drift, export, pipeline runs) and its `/shipshape/` server routes."""
+
 try:
     from ._version import __version__
 except ImportError:
@@ -6,22 +7,18 @@ except ImportError:
     # in editable mode with pip. It is highly recommended to install
     # the package from a stable release or in editable mode: https://pip.pypa.io/en/stable/topics/local-project-installs/#editable-installs
     import warnings
-    warnings.warn("Importing 'shipshape_lab' outside a proper installation.")
+
+    warnings.warn("Importing 'shipshape_lab' outside a proper installation.", stacklevel=2)
     __version__ = "dev"
 from .routes import setup_route_handlers
 
 
 def _jupyter_labextension_paths():
-    return [{
-        "src": "labextension",
-        "dest": "shipshape-lab"
-    }]
+    return [{"src": "labextension", "dest": "shipshape-lab"}]
 
 
 def _jupyter_server_extension_points():
-    return [{
-        "module": "shipshape_lab"
-    }]
+    return [{"module": "shipshape_lab"}]
 
 
 def _load_jupyter_server_extension(server_app):

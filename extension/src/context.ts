@@ -1,14 +1,7 @@
+import { IContext } from './api';
 import { h } from './dom';
 
-/** Where the project is, as `GET /shipshape/context` reports it. */
-export interface IContext {
-  root: string;
-  products: string;
-  server_root: string;
-  lab_root: string | null;
-  user: string;
-  available: { [part: string]: boolean };
-}
+export type { IContext };
 
 /** What the views need from JupyterLab. */
 export interface IEnv {

@@ -1,80 +1,46 @@
+import { IDriftState } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, when } from './dom';
-import { get, ApiError } from './request';
-import { View, message } from './view';
+import { alertWords, exitWords, outcomeBox } from './outcome';
+import { IColumnDrift, IHistogram, ILatestDrift } from './products';
+import { get } from './request';
+import { View } from './view';
 
-export interface IHistogram {
-  edges?: number[];
-  categories?: string[];
-  labels?: string[];
-  bins?: (string | number)[];
-  reference: number[];
-  current: number[];
+export { IDriftState };
+
+/** A column of the newest drift verdict, with its name. */
+export interface INamedColumn extends IColumnDrift {
+  column: string;
 }
 
-export interface IColumnDrift {
-  column?: string;
-  name?: string;
-  severity?: string | number;
-  drifted?: boolean;
-  histogram?: IHistogram;
-  [k: string]: unknown;
-}
-
-export interface IDriftState {
-  report?: { [k: string]: any } | null;
-  path?: string;
-  batches: string[];
-  job: { [k: string]: any } | null;
-  last_job: { [k: string]: any } | null;
-  message?: string;
-}
-
-const SEVERITY = [
-  'critical',
+const SEVERITY: IColumnDrift['severity'][] = [
   'high',
-  'alert',
-  'fail',
   'moderate',
-  'medium',
-  'warn',
-  'warning',
   'watch',
-  'low',
   'none',
-  'ok',
-  'pass',
   'n/a'
 ];
 
-function sevRank(s: unknown): number {
-  if (typeof s === 'number') {
-    return -s;
-  }
-  const i = SEVERITY.indexOf(String(s ?? 'none').toLowerCase());
-  return i < 0 ? SEVERITY.length : i - SEVERITY.length;
+/** The per-column verdicts of a drift report (`columns`, by name), most severe first, drifted before not. */
+export function driftColumns(report: ILatestDrift): INamedColumn[] {
+  return Object.entries(report.columns)
+    .map(([column, c]) => ({ ...c, column }))
+    .sort(
+      (a, b) =>
+        SEVERITY.indexOf(a.severity) - SEVERITY.indexOf(b.severity) ||
+        Number(b.drifted) - Number(a.drifted) ||
+        a.column.localeCompare(b.column)
+    );
 }
 
-/** The per-column entries of a monitoring report, most severe first. */
-export function driftColumns(report: { [k: string]: any }): IColumnDrift[] {
-  const raw =
-    report?.drift?.columns ??
-    report?.columns ??
-    report?.drift?.features ??
-    report?.features ??
-    [];
-  const cols: IColumnDrift[] = Array.isArray(raw)
-    ? raw
-    : Object.entries(raw).map(([column, v]) => ({ column, ...(v as object) }));
-  return [...cols].sort(
-    (a, b) =>
-      sevRank(a.severity) - sevRank(b.severity) ||
-      Number(!!b.drifted) - Number(!!a.drifted)
-  );
-}
-
-/** The per-column figures shown in the table, when the report has them. */
-const KEYS = ['kind', 'method', 'statistic', 'threshold', 'p_value'];
+/** The figures shown per column. */
+const KEYS: (keyof IColumnDrift)[] = [
+  'kind',
+  'method',
+  'statistic',
+  'threshold',
+  'p_value'
+];
 
 /** The reference and current distributions of one column, as side-by-side bars (shares of rows). */
 export function renderHistogram(name: string, hist: IHistogram): SVGSVGElement {
@@ -86,14 +52,11 @@ export function renderHistogram(name: string, hist: IHistogram): SVGSVGElement {
   };
   const ref = share(hist.reference);
   const cur = share(hist.current);
+  const edges = hist.edges;
   const labels =
     hist.categories ??
-    hist.labels ??
-    hist.bins?.map(String) ??
-    (hist.edges
-      ? hist.edges
-          .slice(0, -1)
-          .map((e, i) => `${fmt(e)}–${fmt(hist.edges![i + 1])}`)
+    (edges
+      ? edges.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(edges[i + 1])}`)
       : ref.map((_, i) => String(i)));
   const W = 300;
   const H = 120;
@@ -146,7 +109,54 @@ export interface IDriftActions {
   notice?: HTMLElement | null;
 }
 
-/** The batch chooser, the Run button and the monitoring job's progress. */
+/**
+ * The standing verdict of the monitoring job (`monitoring/status.json`), worded from the newest drift report:
+ * an alert stays shown until a newer verdict replaces it.
+ */
+export function renderVerdict(
+  state: IDriftState,
+  env: IEnv
+): HTMLElement | null {
+  const st = state.status;
+  const report = state.report;
+  if (!st) {
+    return null;
+  }
+  if (st.outcome !== 'alert') {
+    return h(
+      'div',
+      { class: 'ss-muted ss-verdict ss-verdict-ok' },
+      badge('ok', 'all clear'),
+      ` ${st.message} (run ${st.run_id}, ${when(st.at)})`
+    );
+  }
+  const drift = report?.alert.fired ? alertWords(report.alert) : null;
+  const others = st.alerts.filter(
+    a => !(drift && a.kind.endsWith(' drift') && a.file === report?.batch)
+  );
+  return outcomeBox(
+    'alert',
+    h('b', { class: 'ss-verdict ss-verdict-alert' }, drift ?? 'alert'),
+    drift && report ? ` — batch ${report.batch}` : null,
+    others.length
+      ? h(
+          'ul',
+          { class: 'ss-alert-list' },
+          others.map(a => h('li', {}, `${a.kind}: ${a.message}`))
+        )
+      : null,
+    h(
+      'div',
+      { class: 'ss-muted' },
+      `standing since run ${st.run_id} (${when(st.at)}) until a newer verdict replaces it`,
+      report?.report
+        ? [' · ', fileLink(env, report.report, 'drift report')]
+        : null
+    )
+  );
+}
+
+/** The batch chooser, the Run button, the monitoring job's progress and how the last job ended. */
 export function renderRunner(
   state: IDriftState,
   env: IEnv,
@@ -161,6 +171,29 @@ export function renderRunner(
   });
   const job = state.job;
   const last = state.last_job;
+  let lastLine: HTMLElement | null = null;
+  if (!job && last && last.outcome === 'failed') {
+    lastLine = h(
+      'div',
+      { class: 'ss-error ss-last-job', role: 'alert' },
+      `The last monitoring job (${last.batch}) failed (${exitWords(last)}): `,
+      last.summary ? h('div', {}, last.summary) : null,
+      h('pre', {}, last.log_tail ?? ''),
+      fileLink(env, last.log, 'log')
+    );
+  } else if (!job && last) {
+    lastLine = h(
+      'div',
+      {
+        class: `ss-muted ss-last-job ss-last-${last.outcome ?? 'unknown'}`
+      },
+      badge(last.outcome ?? 'unknown'),
+      ` The last monitoring job (${last.batch}) finished at ${when(last.finished_at)} (${exitWords(last)})`,
+      last.summary ? `: ${last.summary}` : '',
+      ' · ',
+      fileLink(env, last.log, 'log')
+    );
+  }
   return h(
     'div',
     { class: 'ss-runner' },
@@ -169,7 +202,7 @@ export function renderRunner(
       { id: 'ss-batches' },
       state.batches.map(b => h('option', { value: b }))
     ),
-    h('label', {}, 'Batch file ', input),
+    h('label', {}, 'Batch file or folder ', input),
     h(
       'button',
       {
@@ -188,28 +221,52 @@ export function renderRunner(
           fileLink(env, job.log, 'log')
         )
       : null,
-    !job && last && last.returncode
-      ? h(
-          'div',
-          { class: 'ss-error' },
-          `The last monitoring job (${last.batch}) failed with exit code ${last.returncode}: `,
-          h('pre', {}, last.log_tail ?? ''),
-          fileLink(env, last.log, 'log')
-        )
-      : null,
-    !job && last && last.returncode === 0
-      ? h(
-          'div',
-          { class: 'ss-muted ss-last-job' },
-          `The last monitoring job (${last.batch}) finished at ${when(last.finished_at)} · `,
-          fileLink(env, last.log, 'log')
-        )
-      : null,
+    lastLine,
     actions.notice ?? null
   );
 }
 
-/** The Drift view: the latest report's per-column table, most severe first, and the selected column's distributions. */
+function header(report: ILatestDrift, path: string | null, env: IEnv) {
+  const cols = Object.values(report.columns);
+  const health = report.health;
+  return h(
+    'div',
+    { class: 'ss-header' },
+    h(
+      'div',
+      {},
+      'Batch: ',
+      h('b', {}, report.batch),
+      ` · checked ${when(report.checked_at)} against ${report.model_version} · ${report.n_rows} rows`
+    ),
+    health
+      ? h(
+          'div',
+          { class: 'ss-muted ss-health' },
+          `rows in ${health.rows_in}, valid ${health.rows_valid}, quarantined ${health.rows_quarantined}`,
+          health.quarantine_rate !== null &&
+            health.quarantine_rate !== undefined
+            ? ` (${fmt(health.quarantine_rate * 100)} %)`
+            : '',
+          health.health ? [' · health ', badge(health.health)] : null
+        )
+      : null,
+    h(
+      'div',
+      {},
+      `${cols.filter(c => c.drifted).length} of ${cols.length} feature(s) drifted`,
+      report.prediction
+        ? ` · prediction drift: ${report.prediction.drifted ? 'yes' : 'no'}`
+        : '',
+      report.concept
+        ? ` · concept drift: ${report.concept.drifted ? 'yes' : 'no'}`
+        : ''
+    ),
+    path ? fileLink(env, path, 'verdict (latest.json)') : null
+  );
+}
+
+/** The Drift view: the standing verdict, the runner, the newest report's per-column table and the selected column's distributions. */
 export function renderDrift(
   state: IDriftState,
   env: IEnv,
@@ -220,50 +277,24 @@ export function renderDrift(
     return h(
       'div',
       { class: 'ss-drift' },
-      h(
-        'div',
-        { class: 'ss-notice' },
-        state.message ?? 'No monitoring report exists yet.'
-      ),
+      state.report_error
+        ? h('div', { class: 'ss-error' }, state.report_error)
+        : h(
+            'div',
+            { class: 'ss-notice' },
+            state.message ?? 'No monitoring report exists yet.'
+          ),
+      renderVerdict(state, env),
       renderRunner(state, env, actions)
     );
   }
   const cols = driftColumns(report);
-  const sel =
-    cols.find(c => (c.column ?? c.name) === actions.selected) ?? cols[0];
-  const keys = KEYS.filter(k => cols.some(c => c[k] !== undefined));
-  const health = report.health ?? report.batch_health ?? null;
+  const sel = cols.find(c => c.column === actions.selected) ?? cols[0];
   return h(
     'div',
     { class: 'ss-drift' },
-    h(
-      'div',
-      { class: 'ss-header' },
-      h(
-        'div',
-        {},
-        'Batch: ',
-        h('b', {}, String(report.batch ?? report.file ?? '?')),
-        ' · ',
-        when(report.processed_at ?? report.at ?? report.created_at)
-      ),
-      health
-        ? h(
-            'div',
-            { class: 'ss-muted' },
-            Object.entries(health)
-              .filter(([, v]) => typeof v !== 'object')
-              .map(([k, v]) => `${k}: ${fmt(v)}`)
-              .join(' · ')
-          )
-        : null,
-      h(
-        'div',
-        {},
-        `${cols.filter(c => c.drifted).length} of ${cols.length} feature(s) drifted`
-      ),
-      state.path ? fileLink(env, state.path, 'report file') : null
-    ),
+    renderVerdict(state, env),
+    header(report, state.path, env),
     renderRunner(state, env, actions),
     h(
       'table',
@@ -276,33 +307,25 @@ export function renderDrift(
           {},
           h('th', {}, 'feature'),
           h('th', {}, 'severity'),
-          keys.map(k => h('th', {}, k))
+          KEYS.map(k => h('th', {}, k))
         )
       ),
       h(
         'tbody',
         {},
-        cols.map(c => {
-          const name = String(c.column ?? c.name);
-          return h(
+        cols.map(c =>
+          h(
             'tr',
             {
               class: `ss-drift-row${c === sel ? ' ss-selected' : ''}`,
-              'data-column': name,
-              onclick: () => actions.select(name)
+              'data-column': c.column,
+              onclick: () => actions.select(c.column)
             },
-            h('td', {}, name),
-            h(
-              'td',
-              {},
-              badge(
-                c.drifted ? 'drift' : 'ok',
-                fmt(c.severity ?? (c.drifted ? 'drift' : 'none'))
-              )
-            ),
-            keys.map(k => h('td', {}, fmt(c[k])))
-          );
-        })
+            h('td', {}, c.column),
+            h('td', {}, badge(c.drifted ? 'drift' : 'ok', c.severity)),
+            KEYS.map(k => h('td', {}, fmt(c[k])))
+          )
+        )
       )
     ),
     sel && sel.histogram
@@ -312,22 +335,20 @@ export function renderDrift(
           h(
             'div',
             {},
-            h('b', {}, String(sel.column ?? sel.name)),
+            h('b', {}, sel.column),
             ': ',
             h('span', { class: 'ss-key-ref' }, '■ reference'),
             ' ',
             h('span', { class: 'ss-key-cur' }, '■ current')
           ),
-          renderHistogram(String(sel.column ?? sel.name), sel.histogram),
-          sel.reason
-            ? h('div', { class: 'ss-muted' }, String(sel.reason))
-            : null
+          renderHistogram(sel.column, sel.histogram),
+          sel.reason ? h('div', { class: 'ss-muted' }, sel.reason) : null
         )
       : sel
         ? h(
             'div',
             { class: 'ss-muted' },
-            'No histogram for this feature in the report.'
+            `No histogram for ${sel.column}: ${sel.reason}`
           )
         : null
   );
@@ -346,16 +367,11 @@ export class DriftView extends View {
     try {
       this.state = await get<IDriftState>('drift');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404 && err.body.batches) {
-        this.state = { ...err.body, report: null, message: message(err) };
-      } else {
-        return this.showError(err);
-      }
+      return this.showError(err);
     }
-    const st = this.state as IDriftState;
-    if (st.job && !this.polling) {
+    if (this.state.job && !this.polling) {
       this.poll(() => this.load());
-    } else if (!st.job && this.polling) {
+    } else if (!this.state.job && this.polling) {
       this.stopPolling();
     }
     this.render();

@@ -1,41 +1,22 @@
+import { IExportState, IListedVersion } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, longText, when } from './dom';
-import { IScorecard } from './readiness';
+import { exitWords } from './outcome';
+import {
+  IExportReport,
+  IProvenTarget,
+  IScorecard,
+  ISkippedTarget
+} from './products';
 import { get } from './request';
 import { View } from './view';
 
-export interface IVersion {
-  version: string;
-  created_at?: string;
-  aliases?: string[];
-  metrics?: { [k: string]: unknown };
-  data_version?: string;
-  git_commit?: string;
-  [k: string]: unknown;
-}
-
-export interface IExportState {
-  registry: {
-    versions: IVersion[];
-    aliases: { [a: string]: string | null };
-    history: any[];
-  } | null;
-  availability: {
-    [target: string]: { available: boolean; reason?: string | null };
-  } | null;
-  export: { model?: string; targets?: any[] } | null;
-  export_path?: string;
-  gate: { decision: string; blocking: any[]; reason?: string | null };
-  missing: string[];
-  job: { [k: string]: any } | null;
-  last_job: { [k: string]: any } | null;
-}
+export { IExportState };
 
 export interface IExportActions {
   exportTarget(target: string, version: string | null): void;
   promote(version: string, overrideReason: string): void;
   rollback(): void;
-  canExport: boolean;
   scorecard: IScorecard | null;
   notice?: HTMLElement | null;
 }
@@ -46,22 +27,30 @@ const LABEL: { [t: string]: string } = {
   'tensorrt-fp16': 'TensorRT'
 };
 
-function latency(t: any): string {
-  const own = t.latency_batch1?.p50_us;
-  const torch = t.baseline?.latency_batch1?.p50_us;
-  if (own === undefined) {
+type Target = IProvenTarget | ISkippedTarget;
+
+function proven(t: Target): t is IProvenTarget {
+  return t.status !== 'skipped';
+}
+
+function latency(t: Target, report: IExportReport): string {
+  if (!proven(t)) {
     return '—';
   }
+  const torch = report.baseline?.latency_batch1.p50_us;
   return (
-    `${fmt(own)} µs vs PyTorch ${fmt(torch)} µs` +
+    `${fmt(t.latency_batch1.p50_us)} µs vs PyTorch ${fmt(torch)} µs` +
     (t.speedup_p50 ? ` (×${fmt(t.speedup_p50)})` : '')
   );
 }
 
-function parity(t: any): HTMLElement | string {
-  const checks = Object.entries(t.parity?.checks ?? {}) as [string, any][];
+function parity(t: Target): HTMLElement | string {
+  if (!proven(t)) {
+    return '—';
+  }
+  const checks = Object.entries(t.parity.checks ?? {});
   if (!checks.length) {
-    return t.parity ? `max|Δ| ${fmt(t.parity.max_abs_diff)}` : '—';
+    return `max|Δ| ${fmt(t.parity.max_abs_diff)}`;
   }
   return h(
     'div',
@@ -76,19 +65,16 @@ function parity(t: any): HTMLElement | string {
   );
 }
 
-/** The export report: parity, latency against PyTorch, size and file per target. */
-export function renderResults(state: IExportState, env: IEnv): HTMLElement {
-  const targets = state.export?.targets ?? [];
-  if (!targets.length) {
-    return h(
-      'div',
-      { class: 'ss-notice' },
-      `No export report yet (${state.export_path ?? 'products/06_export/export.json'}); run the pipeline.`
-    );
-  }
+/** One export report: parity, latency against PyTorch, size and file per target, read by target name. */
+export function renderReport(
+  report: IExportReport,
+  env: IEnv,
+  cls = 'ss-results'
+): HTMLElement {
+  const names = Object.keys(report.targets).sort();
   return h(
     'table',
-    { class: 'ss-table ss-results' },
+    { class: `ss-table ${cls}` },
     h(
       'thead',
       {},
@@ -108,22 +94,56 @@ export function renderResults(state: IExportState, env: IEnv): HTMLElement {
     h(
       'tbody',
       {},
-      targets.map(t =>
-        h(
+      names.map(name => {
+        const t = report.targets[name];
+        return h(
           'tr',
-          { 'data-target': t.target },
-          h('td', {}, t.target),
+          { 'data-target': name },
+          h('td', {}, name),
           h(
             'td',
             {},
-            badge(t.status ?? 'unknown'),
+            badge(t.status),
             t.reason ? h('div', { class: 'ss-muted' }, t.reason) : null
           ),
           h('td', {}, parity(t)),
-          h('td', {}, latency(t)),
-          h('td', {}, t.size_bytes ? `${fmt(t.size_bytes / 1024)} KiB` : '—'),
-          h('td', {}, fileLink(env, t.file))
-        )
+          h('td', {}, latency(t, report)),
+          h('td', {}, proven(t) ? `${fmt(t.size_bytes / 1024)} KiB` : '—'),
+          h('td', {}, proven(t) ? fileLink(env, t.file) : null)
+        );
+      })
+    )
+  );
+}
+
+/** The pipeline's proof, then each version's on-demand exports. */
+export function renderResults(state: IExportState, env: IEnv): HTMLElement {
+  const versions = Object.keys(state.on_demand).sort();
+  return h(
+    'div',
+    { class: 'ss-export-results' },
+    state.export
+      ? [
+          h(
+            'div',
+            { class: 'ss-muted' },
+            'The pipeline\u2019s proof ',
+            fileLink(env, state.export_path, '(export.json)')
+          ),
+          renderReport(state.export, env)
+        ]
+      : h(
+          'div',
+          { class: 'ss-notice' },
+          `No export report yet (${state.export_path}); run the pipeline.`
+        ),
+    versions.length ? h('h3', {}, 'On-demand exports') : null,
+    versions.map(v =>
+      h(
+        'div',
+        { class: 'ss-on-demand', 'data-version': v },
+        h('div', {}, h('b', {}, v)),
+        renderReport(state.on_demand[v], env, 'ss-results-on-demand')
       )
     )
   );
@@ -142,45 +162,52 @@ function metrics(m: { [k: string]: unknown } | undefined): HTMLElement[] {
     .map(([k, x]) => h('div', {}, `${k} ${fmt(x)}`));
 }
 
-function blockingList(
-  state: IExportState,
-  env: IEnv,
-  card: IScorecard | null
-): HTMLElement {
+function blockingList(state: IExportState, env: IEnv, card: IScorecard | null) {
   const items = new Map((card?.items ?? []).map(i => [i.id, i]));
-  const blocking = state.gate.blocking.filter(
-    b => typeof b !== 'object' || !b || b.blocking !== false
-  );
   return h(
     'ul',
     { class: 'ss-blocking-list' },
-    blocking.map(b => {
-      const id = typeof b === 'object' && b ? b.id : String(b);
-      const it = items.get(id);
-      const ev = it?.evidence ?? [];
-      return h(
-        'li',
-        { 'data-item': id },
-        badge(it?.status ?? b?.status ?? 'fail'),
-        ' ',
-        h('b', {}, id),
-        ' ',
-        it?.title ?? b?.title ?? '',
-        b?.reason ? longText(b.reason) : null,
-        ev.length
-          ? h(
-              'div',
-              { class: 'ss-evidence' },
-              'evidence: ',
-              ev.map((e, i) => [i ? ' · ' : '', fileLink(env, e.path ?? e.uri)])
-            )
-          : null
-      );
-    })
+    state.gate.blocking
+      .filter(b => b.blocking)
+      .map(b => {
+        const ev = items.get(b.id)?.evidence ?? [];
+        return h(
+          'li',
+          { 'data-item': b.id },
+          badge(b.status),
+          ' ',
+          h('b', {}, b.id),
+          ' ',
+          b.title,
+          b.reason ? longText(b.reason) : null,
+          ev.length
+            ? h(
+                'div',
+                { class: 'ss-evidence' },
+                'evidence: ',
+                ev.map((e, i) => [
+                  i ? ' · ' : '',
+                  fileLink(env, e.path ?? e.uri)
+                ])
+              )
+            : null
+        );
+      })
   );
 }
 
-/** The Export view: versions and aliases, export buttons, results, gated promotion and rollback. */
+/** Why a version cannot be promoted from here, or null. */
+function notPromotable(v: IListedVersion): string | null {
+  if (v.aliases.includes('production')) {
+    return 'in production';
+  }
+  if (v.missing_evidence.length) {
+    return `not promotable: ${v.missing_evidence.join(' and ')} not recorded (shipshape qualify ${v.version})`;
+  }
+  return null;
+}
+
+/** The Export view: versions and aliases, gated promotion and rollback, export buttons, results. */
 export function renderExport(
   state: IExportState,
   env: IEnv,
@@ -188,7 +215,7 @@ export function renderExport(
 ): HTMLElement {
   const reg = state.registry;
   const versions = reg?.versions ?? [];
-  const noGo = state.gate.decision === 'no-go';
+  const gated = state.gate.decision !== 'go';
   const reason = h('input', {
     type: 'text',
     class: 'ss-override',
@@ -200,28 +227,25 @@ export function renderExport(
     versions.map(v =>
       h(
         'option',
-        {
-          value: v.version,
-          selected: (v.aliases ?? []).includes('production')
-        },
-        `${v.version} ${(v.aliases ?? []).join(', ')}`
+        { value: v.version, selected: v.aliases.includes('production') },
+        `${v.version} ${v.aliases.join(', ')}`
       )
     )
   );
   const promoteButtons: HTMLButtonElement[] = [];
   const rows = versions.map(v => {
-    const inProd = (v.aliases ?? []).includes('production');
+    const why = notPromotable(v);
     const b = h(
       'button',
       {
         class: 'ss-button ss-small ss-promote',
         'data-version': v.version,
-        disabled: inProd || noGo,
+        disabled: !!why || gated,
         onclick: () => actions.promote(v.version, reason.value.trim())
       },
       'Promote'
     );
-    if (!inProd) {
+    if (!why) {
       promoteButtons.push(b);
     }
     return h(
@@ -231,22 +255,29 @@ export function renderExport(
       h(
         'td',
         {},
-        (v.aliases ?? []).map(a => badge(a))
+        v.aliases.map(a => badge(a))
       ),
       h('td', {}, when(v.created_at)),
       h('td', {}, metrics(v.metrics)),
-      h('td', {}, inProd ? null : b)
+      h(
+        'td',
+        {},
+        v.aliases.includes('production') ? null : b,
+        why && !v.aliases.includes('production')
+          ? h('div', { class: 'ss-muted ss-reason' }, why)
+          : null
+      )
     );
   });
   reason.addEventListener('input', () =>
-    promoteButtons.forEach(b => (b.disabled = noGo && !reason.value.trim()))
+    promoteButtons.forEach(b => (b.disabled = gated && !reason.value.trim()))
   );
-  const avail = state.availability ?? {};
+  const avail = state.availability;
   return h(
     'div',
     { class: 'ss-export' },
-    state.missing.length
-      ? h('div', { class: 'ss-notice' }, state.missing.join('; '))
+    state.errors.length
+      ? h('div', { class: 'ss-error' }, state.errors.join('; '))
       : null,
     actions.notice ?? null,
     h('h3', {}, 'Registered versions'),
@@ -283,14 +314,18 @@ export function renderExport(
       { class: 'ss-gatebox' },
       'Readiness gate: ',
       badge(state.gate.decision, state.gate.decision.toUpperCase()),
-      noGo
+      gated
         ? [
             h(
               'div',
               {},
-              'Promotion is disabled while the gate says no-go. Blocking items:'
+              state.gate.decision === 'unavailable'
+                ? 'Promotion needs a current scorecard, or an override reason:'
+                : 'Promotion needs the gate to say go, or an override reason. Blocking items:'
             ),
-            blockingList(state, env, actions.scorecard),
+            state.gate.decision === 'unavailable'
+              ? null
+              : blockingList(state, env, actions.scorecard),
             h('label', {}, 'Override: ', reason)
           ]
         : null,
@@ -298,7 +333,7 @@ export function renderExport(
         ? h('div', { class: 'ss-muted' }, state.gate.reason)
         : null
     ),
-    reg && reg.aliases?.production
+    reg && reg.aliases.production
       ? h(
           'button',
           { class: 'ss-button ss-rollback', onclick: () => actions.rollback() },
@@ -313,10 +348,10 @@ export function renderExport(
       Object.entries(avail).map(([t, a]) => {
         const why = !a.available
           ? (a.reason ?? 'unavailable here')
-          : !actions.canExport
-            ? 'not available yet: the export command line (python -m nbs_lib.export) is not in the library'
-            : state.job
-              ? 'an export is running'
+          : state.job
+            ? 'an export is running'
+            : !versions.length
+              ? 'no registered version to export'
               : null;
         return h(
           'div',
@@ -341,15 +376,15 @@ export function renderExport(
           'div',
           { class: 'ss-progress' },
           h('progress', {}),
-          ` exporting ${state.job.target} since ${when(state.job.started_at)} · `,
+          ` exporting ${state.job.version} to ${state.job.target} since ${when(state.job.started_at)} · `,
           fileLink(env, state.job.log, 'log')
         )
       : null,
-    !state.job && state.last_job && state.last_job.returncode
+    !state.job && state.last_job && state.last_job.outcome === 'failed'
       ? h(
           'div',
-          { class: 'ss-error' },
-          `The last export (${state.last_job.target}) failed: `,
+          { class: 'ss-error', role: 'alert' },
+          `The last export (${state.last_job.version} to ${state.last_job.target}) failed (${exitWords(state.last_job)}): `,
           h('pre', {}, state.last_job.log_tail ?? '')
         )
       : null,
@@ -410,7 +445,7 @@ export class ExportView extends View {
   }
 
   async rollback(): Promise<void> {
-    const prod = this.state?.registry?.aliases?.production;
+    const prod = this.state?.registry?.aliases.production;
     if (
       await this.env.confirm(
         'Roll back production',
@@ -426,10 +461,12 @@ export class ExportView extends View {
       this.show(
         renderExport(this.state, this.env, {
           exportTarget: (target, version) =>
-            void this.act('export/run', { target, version }),
+            void this.act(
+              'export/run',
+              version ? { target, version } : { target }
+            ),
           promote: (v, r) => void this.promote(v, r),
           rollback: () => void this.rollback(),
-          canExport: !!this.env.context()?.available?.export_cli,
           scorecard: this.card,
           notice: this.notice
         })

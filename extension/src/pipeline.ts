@@ -1,45 +1,15 @@
+import { IPipelineState, IRun, IRunsState } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, seconds, when } from './dom';
+import { alertsLine, exitWords, outcomeBadge, runOutcome } from './outcome';
+import { IRunTask } from './products';
 import { get } from './request';
 import { View, errorBox } from './view';
 
-export interface IRunTask {
-  name: string;
-  status: string;
-  ran?: boolean;
-  finished_at?: string | null;
-  elapsed_s?: number;
-  report?: string | null;
-  notebook?: string | null;
-  key_figures?: { [k: string]: unknown };
-}
-
-export interface IRun {
-  id: string;
-  kind?: string;
-  trigger?: string;
-  status: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  duration_s?: number;
-  current?: string | null;
-  tasks?: IRunTask[];
-  error?: { task: string | null; message: string } | null;
-  log?: string | null;
-  alive?: boolean;
-}
-
-export interface IPipelineState {
-  tasks: { name: string; outdated: boolean; why: string[] }[];
-  runs: IRun[];
-  job: { [k: string]: any } | null;
-  live: IRun | null;
-  running: boolean;
-  status_error?: string;
-}
+export { IPipelineState };
 
 export interface IPipelineActions {
-  run(): void;
+  run(env: string | null): void;
   toggle(id: string): void;
   expanded: Set<string>;
   notice?: HTMLElement | null;
@@ -117,6 +87,21 @@ export function renderFailure(run: IRun, env: IEnv): HTMLElement {
     h('code', {}, run.error?.message ?? 'unknown error'),
     task ? [' — ', fileLink(env, task.notebook, 'executed notebook')] : null,
     run.log ? [' · ', fileLink(env, run.log, 'log')] : null
+  );
+}
+
+/** The panel's last job when it failed without a run record to show (refused, bad settings): its exit and log tail. */
+function jobFailure(state: IRunsState, env: IEnv): HTMLElement | null {
+  const last = state.last_job;
+  if (state.running || !last || last.outcome !== 'failed' || last.run_id) {
+    return null;
+  }
+  return h(
+    'div',
+    { class: 'ss-error ss-job-error', role: 'alert' },
+    `The last run started from the panel failed (${exitWords(last)}): `,
+    h('pre', {}, last.log_tail ?? ''),
+    fileLink(env, last.log, 'log')
   );
 }
 
@@ -211,21 +196,43 @@ function runDetails(run: IRun, env: IEnv): HTMLElement {
   );
 }
 
+/** What a finished run came to, in words: an alert's alerts, a failure's task and message, or its summary. */
+export function runResult(run: IRun): HTMLElement {
+  const outcome = runOutcome(run);
+  if (outcome === 'alert') {
+    const alerts = run.alerts ?? [];
+    return h(
+      'span',
+      { class: 'ss-alert-text' },
+      alerts.length ? alertsLine(alerts) : `alert: ${run.message ?? ''}`
+    );
+  }
+  if (outcome === 'failed') {
+    const killed = run.killed ? ' (killed)' : '';
+    return h(
+      'span',
+      { class: 'ss-error-text' },
+      `failed${killed}${run.error?.task ? ' in ' + run.error.task : ''}: ${run.error?.message ?? ''}`
+    );
+  }
+  return h('span', { class: 'ss-muted' }, run.summary);
+}
+
 function history(
-  state: IPipelineState,
+  state: IRunsState,
   env: IEnv,
   actions: IPipelineActions
 ): HTMLElement {
   const rows: HTMLElement[] = [];
   for (const r of state.runs) {
-    const status =
-      r.status === 'running' && r.alive === false ? 'interrupted' : r.status;
+    const outcome = runOutcome(r);
     rows.push(
       h(
         'tr',
         {
-          class: 'ss-run',
+          class: `ss-run ss-run-${outcome}`,
           'data-run': r.id,
+          'data-outcome': outcome,
           onclick: () => actions.toggle(r.id),
           title: 'show the tasks of this run'
         },
@@ -235,7 +242,7 @@ function history(
           actions.expanded.has(r.id) ? '▾ ' : '▸ ',
           when(r.started_at)
         ),
-        h('td', {}, badge(status)),
+        h('td', {}, outcomeBadge(outcome)),
         h(
           'td',
           {},
@@ -245,6 +252,7 @@ function history(
             : null
         ),
         h('td', {}, seconds(r.duration_s)),
+        h('td', { class: 'ss-run-result' }, runResult(r)),
         h(
           'td',
           { onclick: (e: Event) => e.stopPropagation() },
@@ -259,20 +267,27 @@ function history(
           { class: 'ss-run-detail' },
           h(
             'td',
-            { colspan: 5 },
-            h('div', { class: 'ss-muted' }, r.id),
-            r.error
+            { colspan: 6 },
+            h('div', { class: 'ss-muted' }, r.summary),
+            outcome === 'alert'
+              ? h(
+                  'ul',
+                  { class: 'ss-alert ss-alert-list' },
+                  (r.alerts ?? []).map(a =>
+                    h(
+                      'li',
+                      {},
+                      `${a.kind}: ${a.message}`,
+                      a.standing ? ' (standing)' : ''
+                    )
+                  )
+                )
+              : null,
+            outcome === 'failed' && r.error
               ? h(
                   'div',
                   { class: 'ss-error' },
                   `failed in ${r.error.task ?? '?'}: ${r.error.message}`
-                )
-              : null,
-            status === 'interrupted'
-              ? h(
-                  'div',
-                  { class: 'ss-notice' },
-                  'Marked running, but no process is running it: the run was interrupted.'
                 )
               : null,
             runDetails(r, env)
@@ -290,26 +305,32 @@ function history(
       h(
         'tr',
         {},
-        ['started', 'status', 'started by', 'duration', 'log'].map(c =>
-          h('th', {}, c)
+        ['started', 'outcome', 'started by', 'duration', 'result', 'log'].map(
+          c => h('th', {}, c)
         )
       )
     ),
     h(
       'tbody',
       {},
-      rows.length ? rows : h('tr', {}, h('td', { colspan: 5 }, 'No runs yet.'))
+      rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No runs yet.'))
     )
   );
 }
 
-/** The Pipeline view: run button, live progress, last failure, tasks, run history. */
+/** The Pipeline view: run button (with an env override by name), live progress, last failure, tasks, run history. */
 export function renderPipeline(
   state: IPipelineState,
   env: IEnv,
   actions: IPipelineActions
 ): HTMLElement {
   const last = state.runs.find(r => (r.kind ?? 'pipeline') === 'pipeline');
+  const envSel = h(
+    'select',
+    { class: 'ss-env', title: 'an override file merged over env.yaml' },
+    h('option', { value: '' }, 'env.yaml'),
+    (state.env_files ?? []).map(f => h('option', { value: f }, `+ ${f}`))
+  );
   return h(
     'div',
     { class: 'ss-pipeline' },
@@ -321,10 +342,11 @@ export function renderPipeline(
         {
           class: 'ss-button ss-primary ss-run-button',
           disabled: state.running,
-          onclick: () => actions.run()
+          onclick: () => actions.run(envSel.value || null)
         },
         state.running ? 'Pipeline running…' : 'Run pipeline'
       ),
+      state.env_files?.length ? [' with ', envSel] : null,
       h(
         'span',
         { class: 'ss-muted' },
@@ -333,9 +355,17 @@ export function renderPipeline(
     ),
     actions.notice ?? null,
     state.live ? renderProgress(state.live, env) : null,
-    !state.running && last && last.status === 'failed'
+    !state.live && state.holder
+      ? h(
+          'div',
+          { class: 'ss-notice ss-holder' },
+          `A pipeline run is in progress outside the panel: ${state.holder.what} (process ${state.holder.pid}, since ${when(state.holder.since)}).`
+        )
+      : null,
+    !state.running && last && last.outcome === 'failed'
       ? renderFailure(last, env)
       : null,
+    jobFailure(state, env),
     h('h3', {}, 'Tasks'),
     state.status_error
       ? h(
@@ -372,7 +402,7 @@ export class PipelineView extends View {
 
   async refreshRuns(): Promise<void> {
     try {
-      const runs = await get<IPipelineState>('pipeline/runs');
+      const runs = await get<IRunsState>('pipeline/runs');
       this.state = { ...(this.state as IPipelineState), ...runs };
     } catch (err) {
       this.notice = errorBox(err);
@@ -384,8 +414,9 @@ export class PipelineView extends View {
     this.render();
   }
 
-  async run(): Promise<void> {
-    if ((await this.send('pipeline/run', {})) === null) {
+  async run(envFile: string | null = null): Promise<void> {
+    const body = envFile ? { env: envFile } : {};
+    if ((await this.send('pipeline/run', body)) === null) {
       return this.render();
     }
     if (this.state) {
@@ -401,7 +432,7 @@ export class PipelineView extends View {
     }
     this.show(
       renderPipeline(this.state, this.env, {
-        run: () => void this.run(),
+        run: e => void this.run(e),
         toggle: id => {
           if (this.expanded.has(id)) {
             this.expanded.delete(id);

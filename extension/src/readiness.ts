@@ -1,74 +1,20 @@
+import { IReadinessItem, ISaved } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, longText, when } from './dom';
+import { IMeasurement, IScorecard } from './products';
 import { get } from './request';
 import { View, errorBox } from './view';
 
-export interface IMeasurement {
-  name?: string;
-  value?: unknown;
-  op?: string;
-  threshold?: unknown;
-  passed?: boolean | null;
-  note?: string;
-  [k: string]: unknown;
-}
+export { IScorecard };
+type IItem = IReadinessItem;
 
-export interface IAttestation {
+/** An attestation as readiness.yaml holds it (who, when, comment, evidence). */
+export interface IAttested {
   status?: string | null;
   who?: string | null;
   when?: string | null;
   comment?: string | null;
-}
-
-export interface IItem {
-  id: string;
-  rubric?: string;
-  section?: string;
-  title?: string;
-  rubric_mode?: string | null;
-  status: string;
-  mode?: string;
-  reason?: string | null;
-  measurements?: IMeasurement[];
-  evidence?: {
-    path?: string;
-    uri?: string;
-    sha256?: string;
-    source?: boolean;
-  }[];
-  attestation?: IAttestation | null;
-  accepted?: { by: string; who: string; when: string } | null;
-  credit?: number;
-}
-
-export interface IScorecard {
-  generated_at?: string;
-  subject?: {
-    model?: {
-      name?: string;
-      version?: string | null;
-      production?: string | null;
-    };
-    git_commit?: string | null;
-    data_version?: string | null;
-  };
-  items: IItem[];
-  scores: {
-    sections?: { [s: string]: number };
-    max_per_section?: number;
-    final?: number;
-    band?: string;
-    gate?: {
-      decision?: string;
-      blocking?: {
-        id: string;
-        title?: string;
-        status?: string;
-        blocking?: boolean;
-        reason?: string | null;
-      }[];
-    };
-  };
+  evidence?: string[];
 }
 
 /** readiness.yaml as `GET /shipshape/readiness/answers` returns it, with the questions it asks. */
@@ -80,8 +26,8 @@ export interface IAnswers {
       answers?: { [k: string]: unknown };
     };
     business_metric?: { [k: string]: unknown };
-    manual_items?: { [id: string]: IAttestation };
-    sign_offs?: { [id: string]: IAttestation };
+    manual_items?: { [id: string]: IAttested };
+    sign_offs?: { [id: string]: IAttested };
   };
   questions: { [key: string]: string };
   business_metric: string[];
@@ -100,7 +46,14 @@ export interface IReadinessActions {
 }
 
 /** Worst first: the order items are shown in (the library's order). */
-export const STATUS_ORDER = ['fail', 'unknown', 'warn', 'manual', 'pass'];
+export const STATUS_ORDER = [
+  'fail',
+  'unknown',
+  'warn',
+  'manual',
+  'n/a',
+  'pass'
+];
 
 export const SECTION_TITLES: { [s: string]: string } = {
   data: 'Data (ML Test Score)',
@@ -181,7 +134,7 @@ export function measurementList(ms: IMeasurement[], shown = 6): HTMLElement[] {
 /** Tick (done) or untick (checked and failed) an attestation, with a comment. */
 export function attestForm(
   id: string,
-  a: IAttestation | null | undefined,
+  a: IAttested | null | undefined,
   actions: IReadinessActions
 ): HTMLElement {
   const box = h('input', {
@@ -270,11 +223,11 @@ export function renderItem(
 
 /** The gate decision and the ML Test Score band. */
 export function renderHeader(card: IScorecard): HTMLElement {
-  const s = card.scores ?? {};
-  const gate = s.gate ?? {};
-  const blocking = gate.blocking ?? [];
+  const s = card.scores;
+  const gate = s.gate;
+  const blocking = gate.blocking;
   const nogo = blocking.filter(b => b.blocking);
-  const m = card.subject?.model ?? {};
+  const m = card.subject.model;
   return h(
     'div',
     { class: 'ss-header' },
@@ -320,7 +273,7 @@ export function renderHeader(card: IScorecard): HTMLElement {
     h(
       'div',
       { class: 'ss-muted' },
-      `model ${m.name ?? '—'} ${m.version ?? '(unregistered)'} · commit ${String(card.subject?.git_commit ?? '—').slice(0, 10)} · scorecard of ${when(card.generated_at)}`
+      `model ${m.name ?? '—'} ${m.version ?? '(unregistered)'}${m.production ? ` · production ${m.production}` : ''} · commit ${String(card.subject.git_commit ?? '—').slice(0, 10)} · scorecard of ${when(card.generated_at)}`
     )
   );
 }
@@ -442,7 +395,7 @@ export function renderReadiness(
     renderHeader(card),
     actions.notice ?? null,
     answers ? renderIntake(answers, actions) : null,
-    groupItems(card.items ?? []).map(([section, items]) =>
+    groupItems(card.items as IItem[]).map(([section, items]) =>
       h(
         'section',
         { class: 'ss-section', 'data-section': section },
@@ -497,9 +450,17 @@ export class ReadinessView extends View {
   }
 
   private async save(route: string, body: object, done: string): Promise<void> {
-    const card = await this.send<IScorecard>(route, body, () => done);
-    if (card) {
-      this.card = card;
+    const reply = await this.send<ISaved>(route, body, () => done);
+    if (reply) {
+      if (reply.scorecard) {
+        this.card = reply.scorecard;
+      } else {
+        this.notice = h(
+          'div',
+          { class: 'ss-notice', role: 'status' },
+          `${reply.message}; the scorecard was not refreshed: ${reply.refresh_error}`
+        );
+      }
       await this.loadAnswers();
     }
     this.render();

@@ -80,10 +80,10 @@ export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** An error box; "not available yet" and "no report yet" (404/503) read as notices, not failures. */
+/** An error box; "no scorecard yet" (404) reads as a notice, not a failure. */
 export function errorBox(err: unknown, retry?: () => void): HTMLElement {
   const status = err instanceof ApiError ? err.status : 0;
-  const notice = status === 404 || status === 503;
+  const notice = status === 404;
   return h(
     'div',
     { class: notice ? 'ss-notice' : 'ss-error', role: 'alert' },

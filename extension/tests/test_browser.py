@@ -2,64 +2,48 @@
 
 Screenshots go to <repo>/test-artifacts/extension/ (git-ignored): look at them.
 """
+
 import json
 import os
-import secrets
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]          # the Shipshape repository
+REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
+sys.path.insert(0, str(REPO / "extension" / "scripts"))
+from testproject import jupyter, shipshape  # noqa: E402
 
-SHOTS = REPO/"test-artifacts"/"extension"
+SHOTS = REPO / "test-artifacts" / "extension"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium"
+)
 
 
 @pytest.fixture(scope="module")
 def lab(project, tmp_path_factory):
     "`jupyter lab` with a token, serving the built project; stopped by its process id."
-    port, token, cfg = free_port(), secrets.token_hex(16), tmp_path_factory.mktemp("lab")
-    env = {k: v for k, v in os.environ.items() if k != "SHIPSHAPE_ROOT"}
-    news = cfg/"settings"/"@jupyterlab"/"apputils-extension"/"notification.jupyterlab-settings"
-    news.parent.mkdir(parents=True); news.write_text('{"fetchNews": "false"}')      # no "get Jupyter news?" toast
-    log = open(cfg/"lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-                             f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={project}",
-                             f"--LabApp.user_settings_dir={cfg/'settings'}", f"--LabApp.workspaces_dir={cfg/'workspaces'}"],
-                            cwd=project, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2); break
-            except OSError: time.sleep(0.5)
-        else: raise AssertionError(f"jupyter lab did not start: {(cfg/'lab.log').read_text()[-3000:]}")
-        yield {"url": url, "token": token, "root": project, "log": cfg/"lab.log"}
-    finally:
-        proc.terminate()
-        try: proc.wait(20)
-        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
-        log.close()
+    with jupyter(project, tmp_path_factory.mktemp("lab")) as server:
+        yield server | {"root": project}
 
 
 @pytest.fixture(scope="module")
 def page(lab):
     from playwright.sync_api import sync_playwright
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -72,7 +56,7 @@ def page(lab):
 
 
 def shot(page, name: str):
-    page.screenshot(path=str(SHOTS/f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def open_panel(page):
@@ -80,7 +64,8 @@ def open_panel(page):
     page.locator(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']").wait_for(timeout=120_000)
     for _ in range(30):
         try:
-            page.locator("#shipshape-panel .ss-tab").first.wait_for(state="visible", timeout=2_000); return
+            page.locator("#shipshape-panel .ss-tab").first.wait_for(state="visible", timeout=2_000)
+            return
         except Exception:
             if not page.locator("#shipshape-panel").is_visible():
                 page.click(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']")
@@ -104,15 +89,17 @@ def test_the_launcher_and_the_command_palette_open_the_panel(page):
     card.click()
     page.wait_for_selector("#shipshape-panel .ss-title")
     assert page.locator("#shipshape-panel").is_visible()
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first     # widen the side panel for the shots
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first  # widen the side panel for the shots
     box = handle.bounding_box()
-    page.mouse.move(box["x"] + 1, box["y"] + 300); page.mouse.down()
-    page.mouse.move(640, box["y"] + 300, steps=5); page.mouse.up()
+    page.mouse.move(box["x"] + 1, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(640, box["y"] + 300, steps=5)
+    page.mouse.up()
     shot(page, "01_launcher_panel_open")
 
 
 def test_readiness_shows_the_items_of_the_real_scorecard(page, lab):
-    card = json.loads((lab["root"]/"products"/"readiness"/"scorecard.json").read_text())
+    card = json.loads((lab["root"] / "products" / "readiness" / "scorecard.json").read_text())
     page.wait_for_selector(".ss-readiness .ss-gate")
     gate = page.locator(".ss-gate").inner_text()
     assert card["scores"]["gate"]["decision"].upper() in gate
@@ -120,8 +107,11 @@ def test_readiness_shows_the_items_of_the_real_scorecard(page, lab):
     ids = page.locator("li.ss-item[data-item]").evaluate_all("els => els.map(e => e.dataset.item)")
     assert {i["id"] for i in card["items"]} <= set(ids)
     first = page.locator("section.ss-section").first.get_attribute("data-section")
-    worst = min(card["items"], key=lambda i: ["fail", "unknown", "warn", "manual", "pass"].index(i["status"]))
-    assert first == worst["section"] or worst["status"] == page.locator("section.ss-section").first.locator(".ss-badge").first.inner_text()
+    worst = min(card["items"], key=lambda i: ["fail", "unknown", "warn", "manual", "n/a", "pass"].index(i["status"]))
+    assert (
+        first == worst["section"]
+        or worst["status"] == page.locator("section.ss-section").first.locator(".ss-badge").first.inner_text()
+    )
     shot(page, "02_readiness")
 
 
@@ -135,7 +125,7 @@ def test_an_evidence_link_opens_the_file_in_jupyterlab(page):
 
 
 def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
-    yml = lab["root"]/"readiness.yaml"
+    yml = lab["root"] / "readiness.yaml"
     before = yml.read_text() if yml.exists() else ""
     item = page.locator("li.ss-item[data-item='D3']")
     item.scroll_into_view_if_needed()
@@ -146,8 +136,13 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
     doc = yaml.safe_load(yml.read_text())
     d3 = doc["manual_items"]["D3"]
     assert yml.read_text() != before
-    assert d3["status"] == "done" and d3["comment"] == "feature costs reviewed in the design review" and d3["who"] and d3["when"]
-    card = json.loads((lab["root"]/"products"/"readiness"/"scorecard.json").read_text())
+    assert (
+        d3["status"] == "done"
+        and d3["comment"] == "feature costs reviewed in the design review"
+        and d3["who"]
+        and d3["when"]
+    )
+    card = json.loads((lab["root"] / "products" / "readiness" / "scorecard.json").read_text())
     assert next(i for i in card["items"] if i["id"] == "D3")["status"] == "pass"
     assert "done — attested by" in page.locator("li.ss-item[data-item='D3'] .ss-attested").inner_text()
     page.locator("li.ss-item[data-item='D3']").scroll_into_view_if_needed()
@@ -155,13 +150,13 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
 
 
 def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
-    (lab["root"]/"products"/"07_report"/"wandb.json").unlink()          # make the report task outdated
+    (lab["root"] / "products" / "07_report" / "wandb.json").unlink()  # make the report task outdated
     tab(page, "Pipeline")
     page.locator(".ss-tasks tr[data-task='report']", has_text="outdated").wait_for()
     page.click(".ss-run-button")
     page.locator(".ss-progress").wait_for()
     shot(page, "05_pipeline_running")
-    page.reload()                                     # the tab goes away mid-run: the job goes on on the server
+    page.reload()  # the tab goes away mid-run: the job goes on on the server
     tab(page, "Pipeline")
     page.locator(".ss-run-button:not([disabled])").wait_for(timeout=300_000)
     row = page.locator(".ss-history tr.ss-run").first
@@ -176,6 +171,7 @@ def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
 
 def test_the_export_view_disables_tensorrt_on_cpu_with_its_reason(page):
     import torch
+
     tab(page, "Export")
     trt = page.locator(".ss-target[data-target='tensorrt-fp16']")
     trt.wait_for()
@@ -188,9 +184,9 @@ def test_the_export_view_disables_tensorrt_on_cpu_with_its_reason(page):
 
 def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
     root = lab["root"]
-    r = subprocess.run([sys.executable, "-m", "nbs_lib.simulate", "--days", "1", "--start", "2026-09-01", "--drift-from", "0"],
-                       cwd=root, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    shipshape(root, "simulate", "--days", "1", "--start", "2026-09-01", "--drift-from", "0", timeout=300)
+    for f in (root / "data" / "incoming").glob("*.csv"):
+        f.with_name(f.name + ".ready").touch()  # complete: taken at once
     tab(page, "Drift")
     page.locator(".ss-monitor-button").wait_for()
     page.fill(".ss-batch", "data/incoming")
@@ -198,12 +194,36 @@ def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
     page.locator(".ss-monitor-button[disabled]").wait_for()
     shot(page, "08_drift_monitoring")
     page.locator(".ss-monitor-button:not([disabled])").wait_for(timeout=300_000)
-    # the simulated batch drifted: the job fails with the alert (exit 1), the panel says so and shows the report
-    err = page.locator(".ss-error")
-    assert err.count() == 1 and "exit code 1" in err.inner_text() and "drift alert" in err.inner_text().lower()
-    assert (root/"products"/"monitoring"/"latest.json").exists()
+    assert (root / "products" / "monitoring" / "latest.json").exists()
     page.locator(".ss-drift-table .ss-drift-row").first.wait_for()
     assert "age" in page.locator(".ss-drift-table").inner_text()
     page.locator(".ss-drift-table .ss-drift-row").first.click()
     page.locator(".ss-hist").wait_for()
     shot(page, "09_drift_report")
+
+
+def test_a_drift_alert_shows_as_an_alert_not_a_failure(page, lab):
+    "The drifted batch above: exit 1 is an alert (amber, its own words), not 'failed with exit code 1' and a log tail."
+    latest = json.loads((lab["root"] / "products" / "monitoring" / "latest.json").read_text())
+    assert latest["alert"]["fired"] is True
+    tab(page, "Drift")
+    verdict = page.locator(".ss-alert .ss-verdict-alert")
+    verdict.wait_for()
+    words = verdict.inner_text()
+    assert words.startswith("alert: drift in " + ", ".join(latest["alert"]["drifted_columns"]))
+    assert ("prediction drift" in words) == latest["alert"]["signals"]["prediction"] and "fail" not in words
+    assert page.locator(".ss-alert").first.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(249, 168, 37)"
+    last = page.locator(".ss-last-job")
+    assert "ss-last-alert" in last.get_attribute("class") and "exit 1: alert" in last.inner_text()
+    assert page.locator(".ss-error").count() == 0 and page.locator(".ss-drift pre").count() == 0
+    shot(page, "10_drift_alert")
+    tab(page, "Pipeline")
+    row = page.locator(".ss-history tr.ss-run[data-outcome='alert']").first
+    row.wait_for()
+    assert row.locator(".ss-badge").inner_text() == "alert"
+    assert row.locator(".ss-run-result").inner_text().startswith("alert: ")
+    assert "failed" not in row.inner_text()
+    row.click()
+    page.locator(".ss-run-detail .ss-alert-list").wait_for()
+    assert page.locator(".ss-run-detail .ss-error").count() == 0
+    shot(page, "11_run_history_alert")

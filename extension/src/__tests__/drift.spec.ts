@@ -11,139 +11,176 @@ import {
   renderHistogram
 } from '../drift';
 import { ApiError, get, post } from '../request';
-import { makeEnv } from './fixtures';
+import { drift, makeEnv } from './fixtures';
 
-const report = {
-  batch: 'data/incoming/b1.csv',
-  drift: {
-    columns: {
-      age: {
-        severity: 'watch',
-        drifted: false,
-        method: 'ks',
-        statistic: 0.02,
-        threshold: 0.025,
-        histogram: {
-          edges: [17, 30, 50, 90],
-          reference: [0.3, 0.5, 0.2],
-          current: [0.28, 0.52, 0.2]
-        }
-      },
-      'hours-per-week': {
-        severity: 'high',
-        drifted: true,
-        method: 'ks',
-        statistic: 0.41,
-        threshold: 0.05,
-        reason: 'ks above threshold',
-        histogram: {
-          edges: [0, 40, 99],
-          reference: [0.6, 0.4],
-          current: [0.2, 0.8]
-        }
-      },
-      workclass: {
-        severity: 'moderate',
-        drifted: true,
-        method: 'chi2',
-        statistic: 0.12,
-        threshold: 0.1,
-        histogram: {
-          categories: ['Private', 'Self-emp'],
-          reference: [0.9, 0.1],
-          current: [0.7, 0.3]
-        }
-      },
-      fnlwgt: {
-        severity: 'n/a',
-        drifted: false,
-        reason: 'only 3 current rows',
-        histogram: null
-      }
-    }
-  }
-};
+// The recorded drift state is the real test build's after two monitoring runs from the panel: a clean batch
+// (ok), then a batch with planted drift: the alert fired on age, education, education-num and workclass, and on
+// the model's scores (exit 1, outcome alert).
+
 const acts = () => ({ select: jest.fn(), selected: null, run: jest.fn() });
 
 describe('drift rendering', () => {
-  it('sorts features by severity', () => {
+  it('reads the columns of the typed report by name, most severe first', () => {
+    const report = drift().report!;
     expect(driftColumns(report).map(c => c.column)).toEqual([
-      'hours-per-week',
-      'workclass',
       'age',
-      'fnlwgt'
+      'education',
+      'education-num',
+      'workclass',
+      'capital-gain',
+      'capital-loss',
+      'hours-per-week',
+      'marital-status',
+      'native-country',
+      'occupation',
+      'relationship'
     ]);
+    expect(
+      driftColumns(report)
+        .map(c => c.severity)
+        .slice(0, 5)
+    ).toEqual(['high', 'high', 'high', 'moderate', 'watch']);
+  });
+
+  it('shows the batch, when it was checked, the model and the batch health from typed fields', () => {
+    const el = renderDrift(drift(), makeEnv(), acts());
+    const head = el.querySelector('.ss-header')!.textContent!;
+    expect(head).toContain(
+      'Batch: uci-adult-2026-09-01.csv · checked 2026-12-01 16:48:11 UTC against v0001 · 15836 rows'
+    );
+    expect(head).not.toContain('—');
+    expect(el.querySelector('.ss-health')!.textContent).toBe(
+      'rows in 16014, valid 15836, quarantined 178 (1.112 %) · health warn'
+    );
+    expect(head).toContain(
+      '4 of 11 feature(s) drifted · prediction drift: yes · concept drift: no'
+    );
+  });
+
+  it('shows the standing drift alert as an alert, in its own words', () => {
+    const el = renderDrift(drift(), makeEnv(), acts());
+    const box = el.querySelector('.ss-alert')!;
+    expect(box.getAttribute('role')).toBe('alert');
+    expect(box.querySelector('.ss-verdict-alert')!.textContent).toBe(
+      'alert: drift in education-num, age, education, workclass; prediction drift'
+    );
+    expect(box.textContent).toContain(
+      'standing since run monitor-20261201-164748-df31bb'
+    );
+    expect(el.querySelector('.ss-error')).toBeNull();
+    const last = el.querySelector('.ss-last-job')!;
+    expect(last.classList.contains('ss-last-alert')).toBe(true);
+    expect(last.textContent).toContain('(exit 1: alert)');
+    expect(last.querySelector('.ss-badge')!.textContent).toBe('alert');
+    expect(el.querySelector('pre')).toBeNull(); // an alert has no log tail
+  });
+
+  it('drops the alert once a newer verdict says all clear', () => {
+    const st = drift();
+    st.status = {
+      ...st.status!,
+      outcome: 'ok',
+      alerts: [],
+      message: '1 file(s) taken, 1 batch(es) drift-checked: all clear'
+    };
+    const el = renderDrift(st, makeEnv(), acts());
+    expect(el.querySelector('.ss-alert')).toBeNull();
+    expect(el.querySelector('.ss-verdict-ok')!.textContent).toContain(
+      'all clear'
+    );
+  });
+
+  it('lists alerts other than the report’s drift (a rejected file) under the drift alert', () => {
+    const st = drift();
+    st.status!.alerts.push({
+      kind: 'file rejected',
+      layer: 'data',
+      message: 'b3.csv: wrong delimiter',
+      file: 'b3.csv'
+    });
+    const el = renderDrift(st, makeEnv(), acts());
+    expect(
+      [...el.querySelectorAll('.ss-alert .ss-alert-list li')].map(
+        li => li.textContent
+      )
+    ).toEqual(['file rejected: b3.csv: wrong delimiter']);
   });
 
   it('draws the reference and current distributions as shares', () => {
-    const svg = renderHistogram('age', report.drift.columns.age.histogram);
-    expect(svg.querySelectorAll('rect.ss-ref').length).toBe(3);
-    expect(svg.querySelectorAll('rect.ss-cur').length).toBe(3);
-    expect(svg.querySelector('rect.ss-ref title')!.textContent).toBe(
-      '17–30: reference 30 %'
+    const age = drift().report!.columns.age.histogram!;
+    const svg = renderHistogram('age', age);
+    expect(svg.querySelectorAll('rect.ss-ref').length).toBe(
+      age.edges!.length - 1
+    );
+    expect(svg.querySelectorAll('rect.ss-cur').length).toBe(
+      age.edges!.length - 1
+    );
+    expect(svg.querySelector('rect.ss-ref title')!.textContent).toMatch(
+      /^[-\d.e]+–[-\d.e]+: reference [\d.e-]+ %$/
     );
   });
 
-  it('shows the most severe feature first and selects on click', () => {
+  it('shows the most severe feature first with its figures, and selects on click', () => {
     const a = acts();
-    const el = renderDrift(
-      { report, batches: [], job: null, last_job: null },
-      makeEnv(),
-      a
-    );
+    const el = renderDrift(drift(), makeEnv(), a);
     const rows = el.querySelectorAll('.ss-drift-row');
-    expect(rows[0].getAttribute('data-column')).toBe('hours-per-week');
+    expect(rows[0].getAttribute('data-column')).toBe('age');
     expect(el.querySelector('.ss-hist')!.getAttribute('data-column')).toBe(
-      'hours-per-week'
+      'age'
     );
-    expect(el.textContent).toContain('2 of 4 feature(s) drifted');
     expect(
       [...el.querySelectorAll('.ss-drift-table th')].map(t => t.textContent)
-    ).toEqual(['feature', 'severity', 'method', 'statistic', 'threshold']);
-    expect(el.querySelector('.ss-hist-box')!.textContent).toContain(
-      'ks above threshold'
-    );
-    const wc = renderHistogram(
-      'workclass',
-      report.drift.columns.workclass.histogram
-    );
-    expect(wc.querySelector('rect.ss-cur title')!.textContent).toBe(
-      'Private: current 70 %'
-    );
-    (rows[2] as HTMLElement).click();
-    expect(a.select).toHaveBeenCalledWith('age');
+    ).toEqual([
+      'feature',
+      'severity',
+      'kind',
+      'method',
+      'statistic',
+      'threshold',
+      'p_value'
+    ]);
+    expect(rows[0].textContent).toContain('high');
+    expect(rows[0].textContent).toContain('psi');
+    (rows[3] as HTMLElement).click();
+    expect(a.select).toHaveBeenCalledWith('workclass');
   });
 
-  it('runs the monitoring job on the chosen batch', () => {
+  it('keeps the batch chooser when no report exists yet', () => {
     const a = acts();
+    const st = drift();
     const el = renderDrift(
       {
+        ...st,
         report: null,
-        message: 'no monitoring report exists yet',
-        batches: ['data/incoming/b2.csv'],
-        job: null,
-        last_job: null
+        status: null,
+        path: null,
+        last_job: null,
+        message:
+          'No monitoring report yet: run the monitoring job on a batch (`make monitor`).'
       },
       makeEnv(),
       a
     );
     expect(el.querySelector('.ss-notice')!.textContent).toContain(
-      'no monitoring report exists yet'
+      'No monitoring report yet'
     );
     expect((el.querySelector('.ss-batch') as HTMLInputElement).value).toBe(
-      'data/incoming/b2.csv'
+      'data/incoming'
     );
     (el.querySelector('.ss-monitor-button') as HTMLButtonElement).click();
-    expect(a.run).toHaveBeenCalledWith('data/incoming/b2.csv');
+    expect(a.run).toHaveBeenCalledWith('data/incoming');
   });
 
-  it('shows a running job and a failed last job', () => {
+  it('shows a running job, and a failed one (exit 2) with its log tail', () => {
+    const st = drift();
     const running = renderDrift(
       {
-        report,
-        batches: [],
-        job: { batch: 'b.csv', started_at: 'x' },
-        last_job: null
+        ...st,
+        job: {
+          kind: 'monitor',
+          batch: 'data/incoming',
+          started_at: '2026-12-01T17:00:00+00:00'
+        }
       },
       makeEnv(),
       acts()
@@ -152,25 +189,25 @@ describe('drift rendering', () => {
       (running.querySelector('.ss-monitor-button') as HTMLButtonElement)
         .disabled
     ).toBe(true);
+    expect(running.querySelector('.ss-last-job')).toBeNull();
     const failed = renderDrift(
       {
-        report,
-        batches: [],
-        job: null,
+        ...st,
         last_job: {
-          batch: 'b.csv',
+          ...st.last_job!,
           returncode: 2,
-          log_tail: 'ValueError: no header'
+          outcome: 'failed',
+          summary: undefined,
+          log_tail: 'shipshape monitor: error: 1 problem in the configuration'
         }
       },
       makeEnv(),
       acts()
     );
-    expect(failed.querySelector('.ss-error')!.textContent).toContain(
-      'exit code 2'
-    );
-    expect(failed.querySelector('.ss-error pre')!.textContent).toBe(
-      'ValueError: no header'
+    const box = failed.querySelector('.ss-last-job.ss-error')!;
+    expect(box.textContent).toContain('failed (exit 2: failed)');
+    expect(box.querySelector('pre')!.textContent).toBe(
+      'shipshape monitor: error: 1 problem in the configuration'
     );
   });
 });
@@ -178,30 +215,13 @@ describe('drift rendering', () => {
 describe('DriftView', () => {
   beforeEach(() => jest.resetAllMocks());
 
-  it('keeps the batch chooser when no report exists yet (404)', async () => {
-    (get as jest.Mock).mockRejectedValue(
-      new ApiError(404, 'no monitoring report exists yet', {
-        batches: ['data/incoming/b1.csv'],
-        job: null,
-        last_job: null
-      })
-    );
-    const v = new DriftView(makeEnv());
-    await v.load();
-    expect(v.node.querySelector('.ss-monitor-button')).not.toBeNull();
-  });
-
   it('shows why a monitoring run was refused', async () => {
-    (get as jest.Mock).mockResolvedValue({
-      report,
-      batches: [],
-      job: null,
-      last_job: null
-    });
+    (get as jest.Mock).mockResolvedValue(drift());
     (post as jest.Mock).mockRejectedValue(
       new ApiError(
         400,
-        "batch '../x.csv' contains '..'; paths must stay inside the project root"
+        "batch: '../x.csv' contains '..'; paths must stay inside the project root",
+        { field: 'batch' }
       )
     );
     const v = new DriftView(makeEnv());
@@ -210,5 +230,6 @@ describe('DriftView', () => {
     expect(v.node.querySelector('.ss-error')!.textContent).toContain(
       'paths must stay inside the project root'
     );
+    expect(v.node.querySelector('.ss-alert')).not.toBeNull();
   });
 });

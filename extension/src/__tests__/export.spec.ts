@@ -4,89 +4,39 @@ jest.mock('../request', () => ({
   post: jest.fn()
 }));
 
-import { ExportView, IExportState, renderExport } from '../exporting';
+import { IExportState, IListedVersion } from '../api';
+import { ExportView, renderExport } from '../exporting';
 import { ApiError, get, post } from '../request';
-import { makeEnv, scorecard } from './fixtures';
+import { exported, makeEnv, scorecard } from './fixtures';
 
-const P = '/srv/lab/project/products';
-function state(over: Partial<IExportState> = {}): IExportState {
-  return {
-    registry: {
-      versions: [
-        {
-          version: 'v0002',
-          aliases: ['candidate'],
-          metrics: { roc_auc: 0.91 }
-        },
-        { version: 'v0001', aliases: ['production'], metrics: { roc_auc: 0.9 } }
-      ],
-      aliases: { production: 'v0001', candidate: 'v0002' },
-      history: []
-    },
-    availability: {
-      'onnx-fp32': { available: true },
-      'onnx-int8': { available: true },
-      'tensorrt-fp16': {
-        available: false,
-        reason: 'needs an NVIDIA GPU with CUDA'
-      }
-    },
-    export: {
-      targets: [
-        {
-          target: 'onnx-fp32',
-          status: 'ok',
-          file: `${P}/06_export/model.onnx`,
-          size_bytes: 20480,
-          parity: {
-            max_abs_diff: 3e-7,
-            checks: {
-              max_abs_diff: {
-                op: '<=',
-                passed: true,
-                threshold: 1e-4,
-                value: 3e-7
-              }
-            }
-          },
-          latency_batch1: { p50_us: 11 },
-          baseline: { latency_batch1: { p50_us: 38 } },
-          speedup_p50: 3.45
-        },
-        {
-          target: 'onnx-int8',
-          status: 'ok',
-          parity: {
-            checks: {
-              decision_agreement: {
-                op: '>=',
-                passed: false,
-                threshold: 0.99,
-                value: 0.98
-              }
-            }
-          }
-        }
-      ]
-    },
-    gate: { decision: 'go', blocking: [] },
-    missing: [],
-    job: null,
-    last_job: null,
-    ...over
-  };
-}
-const acts = (canExport = true) => ({
+// The recorded export state is the real test build's: v0001 (production and candidate), the pipeline's proof of
+// onnx-fp32 and onnx-int8 (TensorRT skipped: no GPU), an on-demand ONNX export of v0001, and the no-go gate.
+
+const acts = () => ({
   exportTarget: jest.fn(),
   promote: jest.fn(),
   rollback: jest.fn(),
-  canExport,
   scorecard: null
 });
 
+/** The recorded state with a second version registered from v0001 (qualified or not). */
+function withCandidate(missing: string[] = []): IExportState {
+  const st = exported();
+  const v1 = st.registry!.versions[0];
+  const v2: IListedVersion = {
+    ...JSON.parse(JSON.stringify(v1)),
+    version: 'v0002',
+    aliases: [],
+    missing_evidence: missing,
+    promotable: missing.length === 0
+  };
+  st.registry!.versions = [v2, v1];
+  return st;
+}
+
 describe('renderExport', () => {
   it('disables TensorRT with its reason', () => {
-    const el = renderExport(state(), makeEnv(), acts());
+    const el = renderExport(exported(), makeEnv(), acts());
     const trt = el.querySelector('.ss-target[data-target="tensorrt-fp16"]')!;
     expect((trt.querySelector('button') as HTMLButtonElement).disabled).toBe(
       true
@@ -98,65 +48,90 @@ describe('renderExport', () => {
     ).toBe(false);
   });
 
-  it('says when the export command is not in the library yet', () => {
-    const el = renderExport(state(), makeEnv(), acts(false));
-    const onnx = el.querySelector('.ss-target[data-target="onnx-fp32"]')!;
-    expect((onnx.querySelector('button') as HTMLButtonElement).disabled).toBe(
-      true
-    );
-    expect(onnx.textContent).toContain('not available yet');
-  });
-
-  it('shows parity, latency against PyTorch, size and the file', () => {
+  it('reads the pipeline proof by target name: parity, latency against PyTorch, size and the file', () => {
     const env = makeEnv();
-    const row = renderExport(state(), env, acts()).querySelector(
-      '.ss-results tr[data-target="onnx-fp32"]'
-    )!;
-    expect(row.textContent).toContain('✔ max_abs_diff 3e-7 <= 0.0001');
-    expect(row.textContent).toContain('11 µs vs PyTorch 38 µs (×3.45)');
-    expect(row.textContent).toContain('20 KiB');
-    (row.querySelector('a') as HTMLElement).click();
+    const el = renderExport(exported(), env, acts());
+    const rows = el.querySelectorAll('.ss-results tr[data-target]');
+    expect([...rows].map(r => r.getAttribute('data-target'))).toEqual([
+      'onnx-fp32',
+      'onnx-int8',
+      'tensorrt-fp16'
+    ]);
+    const fp32 = rows[0];
+    expect(fp32.textContent).toContain('✔ max_abs_diff 1.192e-7 <= 0.0001');
+    expect(fp32.textContent).toContain('13.14 µs vs PyTorch 61.27 µs (×4.661)');
+    expect(fp32.textContent).toContain('33.95 KiB');
+    (fp32.querySelector('a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
       'project/products/06_export/model.onnx'
     );
-    const int8 = renderExport(state(), env, acts()).querySelector(
-      '.ss-results tr[data-target="onnx-int8"] .ss-measure-fail'
-    )!;
-    expect(int8.textContent).toBe('✘ decision_agreement 0.98 >= 0.99');
+    expect(rows[1].textContent).toContain(
+      '✔ decision_agreement 0.9985 >= 0.99'
+    );
+    expect(rows[2].textContent).toContain('skipped');
+    expect(rows[2].textContent).toContain('needs an NVIDIA GPU with CUDA');
   });
 
-  it('lists versions with aliases and promotes the candidate', () => {
+  it('shows the on-demand exports per version, beside the proof', () => {
+    const el = renderExport(exported(), makeEnv(), acts());
+    const v1 = el.querySelector('.ss-on-demand[data-version="v0001"]')!;
+    expect(
+      [...v1.querySelectorAll('tr[data-target]')].map(r =>
+        r.getAttribute('data-target')
+      )
+    ).toEqual(['onnx-fp32']);
+    expect(
+      v1.querySelector('tr[data-target="onnx-fp32"] .ss-badge')!.textContent
+    ).toBe('ok');
+  });
+
+  it('exports the chosen version', () => {
     const a = acts();
-    const el = renderExport(state(), makeEnv(), a);
-    expect(el.querySelector('tr[data-version="v0001"]')!.textContent).toContain(
-      'production'
-    );
-    expect(el.querySelector('tr[data-version="v0001"] .ss-promote')).toBeNull();
+    const el = renderExport(exported(), makeEnv(), a);
     (
-      el.querySelector('.ss-promote[data-version="v0002"]') as HTMLButtonElement
+      el.querySelector('button[data-target="onnx-fp32"]') as HTMLButtonElement
     ).click();
-    expect(a.promote).toHaveBeenCalledWith('v0002', '');
+    expect(a.exportTarget).toHaveBeenCalledWith('onnx-fp32', 'v0001');
+  });
+
+  it('lists versions with aliases; production is not promotable, nor a version without its canary and drill', () => {
+    const el = renderExport(
+      withCandidate(['canary.json', 'drill.json']),
+      makeEnv(),
+      acts()
+    );
+    const v1 = el.querySelector('tr[data-version="v0001"]')!;
+    expect(v1.textContent).toContain('production');
+    expect(v1.querySelector('.ss-promote')).toBeNull();
+    const v2 = el.querySelector('tr[data-version="v0002"]')!;
+    expect(
+      (v2.querySelector('.ss-promote') as HTMLButtonElement).disabled
+    ).toBe(true);
+    expect(v2.querySelector('.ss-reason')!.textContent).toBe(
+      'not promotable: canary.json and drill.json not recorded (shipshape qualify v0002)'
+    );
   });
 
   it('gates promotion on the readiness gate: blocking items linked, override needs a reason', () => {
-    const a = { ...acts(), scorecard };
+    const a = { ...acts(), scorecard: scorecard() };
     const env = makeEnv();
-    const el = renderExport(
-      state({
-        gate: { decision: 'no-go', blocking: scorecard.scores.gate!.blocking! }
-      }),
-      env,
-      a
-    );
+    const el = renderExport(withCandidate(), env, a);
     const btn = el.querySelector(
       '.ss-promote[data-version="v0002"]'
     ) as HTMLButtonElement;
     expect(btn.disabled).toBe(true);
     const items = el.querySelectorAll('.ss-blocking-list li');
-    expect([...items].map(i => i.getAttribute('data-item'))).toEqual(['I4']);
-    (items[0].querySelector('a') as HTMLElement).click();
+    expect([...items].map(i => i.getAttribute('data-item'))).toEqual([
+      'M1',
+      'M7',
+      'training-reproducible',
+      'serving-latency',
+      'monitoring-coverage',
+      'fairness-audit'
+    ]);
+    (items[0].querySelector('.ss-evidence a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
-      'project/products/05_evaluation/metrics.json'
+      'project/products/readiness/provenance.json'
     );
     const reason = el.querySelector('.ss-override') as HTMLInputElement;
     reason.value = 'hotfix for a data outage';
@@ -165,6 +140,38 @@ describe('renderExport', () => {
     btn.click();
     expect(a.promote).toHaveBeenCalledWith('v0002', 'hotfix for a data outage');
   });
+
+  it('says why the gate is unavailable (a stale scorecard) and still allows an override', () => {
+    const st = withCandidate();
+    st.gate = {
+      decision: 'unavailable',
+      blocking: [],
+      reason:
+        'the readiness scorecard of 2026-12-01T16:45:30+00:00 is stale: readiness.yaml (modified) changed'
+    };
+    const el = renderExport(st, makeEnv(), acts());
+    expect(el.querySelector('.ss-gatebox')!.textContent).toContain(
+      'UNAVAILABLE'
+    );
+    expect(el.querySelector('.ss-gatebox')!.textContent).toContain('is stale');
+    expect(el.querySelector('.ss-blocking-list')).toBeNull();
+    expect(el.querySelector('.ss-override')).not.toBeNull();
+  });
+
+  it('shows a failed export with its log tail', () => {
+    const st = exported();
+    st.last_job = {
+      ...st.last_job!,
+      returncode: 2,
+      outcome: 'failed',
+      log_tail:
+        'shipshape export: error: v0001 has no PyTorch model or holdout rows to export from'
+    };
+    const el = renderExport(st, makeEnv(), acts());
+    expect(el.querySelector('.ss-error')!.textContent).toContain(
+      'The last export (v0001 to onnx-fp32) failed (exit 2: failed)'
+    );
+  });
 });
 
 describe('ExportView', () => {
@@ -172,12 +179,12 @@ describe('ExportView', () => {
 
   it('asks for confirmation before promoting, and shows a refusal', async () => {
     (get as jest.Mock).mockImplementation(async (p: string) =>
-      p === 'export' ? state() : scorecard
+      p === 'export' ? withCandidate() : scorecard()
     );
     (post as jest.Mock).mockRejectedValue(
       new ApiError(
         409,
-        'promotion of v0002 refused: canary: roc_auc drops 0.0300 > 0.005'
+        'promotion of v0002 refused: canary: roc_auc drops 0.0300 > 0.005 (override with a reason to force it)'
       )
     );
     const env = makeEnv(true);
@@ -197,7 +204,7 @@ describe('ExportView', () => {
 
   it('does nothing when the rollback is not confirmed', async () => {
     (get as jest.Mock).mockImplementation(async (p: string) =>
-      p === 'export' ? state() : scorecard
+      p === 'export' ? exported() : scorecard()
     );
     const env = makeEnv(false);
     const v = new ExportView(env);

@@ -1,14 +1,39 @@
-import { IContext, IEnv } from '../context';
-import { IAnswers, IScorecard } from '../readiness';
+/**
+ * What the routes answered on a real test build, recorded by scripts/record_fixtures.py (see fixtures/README.md),
+ * and an IEnv whose open/confirm are jest mocks. Tests take a deep copy of a recording and change what they need.
+ */
+import { IContext, IDriftState, IExportState, IPipelineState } from '../api';
+import { IEnv } from '../context';
+import { IScorecard } from '../products';
+import { IAnswers } from '../readiness';
+import answersJson from './fixtures/answers.json';
+import contextJson from './fixtures/context.json';
+import driftJson from './fixtures/drift.json';
+import exportJson from './fixtures/export.json';
+import pipelineJson from './fixtures/pipeline.json';
+import readinessJson from './fixtures/readiness.json';
 
-export const ctx: IContext = {
-  root: '/srv/lab/project',
-  products: '/srv/lab/project/products',
-  server_root: '/srv/lab',
-  lab_root: 'project',
-  user: 'ada',
-  available: { readiness: true, registry: true, export_cli: false }
+const RECORDED: { [name: string]: unknown } = {
+  answers: answersJson,
+  context: contextJson,
+  drift: driftJson,
+  export: exportJson,
+  pipeline: pipelineJson,
+  readiness: readinessJson
 };
+
+/** A fresh copy of the recorded answer of a route (`fixtures/<name>.json`). */
+export function recorded<T>(name: string): T {
+  return JSON.parse(JSON.stringify(RECORDED[name])) as T;
+}
+
+export const ctx = recorded<IContext>('context');
+export const scorecard = (): IScorecard => recorded<IScorecard>('readiness');
+export const answers = (): IAnswers => recorded<IAnswers>('answers');
+export const pipeline = (): IPipelineState =>
+  recorded<IPipelineState>('pipeline');
+export const drift = (): IDriftState => recorded<IDriftState>('drift');
+export const exported = (): IExportState => recorded<IExportState>('export');
 
 /** An IEnv whose open/confirm are jest mocks. */
 export function makeEnv(
@@ -20,136 +45,3 @@ export function makeEnv(
     confirm: jest.fn(async () => confirm)
   };
 }
-
-export const scorecard: IScorecard = {
-  generated_at: '2026-11-25T18:00:00+00:00',
-  subject: {
-    model: { name: 'mlp', version: 'v0002' },
-    git_commit: 'abcdef1234567890'
-  },
-  items: [
-    {
-      id: 'D1',
-      rubric: 'ml-test-score',
-      section: 'data',
-      title: 'Feature expectations are captured in a schema',
-      rubric_mode: 'A',
-      status: 'pass',
-      mode: 'automated',
-      measurements: [
-        {
-          name: 'hard violations',
-          value: 0,
-          op: '==',
-          threshold: 0,
-          passed: true
-        }
-      ],
-      evidence: [
-        {
-          path: '/srv/lab/project/products/02_validated/validation.json',
-          sha256: 'x'
-        }
-      ]
-    },
-    {
-      id: 'D3',
-      rubric: 'ml-test-score',
-      section: 'data',
-      title: 'No feature is too costly',
-      rubric_mode: 'M',
-      status: 'manual',
-      mode: 'manual',
-      reason: 'awaiting an attestation',
-      measurements: [],
-      evidence: [],
-      attestation: { status: null, who: null, when: null, comment: null }
-    },
-    {
-      id: 'I4',
-      rubric: 'ml-test-score',
-      section: 'infrastructure',
-      title: 'Quality is validated before serving',
-      rubric_mode: 'A',
-      status: 'fail',
-      mode: 'automated',
-      measurements: [
-        {
-          name: 'test roc_auc',
-          value: 0.8123456,
-          op: '>=',
-          threshold: 0.9,
-          passed: false
-        }
-      ],
-      evidence: [{ path: 'products/05_evaluation/metrics.json' }]
-    },
-    {
-      id: 'M5',
-      rubric: 'ml-test-score',
-      section: 'model',
-      title: 'A simpler model is not better',
-      rubric_mode: 'A',
-      status: 'warn',
-      mode: 'automated',
-      measurements: [
-        {
-          name: 'gain',
-          value: 0.001,
-          op: '>=',
-          threshold: 0.002,
-          passed: false
-        }
-      ],
-      evidence: []
-    }
-  ],
-  scores: {
-    sections: { data: 1.5, model: 1, infrastructure: 0.5, monitoring: 0 },
-    max_per_section: 7,
-    final: 0,
-    band: 'research project',
-    gate: {
-      decision: 'no-go',
-      blocking: [
-        {
-          id: 'I4',
-          title: 'Quality is validated before serving',
-          status: 'fail',
-          blocking: true,
-          reason: 'test roc_auc = 0.8123 (needs >= 0.9)'
-        },
-        { id: 'D3', status: 'manual', blocking: false }
-      ]
-    }
-  }
-};
-
-export const answers: IAnswers = {
-  answers: {
-    intake: {
-      who: 'ada',
-      when: '2026-11-25T17:00:00+00:00',
-      answers: { decision: 'who gets a manual review', end_users: null }
-    },
-    business_metric: { metric: 'review hours', owner: null },
-    sign_offs: {
-      fairness: {
-        status: 'done',
-        who: 'grace',
-        when: '2026-11-25T17:30:00+00:00',
-        comment: 'ok'
-      }
-    }
-  },
-  questions: {
-    decision: 'What decision does the system improve?',
-    end_users: 'Who are the end users?'
-  },
-  business_metric: ['metric', 'owner'],
-  manual_items: { D3: 'Is every feature worth its cost?' },
-  sign_offs: {
-    fairness: 'The fairness audit was reviewed.',
-    'model-card': 'The model card was reviewed.'
-  }
-};

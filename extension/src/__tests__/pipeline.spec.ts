@@ -4,78 +4,98 @@ jest.mock('../request', () => ({
   post: jest.fn()
 }));
 
-import { IPipelineState, PipelineView, renderPipeline } from '../pipeline';
+import { IPipelineState, IRun } from '../api';
+import { PipelineView, renderPipeline } from '../pipeline';
 import { ApiError, get, post } from '../request';
-import { makeEnv } from './fixtures';
+import { makeEnv, pipeline } from './fixtures';
 
-const P = '/srv/lab/project/products';
-const task = (name: string, status: string) => ({
-  name,
-  status,
-  ran: status === 'executed',
-  elapsed_s: 1.5,
-  report: `${P}/reports/${name}.html`,
-  notebook: `${P}/reports/${name}.ipynb`
-});
+// The recorded pipeline state is the real test build's: every task up to date; the history holds the monitoring
+// run with the drift alert, the clean monitoring run before it, and the `make run` build.
 
-function state(over: Partial<IPipelineState> = {}): IPipelineState {
-  return {
-    tasks: [
-      { name: 'ingest', outdated: false, why: [] },
-      { name: 'train', outdated: true, why: ['code or parameters changed'] }
-    ],
-    runs: [
-      {
-        id: 'run-2',
-        trigger: 'make run',
-        status: 'ok',
-        started_at: '2026-11-25T18:00:00+00:00',
-        duration_s: 34,
-        tasks: [task('ingest', 'executed'), task('train', 'executed')],
-        log: null
-      }
-    ],
-    job: null,
-    live: null,
-    running: false,
-    ...over
-  };
-}
 const acts = () => ({
   run: jest.fn(),
   toggle: jest.fn(),
   expanded: new Set<string>()
 });
 
+/** The recorded build's run record, as a copy to change. */
+function build(st: IPipelineState): IRun {
+  return JSON.parse(JSON.stringify(st.runs.find(r => r.kind === 'pipeline')));
+}
+
 describe('renderPipeline', () => {
   it('shows tasks up to date or outdated, with their reports', () => {
+    const st = pipeline();
+    st.tasks[4] = {
+      ...st.tasks[4],
+      outdated: true,
+      why: ['code or parameters changed']
+    };
     const env = makeEnv();
-    const el = renderPipeline(state(), env, acts());
+    const el = renderPipeline(st, env, acts());
     const rows = el.querySelectorAll('.ss-tasks tbody tr');
+    expect(rows.length).toBe(9);
+    expect(rows[0].textContent).toContain('ingest');
     expect(rows[0].textContent).toContain('up to date');
-    expect(rows[1].textContent).toContain(
+    expect(rows[4].textContent).toContain(
       'outdated code or parameters changed'
     );
-    (rows[1].querySelector('a') as HTMLElement).click();
+    (rows[4].querySelector('a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
-      'project/products/reports/train.html'
+      `project/products/reports/${st.tasks[4].name}.html`
     );
   });
 
+  it('shows a monitoring alert in the history as an alert, not a failure', () => {
+    const el = renderPipeline(pipeline(), makeEnv(), acts());
+    const rows = [...el.querySelectorAll('.ss-history tr.ss-run')];
+    expect(rows.map(r => r.getAttribute('data-outcome'))).toEqual([
+      'alert',
+      'ok',
+      'ok'
+    ]);
+    const alert = rows[0];
+    expect(alert.querySelector('.ss-badge')!.textContent).toBe('alert');
+    expect(alert.querySelector('.ss-badge')!.className).toBe(
+      'ss-badge ss-b-alert'
+    );
+    expect(alert.querySelector('.ss-run-result')!.textContent).toBe(
+      'alert: uci-adult-2026-09-01.csv: data drift in education-num, age, education, workclass; ' +
+        'uci-adult-2026-09-01.csv: prediction drift (wasserstein 0.258 > 0.115)'
+    );
+    expect(alert.textContent).not.toContain('failed');
+    expect(el.querySelector('.ss-error')).toBeNull();
+    expect(rows[2].textContent).toContain('make run');
+  });
+
+  it('lists an alert run’s alerts when expanded, without an error box', () => {
+    const st = pipeline();
+    const a = { ...acts(), expanded: new Set([st.runs[0].id]) };
+    const el = renderPipeline(st, makeEnv(), a);
+    const detail = el.querySelector('.ss-run-detail')!;
+    expect(
+      [...detail.querySelectorAll('.ss-alert-list li')].map(l => l.textContent)
+    ).toEqual([
+      'data drift: uci-adult-2026-09-01.csv: data drift in education-num, age, education, workclass',
+      'prediction drift: uci-adult-2026-09-01.csv: prediction drift (wasserstein 0.258 > 0.115)'
+    ]);
+    expect(detail.querySelector('.ss-error')).toBeNull();
+    (el.querySelectorAll('.ss-history tr.ss-run')[2] as HTMLElement).click();
+    expect(a.toggle).toHaveBeenCalledWith(st.runs[2].id);
+  });
+
   it('shows live progress with the current task, and disables Run', () => {
-    const live = {
-      id: 'run-3',
-      trigger: 'panel',
-      status: 'running',
-      current: 'train',
-      tasks: [
-        task('ingest', 'executed'),
-        task('train', 'pending'),
-        task('export', 'skipped')
-      ]
-    };
+    const st = pipeline();
+    const live = build(st);
+    live.status = 'running';
+    live.outcome = null;
+    live.current = 'train';
+    live.tasks = live.tasks.map((t, i) => ({
+      ...t,
+      status: i < 3 ? 'executed' : 'pending'
+    }));
     const el = renderPipeline(
-      state({ running: true, live, runs: [live, ...state().runs] }),
+      { ...st, running: true, live, runs: [live, ...st.runs] },
       makeEnv(),
       acts()
     );
@@ -84,7 +104,7 @@ describe('renderPipeline', () => {
     ).toBe(true);
     expect(el.querySelector('.ss-current')!.textContent).toBe('train');
     expect(el.querySelector('.ss-progress')!.textContent).toContain(
-      '1 of 2 task(s) done'
+      '3 of 9 task(s) done'
     );
     expect(el.querySelector('.ss-step-current')!.textContent).toContain(
       'running…'
@@ -92,52 +112,96 @@ describe('renderPipeline', () => {
   });
 
   it('shows a failed run with its failing task and message', () => {
-    const failed = {
-      id: 'run-4',
-      trigger: 'panel',
-      status: 'failed',
-      tasks: [task('ingest', 'executed'), task('validate', 'errored')],
-      error: {
-        task: 'validate',
-        message: 'ValueError: 12 % of rows quarantined > 5 %'
-      },
-      log: `${P}/runs/run-4.log`
+    const st = pipeline();
+    const failed = build(st);
+    failed.status = failed.outcome = 'failed';
+    failed.error = {
+      task: 'validate',
+      message: 'ValueError: 12 % of rows quarantined > 5 %'
     };
+    failed.tasks[1].status = 'errored';
     const env = makeEnv();
-    const el = renderPipeline(state({ runs: [failed] }), env, acts());
+    const el = renderPipeline({ ...st, runs: [failed] }, env, acts());
     const box = el.querySelector('.ss-run-error')!;
     expect(box.textContent).toContain(
-      'Run run-4 failed in task validate: ValueError: 12 % of rows quarantined > 5 %'
+      `Run ${failed.id} failed in task validate: ValueError: 12 % of rows quarantined > 5 %`
     );
     (box.querySelector('a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
       'project/products/reports/validate.ipynb'
     );
+    expect(el.querySelector('.ss-history tr.ss-run .ss-badge')!.className).toBe(
+      'ss-badge ss-b-failed'
+    );
   });
 
-  it('lists the run history with trigger, duration and per-task details', () => {
-    const a = { ...acts(), expanded: new Set(['run-2']) };
-    const stale = {
-      id: 'run-1',
-      trigger: 'scheduled',
-      status: 'running',
-      alive: false,
-      tasks: []
+  it('says a killed run was killed', () => {
+    const st = pipeline();
+    const killed = build(st);
+    killed.status = killed.outcome = 'failed';
+    killed.killed = true;
+    killed.error = {
+      task: 'train',
+      message: 'killed: process 4242 ended without finishing the run'
     };
+    const el = renderPipeline({ ...st, runs: [killed] }, makeEnv(), acts());
+    expect(el.querySelector('.ss-run-result')!.textContent).toBe(
+      'failed (killed) in train: killed: process 4242 ended without finishing the run'
+    );
+  });
+
+  it('shows a panel job that failed before it wrote a run record, with its log tail', () => {
+    const st = pipeline();
+    st.last_job = {
+      kind: 'pipeline',
+      id: 'run-x',
+      log: '/srv/lab/project/products/runs/run-x.log',
+      started_at: '2026-12-01T17:00:00+00:00',
+      finished_at: '2026-12-01T17:00:09+00:00',
+      returncode: 2,
+      outcome: 'failed',
+      log_tail:
+        'shipshape run: error: .pipeline.lock is held by pipeline build run-y (make run)'
+    };
+    const el = renderPipeline(st, makeEnv(), acts());
+    const box = el.querySelector('.ss-job-error')!;
+    expect(box.textContent).toContain('failed (exit 2: failed)');
+    expect(box.querySelector('pre')!.textContent).toContain(
+      '.pipeline.lock is held by pipeline build run-y (make run)'
+    );
+  });
+
+  it('names a run in progress outside the panel', () => {
+    const st = pipeline();
     const el = renderPipeline(
-      state({ runs: [...state().runs, stale] }),
+      {
+        ...st,
+        running: true,
+        holder: {
+          pid: 4242,
+          what: 'pipeline build run-y (make run)',
+          since: '2026-12-01T17:00:00+00:00'
+        }
+      },
       makeEnv(),
-      a
+      acts()
     );
-    const rows = el.querySelectorAll('.ss-history tr.ss-run');
-    expect(rows[0].textContent).toContain('make run');
-    expect(rows[0].textContent).toContain('34.0 s');
-    expect(rows[1].textContent).toContain('interrupted');
-    expect(el.querySelector('.ss-run-detail')!.textContent).toContain(
-      'notebook (task log)'
+    expect(el.querySelector('.ss-holder')!.textContent).toContain(
+      'pipeline build run-y (make run) (process 4242'
     );
-    (rows[1] as HTMLElement).click();
-    expect(a.toggle).toHaveBeenCalledWith('run-1');
+    expect(
+      (el.querySelector('.ss-run-button') as HTMLButtonElement).disabled
+    ).toBe(true);
+  });
+
+  it('runs with an override file chosen by name', () => {
+    const a = acts();
+    const el = renderPipeline(pipeline(), makeEnv(), a);
+    const sel = el.querySelector('.ss-env') as HTMLSelectElement;
+    expect([...sel.options].map(o => o.value)).toEqual(['', 'env.test.yaml']);
+    sel.value = 'env.test.yaml';
+    (el.querySelector('.ss-run-button') as HTMLButtonElement).click();
+    expect(a.run).toHaveBeenCalledWith('env.test.yaml');
   });
 });
 
@@ -145,44 +209,44 @@ describe('PipelineView', () => {
   beforeEach(() => jest.resetAllMocks());
 
   it('shows the refusal when a run is already in progress', async () => {
-    (get as jest.Mock).mockResolvedValue(state());
+    (get as jest.Mock).mockResolvedValue(pipeline());
     (post as jest.Mock).mockRejectedValue(
       new ApiError(
         409,
-        'a pipeline run is already in progress (run run-9, started by make run)'
+        'a pipeline run is already in progress (pipeline build run-y (make run), process 4242, since …); wait for it to finish'
       )
     );
     const v = new PipelineView(makeEnv());
     await v.load();
-    await v.run();
+    await v.run('env.test.yaml');
+    expect(post).toHaveBeenCalledWith('pipeline/run', { env: 'env.test.yaml' });
     expect(v.node.querySelector('.ss-error')!.textContent).toContain(
-      'already in progress (run run-9, started by make run)'
+      'already in progress (pipeline build run-y (make run)'
     );
     expect(v.polling).toBe(false);
   });
 
   it('polls while a run is live and reloads when it ends', async () => {
     jest.useFakeTimers();
-    const live = {
-      id: 'run-3',
-      trigger: 'panel',
-      status: 'running',
-      current: 'ingest',
-      tasks: [task('ingest', 'pending')]
-    };
+    const st = pipeline();
+    const live = build(st);
+    live.status = 'running';
+    live.outcome = null;
+    live.current = 'ingest';
     (get as jest.Mock).mockImplementation(async (p: string) =>
       p === 'pipeline'
-        ? state()
-        : { runs: [live], live, job: {}, running: true }
+        ? pipeline()
+        : { ...st, runs: [live, ...st.runs], live, running: true }
     );
-    (post as jest.Mock).mockResolvedValue({ job: { id: 'run-3' } });
+    (post as jest.Mock).mockResolvedValue({ job: { id: live.id } });
     const v = new PipelineView(makeEnv());
     await v.load();
     await v.run();
+    expect(post).toHaveBeenCalledWith('pipeline/run', {});
     expect(v.polling).toBe(true);
     await jest.advanceTimersByTimeAsync(2100);
     expect(v.node.querySelector('.ss-current')!.textContent).toBe('ingest');
-    (get as jest.Mock).mockImplementation(async () => state());
+    (get as jest.Mock).mockImplementation(async () => pipeline());
     await jest.advanceTimersByTimeAsync(2100);
     expect(v.polling).toBe(false);
     expect(v.node.querySelector('.ss-progress')).toBeNull();
@@ -191,12 +255,15 @@ describe('PipelineView', () => {
 
   it('shows a server error instead of the view', async () => {
     (get as jest.Mock).mockRejectedValue(
-      new ApiError(500, 'ParserError: pipeline.yaml is broken')
+      new ApiError(
+        409,
+        "the project's configuration cannot be used: 1 problem in the configuration"
+      )
     );
     const v = new PipelineView(makeEnv());
     await v.load();
     expect(v.node.querySelector('.ss-error')!.textContent).toContain(
-      'pipeline.yaml is broken'
+      'configuration cannot be used'
     );
   });
 });

@@ -1,0 +1,178 @@
+/**
+ * What the `/shipshape/` routes answer, built on the generated product types (src/products.ts, from
+ * nbs_lib.products). The routes are thin translations of nbs_lib.app: each interface names the function.
+ */
+import {
+  IAliases,
+  IAvailability,
+  IBlocker,
+  IExportReport,
+  IHistoryEntry,
+  IItem,
+  ILatestDrift,
+  IRunRecord,
+  IScorecard,
+  IVersionEntry,
+  Outcome
+} from './products';
+
+/** A run record as the panel shows it (`app.run_view`): with its one-line summary and its log file. */
+export interface IRun extends IRunRecord {
+  summary: string;
+  log: string | null;
+  /** monitoring runs: what happened, in one line */
+  message?: string | null;
+  /** monitoring runs: the alerts they raised (or repeated, `standing`) */
+  alerts?: IAlertRecord[];
+}
+
+/** One alert of a monitoring run (`ledger.alert`). */
+export interface IAlertRecord {
+  kind: string;
+  layer?: string | null;
+  message: string;
+  file?: string | null;
+  standing?: boolean;
+  [k: string]: unknown;
+}
+
+/** A background job of the `shipshape` command (`app.start_job`), while it runs. */
+export interface IJob {
+  kind: 'pipeline' | 'monitor' | 'export';
+  pid?: number;
+  argv?: string[];
+  log?: string;
+  started_at?: string;
+  starting?: boolean;
+  id?: string;
+  trigger?: string;
+  env_file?: string | null;
+  batch?: string;
+  target?: string;
+  version?: string;
+}
+
+/** A finished job (`app.last_job`): its exit code and outcome; the tail of its log only when it failed. */
+export interface IFinishedJob extends IJob {
+  finished_at: string;
+  returncode: number | null;
+  outcome: Outcome | null;
+  run_id?: string;
+  summary?: string;
+  log_tail: string | null;
+}
+
+/** Who holds a library lock (`app.lock_holder`), e.g. `make run` in a terminal. */
+export interface ILockHolder {
+  pid: number;
+  what: string;
+  since: string;
+}
+
+/** `GET /shipshape/context` (`app.context`). */
+export interface IContext {
+  root: string;
+  products: string;
+  registry: string;
+  server_root: string;
+  lab_root: string | null;
+  user: string;
+  env_files: string[];
+}
+
+/** `GET /shipshape/pipeline/runs` (`app.pipeline_runs`). */
+export interface IRunsState {
+  runs: IRun[];
+  job: IJob | null;
+  last_job: IFinishedJob | null;
+  live: IRun | null;
+  holder: ILockHolder | null;
+  running: boolean;
+  env_files: string[];
+}
+
+/** One task of `pipeline.status`. */
+export interface ITaskStatus {
+  name: string;
+  outdated: boolean;
+  why: string[];
+}
+
+/** `GET /shipshape/pipeline` (`app.pipeline_state`). */
+export interface IPipelineState extends IRunsState {
+  tasks: ITaskStatus[];
+  status_error: string | null;
+}
+
+/** `monitoring/status.json`: the standing verdict of the monitoring job, until a newer one replaces it. */
+export interface IMonitoringStatus {
+  outcome: Outcome;
+  alerts: IAlertRecord[];
+  message: string;
+  run_id: string;
+  at: string;
+}
+
+/** `GET /shipshape/drift` (`app.drift_state`). */
+export interface IDriftState {
+  report: ILatestDrift | null;
+  path: string | null;
+  report_error: string | null;
+  status: IMonitoringStatus | null;
+  message: string | null;
+  runs: IRun[];
+  batches: string[];
+  incoming: string | null;
+  job: IJob | null;
+  last_job: IFinishedJob | null;
+}
+
+/** A registered version as `registry.list_versions` lists it. */
+export interface IListedVersion extends IVersionEntry {
+  aliases: string[];
+  missing_evidence: string[];
+  promotable: boolean;
+}
+
+/** `registry.list_versions`. */
+export interface IVersionList {
+  registry: string;
+  aliases: IAliases;
+  history: IHistoryEntry[];
+  versions: IListedVersion[];
+  pending: string[];
+}
+
+/** The readiness gate (`app.gate`): `unavailable` with the reason when the scorecard is missing, malformed or stale. */
+export interface IGateState {
+  decision: 'go' | 'no-go' | 'needs-review' | 'unavailable';
+  blocking: IBlocker[];
+  reason?: string | null;
+  generated_at?: string;
+}
+
+/** `GET /shipshape/export` (`app.export_state`). */
+export interface IExportState {
+  registry: IVersionList | null;
+  availability: { [target: string]: IAvailability };
+  export: IExportReport | null;
+  on_demand: { [version: string]: IExportReport };
+  errors: string[];
+  export_path: string;
+  gate: IGateState;
+  job: IJob | null;
+  last_job: IFinishedJob | null;
+}
+
+/** A scorecard item with the fields the panel reads beyond the typed ones. */
+export interface IReadinessItem extends IItem {
+  rubric_mode?: string | null;
+  accepted?: { by: string; who: string; when: string } | null;
+}
+
+/** The reply of attest and intake (`app.attest`, `app.intake`): the refreshed scorecard, or why it was not refreshed. */
+export interface ISaved {
+  message: string;
+  scorecard: IScorecard | null;
+  refresh_error: string | null;
+}
