@@ -259,13 +259,17 @@ def build_task(name: str, run_id: str, overrides=None, root=None, trigger: str |
         finally:
             for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
         rec = read_json(path); rows = {r["name"]: r for r in _task_rows(dag)}; old = {t["name"]: t for t in rec["tasks"]}
-        rec["tasks"] = [rows[n] | {k: old.get(n, {}).get(k, d) for k, d in (("status", "pending"), ("ran", False), ("elapsed_s", 0.0))} for n in dag]
+        keep = (("status", "pending"), ("ran", False), ("elapsed_s", 0.0), ("error", None))
+        rec["tasks"] = [rows[n] | {k: old.get(n, {}).get(k, d) for k, d in keep} for n in dag]
         mine = next(t for t in rec["tasks"] if t["name"] == name)
         mine |= {"status": "errored" if error else "executed" if ran else "skipped", "ran": ran and not error,
                  "elapsed_s": round(time.time() - t0, 1) if ran else 0.0, "error": error}
         rec |= {"current": None, "pid": None, "process_started": None}
-        if error:
-            rec |= {"status": "failed", "outcome": "failed", "error": {"task": name, "message": error, "failed_tasks": [name]}}
+        failed = [t for t in rec["tasks"] if t["status"] == "errored"]          # a failed task in any branch fails the run
+        if failed:
+            first = mine if error else failed[0]
+            rec |= {"status": "failed", "outcome": "failed",
+                    "error": {"task": first["name"], "message": first["error"] or "failed", "failed_tasks": [t["name"] for t in failed]}}
         elif not any(t["status"] == "pending" for t in rec["tasks"]): rec |= {"status": "ok", "outcome": "ok"}
         if rec["status"] != "running":
             rec["finished_at"] = now()
