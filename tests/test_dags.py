@@ -94,7 +94,7 @@ EXTRA_NB = {
             "id": "w",
             "metadata": {},
             "outputs": [],
-            "source": "open(product['data'], 'w').write('done')",
+            "source": "open(product['data'], 'w').write('done')",  # replaced by a task's `code`
         },
     ],
     "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
@@ -116,7 +116,9 @@ def _copy_project(tmp: Path, extra_tasks: list[dict] = ()) -> Path:
     )  # readiness.feature_tests names it
     spec = yaml.safe_load((ROOT / "pipeline.yaml").read_text())
     for t in extra_tasks:
-        (root / "notebooks/_pipeline" / t["file"]).write_text(json.dumps(EXTRA_NB))
+        nb = json.loads(json.dumps(EXTRA_NB))
+        nb["cells"][1]["source"] = t.get("code", nb["cells"][1]["source"])
+        (root / "notebooks/_pipeline" / t["file"]).write_text(json.dumps(nb))
         spec["tasks"].append(
             {
                 "source": f"notebooks/_pipeline/{t['file']}",
@@ -260,14 +262,14 @@ def _migrated(home: Path) -> Path:
     return home
 
 
-def _dags_test(home: Path, dag_id: str) -> tuple[subprocess.CompletedProcess, str, dict]:
+def _dags_test(home: Path, dag_id: str, *args, env=None) -> tuple[subprocess.CompletedProcess, str, dict]:
     "Run `airflow dags test DAG_ID` (SQLite, no scheduler): the process, its run id, and each task's state from Airflow's DB."
     r = subprocess.run(
-        [str(BIN / "airflow"), "dags", "test", dag_id],
+        [str(BIN / "airflow"), "dags", "test", dag_id, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=_airflow_env(_migrated(home)),
+        env=_airflow_env(_migrated(home)) | (env or {}),
         timeout=1500,
     )
     with sqlite3.connect(home / "airflow.db") as db:
@@ -401,3 +403,61 @@ def test_the_monitoring_dag_shows_planted_drift_as_an_alert_not_a_failure(on_air
     assert entry["file"] == batch.name and entry["state"]["drift_checked"]["outcome"] == "alert"
     (rec,) = [json.loads(p.read_text()) for p in (on_airflow["products"] / "runs").glob("monitor-*.json")]
     assert (rec["trigger"], rec["outcome"]) == (f"airflow: {run_id}", "alert")
+
+
+HOOK = """import os
+
+
+def notify(context):
+    "The failure callback a team configures (airflow.on_failure): here it writes the task and run it was called for."
+    with open(os.environ["HOOK_OUT"], "w") as f:
+        f.write(f"{context['ti'].task_id} {context['run_id']}")
+"""
+
+
+@pytest.mark.timeout(1200)
+def test_a_failing_task_fails_its_airflow_task_its_run_record_and_calls_the_failure_callback(tmp_path):
+    "retries and on_failure come from airflow:; only `data_audit` and `ingest` run (`--mark-success-pattern` marks the rest done)."
+    from nbs_lib.dags import export, record_id
+
+    root = _copy_project(
+        tmp_path,
+        [
+            {
+                "file": "audit.ipynb",
+                "name": "data audit",
+                "upstream": [],
+                "code": "raise ValueError('3 rows with a negative age')",
+            }
+        ],
+    )
+    home = tmp_path / "home"
+    (home / "dags").mkdir(parents=True)
+    (home / "dags" / "shipshape_hooks.py").write_text(HOOK)  # the DAGs folder is on Airflow's import path
+    over = yaml.safe_load((ROOT / "env.test.yaml").read_text()) | {
+        "airflow": {"retries": 0, "on_failure": "shipshape_hooks:notify"}
+    }
+    export("airflow", home / "dags", over, root=root)
+    r, run_id, states = _dags_test(
+        home,
+        "shipshape_pipeline",
+        "--mark-success-pattern",
+        "(?!(data_audit|ingest)$).*",
+        env={"HOOK_OUT": str(tmp_path / "hook.txt")},
+    )
+    out = r.stdout + r.stderr
+    assert (states["data_audit"], states["<dag run>"]) == ("failed", "failed"), (states, out[-3000:])
+    assert (tmp_path / "hook.txt").read_text() == f"data_audit {run_id}"
+    assert f"shipshape: task data_audit of run {run_id} failed (try 1)" in out
+    rec = json.loads((root / "products" / "runs" / f"{record_id('airflow', run_id)}.json").read_text())
+    assert (rec["status"], rec["error"]["task"], rec["error"]["message"]) == (
+        "failed",
+        "data audit",
+        "ValueError: 3 rows with a negative age",
+    )
+    rows = {t["name"]: t["status"] for t in rec["tasks"]}
+    assert (rows["data audit"], rows["ingest"], states["ingest"]) == (
+        "errored",
+        "executed",
+        "success",
+    )  # another branch's success: still failed
