@@ -14,6 +14,7 @@ own AIRFLOW_HOME (SQLite) under the test's temporary folder."""
 
 import ast
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -29,6 +30,17 @@ from conftest import ROOT, env_for
 
 pytestmark = pytest.mark.airflow
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _airflow_installed():
+    "A clear failure (not a skip) when the extra is missing: these tests are part of `make test`."
+    if importlib.util.find_spec("airflow") is None:
+        pytest.fail(
+            "Airflow is not installed: install the airflow extra (`make test` does: pip install -c requirements.lock "
+            "-c requirements-airflow.lock -e '.[airflow]')",
+            pytrace=False,
+        )
 
 
 def _airflow_env(home: Path) -> dict:
