@@ -40,11 +40,11 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $@
 test: $(SPARK_STAMP)
 
-# The airflow extra (Airflow 3 + the cncf-kubernetes provider, for `shipshape dag export` and its test, marked `airflow`):
-# `make test` installs it; requirements-airflow.lock pins what it adds to requirements.lock.
+# The airflow and argo extras (Airflow 3 + the cncf-kubernetes provider; Hera), for `shipshape dag export` and its tests,
+# marked `airflow`: `make test` installs them; requirements-airflow.lock pins what they add to requirements.lock.
 AIRFLOW_STAMP := $(VENV)/.airflow-installed
 $(AIRFLOW_STAMP): $(STAMP) requirements-airflow.lock
-	$(PY) -m pip install -q -c requirements.lock -c requirements-airflow.lock -e ".[airflow]"
+	$(PY) -m pip install -q -c requirements.lock -c requirements-airflow.lock -e ".[airflow,argo]"
 	@touch $@
 test: $(AIRFLOW_STAMP)
 

@@ -177,7 +177,11 @@ def exported(tmp_path_factory):
         operator="kubernetes",
         root=ROOT,
     )
+    argo = export(
+        "argo", tmp / "argo", {"airflow": {"shared": "shared", "volume_claim": "shipshape-data"}}, "kubernetes", ROOT
+    )
     return {
+        "argo": argo,
         "tmp": tmp,
         "root": root,
         "changed": tmp / "changed" / "project",
@@ -262,6 +266,43 @@ def test_the_monitor_runner_maps_a_failed_job_to_exit_2_with_one_line(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith("FAILED: SettingsError: ") and "monitoring.incoming" in r.stderr, (
         r.stderr
     )
+
+
+def test_the_monitor_runner_exits_0_with_the_outcome_in_its_last_line_its_xcom_and_outcome_files(tmp_path):
+    "ok (and alert, see the monitoring DAG below) exit 0: the orchestrator branches on the outcome, not on a crash."
+    over = json.dumps(
+        {
+            "products": str(tmp_path / "products"),
+            "monitoring": {"incoming": str(tmp_path / "inbox")},
+            "registry": {"path": str(tmp_path / "registry")},
+        }
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbs_lib.dags",
+            "monitor",
+            "--run-id",
+            "manual__2",
+            "--env-json",
+            over,
+            "--xcom",
+            str(tmp_path / "xcom.json"),
+            "--outcome",
+            str(tmp_path / "outcome"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (last["outcome"], last["message"]) == ("ok", "nothing new")
+    assert json.loads((tmp_path / "xcom.json").read_text()) == last and (tmp_path / "outcome").read_text() == "ok"
+    rec = json.loads((tmp_path / "products" / "runs" / f"{last['run']}.json").read_text())
+    assert rec["trigger"] == "airflow: manual__2"
 
 
 # ---------------------------------------------------------------- end to end with `airflow dags test`
@@ -473,3 +514,39 @@ def test_a_failing_task_fails_its_airflow_task_its_run_record_and_calls_the_fail
         "executed",
         "success",
     )  # another branch's success: still failed
+
+
+def test_the_argo_export_is_valid_for_hera_with_the_pipeline_graph_and_the_alert_branch(exported):
+    "Argo Workflows: validated with its SDK (Hera's models, from Argo's API schema) only; nothing runs here."
+    from hera.workflows import CronWorkflow, WorkflowTemplate
+
+    from nbs_lib.dags import pipeline_graph
+
+    pipe_file, mon_file = exported["argo"]
+    assert (pipe_file.name, mon_file.name) == ("shipshape-pipeline.yaml", "shipshape-monitor.yaml")
+    pipe = WorkflowTemplate.from_yaml(pipe_file.read_text())  # Hera's typed models refuse a wrong field type
+    mon = CronWorkflow.from_yaml(mon_file.read_text())
+    doc = yaml.safe_load(pipe_file.read_text())
+    dag = next(t["dag"]["tasks"] for t in doc["spec"]["templates"] if t["name"] == "pipeline")
+    graph = pipeline_graph(None, ROOT)
+    assert [(t["name"], t.get("depends")) for t in dag] == [
+        (g["name"], " && ".join(g["upstream"]) or None) for g in graph
+    ]  # no pipeline task name needs renaming for Argo
+    (task,) = [t for t in doc["spec"]["templates"] if t["name"] == "shipshape-task"]
+    assert task["container"]["args"][:6] == [
+        "task",
+        "{{inputs.parameters.task}}",
+        "--run-id",
+        "{{workflow.name}}",
+        "--engine",
+        "argo",
+    ]
+    assert task["container"]["volumeMounts"] == [{"name": "shipshape-shared", "mountPath": "/app/shared"}]
+    assert pipe.name == "shipshape-pipeline" and mon.schedules == ["@hourly"] and mon.concurrency_policy == "Forbid"
+    mdoc = yaml.safe_load(mon_file.read_text())["spec"]["workflowSpec"]
+    branch = next(t["dag"]["tasks"] for t in mdoc["templates"] if t["name"] == "monitoring")
+    assert {t["name"]: t.get("when") for t in branch} == {
+        "monitor": None,
+        "alert": "{{tasks.monitor.outputs.parameters.outcome}} == alert",
+        "all-clear": "{{tasks.monitor.outputs.parameters.outcome}} != alert",
+    }
