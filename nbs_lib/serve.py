@@ -425,7 +425,7 @@ class Service:
         sig = self._registry_sig()
         if sig == self._sig and time.monotonic() < self._retry_at:
             return None
-        self._sig, old, t0 = sig, self.scorer.version, time.perf_counter()
+        self._sig, old, t0, v = sig, self.scorer.version, time.perf_counter(), None
         try:
             v, folder = await asyncio.to_thread(resolve_version, self.alias, self.reg)
             if v == old:
@@ -443,7 +443,7 @@ class Service:
             }
             self._retry_at = float("inf")
         except Exception as e:  # any failure: keep serving the old version, say why, retry later
-            rec = {"at": now(), "from": old, "to": None, "result": "failed", "error": f"{type(e).__name__}: {e}"}
+            rec = {"at": now(), "from": old, "to": v, "result": "failed", "error": f"{type(e).__name__}: {e}"}
             self._retry_at = time.monotonic() + 30
         self.metrics.reloads.labels(rec["result"]).inc()
         self.reloads = [*self.reloads[-9:], rec]

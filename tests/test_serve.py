@@ -219,7 +219,11 @@ def test_a_version_that_cannot_load_is_reported_and_the_old_one_keeps_serving(sc
             if read_state(scratch["reg"])["aliases"]["production"] == "v0002":
                 rollback("test", "restore", reg=scratch["reg"])
     assert (answer.status_code, answer.json()["model_version"]) == (200, "v0001")
-    assert health["reloads"][-1]["result"] == "failed" and health["model_version"] == "v0001"
+    assert (health["reloads"][-1]["result"], health["reloads"][-1]["to"], health["model_version"]) == (
+        "failed",
+        "v0002",
+        "v0001",
+    )
     assert 'shipshape_serve_reloads_total{result="failed"} 1.0' in metrics
 
 
