@@ -184,7 +184,9 @@ def test_the_export_view_disables_tensorrt_on_cpu_with_its_reason(page):
 
 def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
     root = lab["root"]
-    shipshape(root, "simulate", "--days", "1", "--start", "2026-09-01", "--drift-from", "0", timeout=300)
+    shipshape(
+        root, "simulate", "--days", "1", "--start", "2026-08-15", "--drift-from", "0", "--seed", "11", timeout=300
+    )
     for f in (root / "data" / "incoming").glob("*.csv"):
         f.with_name(f.name + ".ready").touch()  # complete: taken at once
     tab(page, "Drift")
