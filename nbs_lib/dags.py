@@ -26,7 +26,7 @@ from .settings import Airflow
 # %% auto #0
 __all__ = ['ENGINES', 'OPERATORS', 'IMAGE_ROOT', 'PATIENCE_S', 'XCOM_FILE', 'task_ids', 'pipeline_graph', 'fingerprint',
            'airflow_settings', 'runner_env', 'record_id', 'pod_name', 'export', 'argo_names', 'run_task', 'run_monitor',
-           'main']
+           'add_commands', 'main']
 
 # %% ../notebooks/47_dags.ipynb #a6009651
 ENGINES = (
@@ -608,55 +608,103 @@ def _emit(res: dict, xcom: str | None) -> None:
     print(line, flush=True)
 
 
+def _export_cmd(a) -> int:
+    for f in export(a.engine, a.out, a.env, a.operator):
+        print(f)
+    return 0
+
+
+def _overrides(a):
+    return deep_merge(read_overrides(a.env), json.loads(a.env_json)) if a.env_json else a.env
+
+
+def _task_cmd(a) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    force = a.force or os.environ.get("SHIPSHAPE_FORCE", "").lower() in ("1", "true", "yes")
+    res = run_task(a.name, a.run_id, _overrides(a), spec=a.spec, force=force, engine=a.engine, dag_id=a.dag_id)
+    print(
+        f"{res['status'].upper()}: task {a.name} of run {res['run']} ({a.engine}: {a.run_id})"
+        + (f": {res['error']}" if res["error"] else "")
+    )
+    _emit(res, a.xcom)
+    return 0 if res["status"] != "failed" else OUTCOMES["failed"]
+
+
+def _monitor_cmd(a) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    res = run_monitor(a.run_id, _overrides(a), engine=a.engine)
+    print(f"{res['outcome'].upper()}: {res['message']} (run {res['run']})")
+    if a.outcome:
+        atomic_write(a.outcome, res["outcome"])
+    _emit(res, a.xcom)
+    return OUTCOMES["failed"] if res["outcome"] == "failed" else 0
+
+
+def add_commands(sub) -> None:
+    "Add `export`, `task` and `monitor` to argparse subparsers `sub` (`python -m nbs_lib.dags`, `shipshape dag`); each sets `fn(args) -> exit code`."
+    env_help = "an override file merged over env.yaml, e.g. env.test.yaml"
+    e = sub.add_parser(
+        "export",
+        help="write the DAG files of an engine: the training pipeline and the monitoring job",
+        description="Write the DAG files of an engine: the training pipeline and the monitoring job.",
+        epilog="exit codes: 0 written; 2 error (bad configuration, unknown engine or operator, kubernetes "
+        "without airflow.shared and airflow.volume_claim, argo with the local operator)",
+    )
+    e.add_argument(
+        "--engine",
+        default="airflow",
+        choices=ENGINES,
+        help="airflow (Airflow 3) or argo (Argo Workflows YAML, not run here)",
+    )
+    e.add_argument("--out", metavar="DIR", help="where to write them (default: <products>/dags/<engine>)")
+    e.add_argument(
+        "--operator",
+        default="local",
+        choices=OPERATORS,
+        help="local: a subprocess per task on this machine (one machine, CI); kubernetes: a pod per task of "
+        "airflow.image, with airflow.volume_claim mounted at airflow.shared",
+    )
+    e.set_defaults(fn=_export_cmd)
+    t = sub.add_parser(
+        "task",
+        help="build ONE pipeline task for an orchestrator's run (the exported DAGs call it)",
+        description="Build ONE pipeline task as a step of an orchestrator's run: skipped when up to date.",
+        epilog="exit codes: 0 built or up to date; 2 failed (the task failed, an upstream task is not up "
+        "to date, or the DAG was exported from another task graph)",
+    )
+    t.add_argument("name", help="the pipeline task (its name in pipeline.yaml)")
+    t.add_argument("--spec", help="the task graph's fingerprint the DAG was exported with")
+    t.add_argument("--force", action="store_true", help="rebuild even when up to date (also: SHIPSHAPE_FORCE=true)")
+    t.add_argument("--dag-id", help="the orchestrator's DAG or template, kept in the run record")
+    t.set_defaults(fn=_task_cmd)
+    m = sub.add_parser(
+        "monitor",
+        help="one monitoring run for an orchestrator (the exported monitoring DAG calls it)",
+        description="One monitoring run for an orchestrator: the outcome goes to the last output line (the XCom).",
+        epilog="exit codes: 0 ok or alert (the outcome is in the last output line and --xcom/--outcome); 2 failed",
+    )
+    m.add_argument("--outcome", metavar="FILE", help="also write the bare outcome (ok, alert) there, for Argo's `when`")
+    m.set_defaults(fn=_monitor_cmd)
+    for p in (e, t, m):
+        p.add_argument("--env", metavar="FILE", help=env_help)
+    for p in (t, m):
+        p.add_argument(
+            "--run-id", required=True, help="the orchestrator's run id (the trigger is `<engine>: <run id>`)"
+        )
+        p.add_argument(
+            "--engine", default="airflow", help="the orchestrator, named in the trigger and the run record id"
+        )
+        p.add_argument("--env-json", metavar="JSON", help="overrides merged over the override file")
+        p.add_argument("--xcom", metavar="FILE", help="also write the last output line (JSON) there")
+
+
 def main(argv=None) -> int:
     "python -m nbs_lib.dags export | task | monitor: the exporter and the runner the exported DAGs call."
     ap = argparse.ArgumentParser(prog="python -m nbs_lib.dags", description=main.__doc__)
-    sub = ap.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("export", help="write the DAG files of an engine (pipeline and monitoring job)")
-    e.add_argument("--engine", default="airflow", choices=ENGINES)
-    e.add_argument("--out", metavar="DIR")
-    e.add_argument("--operator", default="local", choices=OPERATORS)
-    t = sub.add_parser(
-        "task", help="build ONE pipeline task for an orchestrator's run (0 built or up to date, 2 failed)"
-    )
-    t.add_argument("name")
-    t.add_argument("--spec", help="the task graph's fingerprint the DAG was exported with")
-    t.add_argument("--force", action="store_true", help="rebuild even when up to date (also: SHIPSHAPE_FORCE=true)")
-    t.add_argument("--dag-id")
-    m = sub.add_parser(
-        "monitor", help="one monitoring run for an orchestrator (0 ok or alert, 2 failed; outcome in the JSON)"
-    )
-    for p in (e, t, m):
-        p.add_argument("--env", metavar="FILE", help="an override file merged over env.yaml")
-    for p in (t, m):
-        p.add_argument("--run-id", required=True, help="the orchestrator's run id")
-        p.add_argument("--engine", default="airflow")
-        p.add_argument("--env-json", metavar="JSON", help="overrides merged over the override file")
-        p.add_argument("--xcom", metavar="FILE")
-    m.add_argument("--outcome", metavar="FILE", help="also write the bare outcome (ok, alert) there, for Argo's `when`")
+    add_commands(ap.add_subparsers(dest="command", required=True))
     a = ap.parse_args(argv)
     try:
-        if a.command == "export":
-            for f in export(a.engine, a.out, a.env, a.operator):
-                print(f)
-            return 0
-        signal.signal(signal.SIGTERM, _stop)
-        over = deep_merge(read_overrides(a.env), json.loads(a.env_json)) if a.env_json else a.env
-        if a.command == "task":
-            force = a.force or os.environ.get("SHIPSHAPE_FORCE", "").lower() in ("1", "true", "yes")
-            res = run_task(a.name, a.run_id, over, spec=a.spec, force=force, engine=a.engine, dag_id=a.dag_id)
-            print(
-                f"{res['status'].upper()}: task {a.name} of run {res['run']} ({a.engine}: {a.run_id})"
-                + (f": {res['error']}" if res["error"] else "")
-            )
-            _emit(res, a.xcom)
-            return 0 if res["status"] != "failed" else OUTCOMES["failed"]
-        res = run_monitor(a.run_id, over, engine=a.engine)
-        print(f"{res['outcome'].upper()}: {res['message']} (run {res['run']})")
-        if a.outcome:
-            atomic_write(a.outcome, res["outcome"])
-        _emit(res, a.xcom)
-        return OUTCOMES["failed"] if res["outcome"] == "failed" else 0
+        return a.fn(a)
     except Exception as e:
         print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()), file=sys.stderr)
         return OUTCOMES["failed"]
