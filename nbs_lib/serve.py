@@ -666,8 +666,16 @@ def listen(host: str, port: int) -> socket.socket:
     return s
 
 
-def _server(app, sock=None):
+def _server(app):
+    "A uvicorn server for `app`: uvloop, httptools, no access log; SIGINT/SIGTERM stop it gracefully, and that is all."
     import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()  # uvicorn would raise the signal again after the graceful shutdown
 
     cfg = uvicorn.Config(
         app,
@@ -679,7 +687,7 @@ def _server(app, sock=None):
         server_header=False,
         timeout_graceful_shutdown=10,
     )
-    return uvicorn.Server(cfg)
+    return Server(cfg)
 
 
 def run(

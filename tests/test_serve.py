@@ -306,3 +306,30 @@ def test_run_refuses_clearly_before_serving(scratch, tmp_path):
     (tmp_path / "token").write_text("\n")
     with pytest.raises(ValueError, match="token file .*: expected one token"):
         read_token(tmp_path / "token")
+
+
+def test_shipshape_serve_stops_cleanly_on_sigterm_and_writes_the_taps_waiting_rows(scratch, rows, tmp_path):
+    "serve.run in its own process (as `shipshape serve`): SIGTERM finishes, the tap writes what waits, exit code 0."
+    import signal
+
+    env = scratch["env"] | {
+        "monitoring": {"incoming": str(tmp_path / "inbox")},
+        "serve": {"tap": {"enabled": True, "batch_seconds": 3600}},
+    }
+    code = (
+        f"import sys; from nbs_lib.serve import run; sys.exit(run(port=0, root={str(ROOT)!r}, env_overrides={env!r}))"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        url = line.split(" on ")[1].split()[0]
+        assert line.startswith("shipshape serve: production = v0001 on http://127.0.0.1:")
+        assert httpx.post(f"{url}/predict", json=rows[0][:5]).status_code == 200
+        assert not (tmp_path / "inbox").exists()  # waiting: batch_seconds is an hour
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+    files = list((tmp_path / "inbox").iterdir())
+    assert len(files) == 1 and len(files[0].read_text().splitlines()) == 6
