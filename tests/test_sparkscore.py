@@ -3,6 +3,7 @@ with the build's production version: the same rows, statuses, reasons, decisions
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 
@@ -26,6 +27,8 @@ def spark():
         if os.environ.get("CI"):
             pytest.fail("pyspark is missing: `make test` installs the spark extra (pip install -e '.[spark]')")
         pytest.skip("pyspark is not installed (`make test` installs the spark extra)")
+    if not shutil.which("java"):
+        pytest.fail("Spark needs Java (17): apt-get install -y openjdk-17-jre-headless")
     from nbs_lib.sparkscore import spark_session
 
     s = spark_session("local[2]", {"spark.sql.files.maxPartitionBytes": "65536"})
