@@ -1,6 +1,6 @@
 # The image the Airflow DAGs' `kubernetes` operator runs (shipshape dag export --operator kubernetes).
 # Build it from the repository root:   docker build -t shipshape:latest .
-# Every pod runs `python -m nbs_lib.dags task NAME …` (or `monitor …`) in /app, the project root (IMAGE_ROOT in
+# Every pod runs `shipshape dag task NAME …` (or `monitor …`) in /app, the project root (IMAGE_ROOT in
 # nbs_lib.dags). Products, registry, inbox and W&B runs live on the PersistentVolumeClaim that the DAG mounts at
 # /app/<airflow.shared>; the code, pipeline.yaml, env*.yaml, contracts and the bundled data come from this image.
 # Not built or run in this repository's CI (no container runtime, no cluster): the DAG that uses it is only checked
@@ -23,4 +23,4 @@ COPY . .
 RUN python -c "import nbs_lib.dags, nbs_lib.pipeline, nbs_lib.monitor"
 
 # The pod's command comes from the DAG (cmds + arguments); this default just says what the image holds.
-CMD ["python", "-m", "nbs_lib.dags", "--help"]
+CMD ["shipshape", "dag", "--help"]

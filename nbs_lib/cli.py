@@ -6,7 +6,8 @@
 from __future__ import annotations
 import argparse, json, os, sys, time, traceback
 from pathlib import Path
-from . import driftjob, evidence, lineage, monitor, pipeline, registry, release, scorecard, simulate, validate
+from . import dags, driftjob, evidence, lineage, monitor, ondemand, pipeline, registry, release, scorecard, serve, simulate, validate
+from .bundle import ScoreError
 from .config import Busy, find_root, load_env, products_dir, registry_dir
 from .products import OUTCOMES
 from .rubric import DECISIONS
@@ -33,7 +34,11 @@ def _data_version(a) -> int:
     print(pipeline.pipeline_env(a.env)["data_version"]); return 0
 
 def _monitor(a) -> int:
-    rec = monitor.run_job(a.env, trigger=a.trigger, incoming=a.incoming, batch=a.batch)
+    try: rec = monitor.run_job(a.env, trigger=a.trigger, incoming=a.incoming, batch=a.batch)
+    except Exception as e:                                  # one line on stdout, as for ok and alert; a bug keeps its traceback
+        print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()))
+        if not isinstance(e, (Busy, ValueError, FileNotFoundError)): traceback.print_exc()
+        return OUTCOMES["failed"]
     print(monitor.summary(rec))
     if rec.get("traceback"): print(rec["traceback"], file=sys.stderr)
     return OUTCOMES[rec["outcome"]]
@@ -108,12 +113,24 @@ def _refresh(a) -> int:
     print(scorecard.gate_report(scorecard.refresh(env_overrides=a.env))); return 0
 
 def _export(a) -> int:
-    rep = release.export_version(a.target, a.version, env_overrides=a.env)
+    rep = ondemand.export_version(a.target, a.version, env_overrides=a.env)
     print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
     return 0 if rep["status"] in ("ok", "skipped") else 1
 
 def _score(a) -> int:
-    print(json.dumps(release.score_batch(a.batch, a.out, a.alias, env_overrides=a.env), indent=2)); return 0
+    if a.engine is None:                             # the pipeline's validation, a predictions CSV and a quarantine CSV
+        print(json.dumps(release.score_batch(a.batch, a.out, a.alias, env_overrides=a.env), indent=2)); return 0
+    try: s = serve.batch_score(a.batch, a.out, a.alias, a.engine, a.input_format, a.key, a.master, env_overrides=a.env)
+    except ScoreError as e: print(f"shipshape score: {e}", file=sys.stderr); return 1
+    print(json.dumps(s, indent=2)); return 0
+
+def _serve(a) -> int:
+    token = serve.read_token(a.token_file) if a.token_file else None
+    return serve.run(a.alias, a.host, a.port, token, env_overrides=a.env)
+
+def _labels(a) -> int:
+    r = serve.join_labels(a.labels, env_overrides=a.env); print(json.dumps(r, indent=2))
+    return 1 if r["unmatched"] or r["ambiguous"] else 0
 
 def _lineage(a) -> int:
     print(lineage.explain(lineage.where_from(a.path, products_dir(load_env(a.env))))); return 0
@@ -175,8 +192,27 @@ def parser() -> argparse.ArgumentParser:
     _command(sub, "refresh", _refresh, "rebuild the readiness scorecard from the existing evidence", "0, 2 error")
     p = _command(sub, "export", _export, "export a registered version for a target, with proof", "0 ok or skipped, 1 failed its proof, 2 error")
     p.add_argument("--target", required=True); p.add_argument("--version", type=_version_arg, default="production")
-    p = _command(sub, "score", _score, "score a batch file with a registered model", "0, 2 error")
+    p = _command(sub, "score", _score, "score a batch file with a registered model", "0 scored (quarantined rows flagged), 1 file refused (--engine), 2 error")
     p.add_argument("batch", metavar="BATCH"); p.add_argument("--out", required=True); p.add_argument("--alias", type=_version_arg, default="production")
+    p.add_argument("--engine", choices=["local", "spark"], help="score like score.py into a Parquet folder: one process, or Spark at spark.master "
+                   "(default: the pipeline's validation, CSV out)")
+    p.add_argument("--master", help="Spark master for --engine spark (default: spark.master, local[2])")
+    p.add_argument("--key", metavar="COLUMN", help="copy this input column to the output as key")
+    p.add_argument("--format", dest="input_format", choices=["csv", "parquet"], help="default: from the file name")
+    p = _command(sub, "serve", _serve, "serve a registry alias over HTTP: POST /predict, GET /health /ready /metrics; follows the alias when it moves",
+                 "0 stopped (SIGINT/SIGTERM), 2 error (no model behind the alias, address in use, bad token file)")
+    p.add_argument("--alias", type=_version_arg, help="default: serve.alias (production)")
+    p.add_argument("--host", help="default: serve.host (127.0.0.1, loopback only)")
+    p.add_argument("--port", type=int, help="default: serve.port (8000); 0 = any free port")
+    p.add_argument("--token-file", metavar="FILE", help="require 'Authorization: Bearer <token>' on /predict and /metrics (or set $SHIPSHAPE_SERVE_TOKEN)")
+    p = _command(sub, "labels", _labels, "join a labels CSV (key, label) with the rows the service's tap kept: a labelled batch into the inbox",
+                 "0 all joined, 1 some unmatched or ambiguous, 2 error")
+    p.add_argument("labels", metavar="LABELS_CSV")
+    p = sub.add_parser("dag", help="run the training pipeline and the monitoring job on an orchestrator (Airflow 3; Argo: export only)",
+                       description="Export DAGs and run their tasks: shipshape dag export | task | monitor",
+                       epilog="exit codes: see each of shipshape dag export|task|monitor --help")
+    dags.add_commands(p.add_subparsers(dest="dag_command", required=True, metavar="DAG_COMMAND"))
+    p.set_defaults(command="dag"); COMMANDS["dag"] = p
     p = _command(sub, "lineage", _lineage, "where did this product come from?", "0, 2 error")
     p.add_argument("path", metavar="PATH")
     p = _command(sub, "evidence", _evidence, "record readiness evidence produced outside the pipeline", "0, 2 error")

@@ -13,14 +13,14 @@ import torch
 
 from .config import sha256_file
 from .evaluate import binary_metrics
+from .runtime import GPU_REASON, target_availability
 from .runtime import hardware as runtime_hardware
 from .runtime import latency, onnx_predict, onnx_session, throughput
 from .train import Probability, predict_proba
 
 # %% auto #0
-__all__ = ['GPU_REASON', 'export_onnx', 'serving_cost', 'quantize_int8', 'hardware', 'target_availability', 'export_tensorrt',
-           'tensorrt_predict', 'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_report',
-           'export_failures']
+__all__ = ['export_onnx', 'serving_cost', 'quantize_int8', 'hardware', 'available_targets', 'export_tensorrt', 'tensorrt_predict',
+           'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_report', 'export_failures']
 
 # %% ../notebooks/24_export.ipynb #96194ed8
 def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
@@ -76,24 +76,12 @@ def hardware() -> dict:
     return runtime_hardware() | {"torch_threads": torch.get_num_threads(), "gpu": gpu}
 
 # %% ../notebooks/24_export.ipynb #27f87bfe
-GPU_REASON = "needs an NVIDIA GPU with CUDA"
-
-
-def target_availability() -> dict:
-    "Which export targets can run on this machine, and why not."
-    reason = None
-    if not torch.cuda.is_available():
-        reason = GPU_REASON
-    else:
-        try:
-            import torch_tensorrt  # noqa: F401
-        except ImportError:
-            reason = "needs the torch-tensorrt extra: pip install -e '.[tensorrt]' on a CUDA machine"
-    return {
-        "onnx-fp32": {"available": True, "reason": None},
-        "onnx-int8": {"available": True, "reason": None},
-        "tensorrt-fp16": {"available": reason is None, "reason": reason},
-    }
+def available_targets() -> dict:
+    "`runtime.target_availability()`, confirmed by PyTorch: TensorRT only where PyTorch sees a CUDA device."
+    avail = target_availability()
+    if avail["tensorrt-fp16"]["available"] and not torch.cuda.is_available():
+        avail["tensorrt-fp16"] = {"available": False, "reason": f"{GPU_REASON}: PyTorch here sees none (a CPU build?)"}
+    return avail
 
 # %% ../notebooks/24_export.ipynb #4839a4e0
 def export_tensorrt(model: torch.nn.Module, n_in: int, path, max_batch: int = 4096) -> Path:
@@ -212,7 +200,7 @@ def export_targets(
     targets: list | None = None,
 ) -> dict:
     "Export `model` into `out_dir` for each target (all by default) with its proof against eager PyTorch; reports keyed by target name."
-    avail = target_availability()
+    avail = available_targets()
     targets = targets or list(avail)
     reps, lim, out = cfg["latency_repeats"], cfg["limits"], Path(out_dir)
     unknown = [t for t in targets if t not in avail]
@@ -293,14 +281,3 @@ def export_report(
 def export_failures(report: dict) -> list[str]:
     "The targets that failed their proof, with the reason."
     return [f"{n}: {r['reason']}" for n, r in report["targets"].items() if r["status"] == "failed"]
-
-# %% ../notebooks/24_export.ipynb #105f6f54
-if (
-    __name__ == "__main__"
-):  # the old command line (the panel's export buttons), forwarded by name until `shipshape export` replaces it
-    import runpy
-    import sys
-
-    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-        sys.argv[1:1] = ["export"]
-        runpy.run_module("nbs_lib.release", run_name="__main__")

@@ -368,7 +368,7 @@ def check_promotable(reg, version: str, state: dict | None = None) -> dict:
     if miss:
         raise PermissionError(
             f"{v} is not promotable: {' and '.join(miss)} not recorded with it (its registration stopped before "
-            f"its canary and rollback drill); record them with `python -m nbs_lib.registry qualify {v}`"
+            f"its canary and rollback drill); record them with `shipshape qualify {v}`"
         )
     return entry
 
@@ -456,13 +456,3 @@ def rollback(who: str | None = None, reason: str | None = None, root=None, reg=N
         state["history"].append(rec)
         _save(reg, state)
     return rec | {"recovered": recovered}
-
-# %% ../notebooks/25_registry.ipynb #54d5e379
-if (
-    __name__ == "__main__"
-):  # the old command line (`make promote`, the panel), forwarded by name until `shipshape` replaces it
-    import runpy
-    import sys
-
-    if not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-        runpy.run_module("nbs_lib.release", run_name="__main__")

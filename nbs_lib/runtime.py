@@ -4,12 +4,13 @@
 
 # %% ../notebooks/03_runtime.ipynb #b68d09dd
 from __future__ import annotations
-import os, platform, time
+import importlib.util, os, platform, shutil, time
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['onnx_session', 'onnx_predict', 'latency', 'throughput', 'hardware']
+__all__ = ['GPU_REASON', 'TENSORRT_REASON', 'onnx_session', 'onnx_predict', 'latency', 'throughput', 'hardware', 'nvidia_gpu',
+           'target_availability']
 
 # %% ../notebooks/03_runtime.ipynb #32f6061a
 def onnx_session(path, threads: int | None = None):
@@ -48,3 +49,17 @@ def hardware() -> dict:
     import onnxruntime as ort
     return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "system": platform.platform(), "onnxruntime": ort.__version__}
+
+# %% ../notebooks/03_runtime.ipynb #4c8e86a9
+GPU_REASON = "needs an NVIDIA GPU with CUDA"
+TENSORRT_REASON = "needs the torch-tensorrt extra: pip install -e '.[tensorrt]' on a CUDA machine"
+
+def nvidia_gpu() -> bool:
+    "Whether this machine shows an NVIDIA GPU (its device node or its driver's `nvidia-smi`), without loading PyTorch."
+    return Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi") is not None
+
+def target_availability() -> dict:
+    "Which export targets can run on this machine, and why not (no PyTorch import)."
+    reason = GPU_REASON if not nvidia_gpu() else TENSORRT_REASON if importlib.util.find_spec("torch_tensorrt") is None else None
+    return {"onnx-fp32": {"available": True, "reason": None}, "onnx-int8": {"available": True, "reason": None},
+            "tensorrt-fp16": {"available": reason is None, "reason": reason}}

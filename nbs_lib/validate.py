@@ -10,7 +10,6 @@ import json
 import math
 import os
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from .data import as_date, column_roles, gc_paused, label_values, split_data
 __all__ = ['NUMBER_RE', 'CHECKED_ROLES', 'RULES', 'make_contract', 'profile_contract', 'column_rule', 'contract_roles',
            'column_order', 'required_columns', 'as_number', 'value_faults', 'rule_effect', 'check_rows', 'gx_context',
            'build_suite', 'Validation', 'validate', 'contract_paths', 'generate_contract', 'load_contract',
-           'contract_version', 'stale_roles', 'main']
+           'contract_version', 'stale_roles']
 
 # %% ../notebooks/20_validate.ipynb #fc5a8e75
 NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -632,19 +631,4 @@ def stale_roles(contract: dict, env: dict, rows: pd.DataFrame) -> list[str]:
     return out
 
 # %% ../notebooks/20_validate.ipynb #c0be05aa
-def main(argv=None) -> int:
-    "python -m nbs_lib.validate contract [--env FILE]: regenerate the stored contract from the training file."
-    import argparse
-
-    from nbs_lib.config import load_env
-
-    ap = argparse.ArgumentParser(prog="python -m nbs_lib.validate")
-    ap.add_argument("command", choices=["contract"])
-    ap.add_argument("--env")
-    a = ap.parse_args(argv)
-    print(f"wrote {generate_contract(load_env(a.env))}")
-    return 0
-
-
-if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
-    sys.exit(main())
+#| export

@@ -5,6 +5,8 @@ import numpy as np, pandas as pd, pytest, yaml
 from conftest import ROOT
 from nbs_lib.config import load_env
 
+SHIPSHAPE = str(Path(sys.executable).parent / "shipshape")
+
 ENV = load_env(root=ROOT)
 NAMES = ENV["dataset"]["format"]["names"]
 
@@ -47,7 +49,7 @@ def monitored(tmp_path_factory):
     env_file = tmp/"env.yaml"
     env_file.write_text(yaml.safe_dump({"products": str(tmp/"products"), "monitoring": {"incoming": str(inc)},
                                         "registry": {"path": str(tmp/"registry")}}))     # no production model: no drift check
-    run = lambda: subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(env_file), "--trigger", "pytest"],
+    run = lambda: subprocess.run([SHIPSHAPE, "monitor", "--env", str(env_file), "--trigger", "pytest"],
                                  capture_output=True, text=True, cwd=ROOT)
     first = run(); ledger1 = (tmp/"products/ledger.jsonl").read_text()
     second = run()
@@ -153,7 +155,7 @@ def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, t
     from conftest import env_for
     shutil.copytree(built["tmp"]/"registry", tmp_path/"registry")
     env_file = tmp_path/"env.yaml"; env_file.write_text(yaml.safe_dump(env_for(tmp_path)))
-    r = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "drill", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([SHIPSHAPE, "drift-drill", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "drift drill: PASS" in r.stdout, r.stdout + r.stderr
     drill = json.loads((tmp_path/"products/monitoring/drift_drill.json").read_text())
     assert drill["status"] == "pass" and [s["step"] for s in drill["steps"]] == ["clean batch", "inject drift", "retrain"]

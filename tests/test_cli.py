@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 
 SHIPSHAPE = str(Path(sys.executable).parent/"shipshape")
-COMMANDS = ["run", "status", "data-version", "monitor", "verdict", "contract", "simulate", "list", "promote", "qualify", "rollback",
+COMMANDS = ["run", "status", "data-version", "monitor", "verdict", "contract", "simulate", "list", "promote", "qualify", "rollback", "serve", "labels", "dag",
             "drill", "drift-drill", "gate", "refresh", "export", "score", "lineage", "evidence"]
 
 

@@ -30,6 +30,7 @@ from conftest import ROOT, env_for
 
 pytestmark = pytest.mark.airflow
 BIN = Path(sys.executable).parent
+SHIPSHAPE = str(BIN / "shipshape")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -254,10 +255,10 @@ def test_the_kubernetes_dags_import_with_the_cncf_provider(exported):
 
 
 def test_the_monitor_runner_maps_a_failed_job_to_exit_2_with_one_line(tmp_path):
-    "Exit codes of `python -m nbs_lib.dags monitor`: a configuration the job refuses is `failed` (2), never an alert."
+    "Exit codes of `shipshape dag monitor`: a configuration the job refuses is `failed` (2), never an alert."
     bad = json.dumps({"monitoring": {"incoming": "/etc"}})
     r = subprocess.run(
-        [sys.executable, "-m", "nbs_lib.dags", "monitor", "--run-id", "manual__1", "--env-json", bad],
+        [SHIPSHAPE, "dag", "monitor", "--run-id", "manual__1", "--env-json", bad],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -279,9 +280,8 @@ def test_the_monitor_runner_exits_0_with_the_outcome_in_its_last_line_its_xcom_a
     )
     r = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "nbs_lib.dags",
+            SHIPSHAPE,
+            "dag",
             "monitor",
             "--run-id",
             "manual__2",

@@ -18,6 +18,8 @@ BLOCK = (
     "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
+SHIPSHAPE = str(Path(sys.executable).parent / "shipshape")
+
 
 def test_export_report_proves_each_target(built):
     e = json.loads((built["products"] / "06_export/export.json").read_text())
@@ -131,7 +133,7 @@ def _cli(tmp, *args):
         yaml.safe_dump({"registry": {"path": str(tmp / "registry")}, "products": str(tmp / "products")})
     )
     return subprocess.run(
-        [sys.executable, "-m", "nbs_lib.registry", "--env", str(env_file), *args],
+        [SHIPSHAPE, args[0], "--env", str(env_file), *args[1:]],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -180,7 +182,7 @@ def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
     assert (
         read_state(reg)["aliases"]["production"] == "v0001" == load_gate(tmp_path / "products")["subject"]["production"]
     )
-    assert _cli(tmp_path, "rollback").returncode == 1  # nothing before v0001
+    assert _cli(tmp_path, "rollback").returncode == 2  # nothing before v0001: an error, not a policy refusal
     assert _cli(tmp_path, "drill").returncode == 0
     batch = tmp_path / "batch.csv"
     rows = pd.read_parquet(built["products"] / "02_validated/test.parquet").head(40)
@@ -257,7 +259,7 @@ def test_export_command_exports_a_registered_version_beside_the_pipeline_proof(b
         and t["onnx-int8"]["parity"]["decision_agreement"] >= 0.99
     )
     r = _cli_export(tmp, "--target", "nope")
-    assert r.returncode == 1 and "unknown export target 'nope'" in r.stderr
+    assert r.returncode == 2 and "unknown export target 'nope'" in r.stderr
 
 
 def test_the_report_task_reads_export_targets_by_name(built, tmp_path):
@@ -305,7 +307,7 @@ def _cli_export(tmp, *args):
         )
     )
     return subprocess.run(
-        [sys.executable, "-m", "nbs_lib.export", "--env", str(env_file), *args],
+        [SHIPSHAPE, "export", "--env", str(env_file), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -2,13 +2,14 @@
 file never stops the job, a file is taken only when complete, no alert is lost to a kill or an overlap, an alert is not
 a failure (exit 0 ok, 1 alert, 2 failed), and the record of a killed run says so.
 
-Most tests run the real job (`python -m nbs_lib.monitor run`) on a small inbox without a registry (no drift check);
+Most tests run the real job (`shipshape monitor`) on a small inbox without a registry (no drift check);
 the tests of lost alerts copy the session's test build's registry (a production model) and kill the job at named
 steps with the test-only hook `SHIPSHAPE_TEST_KILL_AT` (see `nbs_lib.monitor`)."""
 import functools, json, os, shutil, signal, subprocess, sys, threading, time
 from pathlib import Path
 import pandas as pd, pytest, yaml
 from conftest import ROOT
+SHIPSHAPE = str(Path(sys.executable).parent / "shipshape")
 from nbs_lib.config import load_env
 
 ENV = load_env(root=ROOT)
@@ -44,7 +45,7 @@ def _project(tmp: Path, registry: Path | None = None) -> dict:
 
 
 def _job(p: dict, *args, env: dict | None = None, popen: bool = False):
-    cmd = [sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(p["env"]), "--trigger", "pytest", *args]
+    cmd = [SHIPSHAPE, "monitor", "--env", str(p["env"]), "--trigger", "pytest", *args]
     kw = {"capture_output": not popen, "text": True, "cwd": ROOT, "env": {**os.environ, **(env or {})}}
     if popen: return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **{k: v for k, v in kw.items() if k != "capture_output"})
     return subprocess.run(cmd, timeout=600, **kw)
@@ -243,7 +244,7 @@ def test_exit_codes_say_ok_alert_or_failed_in_one_line(tmp_path):
     alert = _job(p)
     assert (alert.returncode, alert.stdout.count("\n")) == (1, 1) and alert.stdout.startswith("ALERT: garbage.bin: rejected (binary content")
     bad = tmp_path/"bad.yaml"; bad.write_text(yaml.safe_dump(p["over"] | {"validation": {"fail_rate": "high"}}))
-    failed = subprocess.run([sys.executable, "-m", "nbs_lib.monitor", "run", "--env", str(bad)], capture_output=True, text=True, cwd=ROOT)
+    failed = subprocess.run([SHIPSHAPE, "monitor", "--env", str(bad)], capture_output=True, text=True, cwd=ROOT)
     assert (failed.returncode, failed.stdout.count("\n")) == (2, 1) and failed.stdout.startswith("FAILED: SettingsError") and "fail_rate" in failed.stdout
     broken = _project(tmp_path/"no-contract")                         # no stored contract and no model: the job cannot work
     broken["env"].write_text(yaml.safe_dump(broken["over"] | {"dataset": {"name": "no-such-data"}}))
