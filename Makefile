@@ -29,6 +29,7 @@ EXT_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 $(EXT_STAMP): $(STAMP) $(EXT)/package.json $(EXT)/pyproject.toml $(wildcard $(EXT)/src/*.ts) $(wildcard $(EXT)/style/*)
 	cd $(EXT) && $(EXT_PATH) jlpm install && $(EXT_PATH) jlpm build:prod
 	$(EXT_PATH) $(PY) -m pip install -q -c requirements.lock -e "./$(EXT)[test]"
+	$(EXT_PATH) $(VENV)/bin/jupyter labextension develop --overwrite $(EXT)   # the venv serves the bundle just built
 	$(VENV)/bin/jupyter server extension disable --sys-prefix ploomber
 	@touch $@
 setup run test: $(EXT_STAMP)

@@ -577,7 +577,7 @@ def _product_folders(root) -> list[str] | None:
         for t in spec.get("tasks") or []:
             prods = t.get("product")
             for v in prods.values() if isinstance(prods, dict) else [prods]:
-                m = re.fullmatch(r"\{\{\s*products\s*\}\}/([^/{}]+)/.+", str(v))
+                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^/{}]+)/.+", str(v))
                 if not m:
                     return None
                 folders.add(m.group(1))

@@ -22,9 +22,9 @@ from nbs_lib.config import (
     deep_merge,
     find_root,
     load_env,
+    products_dir,
     read_json,
     registry_dir,
-    resolve,
     sha256_file,
     write_json,
 )
@@ -295,7 +295,7 @@ class Plant:
         root = recorded_project(dest or tempfile.mkdtemp(prefix=f"plant-{self.item}-"), src)
         self.change(root)
         env = deep_merge(load_env(root=root), self.env)
-        c = Context(root, resolve(env["products"], root), env, at=recorded_at(root) + dt.timedelta(hours=1))
+        c = Context(root, products_dir(env, root), env, at=recorded_at(root) + dt.timedelta(hours=1))
         return evaluate(c, self.item)
 
 
@@ -376,7 +376,7 @@ plant(
     "fail",
     "6 % of the training rows quarantined (fail_rate 5 %)",
     lambda root: edit_json(
-        root / "products/02_validated/validation.json",
+        root / "products/uci-adult/02_validated/validation.json",
         lambda v: v["train"].update(rows_quarantined=round(0.06 * v["train"]["rows_in"])),
     ),
 )
@@ -385,7 +385,7 @@ plant(
     "warn",
     "2 % of the training rows quarantined (warn_rate 1 %)",
     lambda root: edit_json(
-        root / "products/02_validated/validation.json",
+        root / "products/uci-adult/02_validated/validation.json",
         lambda v: v["train"].update(rows_quarantined=round(0.02 * v["train"]["rows_in"])),
     ),
 )
@@ -414,7 +414,7 @@ def _useless_column(root):
     def f(imp):
         min(imp["columns"], key=lambda r: r["importance"])["importance"] = 0.0
 
-    edit_json(root / "products/readiness/importance.json", f)
+    edit_json(root / "products/uci-adult/readiness/importance.json", f)
 
 
 plant("D2", "pass", "the recorded importance (every input helps)")
@@ -457,7 +457,7 @@ def _D4(it, c):
 
 def _sex_as_input(root):
     edit_json(
-        root / "products/03_features/transform.json",
+        root / "products/uci-adult/03_features/transform.json",
         lambda s: s["columns"].append({"name": "sex", "kind": "categorical", "categories": ["Female", "Male"]}),
     )
 
@@ -490,7 +490,7 @@ def _feature_test_failed(root):
         ft["notebooks"][0].update(passed=False, returncode=1)
         ft["failed"] = 1
 
-    edit_json(root / "products/readiness/feature_tests.json", f)
+    edit_json(root / "products/uci-adult/readiness/feature_tests.json", f)
 
 
 plant("D7", "pass", "the recorded feature tests")
@@ -518,20 +518,20 @@ plant(
     "M1",
     "pass",
     "built from a clean commit",
-    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
 )
 plant(
     "M1",
     "warn",
     "built from a tree with uncommitted changes",
-    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
 )
 plant(
     "M1",
     "fail",
     "built outside git: no commit",
     lambda root: edit_json(
-        root / "products/readiness/provenance.json", lambda p: p["git"].update(commit=None, dirty=None)
+        root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(commit=None, dirty=None)
     ),
 )
 
@@ -562,7 +562,7 @@ def _baseline_as_good(root):
     def f(m):
         m["candidates"]["baseline"]["valid"][m["metric"]] = m["candidates"][m["chosen"]]["valid"][m["metric"]]
 
-    edit_json(root / "products/05_evaluation/metrics.json", f)
+    edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
 
 
 plant("M5", "pass", "the recorded candidates (the network beats the baseline)")
@@ -597,7 +597,7 @@ def _weak_slice(root):
         s = max((s for s in m["slices"] if s.get(m["metric"]) is not None), key=lambda s: s["n"])
         s[m["metric"]] = 0.5 * m["test"][m["metric"]]
 
-    edit_json(root / "products/05_evaluation/metrics.json", f)
+    edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
 
 
 plant("M6", "pass", "the recorded slice metrics")
@@ -631,7 +631,7 @@ def _equal_rates(root):
         for g in fa["groups"]:
             g.update({k: o[k] for k in ("selection_rate", "tpr", "fpr", "precision") if k in o})
 
-    edit_json(root / "products/readiness/fairness.json", f)
+    edit_json(root / "products/uci-adult/readiness/fairness.json", f)
 
 
 plant("M7", "fail", "the recorded audit (parity differences beyond 0.1 on the bundled data)")
@@ -668,14 +668,14 @@ plant(
     "fail",
     "the retrain's validation ROC AUC differs by 0.01",
     lambda root: edit_json(
-        root / "products/readiness/reproducibility.json", lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01)
+        root / "products/uci-adult/readiness/reproducibility.json", lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01)
     ),
 )
 plant(
     "I1",
     "fail",
     "the retrain used other data than the features task wrote",
-    lambda root: edit_json(root / "products/readiness/reproducibility.json", lambda r: r.update(data_sha256="0" * 64)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/reproducibility.json", lambda r: r.update(data_sha256="0" * 64)),
 )
 
 # %% ../notebooks/32_checks.ipynb #54fd8fac
@@ -694,7 +694,7 @@ def _loss_grew(root):
     def f(mc):
         mc["checks"][0]["value"] = mc["checks"][0]["threshold"] + 0.1
 
-    edit_json(root / "products/readiness/model_checks.json", f)
+    edit_json(root / "products/uci-adult/readiness/model_checks.json", f)
 
 
 plant("I2", "pass", "the recorded unit checks")
@@ -725,7 +725,7 @@ def _I3(it, c):
 
 def _tests_on_the_model_commit(root):
     "The recorded test run, as if it ran on the commit the model was built from (the recording ran them minutes later)."
-    commit = read_json(root / "products/readiness/provenance.json")["git"]["commit"]
+    commit = read_json(root / "products/uci-adult/readiness/provenance.json")["git"]["commit"]
     edit_json(root / TEST_RUN, lambda t: t.update(commit=commit))
 
 
@@ -758,7 +758,7 @@ def second_registration(
 ) -> None:  # the candidate's canary status (None: none recorded)
     "Plant a second registration into a recorded project: candidate v0002 = the recorded model, v0001 in production."
     root = Path(root)
-    reg = root / "registry"
+    reg = root / "registry/uci-adult"
     st = read_json(reg / "registry.json")
     v1 = st["versions"][0]
     old, new = v1["version"], "v0002"
@@ -770,7 +770,7 @@ def second_registration(
     if production:
         production(reg / "versions" / old, v1)
     write_json(reg / "registry.json", st)
-    edit_json(root / "products/08_register/registered.json", lambda r: r.update(version=new))
+    edit_json(root / "products/uci-adult/08_register/registered.json", lambda r: r.update(version=new))
     m = v1.get("metrics", {}).get("roc_auc")
     if canary is None:
         (reg / "versions" / new / "canary.json").unlink(missing_ok=True)
@@ -829,14 +829,14 @@ def _metric_below(root):
         for d in (m["test"], m["candidates"][m["chosen"]]["test"]):
             d[m["metric"]] = 0.7
 
-    edit_json(root / "products/05_evaluation/metrics.json", f)
+    edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
 
 
 def _no_better_than_the_baseline(root):
     def f(m):
         m["candidates"]["baseline"]["test"][m["metric"]] = m["candidates"][m["chosen"]]["test"][m["metric"]] + 0.01
 
-    edit_json(root / "products/05_evaluation/metrics.json", f)
+    edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
 
 
 def _production_better(folder, entry):
@@ -870,7 +870,7 @@ plant(
     "I5",
     "fail",
     "no row explained",
-    lambda root: edit_json(root / "products/readiness/explanations.json", lambda e: e.update(rows=[])),
+    lambda root: edit_json(root / "products/uci-adult/readiness/explanations.json", lambda e: e.update(rows=[])),
 )
 
 # %% ../notebooks/32_checks.ipynb #cac6fd1c
@@ -910,7 +910,7 @@ def _parity_broken(root):
     def f(x):
         target(x)["parity"]["max_abs_diff"] = 0.01
 
-    edit_json(root / "products/06_export/export.json", f)
+    edit_json(root / "products/uci-adult/06_export/export.json", f)
 
 
 plant("I6", "pass", "the recorded export, first registration (the canary is n/a)")
@@ -942,8 +942,8 @@ def _I7(it, c):
 
 
 def _drill_failed(root):
-    v = read_json(root / "products/08_register/registered.json")["version"]
-    edit_json(root / "registry/versions" / v / "drill.json", lambda d: d.update(status="fail"))
+    v = read_json(root / "products/uci-adult/08_register/registered.json")["version"]
+    edit_json(root / "registry/uci-adult/versions" / v / "drill.json", lambda d: d.update(status="fail"))
 
 
 plant("I7", "pass", "the recorded rollback drill")
@@ -1048,7 +1048,7 @@ def _Mo2(it, c):
 
 def _edit_ledger(fn):
     def f(root):
-        p = root / "products/ledger.jsonl"
+        p = root / "products/uci-adult/ledger.jsonl"
         t = p.stat().st_mtime
         lines = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
         fn(lines)
@@ -1073,7 +1073,7 @@ plant(
         lambda lines: lines.append({"file": "broken.csv", "status": "rejected", "rows_in": 0, "rows_quarantined": 0})
     ),
 )
-plant("Mo2", "unknown", "no monitoring run yet: no ledger", lambda root: (root / "products/ledger.jsonl").unlink())
+plant("Mo2", "unknown", "no monitoring run yet: no ledger", lambda root: (root / "products/uci-adult/ledger.jsonl").unlink())
 
 # %% ../notebooks/32_checks.ipynb #2e0e5670
 @evaluates("Mo3")
@@ -1113,14 +1113,14 @@ plant(
     "Mo3",
     "fail",
     "the scorer's probabilities differ by 0.01",
-    lambda root: edit_json(root / "products/readiness/skew.json", lambda s: s.update(max_abs_diff=0.01)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/skew.json", lambda s: s.update(max_abs_diff=0.01)),
 )
 plant(
     "Mo3",
     "fail",
     "the scorer crashed on the raw rows",
     lambda root: edit_json(
-        root / "products/readiness/skew.json",
+        root / "products/uci-adult/readiness/skew.json",
         lambda s: s.update(returncode=1, scored=0, unscored=s["rows"], max_abs_diff=None),
     ),
 )
@@ -1150,7 +1150,7 @@ def _old_production(root):
             timespec="seconds"
         )
 
-    edit_json(root / "registry/registry.json", f)
+    edit_json(root / "registry/uci-adult/registry.json", f)
 
 
 plant("Mo4", "pass", "the recorded production model, registered an hour ago")
@@ -1184,7 +1184,7 @@ def _Mo5(it, c):
 
 
 def _nan_prediction(root):
-    p = root / "products/05_evaluation/test_predictions.parquet"
+    p = root / "products/uci-adult/05_evaluation/test_predictions.parquet"
     t = p.stat().st_mtime
     df = pd.read_parquet(p)
     col = [k for k in df.columns if k.startswith("p_")][-1]
@@ -1281,7 +1281,7 @@ def _Mo7(it, c):
 
 
 def _quality_dropped(root):
-    p = max((root / "products/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
+    p = max((root / "products/uci-adult/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
     edit_json(
         p,
         lambda d: d["concept"]["metrics"]["roc_auc"].update(
@@ -1387,7 +1387,7 @@ def _rerun_differs(root):
         r["checks"][-1]["passed"] = False
         r["mismatches"] = 1
 
-    edit_json(root / "products/readiness/data_rerun.json", f)
+    edit_json(root / "products/uci-adult/readiness/data_rerun.json", f)
 
 
 plant("data-pipeline", "pass", "the recorded data steps, lineage and ledger")
@@ -1425,13 +1425,13 @@ plant(
     "training-reproducible",
     "warn",
     "the recorded run (built from a tree with uncommitted changes)",
-    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
 )
 plant(
     "training-reproducible",
     "pass",
     "a run from a clean commit",
-    lambda root: edit_json(root / "products/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
 )
 plant(
     "training-reproducible",
@@ -1466,7 +1466,7 @@ def _slow_serving(root):
     def f(x):
         target(x)["latency_batch1"]["p99_us"] = 20000.0
 
-    edit_json(root / "products/06_export/export.json", f)
+    edit_json(root / "products/uci-adult/06_export/export.json", f)
 
 
 plant("serving-latency", "pass", "the recorded latency")
@@ -1501,7 +1501,7 @@ plant(
     "monitoring-coverage",
     "unknown",
     "the monitoring job never ran (no latest.json), business metric configured",
-    lambda root: (_intake_answered(root), (root / "products/monitoring/latest.json").unlink()),
+    lambda root: (_intake_answered(root), (root / "products/uci-adult/monitoring/latest.json").unlink()),
 )
 
 # %% ../notebooks/32_checks.ipynb #52c37f24
@@ -1524,7 +1524,7 @@ plant(
     "fail",
     "the drift drill failed",
     lambda root: edit_json(
-        root / "products/monitoring/drift_drill.json",
+        root / "products/uci-adult/monitoring/drift_drill.json",
         lambda d: (d.update(status="fail"), d["steps"][1].update(ok=False)),
     ),
 )
@@ -1625,7 +1625,7 @@ def _model_card(it, c):
 
 
 def _card_without_fairness(root):
-    p = root / "products/readiness/modelcard.md"
+    p = root / "products/uci-adult/readiness/modelcard.md"
     t = p.stat().st_mtime
     text = p.read_text()
     head, rest = text.split("### Fairness", 1)
@@ -1634,7 +1634,7 @@ def _card_without_fairness(root):
 
 
 def _audit_after_card(root):
-    p = root / "products/readiness/fairness.json"
+    p = root / "products/uci-adult/readiness/fairness.json"
     t = p.stat().st_mtime + 60
     os.utime(p, (t, t))
 

@@ -13,7 +13,7 @@ from .products import OUTCOMES
 from .rubric import DECISIONS
 
 # %% auto #0
-__all__ = ['COMMANDS', 'parser', 'main']
+__all__ = ['COMMANDS', 'ONE_LINE', 'parser', 'main']
 
 # %% ../notebooks/49_cli.ipynb #7d9b4463
 def _run(a) -> int:
@@ -220,12 +220,16 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 # %% ../notebooks/49_cli.ipynb #c0918506
+ONE_LINE = {"dag"}                                        # commands whose errors are one line (`FAILED: …`) for orchestrators' logs
+
 def main(argv=None) -> int:
     "The `shipshape` console script: the subcommand's exit code; 2 for an error, with one line naming it (and the traceback of a bug)."
     a = parser().parse_args(argv)
     try: return a.fn(a)
     except BrokenPipeError: return 0                                  # e.g. piped into `head`
     except (Busy, ValueError, FileNotFoundError, PermissionError) as e:
+        if a.command in ONE_LINE:                         # what an orchestrator's log shows: one line, like its outcomes
+            print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()), file=sys.stderr); return 2
         print(f"shipshape {a.command}: error: {e}", file=sys.stderr); return 2
     except Exception as e:                                            # a bug: its traceback, and never an exit code that reads as an alert
         traceback.print_exc()

@@ -9,9 +9,9 @@ from pathlib import Path
 from .settings import SettingsError, load_settings, read_source
 
 # %% auto #0
-__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'env_files', 'env_file', 'resolve', 'products_dir',
-           'registry_dir', 'sha256_file', 'data_files', 'data_version', 'atomic_write', 'write_json', 'read_json',
-           'now', 'Busy', 'file_lock']
+__all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'env_files', 'env_file', 'resolve', 'dataset_name',
+           'products_dir', 'registry_dir', 'sha256_file', 'data_files', 'data_version', 'atomic_write', 'write_json',
+           'read_json', 'now', 'Busy', 'file_lock']
 
 # %% ../notebooks/01_config.ipynb #653bf6fc
 def find_root(start: str | Path | None = None) -> Path:
@@ -64,15 +64,19 @@ def resolve(path: str | Path, root: str | Path | None = None) -> Path:
     p = Path(path)
     return p if p.is_absolute() else (Path(root) if root else find_root())/p
 
+def dataset_name(env: dict) -> str:
+    "The data set's name (`dataset.name`): the folder its products and registry live in."
+    return str(((env.get("dataset") or {}).get("name")) or "data")
+
 def products_dir(env: dict, root: str | Path | None = None) -> Path:
-    "The configured products folder (`products:` in `env.yaml`), as an absolute path."
-    return resolve(env.get("products", "products"), root)
+    "The data set's products folder: `products:` in `env.yaml`, then the data set's name, as an absolute path."
+    return resolve(env.get("products", "products"), root)/dataset_name(env)
 
 def registry_dir(env: dict | None = None, root: str | Path | None = None) -> Path:
-    "The model registry folder (`registry.path` in `env.yaml`, default `registry/`), as an absolute path."
+    "The data set's model registry: `registry.path` in `env.yaml` (default `registry/`), then the data set's name."
     root = Path(root) if root else find_root()
     env = load_env(root=root) if env is None else env
-    return resolve((env.get("registry") or {}).get("path", "registry"), root)
+    return resolve((env.get("registry") or {}).get("path", "registry"), root)/dataset_name(env)
 
 # %% ../notebooks/01_config.ipynb #d699fe2e
 def sha256_file(path: str | Path) -> str:

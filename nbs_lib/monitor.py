@@ -7,14 +7,14 @@ from __future__ import annotations
 import contextlib, datetime as dt, hashlib, os, shutil, signal, time, traceback, uuid
 from pathlib import Path
 import psutil
-from .config import (Busy, atomic_write, deep_merge, file_lock, find_root, load_env, now, products_dir, read_json,
+from .config import (Busy, atomic_write, dataset_name, deep_merge, file_lock, find_root, load_env, now, products_dir, read_json,
                             read_overrides, registry_dir, resolve, write_json)
 from .driftjob import verdict_outcome
 from .features import load_spec
 from .ledger import (MONITORING_DEFAULTS, Pending, alert, append_ledger, monitoring_options, pending_batches,
                             process_file, quarantined, read_ledger, refused, scan_incoming, update_entry)
 from .lineage import record
-from .pipeline import REPORT_HTML, build, settle_run
+from .pipeline import REPORT_HTML, build, settle_run, refresh_index
 from .products import worst_outcome, write_product
 from .registry import load
 from .scorecard import refresh as refresh_scorecard
@@ -223,7 +223,9 @@ def _finish(rec: dict, path: Path, root, overrides, products) -> dict:
     rec["finished_at"] = now(); rec["current"] = None
     rec["duration_s"] = round(dt.datetime.fromisoformat(rec["finished_at"]).timestamp() - dt.datetime.fromisoformat(rec["started_at"]).timestamp(), 1)
     write_product("run", path, rec)
-    try: refresh_scorecard(root=root, env_overrides=overrides, products=products); rec["scorecard"] = {"refreshed": True}
+    try:
+        refresh_scorecard(root=root, env_overrides=overrides, products=products); refresh_index(products)   # the landing page shows the alert
+        rec["scorecard"] = {"refreshed": True}
     except Exception as e: rec["scorecard"] = {"refreshed": False, "error": f"{type(e).__name__}: {e}"}
     write_product("run", path, rec)
     return rec
@@ -335,7 +337,7 @@ def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     try: prod = load("production", registry_dir(env, root))
     except ValueError as e: raise ValueError(f"the drift drill needs a production model (run `make run` first): {e}") from None
     d = products/"monitoring"/"drift_drill"; shutil.rmtree(d, ignore_errors=True)
-    shutil.copytree(registry_dir(env, root), d/"registry")                  # retraining registers into the copy, not the real registry
+    shutil.copytree(registry_dir(env, root), d/"registry"/dataset_name(env))   # retraining registers into the copy, not the real registry
     over = deep_merge(read_overrides(overrides, root), {"products": str(d/"products"), "registry": {"path": str(d/"registry")},
                       "monitoring": {"incoming": str(d/"incoming")},
                       "drift": {"retrain": {"on_drift": True, "force": True}}, "train": {"include_batches": True}, "wandb": {"dir": str(d)}})
@@ -348,7 +350,7 @@ def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     tc, tm = (task.get(f"drift {f.name}", {}) for f in (clean, moved))
     vc, vm = _verdict(tc), _verdict(tm)
     retrain = task.get("retrain") or {}
-    ingest = d/"products"/"01_raw"/"ingest.json"
+    ingest = d/"products"/dataset_name(env)/"01_raw"/"ingest.json"
     learned = read_json(ingest)["key_figures"].get("batch rows", 0) if retrain.get("status") == "executed" and ingest.exists() else 0
     steps = [{"step": "clean batch", "expect": "no drift alert", "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
               "batch": clean.name, "report": tc.get("report"), "error": tc.get("error")},

@@ -7,27 +7,30 @@ from __future__ import annotations
 import datetime as dt, html, os, re, time, traceback, uuid
 from pathlib import Path
 import psutil
-from .config import atomic_write, data_files, data_version, file_lock, find_root, load_env, now, products_dir, read_json, write_json
+from .config import atomic_write, data_files, data_version, file_lock, find_root, load_env, now, products_dir, read_json, registry_dir, write_json
 from .ledger import labelled_batches
 from .lineage import record
+from .scorecard import GateError, load_gate, load_scorecard
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['REPORT_HTML', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure', 'process_alive',
-           'settle_run', 'list_runs', 'write_index', 'build', 'status', 'build_task']
+__all__ = ['REPORT_HTML', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure',
+           'process_alive', 'settle_run', 'list_runs', 'landing_facts', 'write_index', 'refresh_index', 'build',
+           'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}   # reports hide code; the .ipynb keeps it
 
 def pipeline_env(overrides=None, root=None) -> dict:
-    "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, absolute products, data and contract versions."
+    "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, the data set's products and registry folders, data and contract versions."
     root = Path(root) if root else find_root()
     env = load_env(overrides, root)
-    env["products"] = str(products_dir(env, root))
-    env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products"])] if (env.get("train") or {}).get("include_batches") else []
+    env["products_dir"] = str(products_dir(env, root))                # the data set's products: `products`, then dataset.name
+    env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products_dir"])] if (env.get("train") or {}).get("include_batches") else []
     env["data_version"] = data_version(env, root, env["train_batches"])
     env["contract_version"] = contract_version(env, root)
     env["report_html"] = dict(REPORT_HTML)
+    env["registry_dir"] = str(registry_dir(env, root))             # the data set's registry: registry.path, then dataset.name
     return env
 
 def make_dag(overrides=None, root=None):
@@ -160,33 +163,99 @@ def list_runs(products, limit: int = 20) -> list[dict]:
 
 # %% ../notebooks/41_pipeline.ipynb #6ad0f07f
 def _fig(v):
-    return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
+    return f"{v:,.4g}" if isinstance(v, float) else html.escape(str(v))
 
-def write_index(products, rec: dict) -> Path:
-    "Write `products/index.html` for the run record `rec`."
+BADGE = {"go": ("#1a7f37", "GO"), "no-go": ("#cf222e", "NO-GO"), "needs-review": ("#9a6700", "NEEDS REVIEW"),
+         "unavailable": ("#57606a", "NO CURRENT SCORECARD"), "ok": ("#1a7f37", "ok"), "alert": ("#9a6700", "alert"),
+         "failed": ("#cf222e", "failed")}
+
+def _badge(kind: str, text: str | None = None) -> str:
+    colour, label = BADGE.get(kind, ("#57606a", kind))
+    return f'<span class="badge" style="background:{colour}">{html.escape(text or label)}</span>'
+
+def landing_facts(products) -> dict:
+    "What the landing page leads with: the gate (strictly read), production's version, the standing monitoring verdict."
     products = Path(products)
+    try: g = load_gate(products); gate = {"decision": g["decision"], "blocking": g["blocking"], "reason": None}
+    except GateError as e: gate = {"decision": "unavailable", "blocking": [], "reason": str(e)}
+    try: sc = load_scorecard(products); production = (sc.get("subject") or {}).get("production")
+    except (FileNotFoundError, ValueError): production = None
+    st = products/"monitoring"/"status.json"
+    status = read_json(st) if st.exists() else None
+    return {"gate": gate, "production": production, "monitoring": status}
+
+def _changes(rec: dict, prev: dict | None) -> list[tuple]:
+    "(task, figure, before, now) for every numeric key figure that moved since the previous run."
+    if not prev: return []
+    before = {(t["name"], k): v for t in prev.get("tasks", []) for k, v in (t.get("key_figures") or {}).items()}
+    out = []
+    for t in rec.get("tasks", []):
+        for k, v in (t.get("key_figures") or {}).items():
+            b = before.get((t["name"], k))
+            if isinstance(v, (int, float)) and isinstance(b, (int, float)) and not isinstance(v, bool) and v != b:
+                out.append((t["name"], k, b, v))
+    return out
+
+# %% ../notebooks/41_pipeline.ipynb #aba12f59
+def write_index(products, rec: dict) -> Path:
+    "Write `products/index.html`: the decision first (gate, production, alerts), then the run `rec` and what changed."
+    products = Path(products); facts = landing_facts(products)
     rel = lambda p: html.escape(os.path.relpath(p, products)) if p else ""
+    pipeline_runs = [r for r in list_runs(products, 50) if (r.get("kind") or "pipeline") == "pipeline" and r.get("id") != rec.get("id")]
+    prev = next((r for r in pipeline_runs if r.get("outcome") == "ok"), None)
+    g = facts["gate"]
+    gate_html = (f"<p>Readiness gate {_badge(g['decision'])}"
+                 + (f" — blocked by: {', '.join(html.escape(b['title']) for b in g['blocking'] if b.get('blocking'))}" if g["blocking"] else "")
+                 + (f"<br><small>{html.escape(g['reason'])}</small>" if g["reason"] else "")
+                 + ' · <a href="readiness/scorecard.json">scorecard</a> · <a href="reports/readiness.html">readiness report</a></p>')
+    prod = f"<p>Production serves <b>{html.escape(str(facts['production']))}</b></p>" if facts["production"] else "<p>Nothing in production yet.</p>"
+    m = facts["monitoring"]
+    if m and m.get("outcome") == "alert":
+        items = "".join(f"<li>{html.escape(a.get('message') or a.get('kind', ''))}</li>" for a in m.get("alerts") or [])
+        alerts = (f'<div class="alert">{_badge("alert", "OPEN ALERT")} since monitoring run {html.escape(str(m.get("run_id")))}'
+                  f" ({html.escape(str(m.get('at')))})<ul>{items}</ul></div>")
+    else:
+        alerts = f"<p>Monitoring: {_badge('ok', 'no open alert')}" + (f" (last run {html.escape(str(m.get('at')))})" if m else " (no monitoring run yet)") + "</p>"
     rows = []
     for t in rec["tasks"]:
         label = {"executed": "ran", "skipped": "up to date", "errored": "FAILED", "aborted": "not run"}.get(t["status"], t["status"])
-        figs = "<br>".join(f"{html.escape(k)}: <b>{_fig(v)}</b>" for k, v in t["key_figures"].items())
-        links = " ".join(f'<a href="{rel(p)}">{html.escape(k)}</a>' for k, p in t["products"].items() if k not in ("nb", "html") and Path(p).exists())
+        figs = "<br>".join(f"{html.escape(k)}: <b>{_fig(v)}</b>" for k, v in (t.get("key_figures") or {}).items())
+        links = " ".join(f'<a href="{rel(p)}">{html.escape(k)}</a>' for k, p in (t.get("products") or {}).items() if k not in ("nb", "html") and Path(p).exists())
         report = (f'<a href="{rel(t["report"])}">report</a> · <a href="{rel(t["notebook"])}">notebook</a>'
-                  if t["report"] and Path(t["report"]).exists() else "")
+                  if t.get("report") and Path(t["report"]).exists() else "")
         lin = products/"lineage"/f"{t['name']}.json"
         if lin.exists(): report += f' · <a href="{rel(lin)}">lineage</a>'
         rows.append(f'<tr class="{t["status"]}"><td>{html.escape(t["name"])}</td><td>{label}</td><td>{t.get("finished_at") or ""}</td>'
-                    f'<td>{t.get("elapsed_s", 0):.1f}</td><td>{figs}</td><td>{report}</td><td>{links}</td></tr>')
+                    f'<td>{t.get("elapsed_s", 0) or 0:.1f}</td><td>{figs}</td><td>{report}</td><td>{links}</td></tr>')
+    changed = _changes(rec, prev)
+    change_html = ("" if prev is None else
+                   f"<h2>What changed since run {html.escape(prev['id'])}</h2>" + ("<p>No key figure moved.</p>" if not changed else
+                   "<table><tr><th>task</th><th>figure</th><th>before</th><th>now</th><th>change</th></tr>"
+                   + "".join(f"<tr><td>{html.escape(t)}</td><td>{html.escape(k)}</td><td>{_fig(b)}</td><td>{_fig(v)}</td><td>{v - b:+,.4g}</td></tr>" for t, k, b, v in changed)
+                   + "</table>"))
     err = (f'<p class="error">Failed in <b>{html.escape(str(rec["error"]["task"]))}</b>: {html.escape(rec["error"]["message"])}</p>'
            if rec.get("error") else "")
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Shipshape run {html.escape(rec['id'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
-tr.errored td{{background:#fdd}}tr.skipped td:nth-child(2){{color:#666}}.error{{color:#a00}}</style></head><body>
-<h1>Shipshape pipeline — run {html.escape(rec['id'])}</h1>
-<p>Status: <b>{html.escape(rec['status'])}</b> · started by {html.escape(str(rec.get('trigger')))} · finished {rec.get('finished_at')}</p>{err}
+    outcome = rec.get("outcome") or ("failed" if rec.get("status") == "failed" else rec.get("status", ""))
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Shipshape — {html.escape(products.name)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:75em;color:#1f2328}}table{{border-collapse:collapse;margin:.5em 0}}
+td,th{{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}}th{{background:#f6f8fa}}
+tr.errored td{{background:#ffebe9}}tr.skipped td:nth-child(2){{color:#57606a}}.error{{color:#cf222e}}
+.badge{{color:#fff;border-radius:4px;padding:2px 8px;font-weight:600;font-size:.9em}}
+.alert{{border-left:4px solid #9a6700;background:#fff8c5;padding:.5em 1em;margin:.5em 0}}small{{color:#57606a}}</style></head><body>
+<h1>Shipshape — {html.escape(products.name)}</h1>
+{gate_html}{prod}{alerts}
+<h2>Last run {html.escape(rec['id'])} {_badge(outcome)}</h2>
+<p>started by {html.escape(str(rec.get('trigger')))} · finished {rec.get('finished_at')}</p>{err}
 <table><tr><th>task</th><th>status</th><th>products written</th><th>elapsed (s)</th><th>key figures</th><th>report</th><th>products</th></tr>
-{''.join(rows)}</table><p><a href="runs/">all run records</a></p></body></html>"""
+{''.join(rows)}</table>{change_html}<p><a href="runs/">all run records</a></p></body></html>"""
     return atomic_write(products/"index.html", page)
+
+def refresh_index(products) -> Path | None:
+    "Rewrite the landing page from the last pipeline run (after a monitoring run or a release); None before any run."
+    runs = [r for r in list_runs(products, 50) if (r.get("kind") or "pipeline") == "pipeline" and r.get("status") != "running"]
+    return write_index(products, runs[0]) if runs else None
+
+
 
 # %% ../notebooks/41_pipeline.ipynb #782937e1
 def build(overrides=None, root=None, trigger: str = "python", force: bool = False, wait: bool = False) -> dict:

@@ -15,6 +15,7 @@ import pandas as pd
 from .config import find_root, load_env, now, products_dir, read_json, registry_dir
 from .data import encode_labels, read_rows, read_table
 from .evaluate import binary_metrics
+from .pipeline import refresh_index
 from .products import write_product
 from nbs_lib.registry import (
     ServedModel,
@@ -250,6 +251,7 @@ def _refreshed(root, env_overrides) -> dict:
     "Refresh the scorecard after a move; a failure is reported, never raised: the move stands."
     try:
         refresh(root=root, env_overrides=env_overrides)
+        refresh_index(products_dir(load_env(env_overrides, root), root))      # the landing page names the new production
         return {"refreshed": True, "error": None}
     except Exception as e:  # any failure: the move already happened and must not be hidden by it
         return {"refreshed": False, "error": f"{type(e).__name__}: {e}"}

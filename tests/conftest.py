@@ -28,4 +28,6 @@ def built(tmp_path_factory):
     from nbs_lib.pipeline import build
     tmp = tmp_path_factory.mktemp("build")
     rec = build(env_for(tmp), root=ROOT, trigger="pytest")
-    return {"tmp": tmp, "products": tmp/"products", "record": rec, "env": env_for(tmp)}
+    from nbs_lib.config import load_env, products_dir, registry_dir
+    env = load_env(env_for(tmp), ROOT)                               # products and registry live under the data set's name
+    return {"tmp": tmp, "products": products_dir(env, ROOT), "registry": registry_dir(env, ROOT), "record": rec, "env": env_for(tmp)}

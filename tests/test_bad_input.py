@@ -19,7 +19,7 @@ def test_too_many_bad_rows_fail_the_run_and_name_the_task(tmp_path):
     rec = build(env, root=ROOT, trigger="pytest")
     assert rec["status"] == "failed"
     assert rec["error"]["task"] == "validate" and "quarantine rate" in rec["error"]["message"]
-    p = tmp_path/"products"
+    p = tmp_path/"products"/"uci-adult"
     assert (p/"01_raw/train.parquet").exists() and (p/"reports/ingest.html").exists()   # earlier products intact
     q = pd.read_csv(p/"02_validated/quarantine.csv")
     reasons = {r["rule"] for v in q._reasons for r in json.loads(v)}

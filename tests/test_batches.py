@@ -51,10 +51,10 @@ def monitored(tmp_path_factory):
                                         "registry": {"path": str(tmp/"registry")}}))     # no production model: no drift check
     run = lambda: subprocess.run([SHIPSHAPE, "monitor", "--env", str(env_file), "--trigger", "pytest"],
                                  capture_output=True, text=True, cwd=ROOT)
-    first = run(); ledger1 = (tmp/"products/ledger.jsonl").read_text()
+    first = run(); ledger1 = (tmp/"products/uci-adult/ledger.jsonl").read_text()
     second = run()
     return {"tmp": tmp, "first": first, "second": second, "ledger1": ledger1, "files": files,
-            "ledger": {e["file"]: e for e in map(json.loads, (tmp/"products/ledger.jsonl").read_text().splitlines())}}
+            "ledger": {e["file"]: e for e in map(json.loads, (tmp/"products/uci-adult/ledger.jsonl").read_text().splitlines())}}
 
 
 def test_every_file_has_a_ledger_line_and_rows_add_up(monitored):
@@ -99,14 +99,14 @@ def test_exit_status_exactly_once_and_reports(monitored):
     first, second = monitored["first"], monitored["second"]
     assert first.returncode == 1 and first.stdout.count("\n") == 1 and first.stdout.startswith("ALERT: ")   # an alert, one line
     assert "garbage.bin: rejected (binary content" in first.stdout
-    assert (monitored["tmp"]/"products/ledger.jsonl").read_text() == monitored["ledger1"]      # nothing new: nothing processed
+    assert (monitored["tmp"]/"products/uci-adult/ledger.jsonl").read_text() == monitored["ledger1"]      # nothing new: nothing processed
     assert second.returncode == 1 and second.stdout.startswith("ALERT: nothing new; standing alert since run monitor-")
     assert "garbage.bin: rejected" in second.stdout                                         # ... and the alert is not hidden
     r = monitored["ledger"]["good-renamed.csv"]
     assert (r["status"], r["duplicate_of"], r["rows_in"]) == ("duplicate", "good.csv", 0)
-    reports = sorted((monitored["tmp"]/"products/monitoring/reports").glob("*.html"))
+    reports = sorted((monitored["tmp"]/"products/uci-adult/monitoring/reports").glob("*.html"))
     assert len(reports) == 1 and "quarantine rate" in reports[0].read_text()                # no report for a no-op run
-    runs = sorted((json.loads(p.read_text()) for p in (monitored["tmp"]/"products/runs").glob("monitor-*.json")), key=lambda r: r["started_at"])
+    runs = sorted((json.loads(p.read_text()) for p in (monitored["tmp"]/"products/uci-adult/runs").glob("monitor-*.json")), key=lambda r: r["started_at"])
     assert [(r["status"], r["outcome"]) for r in runs] == [("alert", "alert")]*2 and {r["trigger"] for r in runs} == {"pytest"}
     assert [len(r["intake"]["processed"]) for r in runs] == [len(monitored["files"]) + 1, 0] and runs[1]["alerts"][0]["standing"]
 
@@ -114,7 +114,7 @@ def test_exit_status_exactly_once_and_reports(monitored):
 def test_batch_outputs_have_lineage(monitored):
     from nbs_lib.lineage import where_from
     e = monitored["ledger"]["good.csv"]
-    t = where_from(e["valid_path"], monitored["tmp"]/"products")
+    t = where_from(e["valid_path"], monitored["tmp"]/"products/uci-adult")
     assert t["made_by"] == f"batch-{e['sha256'][:16]}" and t["matches_record"]
     assert any(i["path"].endswith("good.csv") or i["path"].endswith("good-renamed.csv") for i in t["inputs"])
 
@@ -157,11 +157,11 @@ def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, t
     env_file = tmp_path/"env.yaml"; env_file.write_text(yaml.safe_dump(env_for(tmp_path)))
     r = subprocess.run([SHIPSHAPE, "drift-drill", "--env", str(env_file)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "drift drill: PASS" in r.stdout, r.stdout + r.stderr
-    drill = json.loads((tmp_path/"products/monitoring/drift_drill.json").read_text())
+    drill = json.loads((tmp_path/"products/uci-adult/monitoring/drift_drill.json").read_text())
     assert drill["status"] == "pass" and [s["step"] for s in drill["steps"]] == ["clean batch", "inject drift", "retrain"]
     injected = drill["steps"][1]["drift"]                              # the simulator's default drift for the model's inputs
     assert "age" in injected and "age" in drill["steps"][1]["drifted_columns"] and drill["steps"][1]["run_outcome"] == "alert"
-    d = tmp_path/"products/monitoring/drift_drill/products"
+    d = tmp_path/"products/uci-adult/monitoring/drift_drill/products/uci-adult"   # products live under the data set's name
     run = next(json.loads(p.read_text()) for p in (d/"runs").glob("monitor-*.json"))
     assert (run["status"], run["outcome"], run["error"]) == ("alert", "alert", None)           # an alert (exit 1), not a failure
     assert "uci-adult-2026-11-02.csv: data drift in " in run["message"] and "age" in run["message"]
@@ -184,4 +184,4 @@ def test_drift_drill_alerts_on_drifted_batch_not_clean_one_and_retrains(built, t
     lineage = json.loads((d/"lineage/ingest.json").read_text())
     assert {i["path"] for i in lineage["inputs"].values()} >= {clean_b["path"], drifted_b["path"]}
     versions = lambda reg: sorted(p.name for p in (reg/"versions").iterdir())
-    assert versions(tmp_path/"registry") == ["v0001"] and versions(d.parent/"registry") == ["v0001", "v0002"]   # the real registry untouched
+    assert versions(tmp_path/"registry/uci-adult") == ["v0001"] and versions(d.parent.parent/"registry/uci-adult") == ["v0001", "v0002"]   # the real registry untouched

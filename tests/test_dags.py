@@ -138,8 +138,8 @@ def _copy_project(tmp: Path, extra_tasks: list[dict] = ()) -> Path:
                 "name": t["name"],
                 "upstream": t["upstream"],
                 "product": {
-                    "nb": f"{{{{products}}}}/reports/{t['file']}",
-                    "data": f"{{{{products}}}}/extra/{t['file']}.txt",
+                    "nb": f"{{{{products_dir}}}}/reports/{t['file']}",
+                    "data": f"{{{{products_dir}}}}/extra/{t['file']}.txt",
                 },
             }
         )
@@ -301,7 +301,7 @@ def test_the_monitor_runner_exits_0_with_the_outcome_in_its_last_line_its_xcom_a
     last = json.loads(r.stdout.strip().splitlines()[-1])
     assert (last["outcome"], last["message"]) == ("ok", "nothing new")
     assert json.loads((tmp_path / "xcom.json").read_text()) == last and (tmp_path / "outcome").read_text() == "ok"
-    rec = json.loads((tmp_path / "products" / "runs" / f"{last['run']}.json").read_text())
+    rec = json.loads((tmp_path / "products" / "uci-adult" / "runs" / f"{last['run']}.json").read_text())
     assert rec["trigger"] == "airflow: manual__2"
 
 
@@ -349,7 +349,7 @@ def on_airflow(tmp_path_factory):
         "tmp": tmp,
         "home": home,
         "env": env,
-        "products": tmp / "products",
+        "products": tmp / "products" / "uci-adult",
         "proc": r,
         "run_id": run_id,
         "states": states,
@@ -434,7 +434,7 @@ def test_the_monitoring_dag_shows_planted_drift_as_an_alert_not_a_failure(on_air
 
     env = load_env(on_airflow["env"], ROOT)
     inc = on_airflow["tmp"] / "incoming"
-    model = load("production", on_airflow["tmp"] / "registry")
+    model = load("production", on_airflow["tmp"] / "registry" / "uci-adult")
     contract = batch_contract(env, ROOT)[0]
     drift = default_drift(contract, [c["name"] for c in load_spec(model.dir / "transform.json")["columns"]])
     batch = simulate_batches(inc, days=8, drift=drift, drift_from=0, seed=11, env=env, root=ROOT, contract=contract)[0]
@@ -502,7 +502,7 @@ def test_a_failing_task_fails_its_airflow_task_its_run_record_and_calls_the_fail
     assert (states["data_audit"], states["<dag run>"]) == ("failed", "failed"), (states, out[-3000:])
     assert (tmp_path / "hook.txt").read_text() == f"data_audit {run_id}"
     assert f"shipshape: task data_audit of run {run_id} failed (try 1)" in out
-    rec = json.loads((root / "products" / "runs" / f"{record_id('airflow', run_id)}.json").read_text())
+    rec = json.loads((root / "products" / "uci-adult" / "runs" / f"{record_id('airflow', run_id)}.json").read_text())
     assert (rec["status"], rec["error"]["task"], rec["error"]["message"]) == (
         "failed",
         "data audit",

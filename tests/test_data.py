@@ -79,7 +79,7 @@ def test_own_csv_runs_the_whole_pipeline_by_editing_env_only(own_csv):
     env = env_for(own_csv, dataset=dataset)
     rec = build(env, root=ROOT, trigger="pytest")
     assert rec["status"] == "ok", rec.get("error")
-    m = json.loads((own_csv / "products/05_evaluation/metrics.json").read_text())
+    m = json.loads((own_csv / "products/breast-cancer/05_evaluation/metrics.json").read_text())
     assert m["test"]["n"] == round(569 * 0.25) and m["test"]["roc_auc"] > 0.95
-    spec = json.loads((own_csv / "products/03_features/transform.json").read_text())
+    spec = json.loads((own_csv / "products/breast-cancer/03_features/transform.json").read_text())
     assert len(spec["columns"]) == 30 and all(c["kind"] == "numeric" for c in spec["columns"])

@@ -88,7 +88,7 @@ def test_bundle_alone_reproduces_pipeline_scores_on_raw_adult_test(built, tmp_pa
 def test_registered_version_keeps_everything(built):
     from nbs_lib.registry import list_versions
 
-    reg = built["tmp"] / "registry"
+    reg = built["registry"]
     lv = list_versions(reg)
     v = lv["versions"][-1]
     assert v["version"] == "v0001" and lv["aliases"]["production"] == "v0001"
@@ -121,7 +121,7 @@ def test_registered_version_keeps_everything(built):
 
 def test_the_first_registration_canary_is_na_never_a_pass(built):
     "On the first registration there is no production model to compare against: the canary is n/a, with that reason."
-    for p in (built["products"] / "08_register/canary.json", built["tmp"] / "registry/versions/v0001/canary.json"):
+    for p in (built["products"] / "08_register/canary.json", built["registry"] / "versions/v0001/canary.json"):
         c = json.loads(p.read_text())
         assert (c["status"], c["passed"], c["production"]) == ("n/a", None, None)
         assert c["reason"] == "first registered version: no production model to compare against"
@@ -147,10 +147,11 @@ def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
     from nbs_lib.registry import load, read_state, register
     from nbs_lib.scorecard import load_gate
 
-    reg = tmp_path / "registry"
-    shutil.copytree(built["tmp"] / "registry", reg)
-    (tmp_path / "products/readiness").mkdir(parents=True)
-    shutil.copyfile(built["products"] / "readiness/scorecard.json", tmp_path / "products/readiness/scorecard.json")
+    reg = tmp_path / "registry/uci-adult"  # the registry and products of a data set live under its name
+    shutil.copytree(built["registry"], reg)
+    products = tmp_path / "products/uci-adult"
+    (products / "readiness").mkdir(parents=True)
+    shutil.copyfile(built["products"] / "readiness/scorecard.json", products / "readiness/scorecard.json")
     v1 = load("v0001", reg)
     v2 = register(
         reg,
@@ -163,7 +164,7 @@ def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
     assert r.returncode == 1 and f"{v2} is not promotable: canary.json and drill.json not recorded" in r.stderr
     r = _cli(tmp_path, "qualify", v2)
     assert r.returncode == 0 and f"{v2}: canary pass, rollback drill pass" in r.stdout, r.stderr
-    gate = load_gate(tmp_path / "products")["decision"]
+    gate = load_gate(products)["decision"]
     r = _cli(tmp_path, "promote", v2, "--who", "pytest", "--reason", "same model, test")
     if gate != "go":  # the gate holds promotion back ...
         assert r.returncode == 1 and f"promotion of {v2} refused: readiness gate" in r.stderr
@@ -176,11 +177,11 @@ def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
     assert (
         read_state(reg)["aliases"]["production"] == v2 and read_state(reg)["history"][-1]["canary"]["status"] == "pass"
     )
-    assert load_gate(tmp_path / "products")["subject"]["production"] == v2  # the scorecard was refreshed after the move
+    assert load_gate(products)["subject"]["production"] == v2  # the scorecard was refreshed after the move
     r = _cli(tmp_path, "rollback", "--who", "pytest", "--reason", "test")
     assert r.returncode == 0 and "rolled back" in r.stdout, r.stderr
     assert (
-        read_state(reg)["aliases"]["production"] == "v0001" == load_gate(tmp_path / "products")["subject"]["production"]
+        read_state(reg)["aliases"]["production"] == "v0001" == load_gate(products)["subject"]["production"]
     )
     assert _cli(tmp_path, "rollback").returncode == 2  # nothing before v0001: an error, not a policy refusal
     assert _cli(tmp_path, "drill").returncode == 0
@@ -200,7 +201,7 @@ def test_promotion_is_refused_on_a_no_go_gate(built, tmp_path):
     from nbs_lib.release import holdout, qualify
 
     reg = tmp_path / "registry"
-    shutil.copytree(built["tmp"] / "registry", reg)
+    shutil.copytree(built["registry"], reg)
     cand = register(
         reg,
         {"onnx": reg / "versions/v0001/model.onnx", "bundle": reg / "versions/v0001/model.json"},
@@ -240,7 +241,7 @@ def test_scoring_notebook_runs_headless_with_papermill(built, tmp_path):
         progress_bar=False,
         parameters={"root": str(ROOT), "batch_path": str(tmp_path / "batch.csv"), "env_overrides": str(env_file)},
     )
-    pred = pd.read_csv(tmp_path / "products/scoring/batch.predictions.csv")
+    pred = pd.read_csv(tmp_path / "products/uci-adult/scoring/batch.predictions.csv")
     assert len(pred) == 25 and pred.model_version.nunique() == 1 and pred.probability.between(0, 1).all()
 
 
@@ -251,7 +252,7 @@ def test_export_command_exports_a_registered_version_beside_the_pipeline_proof(b
     r = _cli_export(tmp, "--target", "onnx-int8", "--version", "v0001")
     assert r.returncode == 0, r.stderr
     assert proof.read_bytes() == before  # the pipeline's proof is never replaced
-    t = json.loads((tmp / "products/06_export/versions/v0001/export.json").read_text())["targets"]
+    t = json.loads((built["products"] / "06_export/versions/v0001/export.json").read_text())["targets"]
     assert list(t) == ["onnx-int8"] and t["onnx-int8"]["version"] == "v0001" and t["onnx-int8"]["on_demand"]
     assert (
         t["onnx-int8"]["status"] == "ok"

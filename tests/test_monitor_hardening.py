@@ -41,7 +41,7 @@ def _project(tmp: Path, registry: Path | None = None) -> dict:
     env = {"products": str(tmp/"products"), "monitoring": {"incoming": str(inc)}, "registry": {"path": str(registry or tmp/"registry")},
            "wandb": {"dir": str(tmp)}}
     (tmp/"env.yaml").write_text(yaml.safe_dump(env))
-    return {"tmp": tmp, "inc": inc, "products": tmp/"products", "env": tmp/"env.yaml", "over": env}
+    return {"tmp": tmp, "inc": inc, "products": tmp/"products"/"uci-adult", "env": tmp/"env.yaml", "over": env}   # under the data set's name
 
 
 def _job(p: dict, *args, env: dict | None = None, popen: bool = False):
@@ -282,15 +282,15 @@ def drifted(built, tmp_path_factory):
     from nbs_lib.simulate import default_drift, simulate_batches
     from nbs_lib.validate import load_contract
     d = tmp_path_factory.mktemp("drifted")
-    model = load("production", built["tmp"]/"registry")
+    model = load("production", built["registry"])
     contract = load_contract(ENV, ROOT)[0]
     drift = default_drift(contract, [c["name"] for c in load_spec(model.dir/"transform.json")["columns"]])
     first = simulate_batches(d, days=8, drift=drift, drift_from=0, seed=11, env=ENV, root=ROOT, contract=contract)[0]
-    return {"batch": first.read_bytes(), "name": first.name, "registry": built["tmp"]/"registry", "drift": drift}
+    return {"batch": first.read_bytes(), "name": first.name, "registry": built["registry"], "drift": drift}
 
 
 def _with_model(tmp: Path, drifted: dict) -> dict:
-    shutil.copytree(drifted["registry"], tmp/"registry")
+    shutil.copytree(drifted["registry"], tmp/"registry"/"uci-adult")
     p = _project(tmp, tmp/"registry")
     _drop(p["inc"], drifted["name"], drifted["batch"])
     return p

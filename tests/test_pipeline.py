@@ -109,7 +109,7 @@ def test_a_second_build_is_refused_while_another_holds_the_pipeline_lock(tmp_pat
     import subprocess, sys
     from nbs_lib.config import Busy
     from nbs_lib.pipeline import build
-    lock = tmp_path/"products"/".pipeline.lock"
+    lock = tmp_path/"products"/"uci-adult"/".pipeline.lock"        # a data set's products live under its name
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nbs_lib.config import file_lock\n"
                                "with file_lock(sys.argv[1], 'pipeline build run-first (make run)'):\n"
                                "    print('held', flush=True); time.sleep(120)", str(lock)], stdout=subprocess.PIPE, text=True)
@@ -117,7 +117,7 @@ def test_a_second_build_is_refused_while_another_holds_the_pipeline_lock(tmp_pat
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(Busy, match=r"held by pipeline build run-first \(make run\) \(process \d+"):
             build(env_for(tmp_path), root=ROOT, trigger="pytest")
-        assert not (tmp_path/"products"/"runs").exists()          # a refused build leaves no run record behind
+        assert not (tmp_path/"products"/"uci-adult"/"runs").exists()          # a refused build leaves no run record behind
     finally:
         holder.kill(); holder.wait()
 
@@ -130,13 +130,13 @@ def test_a_killed_build_leaves_a_record_that_says_killed(tmp_path):
             "build(json.loads(Path(sys.argv[1]).read_text()), root=sys.argv[2], trigger='pytest')")
     (tmp_path/"env.json").write_text(json.dumps(env_for(tmp_path)))
     p = subprocess.Popen([sys.executable, "-c", code, str(tmp_path/"env.json"), str(ROOT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = tmp_path/"products"/"runs"
+    runs = tmp_path/"products"/"uci-adult"/"runs"
     for _ in range(600):                                             # until the record of the running build exists
         if list(runs.glob("*.json")): break
         time.sleep(0.1)
     rec = json.loads(next(runs.glob("*.json")).read_text())
     assert rec["status"] == "running" and rec["pid"] == p.pid
     p.send_signal(signal.SIGKILL); p.wait()
-    [settled] = list_runs(tmp_path/"products")
+    [settled] = list_runs(tmp_path/"products"/"uci-adult")
     assert (settled["status"], settled["outcome"], settled["killed"]) == ("failed", "failed", True)
     assert f"process {p.pid}" in settled["error"]["message"]

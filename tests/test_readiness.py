@@ -62,7 +62,7 @@ def empty(tmp_path):
 def rec(tmp_path):
     "A copy of the recorded project (a real test build of the bundled data, a monitoring run, a drift drill, a test run)."
     root = recorded_project(tmp_path / "project")
-    return {"root": root, "products": root / "products", "at": recorded_at(root) + dt.timedelta(hours=1)}
+    return {"root": root, "products": root / "products/uci-adult", "at": recorded_at(root) + dt.timedelta(hours=1)}
 
 
 def blocking(sc):
@@ -133,7 +133,7 @@ def test_refresh_records_every_file_it_read_with_sha256_and_mtime(rec):
     for f in (
         rec["root"] / "readiness.yaml",
         rec["root"] / "env.yaml",
-        rec["root"] / "registry/registry.json",
+        rec["root"] / "registry/uci-adult/registry.json",
         P / "ledger.jsonl",
         P / "monitoring/latest.json",
         rec["root"] / ".shipshape/evidence/tests.json",
@@ -340,9 +340,9 @@ def test_the_project_readiness_yaml_is_valid_and_unattested():
 
 def test_load_gate_refuses_a_missing_malformed_or_stale_scorecard(empty):
     with pytest.raises(GateError, match="no readiness scorecard at"):
-        load_gate(empty / "products")
+        load_gate(empty / "products/uci-adult")
     sc = refresh(empty)
-    g = load_gate(empty / "products")
+    g = load_gate(empty / "products/uci-adult")
     assert (g["decision"], g["stale"]) == ("no-go", [])
     assert sorted(b["id"] for b in g["blocking"] if b["blocking"]) == [
         "Mo1",
@@ -353,12 +353,12 @@ def test_load_gate_refuses_a_missing_malformed_or_stale_scorecard(empty):
     ]  # no readiness.yaml yet: not read
     attest(empty, "D3", "Ada", "costs reviewed")  # evidence changes after the build
     with pytest.raises(GateError, match=r"readiness.yaml \(appeared\)"):
-        load_gate(empty / "products")
+        load_gate(empty / "products/uci-adult")
     refresh(empty)
-    assert load_gate(empty / "products")["decision"] == "no-go"
-    (empty / "products/readiness/scorecard.json").write_text("{not json")
+    assert load_gate(empty / "products/uci-adult")["decision"] == "no-go"
+    (empty / "products/uci-adult/readiness/scorecard.json").write_text("{not json")
     with pytest.raises(GateError, match="is not valid JSON"):
-        load_gate(empty / "products")
+        load_gate(empty / "products/uci-adult")
 
 
 def test_touching_an_evidence_file_makes_the_scorecard_stale(empty):
@@ -366,7 +366,7 @@ def test_touching_an_evidence_file_makes_the_scorecard_stale(empty):
     refresh(empty)
     os.utime(empty / "readiness.yaml", None)  # content unchanged, time changed
     with pytest.raises(GateError, match=r"readiness.yaml \(modified\)"):
-        load_gate(empty / "products")
+        load_gate(empty / "products/uci-adult")
 
 
 # --- the gate command ------------------------------------------------------------------------------------------

@@ -319,7 +319,8 @@ def test_refusals_change_nothing(tmp_path, real):
 @pytest.mark.parametrize("bad", ["-h", "v0001; touch x", "../v0001", "v1"])
 def test_version_arguments_must_be_a_version_id_or_an_alias(tmp_path, real, bad):
     from nbs_lib.registry import load
-    from nbs_lib.release import export_version, promote_with_canary, score_batch
+    from nbs_lib.ondemand import export_version
+    from nbs_lib.release import promote_with_canary, score_batch
 
     reg = _qualified_registry(tmp_path, real)
     for call, what in [
@@ -353,7 +354,7 @@ def project(tmp_path, real):
     reg = registry_dir(load_env(root=root), root)
     for _ in range(2):
         register_version(reg, real["files"], {"metrics": {}}, real["rows"], real["y"], {}, who="t")
-    return {"root": root, "reg": reg, "products": root / "products"}
+    return {"root": root, "reg": reg, "products": root / "products/uci-adult"}
 
 
 def test_promotion_reads_the_gate_strictly_and_refreshes_the_scorecard_only_after_a_move(project):

@@ -66,3 +66,17 @@ def test_the_library_layers_hold_and_have_no_circles():
     r = subprocess.run([str(BIN/"lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "Contracts: 2 kept, 0 broken." in r.stdout
+
+
+def test_no_assertion_hides_a_condition_in_its_message_or_compares_a_value_with_itself():
+    "Test honesty, mechanically: `assert a, b == c` checks only a; `assert x == x` cannot fail."
+    import ast
+    found = []
+    for f in [*ROOT.glob("tests/*.py"), *ROOT.glob("extension/shipshape_lab/tests/*.py"), *ROOT.glob("extension/tests/*.py")]:
+        for n in ast.walk(ast.parse(f.read_text())):
+            if not isinstance(n, ast.Assert): continue
+            if isinstance(n.msg, (ast.Compare, ast.BoolOp, ast.UnaryOp)): found.append(f"{f.name}:{n.lineno}: condition in the message")
+            t = n.test
+            if isinstance(t, ast.Compare) and len(t.ops) == 1 and ast.dump(t.left) == ast.dump(t.comparators[0]):
+                found.append(f"{f.name}:{n.lineno}: a value compared with itself")
+    assert found == []

@@ -23,13 +23,13 @@ GO = {"decision": "go", "blocking": []}
 @pytest.fixture(scope="module")
 def scratch(built, tmp_path_factory):
     "A copy of the build's registry (v0001 in production) plus v0002, the same version inverted (1 - p), qualified."
-    from nbs_lib.config import registry_dir
+
     from nbs_lib.registry import record_evidence, register
     from nbs_lib.release import inverted_bundle
 
     tmp = tmp_path_factory.mktemp("serve")
-    reg = tmp / "registry"
-    shutil.copytree(registry_dir(built["env"], ROOT), reg)
+    reg = tmp / "registry" / "uci-adult"  # a data set's registry lives under its name
+    shutil.copytree(built["registry"], reg)
     v1 = reg / "versions" / "v0001"
     worse = inverted_bundle(v1, tmp / "worse")
     files = {
@@ -42,7 +42,7 @@ def scratch(built, tmp_path_factory):
     na = {"status": "n/a", "passed": None, "reason": "test", "candidate": "v0002", "production": "v0001"}
     record_evidence(reg, "v0002", "canary.json", na, "test")
     record_evidence(reg, "v0002", "drill.json", {"status": "n/a", "reason": "test"}, "test")
-    env = env_for(tmp, registry={"path": str(reg)}, monitoring={"incoming": str(tmp / "incoming")})
+    env = env_for(tmp, registry={"path": str(tmp / "registry")}, monitoring={"incoming": str(tmp / "incoming")})
     return {"tmp": tmp, "reg": reg, "env": env, "v1": v1}
 
 

@@ -39,10 +39,10 @@ def spark():
 @pytest.fixture(scope="module")
 def case(built, tmp_path_factory):
     "3,000 rows of Adult's raw test file as an incoming batch, with planted faults, and the version's own score.py on it."
-    from nbs_lib.config import load_env, registry_dir
+    from nbs_lib.config import load_env
 
     tmp = tmp_path_factory.mktemp("sparkscore")
-    v1 = registry_dir(built["env"], ROOT) / "versions" / "v0001"
+    v1 = built["registry"] / "versions" / "v0001"
     names = load_env(built["env"], ROOT)["dataset"]["format"]["names"]
     lines = (ROOT / "data/raw/adult.test").read_text().splitlines()[1:3001]
     lines[1] = "thirty" + lines[1][lines[1].index(",") :]  # line 3 of the file: a type fault

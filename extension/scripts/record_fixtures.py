@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     work = a.work or Path(tempfile.mkdtemp(prefix="shipshape-fixtures-"))
     lab = (work / "lab").resolve()
     project = lab / "project"
-    if not (project / "products" / "readiness" / "scorecard.json").exists():
+    if not (project / "products" / "uci-adult" / "readiness" / "scorecard.json").exists():
         build(make_project(project))
     try:
         with jupyter(lab, work / "server", lab=False, env={"SHIPSHAPE_ROOT": str(project)}) as server:

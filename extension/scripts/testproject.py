@@ -77,7 +77,7 @@ def shipshape(project: Path, *args: str, timeout: int = 900, check: bool = True)
 def build(project: Path) -> Path:
     "Build the project's pipeline as `make run` does; make the readiness scorecard if the build did not."
     shipshape(project, "run", "--trigger", "make run")
-    if not (project / "products" / "readiness" / "scorecard.json").exists():
+    if not (project / "products" / "uci-adult" / "readiness" / "scorecard.json").exists():
         shipshape(project, "refresh")
     return project
 

@@ -99,7 +99,7 @@ def test_the_launcher_and_the_command_palette_open_the_panel(page):
 
 
 def test_readiness_shows_the_items_of_the_real_scorecard(page, lab):
-    card = json.loads((lab["root"] / "products" / "readiness" / "scorecard.json").read_text())
+    card = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
     page.wait_for_selector(".ss-readiness .ss-gate")
     gate = page.locator(".ss-gate").inner_text()
     assert card["scores"]["gate"]["decision"].upper() in gate
@@ -142,7 +142,7 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
         and d3["who"]
         and d3["when"]
     )
-    card = json.loads((lab["root"] / "products" / "readiness" / "scorecard.json").read_text())
+    card = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
     assert next(i for i in card["items"] if i["id"] == "D3")["status"] == "pass"
     assert "done — attested by" in page.locator("li.ss-item[data-item='D3'] .ss-attested").inner_text()
     page.locator("li.ss-item[data-item='D3']").scroll_into_view_if_needed()
@@ -150,7 +150,7 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
 
 
 def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
-    (lab["root"] / "products" / "07_report" / "wandb.json").unlink()  # make the report task outdated
+    (lab["root"] / "products" / "uci-adult" / "07_report" / "wandb.json").unlink()  # make the report task outdated
     tab(page, "Pipeline")
     page.locator(".ss-tasks tr[data-task='report']", has_text="outdated").wait_for()
     page.click(".ss-run-button")
@@ -196,7 +196,7 @@ def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
     page.locator(".ss-monitor-button[disabled]").wait_for()
     shot(page, "08_drift_monitoring")
     page.locator(".ss-monitor-button:not([disabled])").wait_for(timeout=300_000)
-    assert (root / "products" / "monitoring" / "latest.json").exists()
+    assert (root / "products" / "uci-adult" / "monitoring" / "latest.json").exists()
     page.locator(".ss-drift-table .ss-drift-row").first.wait_for()
     assert "age" in page.locator(".ss-drift-table").inner_text()
     page.locator(".ss-drift-table .ss-drift-row").first.click()
@@ -206,7 +206,7 @@ def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
 
 def test_a_drift_alert_shows_as_an_alert_not_a_failure(page, lab):
     "The drifted batch above: exit 1 is an alert (amber, its own words), not 'failed with exit code 1' and a log tail."
-    latest = json.loads((lab["root"] / "products" / "monitoring" / "latest.json").read_text())
+    latest = json.loads((lab["root"] / "products" / "uci-adult" / "monitoring" / "latest.json").read_text())
     assert latest["alert"]["fired"] is True
     tab(page, "Drift")
     verdict = page.locator(".ss-alert .ss-verdict-alert")

@@ -59,7 +59,7 @@ def readiness_text(project: Path) -> str | None:
 
 
 def jobs_started(project: Path) -> list[str]:
-    return sorted(p.name for p in (project / "products" / "jobs").glob("*.json"))
+    return sorted(p.name for p in (project / "products" / "uci-adult" / "jobs").glob("*.json"))
 
 
 # --- authentication --------------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ async def test_missing_batch_file_is_404(jp_fetch, empty_project):
 async def test_context_locates_the_project(jp_fetch, empty_project):
     code, ctx = await fetch(jp_fetch, "context")
     assert code == 200 and Path(ctx["root"]) == empty_project.resolve()
-    assert Path(ctx["products"]) == empty_project.resolve() / "products"
+    assert Path(ctx["products"]) == empty_project.resolve() / "products" / "uci-adult"
     assert ctx["env_files"] == ["env.test.yaml"] and ctx["user"]
 
 
@@ -340,7 +340,7 @@ async def test_the_cached_task_status_follows_every_file_it_depends_on(jp_fetch,
     assert await outdated() == {"report": ["code or parameters changed"]}
     nb.write_text(source)
     assert await outdated() == {}
-    wandb = at_project / "products" / "07_report" / "wandb.json"
+    wandb = at_project / "products" / "uci-adult" / "07_report" / "wandb.json"
     kept = wandb.read_bytes()
     wandb.unlink()
     assert "report" in await outdated()
@@ -350,18 +350,18 @@ async def test_the_cached_task_status_follows_every_file_it_depends_on(jp_fetch,
 async def test_a_make_run_holding_the_pipeline_lock_blocks_the_panel(jp_fetch, at_project):
     from nbs_lib.config import file_lock
 
-    with file_lock(at_project / "products" / ".pipeline.lock", "pipeline build run-held (make run)"):
+    with file_lock(at_project / "products" / "uci-adult" / ".pipeline.lock", "pipeline build run-held (make run)"):
         code, reply = await fetch(jp_fetch, "pipeline/run", {})
         assert code == 409 and "already in progress" in reply["message"] and "run-held (make run)" in reply["message"]
         code, st = await fetch(jp_fetch, "pipeline/runs")
         assert st["running"] is True and st["holder"]["what"] == "pipeline build run-held (make run)"
     code, st = await fetch(jp_fetch, "pipeline/runs")
     assert st["running"] is False and st["holder"] is None
-    assert not (at_project / "products" / "jobs" / "pipeline.json").exists()
+    assert not (at_project / "products" / "uci-adult" / "jobs" / "pipeline.json").exists()
 
 
 async def test_a_run_from_the_panel_with_a_named_env_runs_to_completion_and_a_second_is_refused(jp_fetch, at_project):
-    products = at_project / "products"
+    products = at_project / "products" / "uci-adult"
     (at_project / "env.panel.yaml").write_text("train:\n  mlp: {epochs: 3}\n")  # the test env's own value
     (products / "07_report" / "wandb.json").unlink()  # the report task is now outdated
     code, st = await fetch(jp_fetch, "pipeline")
@@ -398,7 +398,7 @@ async def test_readiness_returns_the_scorecard(jp_fetch, at_project):
 
     code, card = await fetch(jp_fetch, "readiness")
     assert code == 200
-    assert card == json.loads(json.dumps(load_scorecard(at_project / "products")))
+    assert card == json.loads(json.dumps(load_scorecard(at_project / "products" / "uci-adult")))
     assert card["scores"]["gate"]["decision"] in {"go", "no-go", "needs-review"}
 
 
@@ -424,7 +424,7 @@ async def test_attesting_a_manual_item_writes_readiness_yaml_and_refreshes_the_s
     card = reply["scorecard"]
     item = next(i for i in card["items"] if i["id"] == "D6")
     assert item["status"] == "pass" and item["attestation"]["who"] == ctx["user"] and reply["refresh_error"] is None
-    stored = json.loads((at_project / "products" / "readiness" / "scorecard.json").read_text())
+    stored = json.loads((at_project / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
     assert stored["generated_at"] == card["generated_at"]
 
 
@@ -470,11 +470,11 @@ async def test_unavailable_or_unknown_export_targets_are_refused(jp_fetch, at_pr
     if not torch.cuda.is_available():
         code, reply = await fetch(jp_fetch, "export/run", {"target": "tensorrt-fp16"})
         assert code == 409 and "GPU" in reply["message"]
-    assert not (at_project / "products" / "jobs" / "export.json").exists()
+    assert not (at_project / "products" / "uci-adult" / "jobs" / "export.json").exists()
 
 
 async def test_an_on_demand_export_writes_beside_the_pipelines_proof_which_stays_intact(jp_fetch, at_project):
-    proof = at_project / "products" / "06_export" / "export.json"
+    proof = at_project / "products" / "uci-adult" / "06_export" / "export.json"
     digest = hashlib.sha256(proof.read_bytes()).hexdigest()
     code, started = await fetch(jp_fetch, "export/run", {"target": "onnx-fp32", "version": "v0001"})
     assert code == 202, started
@@ -567,7 +567,7 @@ async def test_monitoring_runs_in_the_background_and_a_second_job_is_refused(jp_
     assert (last["returncode"], last["outcome"], last["log_tail"]) == (0, "ok", None), last
     run = st["runs"][0]
     assert (run["id"], run["trigger"], run["outcome"]) == (last["run_id"], "panel", "ok")
-    assert Path(last["log"]) == at_project / "products" / "runs" / f"{run['id']}.log" == Path(run["log"])
+    assert Path(last["log"]) == at_project / "products" / "uci-adult" / "runs" / f"{run['id']}.log" == Path(run["log"])
     code, runs = await fetch(jp_fetch, "pipeline/runs")
     assert not runs["running"]  # a monitoring run is not a pipeline run
 
