@@ -8,9 +8,18 @@ Prints figures, not verdicts; the goals (issue 3) are ≥ 1,000,000 rows/s and �
 time is the median of 5 runs (the first one cold), with the cold and the slowest printed beside it; memory is the
 growth of resident memory during the cold run (Python, NumPy and Arrow).
 """
-import argparse, os, subprocess, sys, tempfile, threading, time
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -23,13 +32,16 @@ from nbs_lib.validate import _run_gx, gx_context, load_contract, validate
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:
     "n rows drawn from adult.data, ~1 % damaged by the simulator's row faults, as pandas strings."
-    env = load_env(root=ROOT); rows, _ = load_split(env, "train", ROOT)
+    env = load_env(root=ROOT)
+    rows, _ = load_split(env, "train", ROOT)
     rng = np.random.default_rng(seed)
     df = rows.iloc[rng.integers(0, len(rows), n)].reset_index(drop=True)
     contract = load_contract(env, ROOT)[0]
-    bad_n = round(n*0.012); idx = rng.choice(n, bad_n, replace=False)      # 5 of the 6 fault kinds are invalid: ~1 % bad
+    bad_n = round(n * 0.012)
+    idx = rng.choice(n, bad_n, replace=False)  # 5 of the 6 fault kinds are invalid: ~1 % bad
     damaged, _ = inject_faults(df.iloc[idx].reset_index(drop=True), 1.0, contract, rng)
-    damaged = damaged[~damaged.index.duplicated()]; damaged.index = idx     # in place: the duplicate fault's copies dropped
+    damaged = damaged[~damaged.index.duplicated()]
+    damaged.index = idx  # in place: the duplicate fault's copies dropped
     df.loc[idx] = damaged.values
     df.index = pd.RangeIndex(2, n + 2, name="line")
     return df.astype("str"), contract
@@ -37,47 +49,70 @@ def frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 def _rss() -> int:
     "This process's resident memory in bytes."
-    return int(Path("/proc/self/statm").read_text().split()[1])*os.sysconf("SC_PAGE_SIZE")
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def measure(fn, repeat: int = 1, memory: bool = True):
     "Wall times of `repeat` calls, and (optionally) the peak resident memory above the start level, sampled every 10 ms."
-    base = peak = _rss(); done = threading.Event()
+    base = peak = _rss()
+    done = threading.Event()
+
     def sample():
         nonlocal peak
-        while memory and not done.wait(0.01): peak = max(peak, _rss())
-    th = threading.Thread(target=sample); th.start(); times = []
+        while memory and not done.wait(0.01):
+            peak = max(peak, _rss())
+
+    th = threading.Thread(target=sample)
+    th.start()
+    times = []
     try:
         for _ in range(repeat):
-            out = None                                                 # release the last result first, as a job would
-            t = time.perf_counter(); out = fn(); times.append(time.perf_counter() - t)
-    finally: done.set(); th.join()
+            out = None  # release the last result first, as a job would
+            t = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t)
+    finally:
+        done.set()
+        th.join()
     return out, times, max(peak, _rss()) - base
 
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument("--rows", type=int, default=1_000_000); ap.add_argument("--skip-noop", action="store_true")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--skip-noop", action="store_true")
     a = ap.parse_args()
     df, contract = frame(a.rows)
-    gx_context()                                                       # import GX once, outside the timings
-    validate(df.head(1000), contract)                                  # warm up
-    v, (cold,), m_ours = measure(lambda: validate(df, contract))      # memory: over the first, cold run
-    s = v.summary; del v
+    gx_context()  # import GX once, outside the timings
+    validate(df.head(1000), contract)  # warm up
+    v, (cold,), m_ours = measure(lambda: validate(df, contract))  # memory: over the first, cold run
+    s = v.summary
+    del v
     _, warm, _ = measure(lambda: validate(df, contract), repeat=4, memory=False)
-    runs = [cold, *warm]; t_ours = float(np.median(runs))                # the machine is shared: the median of 5 runs
+    runs = [cold, *warm]
+    t_ours = float(np.median(runs))  # the machine is shared: the median of 5 runs
     _, (t_gx,), m_gx = measure(lambda: _run_gx(df.reset_index(drop=True).astype(object), contract, True))
-    print(f"rows: {a.rows:,}  valid: {s['rows_valid']:,}  quarantined: {s['rows_quarantined']:,} ({s['rows_quarantined']/a.rows:.2%})")
-    print(f"shipshape validate + split : {t_ours:8.2f} s  {a.rows/t_ours:12,.0f} rows/s  peak memory +{m_ours/2**20:6.0f} MiB"
-          f"  (median of {len(runs)} runs; first, cold {cold:.2f} s; slowest {max(runs):.2f} s = {a.rows/max(runs):,.0f} rows/s)")
-    print(f"plain GX, same suite, rows : {t_gx:8.2f} s  {a.rows/t_gx:12,.0f} rows/s  peak memory +{m_gx/2**20:6.0f} MiB")
-    print(f"ratio shipshape / GX       : {t_ours/t_gx:8.3f}  (goal ≤ 1.2)   throughput goal ≥ 1,000,000 rows/s")
+    print(
+        f"rows: {a.rows:,}  valid: {s['rows_valid']:,}  quarantined: {s['rows_quarantined']:,} ({s['rows_quarantined'] / a.rows:.2%})"
+    )
+    print(
+        f"shipshape validate + split : {t_ours:8.2f} s  {a.rows / t_ours:12,.0f} rows/s  peak memory +{m_ours / 2**20:6.0f} MiB"
+        f"  (median of {len(runs)} runs; first, cold {cold:.2f} s; slowest {max(runs):.2f} s = {a.rows / max(runs):,.0f} rows/s)"
+    )
+    print(
+        f"plain GX, same suite, rows : {t_gx:8.2f} s  {a.rows / t_gx:12,.0f} rows/s  peak memory +{m_gx / 2**20:6.0f} MiB"
+    )
+    print(f"ratio shipshape / GX       : {t_ours / t_gx:8.3f}  (goal ≤ 1.2)   throughput goal ≥ 1,000,000 rows/s")
     if not a.skip_noop:
         with tempfile.TemporaryDirectory() as d:
-            env_file = Path(d)/"env.yaml"; inc = Path(d)/"incoming"; inc.mkdir()
+            env_file = Path(d) / "env.yaml"
+            inc = Path(d) / "incoming"
+            inc.mkdir()
             env_file.write_text(f"products: {d}/products\nmonitoring: {{incoming: {inc}}}\n")
-            cmd = [str(Path(sys.executable).parent/"shipshape"), "monitor", "--env", str(env_file)]
+            cmd = [str(Path(sys.executable).parent / "shipshape"), "monitor", "--env", str(env_file)]
             subprocess.run(cmd, capture_output=True, cwd=ROOT)
-            t = time.perf_counter(); subprocess.run(cmd, capture_output=True, cwd=ROOT)
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, cwd=ROOT)
             print(f"no-op monitoring rerun     : {time.perf_counter() - t:8.2f} s  (goal < 10 s)")
 
 

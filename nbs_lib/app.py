@@ -39,7 +39,6 @@ from nbs_lib.config import (
     resolve,
     write_json,
 )
-from .runtime import target_availability
 from .ledger import ignored
 from .monitor import summary as monitor_summary
 from .pipeline import list_runs, process_alive
@@ -59,6 +58,7 @@ from nbs_lib.rubric import (
     save_intake,
 )
 from .rubric import attest as record_attestation
+from .runtime import target_availability
 from .scorecard import GateError, load_gate, load_scorecard, refresh
 
 # %% auto #0

@@ -518,13 +518,17 @@ plant(
     "M1",
     "pass",
     "built from a clean commit",
-    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+    lambda root: edit_json(
+        root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)
+    ),
 )
 plant(
     "M1",
     "warn",
     "built from a tree with uncommitted changes",
-    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+    lambda root: edit_json(
+        root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)
+    ),
 )
 plant(
     "M1",
@@ -668,14 +672,17 @@ plant(
     "fail",
     "the retrain's validation ROC AUC differs by 0.01",
     lambda root: edit_json(
-        root / "products/uci-adult/readiness/reproducibility.json", lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01)
+        root / "products/uci-adult/readiness/reproducibility.json",
+        lambda r: r["max_abs_diff"].update(valid_roc_auc=0.01),
     ),
 )
 plant(
     "I1",
     "fail",
     "the retrain used other data than the features task wrote",
-    lambda root: edit_json(root / "products/uci-adult/readiness/reproducibility.json", lambda r: r.update(data_sha256="0" * 64)),
+    lambda root: edit_json(
+        root / "products/uci-adult/readiness/reproducibility.json", lambda r: r.update(data_sha256="0" * 64)
+    ),
 )
 
 # %% ../notebooks/32_checks.ipynb #54fd8fac
@@ -1073,7 +1080,12 @@ plant(
         lambda lines: lines.append({"file": "broken.csv", "status": "rejected", "rows_in": 0, "rows_quarantined": 0})
     ),
 )
-plant("Mo2", "unknown", "no monitoring run yet: no ledger", lambda root: (root / "products/uci-adult/ledger.jsonl").unlink())
+plant(
+    "Mo2",
+    "unknown",
+    "no monitoring run yet: no ledger",
+    lambda root: (root / "products/uci-adult/ledger.jsonl").unlink(),
+)
 
 # %% ../notebooks/32_checks.ipynb #2e0e5670
 @evaluates("Mo3")
@@ -1425,13 +1437,17 @@ plant(
     "training-reproducible",
     "warn",
     "the recorded run (built from a tree with uncommitted changes)",
-    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)),
+    lambda root: edit_json(
+        root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=True)
+    ),
 )
 plant(
     "training-reproducible",
     "pass",
     "a run from a clean commit",
-    lambda root: edit_json(root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)),
+    lambda root: edit_json(
+        root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(dirty=False)
+    ),
 )
 plant(
     "training-reproducible",

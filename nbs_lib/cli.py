@@ -4,9 +4,29 @@
 
 # %% ../notebooks/49_cli.ipynb #1ac6ead3
 from __future__ import annotations
-import argparse, json, os, sys, time, traceback
-from pathlib import Path
-from . import dags, driftjob, evidence, lineage, monitor, ondemand, pipeline, registry, release, scorecard, serve, simulate, validate
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+from nbs_lib import (
+    dags,
+    driftjob,
+    evidence,
+    lineage,
+    monitor,
+    ondemand,
+    pipeline,
+    registry,
+    release,
+    scorecard,
+    serve,
+    simulate,
+    validate,
+)
 from .bundle import ScoreError
 from .config import Busy, find_root, load_env, products_dir, registry_dir
 from .products import OUTCOMES
@@ -17,43 +37,67 @@ __all__ = ['COMMANDS', 'ONE_LINE', 'parser', 'main']
 
 # %% ../notebooks/49_cli.ipynb #7d9b4463
 def _run(a) -> int:
-    t0 = time.time(); rec = pipeline.build(a.env, trigger=a.trigger, force=a.force, wait=a.wait)
+    t0 = time.time()
+    rec = pipeline.build(a.env, trigger=a.trigger, force=a.force, wait=a.wait)
     ran = [t["name"] for t in rec["tasks"] if t.get("ran")]
-    print(f"{rec['outcome'].upper()}: run {rec['id']} in {time.time() - t0:.1f}s; ran {len(ran)} task(s): {', '.join(ran) or 'none (all up to date)'}")
+    print(
+        f"{rec['outcome'].upper()}: run {rec['id']} in {time.time() - t0:.1f}s; ran {len(ran)} task(s): {', '.join(ran) or 'none (all up to date)'}"
+    )
     if rec["outcome"] != "ok":
         print(f"task {rec['error']['task']} failed: {rec['error']['message']}", file=sys.stderr)
         return OUTCOMES["failed"]
-    print(f"start here: {products_dir(load_env(a.env))/'index.html'}")
+    print(f"start here: {products_dir(load_env(a.env)) / 'index.html'}")
     return OUTCOMES["ok"]
 
+
 def _status(a) -> int:
-    for t in pipeline.status(a.env): print(f"{t['name']:10} {'OUTDATED: ' + ', '.join(t['why']) if t['outdated'] else 'up to date'}")
+    for t in pipeline.status(a.env):
+        print(f"{t['name']:10} {'OUTDATED: ' + ', '.join(t['why']) if t['outdated'] else 'up to date'}")
     return 0
 
+
 def _data_version(a) -> int:
-    print(pipeline.pipeline_env(a.env)["data_version"]); return 0
+    print(pipeline.pipeline_env(a.env)["data_version"])
+    return 0
+
 
 def _monitor(a) -> int:
-    try: rec = monitor.run_job(a.env, trigger=a.trigger, incoming=a.incoming, batch=a.batch)
-    except Exception as e:                                  # one line on stdout, as for ok and alert; a bug keeps its traceback
+    try:
+        rec = monitor.run_job(a.env, trigger=a.trigger, incoming=a.incoming, batch=a.batch)
+    except Exception as e:  # one line on stdout, as for ok and alert; a bug keeps its traceback
         print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()))
-        if not isinstance(e, (Busy, ValueError, FileNotFoundError)): traceback.print_exc()
+        if not isinstance(e, (Busy, ValueError, FileNotFoundError)):
+            traceback.print_exc()
         return OUTCOMES["failed"]
     print(monitor.summary(rec))
-    if rec.get("traceback"): print(rec["traceback"], file=sys.stderr)
+    if rec.get("traceback"):
+        print(rec["traceback"], file=sys.stderr)
     return OUTCOMES[rec["outcome"]]
+
 
 def _verdict(a) -> int:
     outcome, message = driftjob.verdict_outcome(a.path)
     print(f"{outcome.upper()}: {message}")
     return OUTCOMES[outcome]
 
+
 def _contract(a) -> int:
-    print(f"wrote {validate.generate_contract(load_env(a.env))}"); return 0
+    print(f"wrote {validate.generate_contract(load_env(a.env))}")
+    return 0
+
 
 def _simulate(a) -> int:
-    for p in simulate.simulate_cli(a.env, out=a.out, days=a.days, start=a.start, faults=a.faults, drift_from=a.drift_from,
-                                   broken=tuple(a.broken), labelled=not a.unlabelled, seed=a.seed):
+    for p in simulate.simulate_cli(
+        a.env,
+        out=a.out,
+        days=a.days,
+        start=a.start,
+        faults=a.faults,
+        drift_from=a.drift_from,
+        broken=tuple(a.broken),
+        labelled=not a.unlabelled,
+        seed=a.seed,
+    ):
         print(p)
     return 0
 
@@ -63,174 +107,326 @@ def _list(a) -> int:
     for v in lv["versions"]:
         state = "promotable" if v["promotable"] else "missing " + ", ".join(v["missing_evidence"])
         print(f"{v['version']}  {','.join(v['aliases']):22} {v['created_at']}  {v.get('model', '')}  {state}")
-    if not lv["versions"]: print(f"no versions in {lv['registry']}")
+    if not lv["versions"]:
+        print(f"no versions in {lv['registry']}")
     return 0
+
 
 def _warn_refresh(rec: dict) -> None:
     "Say so when the scorecard could not be refreshed after a move (the move itself stands)."
     sc = rec.get("scorecard") or {}
-    if sc and not sc.get("refreshed"): print(f"warning: the readiness scorecard was not refreshed: {sc.get('error')}", file=sys.stderr)
+    if sc and not sc.get("refreshed"):
+        print(f"warning: the readiness scorecard was not refreshed: {sc.get('error')}", file=sys.stderr)
+
 
 def _promote(a) -> int:
-    try: rec = release.promote_with_canary(a.version, a.who, a.reason, a.override_reason, env_overrides=a.env)
-    except PermissionError as e: print(f"REFUSED: {e}", file=sys.stderr); return 1
-    print(f"production: {rec['previous']} → {rec['version']} (canary {rec['canary']['status']}: {rec['canary']['reason']})"
-          + (" [OVERRIDE]" if rec.get("override") else ""))
-    _warn_refresh(rec); return 0
+    try:
+        rec = release.promote_with_canary(a.version, a.who, a.reason, a.override_reason, env_overrides=a.env)
+    except PermissionError as e:
+        print(f"REFUSED: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"production: {rec['previous']} → {rec['version']} (canary {rec['canary']['status']}: {rec['canary']['reason']})"
+        + (" [OVERRIDE]" if rec.get("override") else "")
+    )
+    _warn_refresh(rec)
+    return 0
+
 
 def _qualify(a) -> int:
     rec = release.qualify(a.version, a.who, env_overrides=a.env)
-    print(f"{a.version}: canary {rec['canary']['status']}, rollback drill {rec['drill']['status']}"); return 0
+    print(f"{a.version}: canary {rec['canary']['status']}, rollback drill {rec['drill']['status']}")
+    return 0
+
 
 def _rollback(a) -> int:
     rec = release.rollback(a.who, a.reason, env_overrides=a.env)
-    print(f"production: {rec['previous']} → {rec['version']} (rolled back)"); _warn_refresh(rec); return 0
+    print(f"production: {rec['previous']} → {rec['version']} (rolled back)")
+    _warn_refresh(rec)
+    return 0
+
 
 def _drill(a) -> int:
     res = release.drill(env_overrides=a.env)
-    for st in res["steps"]: print(f"{'ok  ' if st['passed'] else 'FAIL'} {st['step']}")
-    print(f"rollback drill: {res['status']}"); return 0 if res["status"] == "pass" else 1
+    for st in res["steps"]:
+        print(f"{'ok  ' if st['passed'] else 'FAIL'} {st['step']}")
+    print(f"rollback drill: {res['status']}")
+    return 0 if res["status"] == "pass" else 1
+
 
 def _drift_drill(a) -> int:
     r = monitor.drift_drill(a.env)
-    print(f"drift drill: {r['status'].upper()} in {r['seconds']} s (production model {r['model_version']}; reports under {r['folder']})")
+    print(
+        f"drift drill: {r['status'].upper()} in {r['seconds']} s (production model {r['model_version']}; reports under {r['folder']})"
+    )
     for s in r["steps"]:
-        print(f"  {'ok  ' if s['ok'] else 'FAIL'} {s['step']}: {s['expect']}" + ("" if s["ok"] or not s.get("error") else f": {s['error'][:300]}"))
+        print(
+            f"  {'ok  ' if s['ok'] else 'FAIL'} {s['step']}: {s['expect']}"
+            + ("" if s["ok"] or not s.get("error") else f": {s['error'][:300]}")
+        )
     return 0 if r["status"] == "pass" else 1
 
 # %% ../notebooks/49_cli.ipynb #2cf81f24
 def _gate(a) -> int:
     try:
-        if a.refresh: scorecard.refresh(env_overrides=a.env)
+        if a.refresh:
+            scorecard.refresh(env_overrides=a.env)
         where = a.scorecard or products_dir(load_env(a.env))
-        decision = scorecard.load_gate(where)["decision"]                   # strict: missing, malformed or stale → 3
+        decision = scorecard.load_gate(where)["decision"]  # strict: missing, malformed or stale → 3
         print(scorecard.gate_report(scorecard.load_scorecard(where)))
         return DECISIONS[decision]
     except (FileNotFoundError, ValueError) as e:
-        print(f"shipshape gate: {e}", file=sys.stderr); return 3
+        print(f"shipshape gate: {e}", file=sys.stderr)
+        return 3
+
 
 def _refresh(a) -> int:
-    print(scorecard.gate_report(scorecard.refresh(env_overrides=a.env))); return 0
+    print(scorecard.gate_report(scorecard.refresh(env_overrides=a.env)))
+    return 0
+
 
 def _export(a) -> int:
     rep = ondemand.export_version(a.target, a.version, env_overrides=a.env)
-    print(json.dumps({k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")}, indent=2))
+    print(
+        json.dumps(
+            {k: rep.get(k) for k in ("target", "version", "status", "reason", "file", "size_bytes", "speedup_p50")},
+            indent=2,
+        )
+    )
     return 0 if rep["status"] in ("ok", "skipped") else 1
 
+
 def _score(a) -> int:
-    if a.engine is None:                             # the pipeline's validation, a predictions CSV and a quarantine CSV
-        print(json.dumps(release.score_batch(a.batch, a.out, a.alias, env_overrides=a.env), indent=2)); return 0
-    try: s = serve.batch_score(a.batch, a.out, a.alias, a.engine, a.input_format, a.key, a.master, env_overrides=a.env)
-    except ScoreError as e: print(f"shipshape score: {e}", file=sys.stderr); return 1
-    print(json.dumps(s, indent=2)); return 0
+    if a.engine is None:  # the pipeline's validation, a predictions CSV and a quarantine CSV
+        print(json.dumps(release.score_batch(a.batch, a.out, a.alias, env_overrides=a.env), indent=2))
+        return 0
+    try:
+        s = serve.batch_score(a.batch, a.out, a.alias, a.engine, a.input_format, a.key, a.master, env_overrides=a.env)
+    except ScoreError as e:
+        print(f"shipshape score: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(s, indent=2))
+    return 0
+
 
 def _serve(a) -> int:
     token = serve.read_token(a.token_file) if a.token_file else None
     return serve.run(a.alias, a.host, a.port, token, env_overrides=a.env)
 
+
 def _labels(a) -> int:
-    r = serve.join_labels(a.labels, env_overrides=a.env); print(json.dumps(r, indent=2))
+    r = serve.join_labels(a.labels, env_overrides=a.env)
+    print(json.dumps(r, indent=2))
     return 1 if r["unmatched"] or r["ambiguous"] else 0
 
+
 def _lineage(a) -> int:
-    print(lineage.explain(lineage.where_from(a.path, products_dir(load_env(a.env))))); return 0
+    print(lineage.explain(lineage.where_from(a.path, products_dir(load_env(a.env)))))
+    return 0
+
 
 def _evidence(a) -> int:
     rec = evidence.record_test_run(find_root(), a.junit)
-    print(f"recorded {a.junit}: {rec.get('tests')} tests, {rec.get('failures', 0) + rec.get('errors', 0)} failing, commit {str(rec.get('commit'))[:12]}")
+    print(
+        f"recorded {a.junit}: {rec.get('tests')} tests, {rec.get('failures', 0) + rec.get('errors', 0)} failing, commit {str(rec.get('commit'))[:12]}"
+    )
     return 0
 
 # %% ../notebooks/49_cli.ipynb #00569fb0
 COMMANDS = {}
 
+
 def _command(sub, name: str, fn, help: str, codes: str):
     "Add subcommand `name` calling `fn`, documenting its exit codes."
     p = sub.add_parser(name, help=help, description=help, epilog=f"exit codes: {codes}")
     p.add_argument("--env", metavar="FILE", help="an override file merged over env.yaml, e.g. env.test.yaml")
-    p.set_defaults(fn=fn, command=name); COMMANDS[name] = p
+    p.set_defaults(fn=fn, command=name)
+    COMMANDS[name] = p
     return p
 
+
 def _version_arg(v: str) -> str:
-    try: return registry.check_ref(v)
-    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    try:
+        return registry.check_ref(v)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
 
 def parser() -> argparse.ArgumentParser:
     "The `shipshape` argument parser."
-    ap = argparse.ArgumentParser(prog="shipshape", description="Shipshape: from notebook to production, one command per job.")
+    ap = argparse.ArgumentParser(
+        prog="shipshape", description="Shipshape: from notebook to production, one command per job."
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     trig = os.environ.get("SHIPSHAPE_TRIGGER", "command line")
-    p = _command(sub, "run", _run, "build the training pipeline (products/, registry/, readiness scorecard)", "0 ok, 2 failed or refused")
-    p.add_argument("--force", action="store_true", help="rerun every task"); p.add_argument("--wait", action="store_true", help="wait for a running build instead of refusing")
+    p = _command(
+        sub,
+        "run",
+        _run,
+        "build the training pipeline (products/, registry/, readiness scorecard)",
+        "0 ok, 2 failed or refused",
+    )
+    p.add_argument("--force", action="store_true", help="rerun every task")
+    p.add_argument("--wait", action="store_true", help="wait for a running build instead of refusing")
     p.add_argument("--trigger", default=trig, help="recorded in the run record")
     _command(sub, "status", _status, "which pipeline tasks are outdated, and why", "0, 2 error")
     _command(sub, "data-version", _data_version, "the sha256 of the data files (what `run` fingerprints)", "0, 2 error")
-    p = _command(sub, "monitor", _monitor, "process new batch files: validate, quarantine, check drift", "0 all clear, 1 alert, 2 failed")
-    g = p.add_mutually_exclusive_group(); g.add_argument("--incoming", metavar="DIR"); g.add_argument("--batch", metavar="FILE", help="process this one file (still exactly once)")
+    p = _command(
+        sub,
+        "monitor",
+        _monitor,
+        "process new batch files: validate, quarantine, check drift",
+        "0 all clear, 1 alert, 2 failed",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--incoming", metavar="DIR")
+    g.add_argument("--batch", metavar="FILE", help="process this one file (still exactly once)")
     p.add_argument("--trigger", default=trig)
-    p = _command(sub, "verdict", _verdict, "a drift product (drift.json) as an exit code", "0 no alert, 1 alert, 2 unreadable")
+    p = _command(
+        sub, "verdict", _verdict, "a drift product (drift.json) as an exit code", "0 no alert, 1 alert, 2 unreadable"
+    )
     p.add_argument("path", metavar="DRIFT_JSON")
-    _command(sub, "contract", _contract, "regenerate contracts/<name>.contract.yaml from the training rows", "0, 2 error")
+    _command(
+        sub, "contract", _contract, "regenerate contracts/<name>.contract.yaml from the training rows", "0, 2 error"
+    )
     p = _command(sub, "simulate", _simulate, "write dated demo batches into the incoming folder", "0, 2 error")
-    p.add_argument("--out", metavar="DIR", help="default: monitoring.incoming"); p.add_argument("--days", type=int, default=5)
-    p.add_argument("--start", default="2026-11-01"); p.add_argument("--faults", type=float, default=0.0, help="share of damaged rows")
+    p.add_argument("--out", metavar="DIR", help="default: monitoring.incoming")
+    p.add_argument("--days", type=int, default=5)
+    p.add_argument("--start", default="2026-11-01")
+    p.add_argument("--faults", type=float, default=0.0, help="share of damaged rows")
     p.add_argument("--drift-from", type=int, metavar="DAY", help="day index from which drift is injected")
-    p.add_argument("--broken", nargs="*", default=[], help="whole-file faults: empty binary latin1 semicolon missing-columns")
-    p.add_argument("--unlabelled", action="store_true"); p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--broken", nargs="*", default=[], help="whole-file faults: empty binary latin1 semicolon missing-columns"
+    )
+    p.add_argument("--unlabelled", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
     _command(sub, "list", _list, "registered model versions and their aliases", "0, 2 error")
-    p = _command(sub, "promote", _promote, "move production to VERSION after its canary, gated by the readiness gate", "0 moved, 1 refused by policy, 2 error")
-    p.add_argument("version", type=_version_arg, metavar="VERSION"); p.add_argument("--who"); p.add_argument("--reason")
+    p = _command(
+        sub,
+        "promote",
+        _promote,
+        "move production to VERSION after its canary, gated by the readiness gate",
+        "0 moved, 1 refused by policy, 2 error",
+    )
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p.add_argument("--who")
+    p.add_argument("--reason")
     p.add_argument("--override-reason", metavar="WHY", help="force past a no-go gate or a failed canary, recording why")
-    p = _command(sub, "qualify", _qualify, "record a registered version's canary and rollback drill (promotion needs both)", "0, 2 error")
-    p.add_argument("version", type=_version_arg, metavar="VERSION"); p.add_argument("--who")
+    p = _command(
+        sub,
+        "qualify",
+        _qualify,
+        "record a registered version's canary and rollback drill (promotion needs both)",
+        "0, 2 error",
+    )
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p.add_argument("--who")
     p = _command(sub, "rollback", _rollback, "move production back to the version it replaced", "0 moved, 2 error")
-    p.add_argument("--who"); p.add_argument("--reason")
+    p.add_argument("--who")
+    p.add_argument("--reason")
     _command(sub, "drill", _drill, "rollback drill on a scratch copy of the registry", "0 pass, 1 fail, 2 error")
-    _command(sub, "drift-drill", _drift_drill, "drift drill on copies: a clean and a drifted batch, alert and retraining", "0 pass, 1 fail, 2 error")
-    p = _command(sub, "gate", _gate, "the readiness gate (go / no-go / needs-review) from the scorecard", "0 go, 1 no-go, 2 needs-review, 3 missing, malformed or stale scorecard")
+    _command(
+        sub,
+        "drift-drill",
+        _drift_drill,
+        "drift drill on copies: a clean and a drifted batch, alert and retraining",
+        "0 pass, 1 fail, 2 error",
+    )
+    p = _command(
+        sub,
+        "gate",
+        _gate,
+        "the readiness gate (go / no-go / needs-review) from the scorecard",
+        "0 go, 1 no-go, 2 needs-review, 3 missing, malformed or stale scorecard",
+    )
     p.add_argument("scorecard", nargs="?", help="scorecard.json (default: <products>/readiness/scorecard.json)")
     p.add_argument("--refresh", action="store_true", help="rebuild the scorecard from the evidence first")
     _command(sub, "refresh", _refresh, "rebuild the readiness scorecard from the existing evidence", "0, 2 error")
-    p = _command(sub, "export", _export, "export a registered version for a target, with proof", "0 ok or skipped, 1 failed its proof, 2 error")
-    p.add_argument("--target", required=True); p.add_argument("--version", type=_version_arg, default="production")
-    p = _command(sub, "score", _score, "score a batch file with a registered model", "0 scored (quarantined rows flagged), 1 file refused (--engine), 2 error")
-    p.add_argument("batch", metavar="BATCH"); p.add_argument("--out", required=True); p.add_argument("--alias", type=_version_arg, default="production")
-    p.add_argument("--engine", choices=["local", "spark"], help="score like score.py into a Parquet folder: one process, or Spark at spark.master "
-                   "(default: the pipeline's validation, CSV out)")
+    p = _command(
+        sub,
+        "export",
+        _export,
+        "export a registered version for a target, with proof",
+        "0 ok or skipped, 1 failed its proof, 2 error",
+    )
+    p.add_argument("--target", required=True)
+    p.add_argument("--version", type=_version_arg, default="production")
+    p = _command(
+        sub,
+        "score",
+        _score,
+        "score a batch file with a registered model",
+        "0 scored (quarantined rows flagged), 1 file refused (--engine), 2 error",
+    )
+    p.add_argument("batch", metavar="BATCH")
+    p.add_argument("--out", required=True)
+    p.add_argument("--alias", type=_version_arg, default="production")
+    p.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        help="score like score.py into a Parquet folder: one process, or Spark at spark.master "
+        "(default: the pipeline's validation, CSV out)",
+    )
     p.add_argument("--master", help="Spark master for --engine spark (default: spark.master, local[2])")
     p.add_argument("--key", metavar="COLUMN", help="copy this input column to the output as key")
     p.add_argument("--format", dest="input_format", choices=["csv", "parquet"], help="default: from the file name")
-    p = _command(sub, "serve", _serve, "serve a registry alias over HTTP: POST /predict, GET /health /ready /metrics; follows the alias when it moves",
-                 "0 stopped (SIGINT/SIGTERM), 2 error (no model behind the alias, address in use, bad token file)")
+    p = _command(
+        sub,
+        "serve",
+        _serve,
+        "serve a registry alias over HTTP: POST /predict, GET /health /ready /metrics; follows the alias when it moves",
+        "0 stopped (SIGINT/SIGTERM), 2 error (no model behind the alias, address in use, bad token file)",
+    )
     p.add_argument("--alias", type=_version_arg, help="default: serve.alias (production)")
     p.add_argument("--host", help="default: serve.host (127.0.0.1, loopback only)")
     p.add_argument("--port", type=int, help="default: serve.port (8000); 0 = any free port")
-    p.add_argument("--token-file", metavar="FILE", help="require 'Authorization: Bearer <token>' on /predict and /metrics (or set $SHIPSHAPE_SERVE_TOKEN)")
-    p = _command(sub, "labels", _labels, "join a labels CSV (key, label) with the rows the service's tap kept: a labelled batch into the inbox",
-                 "0 all joined, 1 some unmatched or ambiguous, 2 error")
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require 'Authorization: Bearer <token>' on /predict and /metrics (or set $SHIPSHAPE_SERVE_TOKEN)",
+    )
+    p = _command(
+        sub,
+        "labels",
+        _labels,
+        "join a labels CSV (key, label) with the rows the service's tap kept: a labelled batch into the inbox",
+        "0 all joined, 1 some unmatched or ambiguous, 2 error",
+    )
     p.add_argument("labels", metavar="LABELS_CSV")
-    p = sub.add_parser("dag", help="run the training pipeline and the monitoring job on an orchestrator (Airflow 3; Argo: export only)",
-                       description="Export DAGs and run their tasks: shipshape dag export | task | monitor",
-                       epilog="exit codes: see each of shipshape dag export|task|monitor --help")
+    p = sub.add_parser(
+        "dag",
+        help="run the training pipeline and the monitoring job on an orchestrator (Airflow 3; Argo: export only)",
+        description="Export DAGs and run their tasks: shipshape dag export | task | monitor",
+        epilog="exit codes: see each of shipshape dag export|task|monitor --help",
+    )
     dags.add_commands(p.add_subparsers(dest="dag_command", required=True, metavar="DAG_COMMAND"))
-    p.set_defaults(command="dag"); COMMANDS["dag"] = p
+    p.set_defaults(command="dag")
+    COMMANDS["dag"] = p
     p = _command(sub, "lineage", _lineage, "where did this product come from?", "0, 2 error")
     p.add_argument("path", metavar="PATH")
     p = _command(sub, "evidence", _evidence, "record readiness evidence produced outside the pipeline", "0, 2 error")
-    p.add_argument("kind", choices=["tests"]); p.add_argument("junit", metavar="JUNIT_XML")
+    p.add_argument("kind", choices=["tests"])
+    p.add_argument("junit", metavar="JUNIT_XML")
     return ap
 
 # %% ../notebooks/49_cli.ipynb #c0918506
-ONE_LINE = {"dag"}                                        # commands whose errors are one line (`FAILED: …`) for orchestrators' logs
+ONE_LINE = {"dag"}  # commands whose errors are one line (`FAILED: …`) for orchestrators' logs
+
 
 def main(argv=None) -> int:
     "The `shipshape` console script: the subcommand's exit code; 2 for an error, with one line naming it (and the traceback of a bug)."
     a = parser().parse_args(argv)
-    try: return a.fn(a)
-    except BrokenPipeError: return 0                                  # e.g. piped into `head`
+    try:
+        return a.fn(a)
+    except BrokenPipeError:
+        return 0  # e.g. piped into `head`
     except (Busy, ValueError, FileNotFoundError, PermissionError) as e:
-        if a.command in ONE_LINE:                         # what an orchestrator's log shows: one line, like its outcomes
-            print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()), file=sys.stderr); return 2
-        print(f"shipshape {a.command}: error: {e}", file=sys.stderr); return 2
-    except Exception as e:                                            # a bug: its traceback, and never an exit code that reads as an alert
+        if a.command in ONE_LINE:  # what an orchestrator's log shows: one line, like its outcomes
+            print(" ".join(f"FAILED: {type(e).__name__}: {e}".split()), file=sys.stderr)
+            return 2
+        print(f"shipshape {a.command}: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug: its traceback, and never an exit code that reads as an alert
         traceback.print_exc()
-        print(f"shipshape {a.command}: error: {type(e).__name__}: {e}", file=sys.stderr); return 2
+        print(f"shipshape {a.command}: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2

@@ -4,8 +4,16 @@
 
 # %% ../notebooks/01_config.ipynb #1942996c
 from __future__ import annotations
-import contextlib, datetime as dt, fcntl, hashlib, json, os, tempfile
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
+
 from .settings import SettingsError, load_settings, read_source
 
 # %% auto #0
@@ -16,10 +24,12 @@ __all__ = ['find_root', 'deep_merge', 'load_env', 'read_overrides', 'env_files',
 # %% ../notebooks/01_config.ipynb #653bf6fc
 def find_root(start: str | Path | None = None) -> Path:
     "The project root: `$SHIPSHAPE_ROOT`, else the nearest folder above `start` holding `env.yaml` and `pipeline.yaml`."
-    if os.environ.get("SHIPSHAPE_ROOT"): return Path(os.environ["SHIPSHAPE_ROOT"]).resolve()
+    if os.environ.get("SHIPSHAPE_ROOT"):
+        return Path(os.environ["SHIPSHAPE_ROOT"]).resolve()
     p = Path(start or Path.cwd()).resolve()
     for d in [p, *p.parents]:
-        if (d/"env.yaml").exists() and (d/"pipeline.yaml").exists(): return d
+        if (d / "env.yaml").exists() and (d / "pipeline.yaml").exists():
+            return d
     raise FileNotFoundError(f"no Shipshape project (env.yaml + pipeline.yaml) at or above {p}")
 
 # %% ../notebooks/01_config.ipynb #f6d14a2b
@@ -31,18 +41,23 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 # %% ../notebooks/01_config.ipynb #b30528eb
-def load_env(overrides: str | Path | dict | None = None, # an override file (e.g. env.test.yaml) or a dict
-             root: str | Path | None = None) -> dict:
+def load_env(
+    overrides: str | Path | dict | None = None,  # an override file (e.g. env.test.yaml) or a dict
+    root: str | Path | None = None,
+) -> dict:
     "`env.yaml` of the project with `overrides` merged on top, validated (`settings.SettingsError` lists every problem, with file and line)."
     root = Path(root) if root else find_root()
-    return load_settings(root/"env.yaml", overrides, root=root)
+    return load_settings(root / "env.yaml", overrides, root=root)
+
 
 def read_overrides(overrides: str | Path | dict | None = None, root: str | Path | None = None) -> dict:
     "`overrides` as a dict: the contents of an override file (relative to the project root), or the dict itself; YAML errors name the file and line."
-    if not isinstance(overrides, (str, Path)): return dict(overrides or {})
-    p = Path(overrides) if Path(overrides).is_absolute() else (Path(root) if root else find_root())/overrides
+    if not isinstance(overrides, (str, Path)):
+        return dict(overrides or {})
+    p = Path(overrides) if Path(overrides).is_absolute() else (Path(root) if root else find_root()) / overrides
     data, _, problems = read_source(p, root)
-    if problems: raise SettingsError(problems)
+    if problems:
+        raise SettingsError(problems)
     return data
 
 # %% ../notebooks/01_config.ipynb #3995fb47
@@ -51,39 +66,47 @@ def env_files(root: str | Path | None = None) -> list[str]:
     root = Path(root) if root else find_root()
     return sorted(p.name for p in root.glob("env*.yaml") if p.name != "env.yaml" and p.is_file() and not p.is_symlink())
 
+
 def env_file(name: str, root: str | Path | None = None) -> Path:
     "The override file called `name` at the project root, if `env_files` allows it; `ValueError` naming the allowed ones otherwise."
-    root = Path(root) if root else find_root(); allowed = env_files(root)
+    root = Path(root) if root else find_root()
+    allowed = env_files(root)
     if not isinstance(name, str) or name not in allowed:
-        raise ValueError(f"env {name!r} is not an override file of this project; allowed: {', '.join(allowed) or 'none'} (env*.yaml at the project root)")
-    return root/name
+        raise ValueError(
+            f"env {name!r} is not an override file of this project; allowed: {', '.join(allowed) or 'none'} (env*.yaml at the project root)"
+        )
+    return root / name
 
 # %% ../notebooks/01_config.ipynb #917284f3
 def resolve(path: str | Path, root: str | Path | None = None) -> Path:
     "`path` made absolute against the project root."
     p = Path(path)
-    return p if p.is_absolute() else (Path(root) if root else find_root())/p
+    return p if p.is_absolute() else (Path(root) if root else find_root()) / p
+
 
 def dataset_name(env: dict) -> str:
     "The data set's name (`dataset.name`): the folder its products and registry live in."
     return str(((env.get("dataset") or {}).get("name")) or "data")
 
+
 def products_dir(env: dict, root: str | Path | None = None) -> Path:
     "The data set's products folder: `products:` in `env.yaml`, then the data set's name, as an absolute path."
-    return resolve(env.get("products", "products"), root)/dataset_name(env)
+    return resolve(env.get("products", "products"), root) / dataset_name(env)
+
 
 def registry_dir(env: dict | None = None, root: str | Path | None = None) -> Path:
     "The data set's model registry: `registry.path` in `env.yaml` (default `registry/`), then the data set's name."
     root = Path(root) if root else find_root()
     env = load_env(root=root) if env is None else env
-    return resolve((env.get("registry") or {}).get("path", "registry"), root)/dataset_name(env)
+    return resolve((env.get("registry") or {}).get("path", "registry"), root) / dataset_name(env)
 
 # %% ../notebooks/01_config.ipynb #d699fe2e
 def sha256_file(path: str | Path) -> str:
     "Hex sha256 of a file's bytes."
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
     return h.hexdigest()
 
 # %% ../notebooks/01_config.ipynb #05d5fc5f
@@ -92,30 +115,38 @@ def data_files(env: dict, root: str | Path | None = None) -> dict[str, Path]:
     ds = env["dataset"]
     return {k: resolve(ds[k], root) for k in ("train", "test") if ds.get(k)}
 
+
 def data_version(env: dict, root: str | Path | None = None, batches: list | None = None) -> str:
     "One sha256 over the data set's files and their roles (and any labelled batch files trained on): the data version."
     h = hashlib.sha256()
-    for role, p in sorted(data_files(env, root).items()): h.update(f"{role}:{sha256_file(p)}\n".encode())
-    for p in batches or []: h.update(f"batch:{sha256_file(p)}\n".encode())
+    for role, p in sorted(data_files(env, root).items()):
+        h.update(f"{role}:{sha256_file(p)}\n".encode())
+    for p in batches or []:
+        h.update(f"batch:{sha256_file(p)}\n".encode())
     return h.hexdigest()
 
 # %% ../notebooks/01_config.ipynb #d2386660
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
     "Write `data` to `path` through a temporary file and a rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
 
 def write_json(path: str | Path, obj) -> Path:
     "Write `obj` as stable, indented JSON, atomically."
     return atomic_write(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
 
 def read_json(path: str | Path):
     "Read a JSON file."
@@ -124,29 +155,50 @@ def read_json(path: str | Path):
 # %% ../notebooks/01_config.ipynb #04f6bdde
 def now() -> str:
     "The current UTC time as ISO 8601 text, to the second."
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 # %% ../notebooks/01_config.ipynb #b45fe0ad
 class Busy(RuntimeError):
     "Another process holds the lock."
 
+
 def _holder(path: Path) -> str:
-    try: h = json.loads(path.read_text() or "{}")
-    except (OSError, ValueError): h = {}
-    return f"{h.get('what', 'another process')} (process {h.get('pid', '?')}, since {h.get('since', '?')})" if h else "another process"
+    try:
+        h = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        h = {}
+    return (
+        f"{h.get('what', 'another process')} (process {h.get('pid', '?')}, since {h.get('since', '?')})"
+        if h
+        else "another process"
+    )
+
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, # the lock file (created if missing)
-              what: str, # what the holder does, e.g. "pipeline build": shown to whoever is refused
-              wait: bool = False): # block until free, instead of raising `Busy`
+def file_lock(
+    path: str | Path,  # the lock file (created if missing)
+    what: str,  # what the holder does, e.g. "pipeline build": shown to whoever is refused
+    wait: bool = False,
+):  # block until free, instead of raising `Busy`
     "An exclusive lock held for the `with` block; `Busy` names the holder when it is taken and `wait` is false."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     f = open(path, "a+")
     try:
-        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError: raise Busy(f"{path.name} is held by {_holder(path)}; wait for it to finish") from None
-        f.seek(0); f.truncate(); f.write(json.dumps({"pid": os.getpid(), "what": what, "since": now()})); f.flush()
-        try: yield path
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise Busy(f"{path.name} is held by {_holder(path)}; wait for it to finish") from None
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps({"pid": os.getpid(), "what": what, "since": now()}))
+        f.flush()
+        try:
+            yield path
         finally:
-            f.seek(0); f.truncate(); f.flush(); fcntl.flock(f, fcntl.LOCK_UN)
-    finally: f.close()
+            f.seek(0)
+            f.truncate()
+            f.flush()
+            fcntl.flock(f, fcntl.LOCK_UN)
+    finally:
+        f.close()

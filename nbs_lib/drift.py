@@ -4,11 +4,16 @@
 
 # %% ../notebooks/16_drift.ipynb #70cc20f8
 from __future__ import annotations
-import json, math
+
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
 from scipy import stats
+
 from .config import write_json
 
 # %% auto #0
@@ -18,16 +23,37 @@ __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIP
            'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
-DEFAULT_THRESHOLDS = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
-                      "missing": 0.05, "nonfinite": 0.05, "unseen": 0.05}
-HEAVY_TAIL = 2.5   # a continuous column whose tail index is below this uses `tail` instead of `wasserstein`
-METHODS = {"continuous": ("ks", "psi", "wasserstein"), "datetime": ("ks", "psi", "wasserstein"),
-           "timedelta": ("ks", "psi", "wasserstein"), "discrete": ("chi2", "psi", "wasserstein"),
-           "categorical": ("chi2", "psi", "jensenshannon")}
-SMALL_METHODS = {"continuous": ("ks",), "datetime": ("ks",), "timedelta": ("ks",), "discrete": ("chi2",), "categorical": ("chi2",)}
-SKIPPED_KINDS = ("datetime", "timedelta")   # compared only when `methods` names the column (time moves on)
-MIN_IDENTIFIER = 20   # text with at least this many distinct values, and at least half its values distinct: identifier-like
-TAIL_PROBS = (1e-4, 1e-3, 5e-3, 0.995, 0.999, 0.9999)   # extra quantile edges so heavy tails keep resolution
+DEFAULT_THRESHOLDS = {
+    "ks": 0.1,
+    "psi": 0.1,
+    "wasserstein": 0.1,
+    "tail": 0.01,
+    "chi2": 0.1,
+    "jensenshannon": 0.1,
+    "missing": 0.05,
+    "nonfinite": 0.05,
+    "unseen": 0.05,
+}
+HEAVY_TAIL = 2.5  # a continuous column whose tail index is below this uses `tail` instead of `wasserstein`
+METHODS = {
+    "continuous": ("ks", "psi", "wasserstein"),
+    "datetime": ("ks", "psi", "wasserstein"),
+    "timedelta": ("ks", "psi", "wasserstein"),
+    "discrete": ("chi2", "psi", "wasserstein"),
+    "categorical": ("chi2", "psi", "jensenshannon"),
+}
+SMALL_METHODS = {
+    "continuous": ("ks",),
+    "datetime": ("ks",),
+    "timedelta": ("ks",),
+    "discrete": ("chi2",),
+    "categorical": ("chi2",),
+}
+SKIPPED_KINDS = ("datetime", "timedelta")  # compared only when `methods` names the column (time moves on)
+MIN_IDENTIFIER = (
+    20  # text with at least this many distinct values, and at least half its values distinct: identifier-like
+)
+TAIL_PROBS = (1e-4, 1e-3, 5e-3, 0.995, 0.999, 0.9999)  # extra quantile edges so heavy tails keep resolution
 PROFILE_VERSION = 1
 
 # %% ../notebooks/16_drift.ipynb #eb5c4a32
@@ -35,26 +61,41 @@ def _examples(values, k: int = 3) -> str:
     "A few distinct values, quoted, for error messages."
     return ", ".join(repr(v) for v in list(dict.fromkeys(values))[:k])
 
+
 def _infer_kind(s: pd.Series, max_discrete: int) -> str:
     "The kind of a reference column: continuous, discrete, categorical, datetime or timedelta."
-    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype): return "datetime"
-    if pd.api.types.is_timedelta64_dtype(s.dtype): return "timedelta"
-    if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype): return "categorical"
-    if pd.api.types.is_numeric_dtype(s.dtype): x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(s.dtype):
+        return "timedelta"
+    if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         v = s.dropna()
-        if len(v) and pd.api.types.infer_dtype(v, skipna=True) == "boolean": return "categorical"   # Python True/False
+        if len(v) and pd.api.types.infer_dtype(v, skipna=True) == "boolean":
+            return "categorical"  # Python True/False
         x = pd.to_numeric(v, errors="coerce")
-        if len(v) and x.isna().any() and _iso_dates(v): return "datetime"
-        if len(v) == 0 or x.isna().any(): return "categorical"
+        if len(v) and x.isna().any() and _iso_dates(v):
+            return "datetime"
+        if len(v) == 0 or x.isna().any():
+            return "categorical"
         x = x.to_numpy(dtype=np.float64)
     x = x[np.isfinite(x)]
-    return "discrete" if len(np.unique(x[:200_000])) <= max_discrete and len(np.unique(x)) <= max_discrete else "continuous"
+    return (
+        "discrete"
+        if len(np.unique(x[:200_000])) <= max_discrete and len(np.unique(x)) <= max_discrete
+        else "continuous"
+    )
+
 
 def _iso_dates(v: pd.Series) -> bool:
     "Whether every value is an ISO-8601 date or timestamp text."
-    if not all(isinstance(t, str) and len(t) >= 8 and t[:4].isdigit() and t[4] == "-" for t in v.iloc[:1000]): return False
+    if not all(isinstance(t, str) and len(t) >= 8 and t[:4].isdigit() and t[4] == "-" for t in v.iloc[:1000]):
+        return False
     return bool(pd.to_datetime(v, format="ISO8601", errors="coerce").notna().all())
+
 
 def _times(s: pd.Series, name: str, kind: str) -> np.ndarray:
     "Non-missing datetimes as seconds since the epoch, or durations as seconds."
@@ -62,54 +103,87 @@ def _times(s: pd.Series, name: str, kind: str) -> np.ndarray:
         raise ValueError(f"column {name!r}: the reference holds {kind}s but the current data holds numbers ({s.dtype})")
     if kind == "timedelta":
         t = s if pd.api.types.is_timedelta64_dtype(s.dtype) else pd.to_timedelta(s, errors="coerce")
-    else: t = s if pd.api.types.is_datetime64_any_dtype(s.dtype) else pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
+    else:
+        t = (
+            s
+            if pd.api.types.is_datetime64_any_dtype(s.dtype)
+            else pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
+        )
     bad = t.isna() & s.notna()
-    if bad.any(): raise ValueError(f"column {name!r}: {int(bad.sum())} values are not {'durations' if kind == 'timedelta' else 'dates'}, e.g. {_examples(s[bad])}")
-    if kind == "timedelta": return t.dropna().dt.total_seconds().to_numpy(dtype=np.float64)
-    if getattr(t.dt, "tz", None) is not None: t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    if bad.any():
+        raise ValueError(
+            f"column {name!r}: {int(bad.sum())} values are not {'durations' if kind == 'timedelta' else 'dates'}, e.g. {_examples(s[bad])}"
+        )
+    if kind == "timedelta":
+        return t.dropna().dt.total_seconds().to_numpy(dtype=np.float64)
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
     t = t.dropna().astype("datetime64[ns]")
-    return t.to_numpy().astype(np.int64).astype(np.float64)/1e9
+    return t.to_numpy().astype(np.int64).astype(np.float64) / 1e9
+
 
 def _numbers(s: pd.Series, name: str, kind: str, split: bool = False):
     "Non-missing values as float64 (datetimes: seconds since the epoch; durations: seconds), ±inf kept; `split`: (finite values, number of ±inf)."
-    if kind in ("datetime", "timedelta"): x = _times(s, name, kind); return (x, 0) if split else x
-    if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
-        raise ValueError(f"column {name!r}: the reference holds numbers but the current data holds {'durations' if pd.api.types.is_timedelta64_dtype(s.dtype) else 'datetimes'}")
-    if pd.api.types.is_numeric_dtype(s.dtype): x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    if kind in ("datetime", "timedelta"):
+        x = _times(s, name, kind)
+        return (x, 0) if split else x
+    if (
+        pd.api.types.is_datetime64_any_dtype(s.dtype)
+        or isinstance(s.dtype, pd.DatetimeTZDtype)
+        or pd.api.types.is_timedelta64_dtype(s.dtype)
+    ):
+        raise ValueError(
+            f"column {name!r}: the reference holds numbers but the current data holds {'durations' if pd.api.types.is_timedelta64_dtype(s.dtype) else 'datetimes'}"
+        )
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         v = s.dropna()
         x = pd.to_numeric(v, errors="coerce")
         bad = x.isna()
         if bad.any():
-            raise ValueError(f"column {name!r}: the reference is numeric but {int(bad.sum())} current values are not numbers, "
-                             f"e.g. {_examples(v[bad])}")
+            raise ValueError(
+                f"column {name!r}: the reference is numeric but {int(bad.sum())} current values are not numbers, "
+                f"e.g. {_examples(v[bad])}"
+            )
         x = x.to_numpy(dtype=np.float64)
-    if np.isfinite(x).all(): return (x, 0) if split else x          # the common case: one pass
+    if np.isfinite(x).all():
+        return (x, 0) if split else x  # the common case: one pass
     x = x[~np.isnan(x)]
-    if not split: return x
+    if not split:
+        return x
     fin = np.isfinite(x)
     return x[fin], int(len(x) - fin.sum())
 
+
 BOOL_TEXT = {"true": "true", "false": "false", "1": "true", "0": "false", "1.0": "true", "0.0": "false"}
+
 
 def _counts(s: pd.Series, boolean: bool = False) -> pd.Series:
     "Counts of the non-missing values of a column, keyed by their text (`boolean`: true/false whatever their spelling)."
     vc = s.value_counts(dropna=True, sort=False)
-    if isinstance(s.dtype, pd.CategoricalDtype): vc = vc[vc > 0]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        vc = vc[vc > 0]
     if pd.api.types.is_float_dtype(s.dtype) and len(vc) and all(float(k).is_integer() for k in vc.index):
         vc.index = [str(int(k)) for k in vc.index]
-    else: vc.index = [str(k) for k in vc.index]
-    if boolean: vc.index = [BOOL_TEXT.get(k.strip().lower(), k) for k in vc.index]   # other values stay as they are (unseen)
+    else:
+        vc.index = [str(k) for k in vc.index]
+    if boolean:
+        vc.index = [BOOL_TEXT.get(k.strip().lower(), k) for k in vc.index]  # other values stay as they are (unseen)
     return vc.groupby(level=0, sort=False).sum() if not vc.index.is_unique else vc
+
 
 def _is_boolean(s: pd.Series, vc: pd.Series) -> bool:
     "A categorical reference column of booleans: bool dtype, or only true/false text in any spelling."
-    return pd.api.types.is_bool_dtype(s.dtype) or (len(vc) > 0 and {str(k).strip().lower() for k in vc.index} <= {"true", "false"})
+    return pd.api.types.is_bool_dtype(s.dtype) or (
+        len(vc) > 0 and {str(k).strip().lower() for k in vc.index} <= {"true", "false"}
+    )
 
 # %% ../notebooks/16_drift.ipynb #3731d3cd
 def _numeric_profile(x: np.ndarray, kind: str, bins: int) -> dict:
     "Exact histogram of `x` on its own quantile edges (or on its distinct values), plus summary statistics."
-    if kind == "discrete": edges = np.unique(x)
+    if kind == "discrete":
+        edges = np.unique(x)
     else:
         q = np.unique(np.concatenate([np.linspace(0, 1, bins + 1), TAIL_PROBS]))
         edges = np.unique(np.quantile(x, q))
@@ -117,59 +191,88 @@ def _numeric_profile(x: np.ndarray, kind: str, bins: int) -> dict:
     counts = np.bincount(idx, minlength=len(edges) + 1)
     gaps = np.bincount(idx, weights=edges[np.minimum(idx, len(edges) - 1)] - x, minlength=len(edges) + 1)
     qs = np.quantile(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
-    st = {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
-          **{f"p{int(round(p*100)):02d}": float(v) for p, v in zip([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99], qs)},
-          "integer": bool(np.all(np.mod(x[:100_000], 1) == 0)),
-          "tail_index": _tail_index(x) if kind != "discrete" else None}   # a few values are no tail: never `tail`
+    st = {
+        "mean": float(x.mean()),
+        "std": float(x.std()),
+        "min": float(x.min()),
+        "max": float(x.max()),
+        **{f"p{int(round(p * 100)):02d}": float(v) for p, v in zip([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99], qs)},
+        "integer": bool(np.all(np.mod(x[:100_000], 1) == 0)),
+        "tail_index": _tail_index(x) if kind != "discrete" else None,
+    }  # a few values are no tail: never `tail`
     out = {"edges": edges.tolist(), "counts": counts.tolist(), "gaps": gaps.tolist(), "stats": st}
-    if kind != "discrete": out["tail_edges"] = np.quantile(x, [1e-3, 0.999]).tolist()
+    if kind != "discrete":
+        out["tail_edges"] = np.quantile(x, [1e-3, 0.999]).tolist()
     return out
+
 
 def _tail_index(x: np.ndarray) -> float | None:
     "Hill estimate of the tail index of |x − median| from its top 1 % (None for fewer than 500 values)."
-    if len(x) < 500: return None
-    k = max(20, len(x)//100)
-    d = np.abs(x - np.median(x)); top = -np.sort(-np.partition(d, len(d) - k - 1)[-(k + 1):])
-    if top[k] <= 0: return None
-    h = float(np.mean(np.log(top[:k]/top[k])))
-    return 1/h if h > 0 else None                    # a flat top (ties, bounded values): no tail to speak of
+    if len(x) < 500:
+        return None
+    k = max(20, len(x) // 100)
+    d = np.abs(x - np.median(x))
+    top = -np.sort(-np.partition(d, len(d) - k - 1)[-(k + 1) :])
+    if top[k] <= 0:
+        return None
+    h = float(np.mean(np.log(top[:k] / top[k])))
+    return 1 / h if h > 0 else None  # a flat top (ties, bounded values): no tail to speak of
+
 
 def _sequence_like(x: np.ndarray) -> bool:
     "Distinct integers filling a range less than twice their number: row numbers, sequential ids."
-    if len(x) < 50 or x.max() - x.min() >= 2*len(x) or np.mod(x, 1).any(): return False
+    if len(x) < 50 or x.max() - x.min() >= 2 * len(x) or np.mod(x, 1).any():
+        return False
     return len(np.unique(x)) == len(x)
+
 
 def _column_profile(s: pd.Series, name: str, kind: str, bins: int, max_categories: int) -> dict:
     "The profile of one reference column."
     n, missing = len(s), int(s.isna().sum())
     out = {"kind": kind, "n": n, "missing": missing}
     if kind == "categorical":
-        vc = _counts(s); boolean = _is_boolean(s, vc)
-        if boolean: vc = _counts(s, boolean=True)
-        vc = vc.sort_values(ascending=False, kind="stable"); k, m = len(vc), int(vc.sum())
-        out.update(categories=[str(k) for k in vc.index[:max_categories]], counts=[int(v) for v in vc.values[:max_categories]],
-                   other=int(vc.values[max_categories:].sum()), n_unique=int(k),
-                   identifier=bool(k >= MIN_IDENTIFIER and k >= 0.5*m), **({"boolean": True} if boolean else {}))
+        vc = _counts(s)
+        boolean = _is_boolean(s, vc)
+        if boolean:
+            vc = _counts(s, boolean=True)
+        vc = vc.sort_values(ascending=False, kind="stable")
+        k, m = len(vc), int(vc.sum())
+        out.update(
+            categories=[str(k) for k in vc.index[:max_categories]],
+            counts=[int(v) for v in vc.values[:max_categories]],
+            other=int(vc.values[max_categories:].sum()),
+            n_unique=int(k),
+            identifier=bool(k >= MIN_IDENTIFIER and k >= 0.5 * m),
+            **({"boolean": True} if boolean else {}),
+        )
         return out
     x, out["nonfinite"] = _numbers(s, name, kind, split=True)
-    if len(x): out.update(_numeric_profile(x, kind, bins))
-    if kind == "continuous" and len(x) and out["stats"]["integer"] and _sequence_like(x): out.update(identifier=True, n_unique=int(len(x)))
+    if len(x):
+        out.update(_numeric_profile(x, kind, bins))
+    if kind == "continuous" and len(x) and out["stats"]["integer"] and _sequence_like(x):
+        out.update(identifier=True, n_unique=int(len(x)))
     return out
 
-def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that parses)
-                      types: dict | None = None, # column -> continuous | discrete | categorical | datetime | timedelta | numeric
-                      columns: list | None = None, # the columns to profile (default: all)
-                      bins: int = 100, # equal-mass quantile bins for numeric columns
-                      max_categories: int = 200, # categories kept per column; rarer ones are pooled as other
-                      max_discrete: int = 20, # numbers with at most this many distinct values are compared value by value
-                      predictions=None # optional reference model scores, profiled as the `prediction` entry
-                     ) -> dict:
+
+def profile_reference(
+    df: pd.DataFrame,  # reference rows (typed, or text that parses)
+    types: dict | None = None,  # column -> continuous | discrete | categorical | datetime | timedelta | numeric
+    columns: list | None = None,  # the columns to profile (default: all)
+    bins: int = 100,  # equal-mass quantile bins for numeric columns
+    max_categories: int = 200,  # categories kept per column; rarer ones are pooled as other
+    max_discrete: int = 20,  # numbers with at most this many distinct values are compared value by value
+    predictions=None,  # optional reference model scores, profiled as the `prediction` entry
+) -> dict:
     "A compact, JSON-serialisable profile of the reference data; its size does not grow with the rows."
-    if not isinstance(df, pd.DataFrame): raise ValueError(f"reference must be a pandas DataFrame, not {type(df).__name__}")
-    if len(df) == 0: raise ValueError("reference data is empty (0 rows)")
-    df = df.rename(columns=str); columns = [str(c) for c in (df.columns if columns is None else columns)]
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"reference must be a pandas DataFrame, not {type(df).__name__}")
+    if len(df) == 0:
+        raise ValueError("reference data is empty (0 rows)")
+    df = df.rename(columns=str)
+    columns = [str(c) for c in (df.columns if columns is None else columns)]
     missing = [c for c in columns if c not in df]
-    if missing: raise ValueError(f"columns not in the reference data: {missing}")
+    if missing:
+        raise ValueError(f"columns not in the reference data: {missing}")
     cols = {}
     for c in columns:
         kind = (types or {}).get(c)
@@ -177,183 +280,266 @@ def profile_reference(df: pd.DataFrame, # reference rows (typed, or text that pa
             kind = _infer_kind(df[c], max_discrete)
             if kind not in ("continuous", "discrete"):
                 bad = pd.to_numeric(df[c].dropna(), errors="coerce").isna()
-                raise ValueError(f"column {c!r}: declared numeric but holds non-numbers, e.g. {_examples(df[c].dropna()[bad])}")
+                raise ValueError(
+                    f"column {c!r}: declared numeric but holds non-numbers, e.g. {_examples(df[c].dropna()[bad])}"
+                )
         kind = kind or _infer_kind(df[c], max_discrete)
-        if kind not in METHODS: raise ValueError(f"column {c!r}: unknown type {kind!r} (use one of {sorted(METHODS)} or numeric)")
+        if kind not in METHODS:
+            raise ValueError(f"column {c!r}: unknown type {kind!r} (use one of {sorted(METHODS)} or numeric)")
         cols[str(c)] = _column_profile(df[c], c, kind, bins, max_categories)
-    prof = {"version": PROFILE_VERSION, "kind": "shipshape.drift-profile", "n_rows": int(len(df)), "columns": cols,
-            "options": {"bins": bins, "max_categories": max_categories, "max_discrete": max_discrete}}
+    prof = {
+        "version": PROFILE_VERSION,
+        "kind": "shipshape.drift-profile",
+        "n_rows": int(len(df)),
+        "columns": cols,
+        "options": {"bins": bins, "max_categories": max_categories, "max_discrete": max_discrete},
+    }
     if predictions is not None:
-        prof["prediction"] = profile_reference(pd.DataFrame({"prediction": np.asarray(predictions, dtype=np.float64)}),
-                                               {"prediction": "continuous"}, bins=bins)["columns"]["prediction"]
+        prof["prediction"] = profile_reference(
+            pd.DataFrame({"prediction": np.asarray(predictions, dtype=np.float64)}),
+            {"prediction": "continuous"},
+            bins=bins,
+        )["columns"]["prediction"]
     return prof
+
 
 def save_profile(profile: dict, path) -> Path:
     "Write a profile as JSON (atomically)."
     return write_json(path, profile)
+
 
 def load_profile(path) -> dict:
     "Read a profile written by `save_profile`."
     p = json.loads(Path(path).read_text())
     if not isinstance(p, dict) or p.get("kind") != "shipshape.drift-profile":
         raise ValueError(f"{path}: not a drift profile (expected kind 'shipshape.drift-profile')")
-    if p.get("version") != PROFILE_VERSION: raise ValueError(f"{path}: profile version {p.get('version')} is not {PROFILE_VERSION}")
+    if p.get("version") != PROFILE_VERSION:
+        raise ValueError(f"{path}: profile version {p.get('version')} is not {PROFILE_VERSION}")
     return p
 
 # %% ../notebooks/16_drift.ipynb #ff3ccbcf
 def _bin(x: np.ndarray, edges: np.ndarray, grid: int = 16384) -> np.ndarray:
     "Bin index of each value: 0 for x ≤ e0, i for e[i-1] < x ≤ e[i], len(edges) above the last edge."
     k = len(edges)
-    if len(x) < 50_000 or k < 12: return np.searchsorted(edges, x)
-    a, b = 4, k - 5                                  # a uniform grid over the core range; the extreme tails apart
+    if len(x) < 50_000 or k < 12:
+        return np.searchsorted(edges, x)
+    a, b = 4, k - 5  # a uniform grid over the core range; the extreme tails apart
     lo, hi = edges[a], edges[b]
-    if hi <= lo: return np.searchsorted(edges, x)
-    inv = grid/(hi - lo)
-    lut = np.searchsorted(edges, lo + np.arange(grid)/inv)
-    if np.diff(np.append(lut, b + 1)).max() > 8: return np.searchsorted(edges, x)   # edges too crowded for the grid
-    c = x - lo; c *= inv
+    if hi <= lo:
+        return np.searchsorted(edges, x)
+    inv = grid / (hi - lo)
+    lut = np.searchsorted(edges, lo + np.arange(grid) / inv)
+    if np.diff(np.append(lut, b + 1)).max() > 8:
+        return np.searchsorted(edges, x)  # edges too crowded for the grid
+    c = x - lo
+    c *= inv
     np.clip(c, 0, grid - 1, out=c)
     idx = lut[c.astype(np.intp)]
-    below = np.flatnonzero(x < lo)                   # the lowest few values: searched directly
+    below = np.flatnonzero(x < lo)  # the lowest few values: searched directly
     idx[below] = np.searchsorted(edges, x[below])
     ext = np.append(edges, np.inf)
-    todo = np.flatnonzero(x > ext[idx])              # the grid gives a lower bound: step up until x ≤ edge
+    todo = np.flatnonzero(x > ext[idx])  # the grid gives a lower bound: step up until x ≤ edge
     while len(todo):
         idx[todo] += 1
         todo = todo[x[todo] > ext[idx[todo]]]
     return idx
 
 # %% ../notebooks/16_drift.ipynb #5f89e61b
-def _merge_small(ref: np.ndarray, cur: np.ndarray, m: float, min_expected: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+def _merge_small(
+    ref: np.ndarray, cur: np.ndarray, m: float, min_expected: float = 5.0
+) -> tuple[np.ndarray, np.ndarray]:
     "Pool the bins in which the current sample expects fewer than `min_expected` values (for small samples)."
-    ref, cur = ref[(ref + cur) > 0], cur[(ref + cur) > 0]                   # bins empty on both sides carry nothing
-    p = ref/ref.sum()
-    small = p*m < min_expected
-    if small.sum() <= 1 and (~small).sum() >= 2: return ref, cur
+    ref, cur = ref[(ref + cur) > 0], cur[(ref + cur) > 0]  # bins empty on both sides carry nothing
+    p = ref / ref.sum()
+    small = p * m < min_expected
+    if small.sum() <= 1 and (~small).sum() >= 2:
+        return ref, cur
     keep = ~small
-    if keep.sum() == 0:                                                    # everything is rare: keep the biggest bin apart
-        keep = np.zeros_like(small); keep[np.argmax(p)] = True
+    if keep.sum() == 0:  # everything is rare: keep the biggest bin apart
+        keep = np.zeros_like(small)
+        keep[np.argmax(p)] = True
     return np.append(ref[keep], ref[~keep].sum()), np.append(cur[keep], cur[~keep].sum())
+
 
 def _shares(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Reference and current shares with a Jeffreys pseudo-count (0.5 per bin)."
     k = len(ref)
-    return (ref + 0.5)/(ref.sum() + 0.5*k), (cur + 0.5)/(cur.sum() + 0.5*k)
+    return (ref + 0.5) / (ref.sum() + 0.5 * k), (cur + 0.5) / (cur.sum() + 0.5 * k)
+
 
 def _chi2_crit(k: int, alpha: float) -> float:
     "The (1-alpha) quantile of chi-square with k-1 degrees of freedom."
     return float(stats.chi2.isf(alpha, max(k - 1, 1)))
 
+
 def _test_chi2(ref, cur, n, m, alpha):
     "Cohen's w over bins (pooled shares) with the two-sample chi-square p-value."
-    keep = (ref + cur) > 0; ref, cur = ref[keep], cur[keep]
-    if len(ref) < 2: return 0.0, 0.0, 1.0
-    p, q, pooled = ref/n, cur/m, (ref + cur)/(n + m)
-    w = float(np.sqrt(np.sum((q - p)**2/pooled)))
-    me = n*m/(n + m)
-    return w, math.sqrt(_chi2_crit(len(ref), alpha)/me), float(stats.chi2.sf(me*w*w, len(ref) - 1))
+    keep = (ref + cur) > 0
+    ref, cur = ref[keep], cur[keep]
+    if len(ref) < 2:
+        return 0.0, 0.0, 1.0
+    p, q, pooled = ref / n, cur / m, (ref + cur) / (n + m)
+    w = float(np.sqrt(np.sum((q - p) ** 2 / pooled)))
+    me = n * m / (n + m)
+    return w, math.sqrt(_chi2_crit(len(ref), alpha) / me), float(stats.chi2.sf(me * w * w, len(ref) - 1))
+
 
 def _test_psi(ref, cur, n, m, alpha):
     "Population stability index on smoothed shares."
     p, q = _shares(ref, cur)
-    psi = float(np.sum((q - p)*np.log(q/p)))
-    me = n*m/(n + m)
-    return psi, _chi2_crit(len(ref), alpha)/me, float(stats.chi2.sf(me*psi, max(len(ref) - 1, 1)))
+    psi = float(np.sum((q - p) * np.log(q / p)))
+    me = n * m / (n + m)
+    return psi, _chi2_crit(len(ref), alpha) / me, float(stats.chi2.sf(me * psi, max(len(ref) - 1, 1)))
+
 
 def _test_js(ref, cur, n, m, alpha):
     "Jensen-Shannon distance (natural log) on smoothed shares."
-    p, q = _shares(ref, cur); mid = (p + q)/2
-    js = float(np.sqrt(max(0.5*np.sum(p*np.log(p/mid)) + 0.5*np.sum(q*np.log(q/mid)), 0.0)))
-    me = n*m/(n + m)
-    return js, math.sqrt(_chi2_crit(len(ref), alpha)/(8*me)), float(stats.chi2.sf(8*me*js*js, max(len(ref) - 1, 1)))
+    p, q = _shares(ref, cur)
+    mid = (p + q) / 2
+    js = float(np.sqrt(max(0.5 * np.sum(p * np.log(p / mid)) + 0.5 * np.sum(q * np.log(q / mid)), 0.0)))
+    me = n * m / (n + m)
+    return (
+        js,
+        math.sqrt(_chi2_crit(len(ref), alpha) / (8 * me)),
+        float(stats.chi2.sf(8 * me * js * js, max(len(ref) - 1, 1))),
+    )
+
 
 def _ks_crit(me: float, alpha: float) -> float:
     "Critical KS distance for effective size `me`."
-    return float(stats.kstwo.isf(alpha, max(int(round(me)), 1))) if me < 1000 else float(stats.kstwobign.isf(alpha)/math.sqrt(me))
+    return (
+        float(stats.kstwo.isf(alpha, max(int(round(me)), 1)))
+        if me < 1000
+        else float(stats.kstwobign.isf(alpha) / math.sqrt(me))
+    )
+
 
 def _ks_p(d: float, me: float) -> float:
     "KS p-value for distance `d` and effective size `me`."
-    return float(stats.kstwo.sf(d, max(int(round(me)), 1))) if me < 1000 else float(stats.kstwobign.sf(d*math.sqrt(me)))
+    return (
+        float(stats.kstwo.sf(d, max(int(round(me)), 1))) if me < 1000 else float(stats.kstwobign.sf(d * math.sqrt(me)))
+    )
+
 
 def _w_crit(J: float, scale: float, me: float, alpha: float) -> float:
     "Critical normalised Wasserstein distance: c(α)·∫√(F(1−F))dx / (scale·√me); conservative (see the text)."
-    c = math.sqrt(2/math.pi)*(1 + 0.9*stats.norm.isf(alpha))
-    return c*J/(scale*math.sqrt(me))
+    c = math.sqrt(2 / math.pi) * (1 + 0.9 * stats.norm.isf(alpha))
+    return c * J / (scale * math.sqrt(me))
+
 
 def _binom_change(k: int, m: int, p_ref: float, n: int, alpha: float) -> tuple[float, float, float]:
     "Change of a share (k of m against reference p_ref), its critical value and exact binomial p-value."
-    p0 = min(max(p_ref, 0.5/(n + 1)), 1 - 0.5/(n + 1))
-    q = k/m; d = q - p_ref
-    hi = stats.binom.isf(alpha/2, m, p0); lo = stats.binom.ppf(alpha/2, m, p0)
-    crit = (hi + 1)/m - p_ref if d >= 0 else p_ref - (lo - 1)/m
+    p0 = min(max(p_ref, 0.5 / (n + 1)), 1 - 0.5 / (n + 1))
+    q = k / m
+    d = q - p_ref
+    hi = stats.binom.isf(alpha / 2, m, p0)
+    lo = stats.binom.ppf(alpha / 2, m, p0)
+    crit = (hi + 1) / m - p_ref if d >= 0 else p_ref - (lo - 1) / m
     pv = stats.binom.sf(k - 1, m, p0) if d >= 0 else stats.binom.cdf(k, m, p0)
-    return abs(d), max(float(crit), 0.0), float(min(1.0, 2*pv))
+    return abs(d), max(float(crit), 0.0), float(min(1.0, 2 * pv))
 
 # %% ../notebooks/16_drift.ipynb #27eeb93a
-ALLOWED = {"continuous": ("ks", "psi", "wasserstein", "tail"), "datetime": ("ks", "psi", "wasserstein", "tail"),
-           "timedelta": ("ks", "psi", "wasserstein", "tail"), "discrete": ("chi2", "psi", "jensenshannon", "wasserstein", "ks"),
-           "categorical": ("chi2", "psi", "jensenshannon")}
+ALLOWED = {
+    "continuous": ("ks", "psi", "wasserstein", "tail"),
+    "datetime": ("ks", "psi", "wasserstein", "tail"),
+    "timedelta": ("ks", "psi", "wasserstein", "tail"),
+    "discrete": ("chi2", "psi", "jensenshannon", "wasserstein", "ks"),
+    "categorical": ("chi2", "psi", "jensenshannon"),
+}
+
 
 @dataclass
 class _Current:
     "Current values of one column reduced to what the tests need."
-    rows: int; missing: int; n: int
-    nonfinite: int = 0                        # numeric: ±inf values (neither missing nor compared)
-    counts: np.ndarray | None = None          # per profile bin (numeric: len(edges)+1) or per reference category
-    seen: np.ndarray | None = None            # categorical/discrete: counts of values equal to a reference value
-    gaps: np.ndarray | None = None            # numeric: Σ (upper edge − x) per bin; Σ (x − last edge) above the range
+
+    rows: int
+    missing: int
+    n: int
+    nonfinite: int = 0  # numeric: ±inf values (neither missing nor compared)
+    counts: np.ndarray | None = None  # per profile bin (numeric: len(edges)+1) or per reference category
+    seen: np.ndarray | None = None  # categorical/discrete: counts of values equal to a reference value
+    gaps: np.ndarray | None = None  # numeric: Σ (upper edge − x) per bin; Σ (x − last edge) above the range
     stats: dict = field(default_factory=dict)
-    unseen: int = 0; unseen_examples: list = field(default_factory=list)
+    unseen: int = 0
+    unseen_examples: list = field(default_factory=list)
     raw: np.ndarray | None = None
+
 
 def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Current:
     "Reduce a current column to counts on its reference profile's bins or categories (vectorised)."
-    rows = len(s); kind = cp["kind"]
+    rows = len(s)
+    kind = cp["kind"]
     if kind == "categorical":
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             raise ValueError(f"column {name!r}: the reference is categorical but the current data holds datetimes")
-        vc = _counts(s, boolean=cp.get("boolean", False)); n = int(vc.sum()); cats = cp["categories"]
+        vc = _counts(s, boolean=cp.get("boolean", False))
+        n = int(vc.sum())
+        cats = cp["categories"]
         seen = vc.reindex(cats, fill_value=0).to_numpy(dtype=np.int64)
         extra = vc[~vc.index.isin(cats)].sort_values(ascending=False)
-        return _Current(rows, rows - n, n, counts=seen, seen=seen, unseen=int(extra.sum()),
-                        unseen_examples=[str(k) for k in extra.index[:5]])
-    x, inf = _numbers(s, name, kind, split=True); n = len(x)
+        return _Current(
+            rows,
+            rows - n,
+            n,
+            counts=seen,
+            seen=seen,
+            unseen=int(extra.sum()),
+            unseen_examples=[str(k) for k in extra.index[:5]],
+        )
+    x, inf = _numbers(s, name, kind, split=True)
+    n = len(x)
     cur = _Current(rows, rows - n - inf, n, nonfinite=inf, raw=x if keep_raw else None)
-    if n == 0 or "edges" not in cp: return cur
-    edges = np.asarray(cp["edges"]); k = len(edges); idx = _bin(x, edges)
+    if n == 0 or "edges" not in cp:
+        return cur
+    edges = np.asarray(cp["edges"])
+    k = len(edges)
+    idx = _bin(x, edges)
     cur.counts = np.bincount(idx, minlength=k + 1)
     sums = np.bincount(idx, weights=x, minlength=k + 1)
-    cur.gaps = np.r_[edges, edges[-1]]*cur.counts - sums; cur.gaps[-1] *= -1
+    cur.gaps = np.r_[edges, edges[-1]] * cur.counts - sums
+    cur.gaps[-1] *= -1
     if kind == "discrete":
-        hit = np.flatnonzero(idx < k); hit = hit[x[hit] == edges[idx[hit]]]
-        cur.seen = np.bincount(idx[hit], minlength=k)[:k]; cur.unseen = int(n - cur.seen.sum())
-    mean = float(sums.sum()/n)
-    cur.stats = {"mean": mean, "std": math.sqrt(max(float(np.dot(x, x))/n - mean*mean, 0.0)), "min": float(x.min()), "max": float(x.max())}
+        hit = np.flatnonzero(idx < k)
+        hit = hit[x[hit] == edges[idx[hit]]]
+        cur.seen = np.bincount(idx[hit], minlength=k)[:k]
+        cur.unseen = int(n - cur.seen.sum())
+    mean = float(sums.sum() / n)
+    cur.stats = {
+        "mean": mean,
+        "std": math.sqrt(max(float(np.dot(x, x)) / n - mean * mean, 0.0)),
+        "min": float(x.min()),
+        "max": float(x.max()),
+    }
     return cur
 
 # %% ../notebooks/16_drift.ipynb #0436ddd1
 def _groups(ref: np.ndarray, k: int) -> np.ndarray:
     "Start indices grouping consecutive fine bins into about `k` groups of equal reference mass."
-    if len(ref) <= 2: return np.array([0])
-    cum = np.cumsum(ref)/ref.sum()
-    starts = np.searchsorted(cum, np.arange(1, k)/k, side="left") + 1
+    if len(ref) <= 2:
+        return np.array([0])
+    cum = np.cumsum(ref) / ref.sum()
+    starts = np.searchsorted(cum, np.arange(1, k) / k, side="left") + 1
     return np.unique(np.r_[0, np.clip(starts, 1, len(ref) - 2)])
+
 
 def _w_hist(edges, ref, ref_gaps, cur, cur_gaps) -> float:
     "Wasserstein-1 distance between two binned samples: exact within each bin where the CDFs do not cross."
     n, m, k = ref.sum(), cur.sum(), len(edges)
-    d = np.cumsum(ref)[:k]/n - np.cumsum(cur)[:k]/m                         # CDF difference at each edge
-    w = np.diff(edges); d0, d1 = d[:-1], d[1:]
-    area = d0*w + np.asarray(ref_gaps)[1:k]/n - cur_gaps[1:k]/m              # ∫(F_ref − F_cur) over each bin, exact
-    cross = (d0*d1 < 0)
-    lin = (d0*d0 + d1*d1)/(2*np.maximum(np.abs(d0) + np.abs(d1), 1e-300))*w   # crossing bins: linear CDFs
+    d = np.cumsum(ref)[:k] / n - np.cumsum(cur)[:k] / m  # CDF difference at each edge
+    w = np.diff(edges)
+    d0, d1 = d[:-1], d[1:]
+    area = d0 * w + np.asarray(ref_gaps)[1:k] / n - cur_gaps[1:k] / m  # ∫(F_ref − F_cur) over each bin, exact
+    cross = d0 * d1 < 0
+    lin = (d0 * d0 + d1 * d1) / (2 * np.maximum(np.abs(d0) + np.abs(d1), 1e-300)) * w  # crossing bins: linear CDFs
     inner = np.sum(np.where(cross, np.maximum(lin, np.abs(area)), np.abs(area)))
-    return float(inner + (cur_gaps[0] + cur_gaps[k])/m)                      # beyond the reference range: exact
+    return float(inner + (cur_gaps[0] + cur_gaps[k]) / m)  # beyond the reference range: exact
+
 
 def _j_integral(edges, ref) -> float:
     "∫√(F(1−F))dx of the reference histogram: the scale of Wasserstein sampling noise."
-    F = np.cumsum(ref)[:-1]/ref.sum(); mid = (F[:-1] + F[1:])/2
-    return float(np.sum(np.sqrt(np.clip(mid*(1 - mid), 0, None))*np.diff(edges))) or 1e-12
+    F = np.cumsum(ref)[:-1] / ref.sum()
+    mid = (F[:-1] + F[1:]) / 2
+    return float(np.sum(np.sqrt(np.clip(mid * (1 - mid), 0, None)) * np.diff(edges))) or 1e-12
 
 # %% ../notebooks/16_drift.ipynb #c479f569
 def _display_hist(cp: dict, cur: _Current, n_ref: int, bins: int = 20) -> dict:
@@ -361,20 +547,35 @@ def _display_hist(cp: dict, cur: _Current, n_ref: int, bins: int = 20) -> dict:
     kind, m = cp["kind"], max(cur.n, 1)
     if kind in ("categorical", "discrete"):
         names = cp["categories"] if kind == "categorical" else [_fmt_value(v) for v in cp["edges"]]
-        ref = np.asarray(cp["counts"][:len(names)], dtype=float); seen = cur.seen.astype(float)
-        order = np.argsort(-(ref/n_ref + seen/m), kind="stable")[:bins]
-        if kind == "discrete": order = np.sort(order)
-        cats = [names[i] for i in order]; r = (ref[order]/n_ref).tolist(); c = (seen[order]/m).tolist()
-        rest_r, rest_c = 1 - sum(r), (seen.sum() - seen[order].sum())/m
-        if rest_r > 1e-9 or rest_c > 1e-9: cats.append("(other)"); r.append(max(rest_r, 0.0)); c.append(float(rest_c))
-        if cur.unseen: cats.append("(unseen)"); r.append(0.0); c.append(cur.unseen/m)
+        ref = np.asarray(cp["counts"][: len(names)], dtype=float)
+        seen = cur.seen.astype(float)
+        order = np.argsort(-(ref / n_ref + seen / m), kind="stable")[:bins]
+        if kind == "discrete":
+            order = np.sort(order)
+        cats = [names[i] for i in order]
+        r = (ref[order] / n_ref).tolist()
+        c = (seen[order] / m).tolist()
+        rest_r, rest_c = 1 - sum(r), (seen.sum() - seen[order].sum()) / m
+        if rest_r > 1e-9 or rest_c > 1e-9:
+            cats.append("(other)")
+            r.append(max(rest_r, 0.0))
+            c.append(float(rest_c))
+        if cur.unseen:
+            cats.append("(unseen)")
+            r.append(0.0)
+            c.append(cur.unseen / m)
         return {"categories": cats, "reference": r, "current": c}
-    ref = np.asarray(cp["counts"], dtype=float); edges = np.asarray(cp["edges"])
+    ref = np.asarray(cp["counts"], dtype=float)
+    edges = np.asarray(cp["edges"])
     st = _groups(ref, bins)
-    ends = np.r_[st[1:], len(ref)] - 1                                      # last fine bin of each group
+    ends = np.r_[st[1:], len(ref)] - 1  # last fine bin of each group
     e = [float(edges[0])] + [float(edges[min(i, len(edges) - 1)]) for i in ends]
-    return {"edges": e, "reference": (np.add.reduceat(ref, st)/ref.sum()).tolist(),
-            "current": (np.add.reduceat(cur.counts, st)/m).tolist()}
+    return {
+        "edges": e,
+        "reference": (np.add.reduceat(ref, st) / ref.sum()).tolist(),
+        "current": (np.add.reduceat(cur.counts, st) / m).tolist(),
+    }
+
 
 def _fmt_value(v: float) -> str:
     "A discrete value as text (integers without a decimal point)."
@@ -383,126 +584,222 @@ def _fmt_value(v: float) -> str:
 # %% ../notebooks/16_drift.ipynb #71f6eea4
 def _severity(tests: dict) -> tuple[str, float, bool]:
     "(the deciding test, its statistic/threshold ratio, drifted)."
-    ratio = {k: (t["statistic"]/t["threshold"] if t["threshold"] > 0 else (math.inf if t["statistic"] > 0 else 0.0))
-             for k, t in tests.items()}
+    ratio = {
+        k: (t["statistic"] / t["threshold"] if t["threshold"] > 0 else (math.inf if t["statistic"] > 0 else 0.0))
+        for k, t in tests.items()
+    }
     fired = {k: r for k, r in ratio.items() if tests[k]["drifted"]}
     top = max(fired or ratio, key=(fired or ratio).get)
     return top, ratio[top], bool(fired)
+
 
 def _describe(name: str, t: dict) -> str:
     "A test result in words."
     return f"{name} {t['statistic']:.3g} vs threshold {t['threshold']:.3g}"
 
+
 def _skip_reason(cp: dict, configured) -> str | None:
     "Why a column is left out by default (None: it is compared); naming it in `methods` compares it anyway."
-    if configured: return None
+    if configured:
+        return None
     how = "; name it in drift.methods to compare it"
-    if cp["kind"] in SKIPPED_KINDS: return f"{cp['kind']} column: skipped (time moves on, so it would always drift){how}"
+    if cp["kind"] in SKIPPED_KINDS:
+        return f"{cp['kind']} column: skipped (time moves on, so it would always drift){how}"
     if cp.get("identifier"):
-        return (f"identifier-like: every value is new ({cp['n_unique']:,} distinct values in "
-                f"{cp['n'] - cp['missing'] - cp.get('nonfinite', 0):,} reference values): skipped{how}")
+        return (
+            f"identifier-like: every value is new ({cp['n_unique']:,} distinct values in "
+            f"{cp['n'] - cp['missing'] - cp.get('nonfinite', 0):,} reference values): skipped{how}"
+        )
     return None
+
 
 def _not_compared(out: dict, status: str, reason: str) -> dict:
     "The entry of a column that is not compared: skipped by kind, or not judged (too few rows)."
     for k in ("missing_share", "nonfinite_share"):
-        if k in out: out[k].update(threshold=None, drifted=False)
-    return {**out, "status": status, "drifted": False, "method": "none", "statistic": 0.0, "threshold": 0.0, "p_value": None,
-            "severity": "n/a", "reason": reason, "tests": {}, "histogram": None}
+        if k in out:
+            out[k].update(threshold=None, drifted=False)
+    return {
+        **out,
+        "status": status,
+        "drifted": False,
+        "method": "none",
+        "statistic": 0.0,
+        "threshold": 0.0,
+        "p_value": None,
+        "severity": "n/a",
+        "reason": reason,
+        "tests": {},
+        "histogram": None,
+    }
 
-def _compare(name: str, cp: dict, cur: _Current, methods, th: dict, alpha: float, min_rows: int,
-             small_sample: int, psi_bins: int, raw_ref: np.ndarray | None = None) -> dict:
+
+def _compare(
+    name: str,
+    cp: dict,
+    cur: _Current,
+    methods,
+    th: dict,
+    alpha: float,
+    min_rows: int,
+    small_sample: int,
+    psi_bins: int,
+    raw_ref: np.ndarray | None = None,
+) -> dict:
     "The drift entry of one column (`alpha` is the column's share of the report's false-alarm budget)."
-    kind, rows_ref, inf_ref = cp["kind"], cp["n"], cp.get("nonfinite", 0); n = rows_ref - cp["missing"] - inf_ref; m = cur.n
-    ms_ref, ms_cur = cp["missing"]/max(rows_ref, 1), cur.missing/max(cur.rows, 1)
-    out = {"kind": kind, "status": "compared", "n_reference": int(rows_ref), "n_current": int(cur.rows),
-           "missing_share": {"reference": ms_ref, "current": ms_cur, "change": ms_cur - ms_ref}}
+    kind, rows_ref, inf_ref = cp["kind"], cp["n"], cp.get("nonfinite", 0)
+    n = rows_ref - cp["missing"] - inf_ref
+    m = cur.n
+    ms_ref, ms_cur = cp["missing"] / max(rows_ref, 1), cur.missing / max(cur.rows, 1)
+    out = {
+        "kind": kind,
+        "status": "compared",
+        "n_reference": int(rows_ref),
+        "n_current": int(cur.rows),
+        "missing_share": {"reference": ms_ref, "current": ms_cur, "change": ms_cur - ms_ref},
+    }
     if kind != "categorical":
-        nf_ref, nf_cur = inf_ref/max(rows_ref, 1), cur.nonfinite/max(cur.rows, 1)
+        nf_ref, nf_cur = inf_ref / max(rows_ref, 1), cur.nonfinite / max(cur.rows, 1)
         out["nonfinite_share"] = {"reference": nf_ref, "current": nf_cur, "change": nf_cur - nf_ref}
     skip = _skip_reason(cp, methods)
-    if skip: return _not_compared(out, "skipped", skip)
+    if skip:
+        return _not_compared(out, "skipped", skip)
     if cur.rows < max(min_rows, 1):
-        return _not_compared(out, "not judged", "the batch has no rows: not compared" if cur.rows == 0 else
-                             f"only {cur.rows} current rows (minimum {min_rows}): not compared")
+        return _not_compared(
+            out,
+            "not judged",
+            "the batch has no rows: not compared"
+            if cur.rows == 0
+            else f"only {cur.rows} current rows (minimum {min_rows}): not compared",
+        )
     enough = m >= min_rows and n >= min_rows and cur.counts is not None
     auto = not methods
-    chosen = list((METHODS if m >= small_sample else SMALL_METHODS)[kind]) if auto else \
-             list([methods] if isinstance(methods, str) else methods)
+    chosen = (
+        list((METHODS if m >= small_sample else SMALL_METHODS)[kind])
+        if auto
+        else list([methods] if isinstance(methods, str) else methods)
+    )
     ti = (cp.get("stats") or {}).get("tail_index")
     if auto and "wasserstein" in chosen and "tail" in ALLOWED[kind] and ti is not None and ti < HEAVY_TAIL:
-        chosen[chosen.index("wasserstein")] = "tail"                        # no stable Wasserstein noise level
-    bad = [x for x in chosen if x not in ALLOWED[kind]]                    # only a configured method can be wrong
-    if bad: raise ValueError(f"column {name!r}: method(s) {bad} do not apply to a {kind} column (use {list(ALLOWED[kind])})")
+        chosen[chosen.index("wasserstein")] = "tail"  # no stable Wasserstein noise level
+    bad = [x for x in chosen if x not in ALLOWED[kind]]  # only a configured method can be wrong
+    if bad:
+        raise ValueError(
+            f"column {name!r}: method(s) {bad} do not apply to a {kind} column (use {list(ALLOWED[kind])})"
+        )
     cat_like = kind in ("categorical", "discrete")
-    has_inf = bool(inf_ref or cur.nonfinite)                               # ±inf on either side: a signal of its own
-    a = alpha/((len(chosen) + cat_like if enough else 0) + 1 + has_inf)     # Bonferroni over this column's signals
+    has_inf = bool(inf_ref or cur.nonfinite)  # ±inf on either side: a signal of its own
+    a = alpha / ((len(chosen) + cat_like if enough else 0) + 1 + has_inf)  # Bonferroni over this column's signals
     tests, notes = {}, []
     d, crit, pv = _binom_change(cur.missing, cur.rows, ms_ref, rows_ref, a)
     tests["missing"] = {"statistic": d, "threshold": max(th["missing"], crit), "p_value": pv}
     if has_inf:
-        d, crit, pv = _binom_change(cur.nonfinite, cur.rows, inf_ref/rows_ref, rows_ref, a)
+        d, crit, pv = _binom_change(cur.nonfinite, cur.rows, inf_ref / rows_ref, rows_ref, a)
         tests["nonfinite"] = {"statistic": d, "threshold": max(th["nonfinite"], crit), "p_value": pv}
     if enough:
-        me = n*m/(n + m); ref = np.asarray(cp["counts"], dtype=np.int64)
+        me = n * m / (n + m)
+        ref = np.asarray(cp["counts"], dtype=np.int64)
         if cat_like:
             other = cp.get("other", 0)
-            refb = np.append(ref, other) if kind == "categorical" else ref[:len(cur.seen)]
+            refb = np.append(ref, other) if kind == "categorical" else ref[: len(cur.seen)]
             curb = np.append(cur.seen, 0) if kind == "categorical" else cur.seen
-            d, crit, pv = _binom_change(cur.unseen, m, other/n, n, a)
-            tests["unseen"] = {"statistic": max(cur.unseen/m - other/n, 0.0), "threshold": max(th["unseen"], crit), "p_value": pv}
+            d, crit, pv = _binom_change(cur.unseen, m, other / n, n, a)
+            tests["unseen"] = {
+                "statistic": max(cur.unseen / m - other / n, 0.0),
+                "threshold": max(th["unseen"], crit),
+                "p_value": pv,
+            }
             ms = int(curb.sum())
             if ms >= min_rows:
-                rb, cb = _merge_small(refb.astype(float), curb.astype(float), ms*n/(n + ms))
+                rb, cb = _merge_small(refb.astype(float), curb.astype(float), ms * n / (n + ms))
                 for meth in [x for x in chosen if x in ("chi2", "psi", "jensenshannon")]:
-                    s, crit, pv = {"chi2": _test_chi2, "psi": _test_psi, "jensenshannon": _test_js}[meth](rb, cb, n, ms, a)
+                    s, crit, pv = {"chi2": _test_chi2, "psi": _test_psi, "jensenshannon": _test_js}[meth](
+                        rb, cb, n, ms, a
+                    )
                     tests[meth] = {"statistic": s, "threshold": max(th[meth], crit), "p_value": pv}
-            else: notes.append(f"only {ms} current values match reference values: category shares not compared")
+            else:
+                notes.append(f"only {ms} current values match reference values: category shares not compared")
         if kind != "categorical":
-            edges = np.asarray(cp["edges"]); scale = cp["stats"]["std"] or 1.0
+            edges = np.asarray(cp["edges"])
+            scale = cp["stats"]["std"] or 1.0
             exact = raw_ref is not None and cur.raw is not None
             if "ks" in chosen:
                 if exact:
-                    r = stats.ks_2samp(raw_ref, cur.raw); s, pv = float(r.statistic), float(r.pvalue)
+                    r = stats.ks_2samp(raw_ref, cur.raw)
+                    s, pv = float(r.statistic), float(r.pvalue)
                 else:
-                    s = float(np.max(np.abs(np.cumsum(ref)[:-1]/n - np.cumsum(cur.counts)[:-1]/m))); pv = _ks_p(s, me)
+                    s = float(np.max(np.abs(np.cumsum(ref)[:-1] / n - np.cumsum(cur.counts)[:-1] / m)))
+                    pv = _ks_p(s, me)
                 tests["ks"] = {"statistic": s, "threshold": max(th["ks"], _ks_crit(me, a)), "p_value": pv}
             if "psi" in chosen and kind != "discrete":
-                st = _groups(ref.astype(float), min(psi_bins, max(2, int(me//5))))
-                s, crit, pv = _test_psi(np.add.reduceat(ref, st).astype(float), np.add.reduceat(cur.counts, st).astype(float), n, m, a)
+                st = _groups(ref.astype(float), min(psi_bins, max(2, int(me // 5))))
+                s, crit, pv = _test_psi(
+                    np.add.reduceat(ref, st).astype(float), np.add.reduceat(cur.counts, st).astype(float), n, m, a
+                )
                 tests["psi"] = {"statistic": s, "threshold": max(th["psi"], crit), "p_value": pv}
             if "tail" in chosen:
-                lo, hi = np.searchsorted(edges, cp["tail_edges"])                # edges at the 0.1 % and 99.9 % quantiles
+                lo, hi = np.searchsorted(edges, cp["tail_edges"])  # edges at the 0.1 % and 99.9 % quantiles
                 cr, cc = np.cumsum(ref), np.cumsum(cur.counts)
-                p_t = (cr[lo] + n - cr[hi])/n; k_t = int(cc[lo] + m - cc[hi])
+                p_t = (cr[lo] + n - cr[hi]) / n
+                k_t = int(cc[lo] + m - cc[hi])
                 _, crit, pv = _binom_change(k_t, m, p_t, n, a)
-                tests["tail"] = {"statistic": max(k_t/m - p_t, 0.0), "threshold": max(th["tail"], crit), "p_value": pv}
+                tests["tail"] = {
+                    "statistic": max(k_t / m - p_t, 0.0),
+                    "threshold": max(th["tail"], crit),
+                    "p_value": pv,
+                }
             if "wasserstein" in chosen:
-                w = float(stats.wasserstein_distance(raw_ref, cur.raw)) if exact else \
-                    _w_hist(edges, ref, cp["gaps"], cur.counts, cur.gaps)
+                w = (
+                    float(stats.wasserstein_distance(raw_ref, cur.raw))
+                    if exact
+                    else _w_hist(edges, ref, cp["gaps"], cur.counts, cur.gaps)
+                )
                 crit = _w_crit(_j_integral(edges, ref), scale, me, a)
-                tests["wasserstein"] = {"statistic": w/scale, "threshold": max(th["wasserstein"], crit), "p_value": None}
+                tests["wasserstein"] = {
+                    "statistic": w / scale,
+                    "threshold": max(th["wasserstein"], crit),
+                    "p_value": None,
+                }
         out["histogram"] = _display_hist(cp, cur, n)
     else:
         out["histogram"] = None
-        notes.append(f"only {m} non-missing current values (minimum {min_rows}): distribution not compared" if m < min_rows
-                     else f"the reference has only {n} non-missing values: distribution not compared")
+        notes.append(
+            f"only {m} non-missing current values (minimum {min_rows}): distribution not compared"
+            if m < min_rows
+            else f"the reference has only {n} non-missing values: distribution not compared"
+        )
     if kind in ("categorical", "discrete") and len(cp.get("categories") or cp.get("edges") or []) == 1 and n:
-        notes.append(f"constant in the reference ({cp['categories'][0] if kind == 'categorical' else _fmt_value(cp['edges'][0])}): any other value is unseen")
-    for t in tests.values(): t["statistic"] = float(t["statistic"]); t["threshold"] = float(t["threshold"]); t["drifted"] = bool(t["statistic"] > t["threshold"])
+        notes.append(
+            f"constant in the reference ({cp['categories'][0] if kind == 'categorical' else _fmt_value(cp['edges'][0])}): any other value is unseen"
+        )
+    for t in tests.values():
+        t["statistic"] = float(t["statistic"])
+        t["threshold"] = float(t["threshold"])
+        t["drifted"] = bool(t["statistic"] > t["threshold"])
     top, r, drifted = _severity(tests)
     out["missing_share"].update(threshold=tests["missing"]["threshold"], drifted=tests["missing"]["drifted"])
     if "nonfinite_share" in out:
-        t = tests.get("nonfinite"); out["nonfinite_share"].update(threshold=t and t["threshold"], drifted=bool(t and t["drifted"]))
+        t = tests.get("nonfinite")
+        out["nonfinite_share"].update(threshold=t and t["threshold"], drifted=bool(t and t["drifted"]))
     fired = [k for k, t in tests.items() if t["drifted"]]
-    reason = (f"{', '.join(fired)} above threshold ({_describe(top, tests[top])})" if drifted
-              else f"no signal above its threshold (closest: {_describe(top, tests[top])})")
-    out.update(drifted=drifted, method=top, statistic=tests[top]["statistic"], threshold=tests[top]["threshold"],
-               p_value=tests[top]["p_value"], severity=("high" if r >= 2 else "moderate") if drifted else ("watch" if r >= 0.75 else "none"),
-               reason="; ".join([reason, *notes]), tests=tests)
+    reason = (
+        f"{', '.join(fired)} above threshold ({_describe(top, tests[top])})"
+        if drifted
+        else f"no signal above its threshold (closest: {_describe(top, tests[top])})"
+    )
+    out.update(
+        drifted=drifted,
+        method=top,
+        statistic=tests[top]["statistic"],
+        threshold=tests[top]["threshold"],
+        p_value=tests[top]["p_value"],
+        severity=("high" if r >= 2 else "moderate") if drifted else ("watch" if r >= 0.75 else "none"),
+        reason="; ".join([reason, *notes]),
+        tests=tests,
+    )
     if cat_like and enough:
-        out["unseen_share"] = cur.unseen/m
-        if kind == "categorical": out["unseen_examples"] = cur.unseen_examples
+        out["unseen_share"] = cur.unseen / m
+        if kind == "categorical":
+            out["unseen_examples"] = cur.unseen_examples
     if kind != "categorical" and "stats" in cp:
         out["stats"] = {"reference": {k: cp["stats"][k] for k in ("mean", "std", "min", "max")}, "current": cur.stats}
     return out
@@ -511,109 +808,172 @@ def _compare(name: str, cp: dict, cur: _Current, methods, th: dict, alpha: float
 @dataclass
 class DriftReport:
     "Per-column drift entries and the dataset verdict; `to_dict()` is plain JSON."
+
     drifted: bool
     columns: dict
-    summary: dict = field(default_factory=dict)   # the rule, counts and options behind the verdict
+    summary: dict = field(default_factory=dict)  # the rule, counts and options behind the verdict
 
     def to_dict(self) -> dict:
-        "`{\"drifted\": bool, \"columns\": {name: entry}}`."
+        '`{"drifted": bool, "columns": {name: entry}}`.'
         return {"drifted": self.drifted, "columns": self.columns}
 
     @property
     def drifted_columns(self) -> list[str]:
         "Names of the drifted columns, most severe first."
         d = [c for c, e in self.columns.items() if e["drifted"]]
-        return sorted(d, key=lambda c: -(self.columns[c]["statistic"]/(self.columns[c]["threshold"] or 1e-300)))
+        return sorted(d, key=lambda c: -(self.columns[c]["statistic"] / (self.columns[c]["threshold"] or 1e-300)))
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DriftReport":
+    def from_dict(cls, d: dict) -> DriftReport:
         "A report from `to_dict()` output (or a drift.json holding one)."
         return cls(bool(d["drifted"]), d["columns"], d.get("summary", {}))
 
     def __repr__(self) -> str:
         skipped = len(self.summary.get("skipped") or {})
-        return (f"DriftReport(drifted={self.drifted}, {len(self.drifted_columns)}/{len(self.columns)} columns drifted"
-                + (f": {', '.join(self.drifted_columns)}" if self.drifted_columns else "") + (f"; {skipped} skipped" if skipped else "") + ")")
-
-
+        return (
+            f"DriftReport(drifted={self.drifted}, {len(self.drifted_columns)}/{len(self.columns)} columns drifted"
+            + (f": {', '.join(self.drifted_columns)}" if self.drifted_columns else "")
+            + (f"; {skipped} skipped" if skipped else "")
+            + ")"
+        )
 
 # %% ../notebooks/16_drift.ipynb #826f27b4
-def _is_profile(x) -> bool: return isinstance(x, dict) and x.get("kind") == "shipshape.drift-profile"
+def _is_profile(x) -> bool:
+    return isinstance(x, dict) and x.get("kind") == "shipshape.drift-profile"
+
 
 def _thresholds(thresholds: dict | None, col: str) -> dict:
     "Effect-size minimums for one column: defaults, then global overrides, then the column's own."
     t = {**DEFAULT_THRESHOLDS, **{k: v for k, v in (thresholds or {}).items() if not isinstance(v, dict)}}
     return {**t, **((thresholds or {}).get(col) or {})}
 
-def detect_drift(reference, # a reference DataFrame or a profile from `profile_reference`
-                 current: pd.DataFrame, # the current batch: the same columns
-                 columns: list | None = None, # compare only these columns (default: every reference column)
-                 methods: dict | None = None, # column -> method(s), overriding the automatic choice (compares a datetime or identifier-like column too)
-                 thresholds: dict | None = None, # method -> effect-size minimum; or column -> {method: minimum}
-                 alpha: float = 0.01, # false-alarm budget of the whole report on undrifted data
-                 min_rows: int = 5, # fewer current rows than this: drifted False with a reason
-                 small_sample: int = 100, # fewer current values than this: only tests with exact/robust nulls
-                 psi_bins: int = 10, # PSI bins (fewer for small samples, so each expects ≥ 5 values)
-                 min_columns: int = 1, # dataset verdict: at least this many drifted columns
-                 drift_share: float | None = None, # ... and, when set, at least this share of the compared columns
-                 **profile_opts # `types`, `bins`, ... for profiling a raw reference
-                ) -> DriftReport:
+
+def detect_drift(
+    reference,  # a reference DataFrame or a profile from `profile_reference`
+    current: pd.DataFrame,  # the current batch: the same columns
+    columns: list | None = None,  # compare only these columns (default: every reference column)
+    methods: dict
+    | None = None,  # column -> method(s), overriding the automatic choice (compares a datetime or identifier-like column too)
+    thresholds: dict | None = None,  # method -> effect-size minimum; or column -> {method: minimum}
+    alpha: float = 0.01,  # false-alarm budget of the whole report on undrifted data
+    min_rows: int = 5,  # fewer current rows than this: drifted False with a reason
+    small_sample: int = 100,  # fewer current values than this: only tests with exact/robust nulls
+    psi_bins: int = 10,  # PSI bins (fewer for small samples, so each expects ≥ 5 values)
+    min_columns: int = 1,  # dataset verdict: at least this many drifted columns
+    drift_share: float | None = None,  # ... and, when set, at least this share of the compared columns
+    **profile_opts,  # `types`, `bins`, ... for profiling a raw reference
+) -> DriftReport:
     "Compare `current` with the reference column by column; see the rules above."
-    if not isinstance(current, pd.DataFrame): raise ValueError(f"current must be a pandas DataFrame, not {type(current).__name__}")
-    current = current.rename(columns=str); raw = None
-    if _is_profile(reference): prof = reference
-    elif isinstance(reference, dict): raise ValueError("reference is a dict but not a drift profile (no kind 'shipshape.drift-profile')")
+    if not isinstance(current, pd.DataFrame):
+        raise ValueError(f"current must be a pandas DataFrame, not {type(current).__name__}")
+    current = current.rename(columns=str)
+    raw = None
+    if _is_profile(reference):
+        prof = reference
+    elif isinstance(reference, dict):
+        raise ValueError("reference is a dict but not a drift profile (no kind 'shipshape.drift-profile')")
     else:
-        if not isinstance(reference, pd.DataFrame): raise ValueError(f"reference must be a DataFrame or a profile, not {type(reference).__name__}")
-        if len(reference) == 0: raise ValueError("reference data is empty (0 rows)")
-        raw = reference.rename(columns=str); prof = profile_reference(raw, columns=columns, **profile_opts)
+        if not isinstance(reference, pd.DataFrame):
+            raise ValueError(f"reference must be a DataFrame or a profile, not {type(reference).__name__}")
+        if len(reference) == 0:
+            raise ValueError("reference data is empty (0 rows)")
+        raw = reference.rename(columns=str)
+        prof = profile_reference(raw, columns=columns, **profile_opts)
     names = list(prof["columns"]) if columns is None else [str(c) for c in columns]
     unknown = [c for c in names if c not in prof["columns"]]
-    if unknown: raise ValueError(f"column {unknown[0]!r} is not in the reference (reference columns: {', '.join(prof['columns'])})")
+    if unknown:
+        raise ValueError(
+            f"column {unknown[0]!r} is not in the reference (reference columns: {', '.join(prof['columns'])})"
+        )
     absent = [c for c in names if c not in current.columns]
-    if absent: raise ValueError(f"column {absent[0]!r} is in the reference but missing from the current data"
-                                + (f" (also missing: {', '.join(absent[1:])})" if len(absent) > 1 else ""))
+    if absent:
+        raise ValueError(
+            f"column {absent[0]!r} is in the reference but missing from the current data"
+            + (f" (also missing: {', '.join(absent[1:])})" if len(absent) > 1 else "")
+        )
     if columns is None:
         extra = [str(c) for c in current.columns if str(c) not in prof["columns"]]
-        if extra: raise ValueError(f"column {extra[0]!r} is in the current data but not in the reference; "
-                                   f"pass columns=[...] to compare a subset")
-    if not names: raise ValueError("no columns to compare")
-    for c in (methods or {}):
-        if c not in names: raise ValueError(f"methods names column {c!r}, which is not compared")
+        if extra:
+            raise ValueError(
+                f"column {extra[0]!r} is in the current data but not in the reference; "
+                f"pass columns=[...] to compare a subset"
+            )
+    if not names:
+        raise ValueError("no columns to compare")
+    for c in methods or {}:
+        if c not in names:
+            raise ValueError(f"methods names column {c!r}, which is not compared")
     skip = {c: _skip_reason(prof["columns"][c], (methods or {}).get(c)) for c in names}
-    judged = [c for c in names if not skip[c]]                              # the false-alarm budget is theirs
+    judged = [c for c in names if not skip[c]]  # the false-alarm budget is theirs
     out = {}
     for c in names:
         cp = prof["columns"][c]
-        if skip[c]: cur = _Current(len(current), int(current[c].isna().sum()), 0)   # not read: its values may be anything
-        else: cur = _reduce(current[c], c, cp, keep_raw=raw is not None)
-        rr = _numbers(raw[c], c, cp["kind"], split=True)[0] if raw is not None and cp["kind"] != "categorical" and not skip[c] else None
-        out[c] = _compare(c, cp, cur, (methods or {}).get(c), _thresholds(thresholds, c), alpha/max(len(judged), 1),
-                          min_rows, small_sample, psi_bins, rr)
+        if skip[c]:
+            cur = _Current(len(current), int(current[c].isna().sum()), 0)  # not read: its values may be anything
+        else:
+            cur = _reduce(current[c], c, cp, keep_raw=raw is not None)
+        rr = (
+            _numbers(raw[c], c, cp["kind"], split=True)[0]
+            if raw is not None and cp["kind"] != "categorical" and not skip[c]
+            else None
+        )
+        out[c] = _compare(
+            c,
+            cp,
+            cur,
+            (methods or {}).get(c),
+            _thresholds(thresholds, c),
+            alpha / max(len(judged), 1),
+            min_rows,
+            small_sample,
+            psi_bins,
+            rr,
+        )
     k = sum(e["drifted"] for e in out.values())
-    drifted = k >= min_columns and (drift_share is None or k/max(len(judged), 1) >= drift_share)
-    rule = f"drifted when at least {min_columns} column(s)" + (f" and at least {drift_share:.0%} of the compared columns" if drift_share else "") + " drifted"
+    drifted = k >= min_columns and (drift_share is None or k / max(len(judged), 1) >= drift_share)
+    rule = (
+        f"drifted when at least {min_columns} column(s)"
+        + (f" and at least {drift_share:.0%} of the compared columns" if drift_share else "")
+        + " drifted"
+    )
     status = {s: [c for c, e in out.items() if e["status"] == s] for s in ("compared", "skipped", "not judged")}
-    summary = {"rule": rule, "n_columns": len(out), "n_drifted": k,
-               "drifted_columns": [c for c, e in out.items() if e["drifted"]],
-               "n_compared": len(status["compared"]), "skipped": {c: out[c]["reason"] for c in status["skipped"]},
-               "not_judged": {c: out[c]["reason"] for c in status["not judged"]},
-               "n_reference": int(prof["n_rows"]), "n_current": int(len(current)), "alpha": alpha,
-               "from_profile": raw is None, "thresholds": _thresholds(thresholds, ""),
-               "options": {"min_rows": min_rows, "small_sample": small_sample, "psi_bins": psi_bins,
-                           "min_columns": min_columns, "drift_share": drift_share}}
+    summary = {
+        "rule": rule,
+        "n_columns": len(out),
+        "n_drifted": k,
+        "drifted_columns": [c for c, e in out.items() if e["drifted"]],
+        "n_compared": len(status["compared"]),
+        "skipped": {c: out[c]["reason"] for c in status["skipped"]},
+        "not_judged": {c: out[c]["reason"] for c in status["not judged"]},
+        "n_reference": int(prof["n_rows"]),
+        "n_current": int(len(current)),
+        "alpha": alpha,
+        "from_profile": raw is None,
+        "thresholds": _thresholds(thresholds, ""),
+        "options": {
+            "min_rows": min_rows,
+            "small_sample": small_sample,
+            "psi_bins": psi_bins,
+            "min_columns": min_columns,
+            "drift_share": drift_share,
+        },
+    }
     return DriftReport(bool(drifted), out, summary)
 
 # %% ../notebooks/16_drift.ipynb #5dc6cef7
-def prediction_drift(reference, # reference scores (array), a profile with a `prediction` entry, or a score profile
-                     scores, # current scores
-                     **opts # options of `detect_drift`
-                    ) -> DriftReport:
+def prediction_drift(
+    reference,  # reference scores (array), a profile with a `prediction` entry, or a score profile
+    scores,  # current scores
+    **opts,  # options of `detect_drift`
+) -> DriftReport:
     "Drift of the model's score distribution, as a one-column drift report (`prediction`)."
     cur = pd.DataFrame({"prediction": np.asarray(scores, dtype=np.float64).ravel()})
     if _is_profile(reference):
         cp = reference.get("prediction") or reference["columns"].get("prediction")
-        if cp is None: raise ValueError("the profile has no `prediction` entry: build it with profile_reference(..., predictions=scores)")
+        if cp is None:
+            raise ValueError(
+                "the profile has no `prediction` entry: build it with profile_reference(..., predictions=scores)"
+            )
         return detect_drift({**reference, "n_rows": cp["n"], "columns": {"prediction": cp}}, cur, **opts)
     ref = pd.DataFrame({"prediction": np.asarray(reference, dtype=np.float64).ravel()})
     return detect_drift(ref, cur, types={"prediction": "continuous"}, **opts)
@@ -621,86 +981,152 @@ def prediction_drift(reference, # reference scores (array), a profile with a `pr
 # %% ../notebooks/16_drift.ipynb #f9792048
 def auc_delong(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     "ROC AUC and its DeLong standard error."
-    y = np.asarray(y).astype(bool); p = np.asarray(p, dtype=np.float64)
-    pos, neg = p[y], p[~y]; m, n = len(pos), len(neg)
-    if m == 0 or n == 0: raise ValueError("ROC AUC needs both classes")
-    r_all = stats.rankdata(np.r_[pos, neg]); v10 = (r_all[:m] - stats.rankdata(pos))/n
-    v01 = 1 - (r_all[m:] - stats.rankdata(neg))/m
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(p, dtype=np.float64)
+    pos, neg = p[y], p[~y]
+    m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        raise ValueError("ROC AUC needs both classes")
+    r_all = stats.rankdata(np.r_[pos, neg])
+    v10 = (r_all[:m] - stats.rankdata(pos)) / n
+    v01 = 1 - (r_all[m:] - stats.rankdata(neg)) / m
     auc = float(v10.mean())
-    se = math.sqrt((v10.var(ddof=1) if m > 1 else 0)/m + (v01.var(ddof=1) if n > 1 else 0)/n)
+    se = math.sqrt((v10.var(ddof=1) if m > 1 else 0) / m + (v01.var(ddof=1) if n > 1 else 0) / n)
     return auc, se
+
 
 def _hanley_mcneil(auc: float, n_pos: float, n_neg: float) -> float:
     "Standard error of an AUC from its value and class sizes."
-    q1, q2 = auc/(2 - auc), 2*auc*auc/(1 + auc)
-    return math.sqrt(max(auc*(1 - auc) + (n_pos - 1)*(q1 - auc*auc) + (n_neg - 1)*(q2 - auc*auc), 0)/(n_pos*n_neg))
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    return math.sqrt(
+        max(auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc), 0) / (n_pos * n_neg)
+    )
 
 # %% ../notebooks/16_drift.ipynb #618d103f
 def _concept_reason(e: dict, confidence: float) -> dict:
     "A concept-drift metric entry with its reason in words."
-    e["reason"] = (f"dropped by {e['drop']:.3f}; even its lower confidence bound ({e['drop_lower']:.3f}) exceeds the tolerated {e['max_drop']}"
-                   if e["drifted"] else f"drop {e['drop']:.3f}, lower confidence bound {e['drop_lower']:.3f}: within the tolerated {e['max_drop']}")
+    e["reason"] = (
+        f"dropped by {e['drop']:.3f}; even its lower confidence bound ({e['drop_lower']:.3f}) exceeds the tolerated {e['max_drop']}"
+        if e["drifted"]
+        else f"drop {e['drop']:.3f}, lower confidence bound {e['drop_lower']:.3f}: within the tolerated {e['max_drop']}"
+    )
     return e
+
 
 HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "brier": False, "log_loss": False}
 
-def concept_drift(reference_metrics: dict, # reference metrics (`binary_metrics` output, or evaluate's metrics.json)
-                  y_true, # labels of the batch (1 = positive)
-                  y_score, # model scores of the batch
-                  metrics=("roc_auc", "accuracy"), # which metrics to watch
-                  threshold: float = 0.5, # decision threshold for accuracy
-                  max_drop: float | dict = 0.02, # tolerated worsening (per metric when a dict)
-                  confidence: float = 0.99, # confidence of the one-sided bounds on the drops (Bonferroni over the metrics)
-                  min_rows: int = 30 # fewer labelled rows: not judged
-                 ) -> dict:
+
+def concept_drift(
+    reference_metrics: dict,  # reference metrics (`binary_metrics` output, or evaluate's metrics.json)
+    y_true,  # labels of the batch (1 = positive)
+    y_score,  # model scores of the batch
+    metrics=("roc_auc", "accuracy"),  # which metrics to watch
+    threshold: float = 0.5,  # decision threshold for accuracy
+    max_drop: float | dict = 0.02,  # tolerated worsening (per metric when a dict)
+    confidence: float = 0.99,  # confidence of the one-sided bounds on the drops (Bonferroni over the metrics)
+    min_rows: int = 30,  # fewer labelled rows: not judged
+) -> dict:
     "Performance on a labelled batch against the reference, with confidence bounds: {drifted, n, metrics, reason}."
-    ref = reference_metrics.get("test", reference_metrics) if isinstance(reference_metrics.get("test"), dict) else reference_metrics
-    y = np.asarray(y_true, dtype=np.float64).ravel(); p = np.asarray(y_score, dtype=np.float64).ravel()
-    if len(y) != len(p): raise ValueError(f"y_true has {len(y)} values but y_score has {len(p)}")
-    if np.isnan(p).any(): raise ValueError(f"y_score has {int(np.isnan(p).sum())} missing values")
-    a = (1 - confidence)/len(metrics); z = float(stats.norm.isf(a)); n = len(y); out = {}   # Bonferroni over the metrics
+    ref = (
+        reference_metrics.get("test", reference_metrics)
+        if isinstance(reference_metrics.get("test"), dict)
+        else reference_metrics
+    )
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_score, dtype=np.float64).ravel()
+    if len(y) != len(p):
+        raise ValueError(f"y_true has {len(y)} values but y_score has {len(p)}")
+    if np.isnan(p).any():
+        raise ValueError(f"y_score has {int(np.isnan(p).sum())} missing values")
+    a = (1 - confidence) / len(metrics)
+    z = float(stats.norm.isf(a))
+    n = len(y)
+    out = {}  # Bonferroni over the metrics
     for name in metrics:
-        if name not in HIGHER_IS_BETTER: raise ValueError(f"metric {name!r} is not supported (use {list(HIGHER_IS_BETTER)})")
-        if ref.get(name) is None: raise ValueError(f"the reference metrics have no {name!r}")
+        if name not in HIGHER_IS_BETTER:
+            raise ValueError(f"metric {name!r} is not supported (use {list(HIGHER_IS_BETTER)})")
+        if ref.get(name) is None:
+            raise ValueError(f"the reference metrics have no {name!r}")
         tol = max_drop.get(name, 0.02) if isinstance(max_drop, dict) else max_drop
         e = {"reference": float(ref[name]), "current": None, "max_drop": tol, "drifted": False}
-        if n < min_rows: out[name] = {**e, "reason": f"only {n} labelled rows (minimum {min_rows})"}; continue
-        n_ref = ref.get("n"); pr = ref.get("positive_rate")
+        if n < min_rows:
+            out[name] = {**e, "reason": f"only {n} labelled rows (minimum {min_rows})"}
+            continue
+        n_ref = ref.get("n")
+        pr = ref.get("positive_rate")
         if name == "roc_auc":
-            if y.min() == y.max(): out[name] = {**e, "reason": "the batch has one class only: no ROC AUC"}; continue
+            if y.min() == y.max():
+                out[name] = {**e, "reason": "the batch has one class only: no ROC AUC"}
+                continue
             cur, se = auc_delong(y, p)
-            se_ref = _hanley_mcneil(e["reference"], n_ref*pr, n_ref*(1 - pr)) if n_ref and pr else 0.0
-        elif name == "accuracy":                                             # exact (Clopper-Pearson) bound
-            k = int(((p >= threshold) == (y == 1)).sum()); cur = k/n
+            se_ref = _hanley_mcneil(e["reference"], n_ref * pr, n_ref * (1 - pr)) if n_ref and pr else 0.0
+        elif name == "accuracy":  # exact (Clopper-Pearson) bound
+            k = int(((p >= threshold) == (y == 1)).sum())
+            cur = k / n
             upper = float(stats.beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
             lower = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
-            drop = e["reference"] - cur; low = e["reference"] - upper
-            e.update(current=cur, ci=[lower, upper], drop=drop, drop_lower=low, se=math.sqrt(cur*(1 - cur)/n), drifted=bool(low > tol))
-            out[name] = _concept_reason(e, confidence); continue
+            drop = e["reference"] - cur
+            low = e["reference"] - upper
+            e.update(
+                current=cur,
+                ci=[lower, upper],
+                drop=drop,
+                drop_lower=low,
+                se=math.sqrt(cur * (1 - cur) / n),
+                drifted=bool(low > tol),
+            )
+            out[name] = _concept_reason(e, confidence)
+            continue
         else:
             pc = np.clip(p, 1e-7, 1 - 1e-7)
-            loss = (p - y)**2 if name == "brier" else -(y*np.log(pc) + (1 - y)*np.log(1 - pc))
-            cur = float(loss.mean()); se = float(loss.std(ddof=1)/math.sqrt(n)); se_ref = float(loss.std(ddof=1)/math.sqrt(n_ref)) if n_ref else 0.0
+            loss = (p - y) ** 2 if name == "brier" else -(y * np.log(pc) + (1 - y) * np.log(1 - pc))
+            cur = float(loss.mean())
+            se = float(loss.std(ddof=1) / math.sqrt(n))
+            se_ref = float(loss.std(ddof=1) / math.sqrt(n_ref)) if n_ref else 0.0
         drop = (e["reference"] - cur) if HIGHER_IS_BETTER[name] else (cur - e["reference"])
-        se_all = math.sqrt(se*se + se_ref*se_ref); low = drop - z*se_all
-        e.update(current=cur, ci=[cur - z*se, cur + z*se], drop=drop, drop_lower=low, se=se_all, drifted=bool(low > tol))
+        se_all = math.sqrt(se * se + se_ref * se_ref)
+        low = drop - z * se_all
+        e.update(
+            current=cur, ci=[cur - z * se, cur + z * se], drop=drop, drop_lower=low, se=se_all, drifted=bool(low > tol)
+        )
         out[name] = _concept_reason(e, confidence)
     fired = [k for k, v in out.items() if v["drifted"]]
-    return {"drifted": bool(fired), "n": n, "confidence": confidence, "positive_rate": float(y.mean()) if n else None, "metrics": out,
-            "reason": f"performance dropped: {', '.join(fired)}" if fired else "no metric dropped beyond its tolerance"}
+    return {
+        "drifted": bool(fired),
+        "n": n,
+        "confidence": confidence,
+        "positive_rate": float(y.mean()) if n else None,
+        "metrics": out,
+        "reason": f"performance dropped: {', '.join(fired)}" if fired else "no metric dropped beyond its tolerance",
+    }
 
 # %% ../notebooks/16_drift.ipynb #c1cb62e2
 def typed_like(df: pd.DataFrame, profile: dict, columns: list | None = None) -> pd.DataFrame:
     "The profile's columns of `df` typed by the profile's kinds: numbers as float (±inf kept), datetimes, durations, text."
     out = {}
     for c in columns or list(profile["columns"]):
-        if c not in df: raise ValueError(f"column {c!r} is in the reference profile but missing from the batch")
-        cp = profile["columns"][c]; kind = cp["kind"]; s = df[c]
-        if kind == "categorical": out[c] = s.astype(object).where(s.notna(), None); continue
-        x = np.full(len(s), np.nan); ok = s.notna().to_numpy()
-        try: x[ok] = _numbers(s[ok], c, kind)
+        if c not in df:
+            raise ValueError(f"column {c!r} is in the reference profile but missing from the batch")
+        cp = profile["columns"][c]
+        kind = cp["kind"]
+        s = df[c]
+        if kind == "categorical":
+            out[c] = s.astype(object).where(s.notna(), None)
+            continue
+        x = np.full(len(s), np.nan)
+        ok = s.notna().to_numpy()
+        try:
+            x[ok] = _numbers(s[ok], c, kind)
         except ValueError:
-            if not _skip_reason(cp, None): raise
-            out[c] = s.astype(object).where(s.notna(), None); continue      # skipped by default: left as it is
-        out[c] = pd.to_datetime(x, unit="s") if kind == "datetime" else pd.to_timedelta(x, unit="s") if kind == "timedelta" else x
+            if not _skip_reason(cp, None):
+                raise
+            out[c] = s.astype(object).where(s.notna(), None)
+            continue  # skipped by default: left as it is
+        out[c] = (
+            pd.to_datetime(x, unit="s")
+            if kind == "datetime"
+            else pd.to_timedelta(x, unit="s")
+            if kind == "timedelta"
+            else x
+        )
     return pd.DataFrame(out, index=df.index)

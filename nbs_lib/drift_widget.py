@@ -4,8 +4,14 @@
 
 # %% ../notebooks/45_drift_widget.ipynb #6b882226
 from __future__ import annotations
-import base64, html, io
-import numpy as np, pandas as pd
+
+import base64
+import html
+import io
+
+import numpy as np
+import pandas as pd
+
 from .drift import DriftReport
 
 # %% auto #0
@@ -17,27 +23,55 @@ SEVERITY_COLOURS = {"high": "#d73027", "moderate": "#fc8d59", "watch": "#fee08b"
 SEVERITY_ORDER = {"high": 0, "moderate": 1, "watch": 2, "none": 3, "n/a": 4}
 SORT_KEYS = ("severity", "column", "kind", "method", "statistic", "threshold", "ratio", "p_value", "missing_change")
 
+
 def as_report(report) -> DriftReport:
     "A `DriftReport` from a report, its `to_dict()` or a drift.json (whose `data` key may hold the report)."
-    if isinstance(report, DriftReport): return report
-    if isinstance(report, dict) and "columns" not in report and isinstance(report.get("data"), dict): report = report["data"]
-    if not isinstance(report, dict) or "columns" not in report: raise ValueError("not a drift report: expected a dict with 'columns'")
+    if isinstance(report, DriftReport):
+        return report
+    if isinstance(report, dict) and "columns" not in report and isinstance(report.get("data"), dict):
+        report = report["data"]
+    if not isinstance(report, dict) or "columns" not in report:
+        raise ValueError("not a drift report: expected a dict with 'columns'")
     return DriftReport.from_dict(report)
+
 
 def drift_rows(report, sort: str = "severity", descending: bool | None = None) -> list[dict]:
     "One row per column for tables: the decision, the deciding test and the missing-share change, sorted."
     rows = []
     for name, e in as_report(report).columns.items():
         thr = e.get("threshold") or 0.0
-        rows.append({"column": name, "kind": e.get("kind", ""), "severity": e.get("severity", "n/a"), "drifted": e["drifted"],
-                     "method": e["method"], "statistic": e["statistic"], "threshold": thr,
-                     "ratio": e["statistic"]/thr if thr else 0.0, "p_value": e.get("p_value"),
-                     "missing_change": (e.get("missing_share") or {}).get("change", 0.0), "reason": e.get("reason", "")})
-    if sort not in SORT_KEYS: raise ValueError(f"sort must be one of {SORT_KEYS}, not {sort!r}")
-    if sort == "severity": key = lambda r: (SEVERITY_ORDER.get(r["severity"], 9), -r["ratio"])   # most severe first
-    elif sort == "p_value": key = lambda r: (r["p_value"] is None, r["p_value"] or 0.0)
-    else: key = lambda r: r[sort]
+        rows.append(
+            {
+                "column": name,
+                "kind": e.get("kind", ""),
+                "severity": e.get("severity", "n/a"),
+                "drifted": e["drifted"],
+                "method": e["method"],
+                "statistic": e["statistic"],
+                "threshold": thr,
+                "ratio": e["statistic"] / thr if thr else 0.0,
+                "p_value": e.get("p_value"),
+                "missing_change": (e.get("missing_share") or {}).get("change", 0.0),
+                "reason": e.get("reason", ""),
+            }
+        )
+    if sort not in SORT_KEYS:
+        raise ValueError(f"sort must be one of {SORT_KEYS}, not {sort!r}")
+    if sort == "severity":
+
+        def key(r):
+            return (SEVERITY_ORDER.get(r["severity"], 9), -r["ratio"])  # most severe first
+    elif sort == "p_value":
+
+        def key(r):
+            return (r["p_value"] is None, r["p_value"] or 0.0)
+    else:
+
+        def key(r):
+            return r[sort]
+
     return sorted(rows, key=key, reverse=_descending(sort, descending))
+
 
 def _descending(sort: str, descending: bool | None) -> bool:
     "Sort direction: numbers largest first unless told otherwise."
@@ -46,97 +80,168 @@ def _descending(sort: str, descending: bool | None) -> bool:
 # %% ../notebooks/45_drift_widget.ipynb #8384959a
 def _edge_label(v: float, kind: str) -> str:
     "A bin edge as text (dates for datetime columns)."
-    if kind == "datetime": return pd.to_datetime(v, unit="s").strftime("%Y-%m-%d")
+    if kind == "datetime":
+        return pd.to_datetime(v, unit="s").strftime("%Y-%m-%d")
     a = abs(v)
     return f"{v:,.0f}" if 1e3 <= a < 1e9 else f"{v:.3g}"
+
 
 def plot_column(entry: dict, name: str, ax=None):
     "Reference vs current distribution of one column from its report entry (matplotlib axes)."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(6.4, 2.8))
-    h = entry.get("histogram"); col = SEVERITY_COLOURS.get(entry.get("severity"), "#4575b4")
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 2.8))
+    h = entry.get("histogram")
+    col = SEVERITY_COLOURS.get(entry.get("severity"), "#4575b4")
     title = f"{name}: {entry.get('severity', '')} — {entry['method']} {entry['statistic']:.3g} (threshold {entry['threshold']:.3g})"
     ax.set_title(title, fontsize=9, loc="left")
     if not h:
-        ax.text(0.5, 0.5, entry.get("reason", "no distribution to show"), ha="center", va="center", fontsize=8, wrap=True)
-        ax.set_axis_off(); return ax
+        ax.text(
+            0.5, 0.5, entry.get("reason", "no distribution to show"), ha="center", va="center", fontsize=8, wrap=True
+        )
+        ax.set_axis_off()
+        return ax
     ref, cur = np.asarray(h["reference"]), np.asarray(h["current"])
     if "categories" in h:
         y = np.arange(len(ref))
-        ax.barh(y - 0.2, ref, 0.4, color="#bdbdbd", label="reference"); ax.barh(y + 0.2, cur, 0.4, color=col, edgecolor="#333", lw=0.4, label="current")
-        ax.set_yticks(y, [str(c)[:24] for c in h["categories"]], fontsize=7); ax.invert_yaxis(); ax.set_xlabel("share", fontsize=8)
+        ax.barh(y - 0.2, ref, 0.4, color="#bdbdbd", label="reference")
+        ax.barh(y + 0.2, cur, 0.4, color=col, edgecolor="#333", lw=0.4, label="current")
+        ax.set_yticks(y, [str(c)[:24] for c in h["categories"]], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("share", fontsize=8)
     else:
-        x = np.arange(len(ref)); e = h["edges"]
+        x = np.arange(len(ref))
+        e = h["edges"]
         ax.bar(x, ref, 1.0, color="#bdbdbd", label="reference", align="edge")
-        ax.step(np.r_[x, len(ref)], np.r_[cur, cur[-1]], where="post", color=col if col != SEVERITY_COLOURS["none"] else "#1a9850", lw=1.8, label="current")
-        step = max(1, len(e)//6); ticks = list(range(0, len(e), step))
+        ax.step(
+            np.r_[x, len(ref)],
+            np.r_[cur, cur[-1]],
+            where="post",
+            color=col if col != SEVERITY_COLOURS["none"] else "#1a9850",
+            lw=1.8,
+            label="current",
+        )
+        step = max(1, len(e) // 6)
+        ticks = list(range(0, len(e), step))
         ax.set_xticks(ticks, [_edge_label(e[i], entry.get("kind", "")) for i in ticks], fontsize=7)
-        ax.set_xlabel("reference quantile bins (equal reference mass)", fontsize=8); ax.set_ylabel("share", fontsize=8)
-    ax.legend(fontsize=7, frameon=False); ax.tick_params(labelsize=7)
+        ax.set_xlabel("reference quantile bins (equal reference mass)", fontsize=8)
+        ax.set_ylabel("share", fontsize=8)
+    ax.legend(fontsize=7, frameon=False)
+    ax.tick_params(labelsize=7)
     return ax
+
 
 def column_png(entry: dict, name: str, dpi: int = 90) -> bytes:
     "The plot of one column as PNG bytes."
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(6.4, 2.2 + 0.12*len((entry.get("histogram") or {}).get("categories", []))))
-    plot_column(entry, name, fig.subplots()); fig.tight_layout()
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi); return buf.getvalue()
+
+    fig = Figure(figsize=(6.4, 2.2 + 0.12 * len((entry.get("histogram") or {}).get("categories", []))))
+    plot_column(entry, name, fig.subplots())
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 # %% ../notebooks/45_drift_widget.ipynb #06cb5b63
 def _fmt(v, digits: int = 3) -> str:
     "A number for the table."
-    if v is None: return "–"
-    if isinstance(v, float) and (abs(v) < 1e-3 and v != 0): return f"{v:.1e}"
+    if v is None:
+        return "–"
+    if isinstance(v, float) and (abs(v) < 1e-3 and v != 0):
+        return f"{v:.1e}"
     return f"{v:.{digits}g}" if isinstance(v, float) else html.escape(str(v))
+
 
 def drift_table_html(report, sort: str = "severity") -> str:
     "The per-feature table as HTML, severity colours included."
-    rep = as_report(report); rows = drift_rows(rep, sort)
+    rep = as_report(report)
+    rows = drift_rows(rep, sort)
     head = ["column", "kind", "severity", "method", "statistic", "threshold", "p-value", "missing Δ", "reason"]
-    out = [f'<p><b>{"DRIFT" if rep.drifted else "No drift"}</b>: {sum(r["drifted"] for r in rows)} of {len(rows)} columns drifted'
-           + (f' ({html.escape(rep.summary["rule"])})' if rep.summary.get("rule") else "") + "</p>",
-           '<table class="shipshape-drift" style="border-collapse:collapse;font-size:12px">',
-           "<thead><tr>" + "".join(f'<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #999">{h}</th>' for h in head) + "</tr></thead><tbody>"]
+    out = [
+        f"<p><b>{'DRIFT' if rep.drifted else 'No drift'}</b>: {sum(r['drifted'] for r in rows)} of {len(rows)} columns drifted"
+        + (f" ({html.escape(rep.summary['rule'])})" if rep.summary.get("rule") else "")
+        + "</p>",
+        '<table class="shipshape-drift" style="border-collapse:collapse;font-size:12px">',
+        "<thead><tr>"
+        + "".join(f'<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #999">{h}</th>' for h in head)
+        + "</tr></thead><tbody>",
+    ]
     for r in rows:
         c = SEVERITY_COLOURS.get(r["severity"], "#fff")
-        cells = [html.escape(r["column"]), r["kind"], f'<span style="background:{c};padding:1px 6px;border-radius:3px">{r["severity"]}</span>',
-                 r["method"], _fmt(r["statistic"]), _fmt(r["threshold"]), _fmt(r["p_value"]), f'{r["missing_change"]:+.3f}',
-                 html.escape(r["reason"])]
-        out.append(f'<tr data-column="{html.escape(r["column"])}" data-severity="{r["severity"]}">' +
-                   "".join(f'<td style="padding:2px 8px;border-bottom:1px solid #eee">{x}</td>' for x in cells) + "</tr>")
+        cells = [
+            html.escape(r["column"]),
+            r["kind"],
+            f'<span style="background:{c};padding:1px 6px;border-radius:3px">{r["severity"]}</span>',
+            r["method"],
+            _fmt(r["statistic"]),
+            _fmt(r["threshold"]),
+            _fmt(r["p_value"]),
+            f"{r['missing_change']:+.3f}",
+            html.escape(r["reason"]),
+        ]
+        out.append(
+            f'<tr data-column="{html.escape(r["column"])}" data-severity="{r["severity"]}">'
+            + "".join(f'<td style="padding:2px 8px;border-bottom:1px solid #eee">{x}</td>' for x in cells)
+            + "</tr>"
+        )
     return "\n".join(out + ["</tbody></table>"])
 
-def drift_html(report, # a DriftReport, its to_dict(), or a drift.json
-               plots: bool = True, # embed a PNG plot per column
-               max_plots: int = 40, # at most this many plots, most severe first
-               title: str | None = None) -> str:
+
+def drift_html(
+    report,  # a DriftReport, its to_dict(), or a drift.json
+    plots: bool = True,  # embed a PNG plot per column
+    max_plots: int = 40,  # at most this many plots, most severe first
+    title: str | None = None,
+) -> str:
     "A self-contained HTML drift report: the table, then reference-vs-current plots (no kernel needed)."
-    rep = as_report(report); parts = [f"<h3>{html.escape(title)}</h3>" if title else "", drift_table_html(rep)]
+    rep = as_report(report)
+    parts = [f"<h3>{html.escape(title)}</h3>" if title else "", drift_table_html(rep)]
     if plots:
         for r in drift_rows(rep)[:max_plots]:
             b64 = base64.b64encode(column_png(rep.columns[r["column"]], r["column"])).decode()
-            parts.append(f'<figure data-column="{html.escape(r["column"])}" style="margin:6px 0">'
-                         f'<img alt="{html.escape(r["column"])}" src="data:image/png;base64,{b64}"/></figure>')
+            parts.append(
+                f'<figure data-column="{html.escape(r["column"])}" style="margin:6px 0">'
+                f'<img alt="{html.escape(r["column"])}" src="data:image/png;base64,{b64}"/></figure>'
+            )
     return '<div class="shipshape-drift-report">' + "\n".join(parts) + "</div>"
 
 # %% ../notebooks/45_drift_widget.ipynb #1a0da175
 import ipywidgets as widgets
 
+
 class DriftWidget(widgets.VBox):
     "Sortable per-feature drift table with severity colours; selecting a feature shows its reference vs current plot."
-    HEAD = (("column", "column"), ("kind", "kind"), ("severity", "severity"), ("method", "method"),
-            ("statistic", "statistic"), ("threshold", "threshold"), ("p-value", "p_value"), ("missing Δ", "missing_change"))
+
+    HEAD = (
+        ("column", "column"),
+        ("kind", "kind"),
+        ("severity", "severity"),
+        ("method", "method"),
+        ("statistic", "statistic"),
+        ("threshold", "threshold"),
+        ("p-value", "p_value"),
+        ("missing Δ", "missing_change"),
+    )
 
     def __init__(self, report, sort: str = "severity"):
-        self.report = as_report(report); self.sort, self.descending = sort, None
+        self.report = as_report(report)
+        self.sort, self.descending = sort, None
         self.summary = widgets.HTML()
-        self.table = widgets.GridBox(layout=widgets.Layout(grid_template_columns="minmax(140px,auto) repeat(7, auto)",
-                                                           grid_gap="1px 6px", max_height="320px", overflow_y="auto"))
+        self.table = widgets.GridBox(
+            layout=widgets.Layout(
+                grid_template_columns="minmax(140px,auto) repeat(7, auto)",
+                grid_gap="1px 6px",
+                max_height="320px",
+                overflow_y="auto",
+            )
+        )
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
         self.reason = widgets.HTML()
         super().__init__([self.summary, self.table, self.reason, self.image])
         rows = drift_rows(self.report)
-        self._render(); self.select(rows[0]["column"] if rows else None)
+        self._render()
+        self.select(rows[0]["column"] if rows else None)
 
     @property
     def order(self) -> list[str]:
@@ -145,34 +250,57 @@ class DriftWidget(widgets.VBox):
 
     def sort_by(self, key: str):
         "Sort by `key`; the same key again reverses the order."
-        if key == self.sort: self.descending = not _descending(key, self.descending)
-        else: self.sort, self.descending = key, None
+        if key == self.sort:
+            self.descending = not _descending(key, self.descending)
+        else:
+            self.sort, self.descending = key, None
         self._render()
 
     def select(self, column: str | None):
         "Show the plot and the reason of `column`."
         self.selected = column
-        if column is None: return
+        if column is None:
+            return
         e = self.report.columns[column]
         self.image.value = column_png(e, column)
         self.reason.value = f"<b>{html.escape(column)}</b>: {html.escape(e.get('reason', ''))}"
-        for b in self.buttons.values(): b.style.font_weight = "bold" if b.description == column else "normal"
+        for b in self.buttons.values():
+            b.style.font_weight = "bold" if b.description == column else "normal"
 
     def _render(self):
         "Rebuild the table in the current order."
-        rep = self.report; n = sum(e["drifted"] for e in rep.columns.values())
-        self.summary.value = (f'<b style="color:{SEVERITY_COLOURS["high"] if rep.drifted else "#1a9850"}">'
-                              f'{"DRIFT" if rep.drifted else "No drift"}</b>: {n} of {len(rep.columns)} columns drifted')
+        rep = self.report
+        n = sum(e["drifted"] for e in rep.columns.values())
+        self.summary.value = (
+            f'<b style="color:{SEVERITY_COLOURS["high"] if rep.drifted else "#1a9850"}">'
+            f"{'DRIFT' if rep.drifted else 'No drift'}</b>: {n} of {len(rep.columns)} columns drifted"
+        )
         cells, self.buttons, self.headers = [], {}, {}
         for label, key in self.HEAD:
             arrow = (" ▼" if _descending(key, self.descending) else " ▲") if key == self.sort else ""
-            b = widgets.Button(description=label + arrow, layout=widgets.Layout(width="auto"), tooltip=f"sort by {label}")
-            b.on_click(lambda _, k=key: self.sort_by(k)); self.headers[key] = b; cells.append(b)
+            b = widgets.Button(
+                description=label + arrow, layout=widgets.Layout(width="auto"), tooltip=f"sort by {label}"
+            )
+            b.on_click(lambda _, k=key: self.sort_by(k))
+            self.headers[key] = b
+            cells.append(b)
         for r in drift_rows(rep, self.sort, self.descending):
             b = widgets.Button(description=r["column"], tooltip=r["reason"], layout=widgets.Layout(width="auto"))
-            b.style.button_color = SEVERITY_COLOURS.get(r["severity"]); b.on_click(lambda _, c=r["column"]: self.select(c))
+            b.style.button_color = SEVERITY_COLOURS.get(r["severity"])
+            b.on_click(lambda _, c=r["column"]: self.select(c))
             self.buttons[r["column"]] = b
-            cells += [b] + [widgets.HTML(x) for x in (r["kind"], r["severity"], r["method"], _fmt(r["statistic"]),
-                                                      _fmt(r["threshold"]), _fmt(r["p_value"]), f'{r["missing_change"]:+.3f}')]
+            cells += [b] + [
+                widgets.HTML(x)
+                for x in (
+                    r["kind"],
+                    r["severity"],
+                    r["method"],
+                    _fmt(r["statistic"]),
+                    _fmt(r["threshold"]),
+                    _fmt(r["p_value"]),
+                    f"{r['missing_change']:+.3f}",
+                )
+            ]
         self.table.children = cells
-        if getattr(self, "selected", None): self.select(self.selected)
+        if getattr(self, "selected", None):
+            self.select(self.selected)

@@ -4,9 +4,13 @@
 
 # %% ../notebooks/35_driftjob.ipynb #d6cc62f3
 from __future__ import annotations
+
 import contextlib
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+
 from .config import read_json
 from .drift import concept_drift, detect_drift, load_profile, prediction_drift, typed_like
 from .features import load_spec, transform
@@ -21,118 +25,218 @@ def _column(parts: list) -> pd.Categorical:
     "One column from its chunks: text stored once per distinct value (a categorical; missing values are NaN)."
     return pd.api.types.union_categoricals(parts) if len(parts) > 1 else parts[0]
 
-def read_batches(paths, na_values=(), chunk_rows: int = 100_000,
-                 columns: list | None = None # only these columns (those the files have); None: all
-                ) -> pd.DataFrame:
+
+def read_batches(
+    paths,
+    na_values=(),
+    chunk_rows: int = 100_000,
+    columns: list | None = None,  # only these columns (those the files have); None: all
+) -> pd.DataFrame:
     "Batch CSV files (header row) as one text frame with a `_file` column; a malformed line raises, naming the file and line."
-    if isinstance(paths, (str, Path)): paths = [paths]
-    if not paths: raise ValueError("no batch files given")
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise ValueError("no batch files given")
     cols, names, files = {}, None, []
     for p in paths:
-        with open(p, "rb") as f, contextlib.closing(read_chunks(f, na_values=na_values, chunk_rows=chunk_rows)) as chunks:
+        with (
+            open(p, "rb") as f,
+            contextlib.closing(read_chunks(f, na_values=na_values, chunk_rows=chunk_rows)) as chunks,
+        ):
             for ch in chunks:
-                if ch["bad"]: raise ValueError(f"{p}: line {ch['bad'][0]['line']}: {ch['bad'][0]['reason']} ({len(ch['bad'])} malformed lines in this part)")
-                if names is None: names = ch["names"]; keep = [c for c in names if columns is None or c in columns]
-                elif ch["names"] != names and set(ch["names"]) != set(names): raise ValueError(f"{p}: columns {ch['names']} differ from {names}")
-                if not ch["rows"]: continue
+                if ch["bad"]:
+                    raise ValueError(
+                        f"{p}: line {ch['bad'][0]['line']}: {ch['bad'][0]['reason']} ({len(ch['bad'])} malformed lines in this part)"
+                    )
+                if names is None:
+                    names = ch["names"]
+                    keep = [c for c in names if columns is None or c in columns]
+                elif ch["names"] != names and set(ch["names"]) != set(names):
+                    raise ValueError(f"{p}: columns {ch['names']} differ from {names}")
+                if not ch["rows"]:
+                    continue
                 df = pd.DataFrame(ch["rows"], columns=ch["names"], dtype=object)
-                for c in keep: cols.setdefault(c, []).append(pd.Categorical(df[c]))
-                files.append(np.full(len(df), ([*dict.fromkeys(Path(q).name for q in paths)].index(Path(p).name)), np.int32))
-    if names is None: raise ValueError(f"{paths[0]}: no header row")
+                for c in keep:
+                    cols.setdefault(c, []).append(pd.Categorical(df[c]))
+                files.append(
+                    np.full(len(df), ([*dict.fromkeys(Path(q).name for q in paths)].index(Path(p).name)), np.int32)
+                )
+    if names is None:
+        raise ValueError(f"{paths[0]}: no header row")
     out = {c: _column(cols[c]) if c in cols else pd.Categorical([]) for c in keep}
-    out["_file"] = pd.Categorical.from_codes(np.concatenate(files), [*dict.fromkeys(Path(q).name for q in paths)]) if files else pd.Categorical([])
+    out["_file"] = (
+        pd.Categorical.from_codes(np.concatenate(files), [*dict.fromkeys(Path(q).name for q in paths)])
+        if files
+        else pd.Categorical([])
+    )
     return pd.DataFrame(out)
 
 # %% ../notebooks/35_driftjob.ipynb #afc2aa83
 def needed_columns(profile: dict, model_dir=None, target: str | None = None) -> list:
     "The columns a drift check of a batch reads: the profile's, the model's inputs (its `transform.json`) and the label."
-    spec = [c["name"] for c in load_spec(Path(model_dir)/"transform.json")["columns"]] if model_dir and (Path(model_dir)/"transform.json").exists() else []
+    spec = (
+        [c["name"] for c in load_spec(Path(model_dir) / "transform.json")["columns"]]
+        if model_dir and (Path(model_dir) / "transform.json").exists()
+        else []
+    )
     return list(dict.fromkeys([*profile["columns"], *spec, *([target] if target else [])]))
 
 # %% ../notebooks/35_driftjob.ipynb #5e4bda88
 def _options(thresholds: dict | None) -> tuple[dict, dict, list]:
     "detect_drift options, concept_drift options and the alert signals from a `drift:` config."
     t = dict(thresholds or {})
-    det = {k: t[k] for k in ("alpha", "min_rows", "min_columns", "drift_share", "small_sample", "psi_bins") if t.get(k) is not None}
-    if t.get("effect"): det["thresholds"] = dict(t["effect"])
-    if t.get("methods"): det["methods"] = dict(t["methods"])
+    det = {
+        k: t[k]
+        for k in ("alpha", "min_rows", "min_columns", "drift_share", "small_sample", "psi_bins")
+        if t.get(k) is not None
+    }
+    if t.get("effect"):
+        det["thresholds"] = dict(t["effect"])
+    if t.get("methods"):
+        det["methods"] = dict(t["methods"])
     return det, dict(t.get("concept") or {}), list(t.get("alert_on") or ["data", "prediction", "concept"])
+
 
 def _scores(model_dir: Path, batch: pd.DataFrame, step: int) -> np.ndarray:
     "The model's scores for every row, `step` rows at a time (the feature matrix of a large batch never exists whole)."
     for f in ("model.onnx", "transform.json"):
-        if not (model_dir/f).exists(): raise ValueError(f"model_dir {model_dir} has no {f}")
-    sess, spec = onnx_session(model_dir/"model.onnx"), load_spec(model_dir/"transform.json")
-    return np.concatenate([onnx_predict(sess, transform(spec, batch.iloc[i:i + step])) for i in range(0, len(batch), step)])
+        if not (model_dir / f).exists():
+            raise ValueError(f"model_dir {model_dir} has no {f}")
+    sess, spec = onnx_session(model_dir / "model.onnx"), load_spec(model_dir / "transform.json")
+    return np.concatenate(
+        [onnx_predict(sess, transform(spec, batch.iloc[i : i + step])) for i in range(0, len(batch), step)]
+    )
+
 
 def _alert(report, out: dict, alert_on: list) -> dict:
     "Which signals fired, and the alert's message."
-    signals = {"data": report.drifted, "prediction": bool(out["prediction"] and out["prediction"]["drifted"]),
-               "concept": bool(out["concept"] and out["concept"]["drifted"])}
+    signals = {
+        "data": report.drifted,
+        "prediction": bool(out["prediction"] and out["prediction"]["drifted"]),
+        "concept": bool(out["concept"] and out["concept"]["drifted"]),
+    }
     fired = [k for k in alert_on if signals.get(k)]
     parts = []
-    if "data" in fired: parts.append("data drift in " + ", ".join(
-        f"{c} ({report.columns[c]['method']} {report.columns[c]['statistic']:.3g} > {report.columns[c]['threshold']:.3g})" for c in report.drifted_columns))
-    if "prediction" in fired: parts.append(f"prediction drift ({out['prediction']['method']} {out['prediction']['statistic']:.3g} > {out['prediction']['threshold']:.3g})")
-    if "concept" in fired: parts.append("concept drift: " + "; ".join(f"{k} {v['reason']}" for k, v in out["concept"]["metrics"].items() if v["drifted"]))
-    return {"fired": bool(fired), "signals": signals, "alert_on": alert_on, "drifted_columns": report.drifted_columns,
-            "message": ("drift alert: " + "; ".join(parts)) if fired else "no drift"}
+    if "data" in fired:
+        parts.append(
+            "data drift in "
+            + ", ".join(
+                f"{c} ({report.columns[c]['method']} {report.columns[c]['statistic']:.3g} > {report.columns[c]['threshold']:.3g})"
+                for c in report.drifted_columns
+            )
+        )
+    if "prediction" in fired:
+        parts.append(
+            f"prediction drift ({out['prediction']['method']} {out['prediction']['statistic']:.3g} > {out['prediction']['threshold']:.3g})"
+        )
+    if "concept" in fired:
+        parts.append(
+            "concept drift: "
+            + "; ".join(f"{k} {v['reason']}" for k, v in out["concept"]["metrics"].items() if v["drifted"])
+        )
+    return {
+        "fired": bool(fired),
+        "signals": signals,
+        "alert_on": alert_on,
+        "drifted_columns": report.drifted_columns,
+        "message": ("drift alert: " + "; ".join(parts)) if fired else "no drift",
+    }
 
 # %% ../notebooks/35_driftjob.ipynb #8c92e4ab
-def monitor_batch(batch: pd.DataFrame, # the batch rows (text or typed), labels optional
-                  profile: dict, # the reference profile
-                  model_dir=None, # folder with model.onnx and transform.json; None: no prediction drift
-                  reference_metrics: dict | None = None, # reference metrics; None: no concept drift
-                  thresholds: dict | None = None, # the `drift:` config (see above)
-                  target: str | None = None, positive_label: str | None = None, # default: from `dataset`
-                  label_strip: str | None = None, dataset: dict | None = None, # the `dataset:` config
-                  score_rows: int = 20_000 # rows scored at a time
-                 ) -> dict:
+def monitor_batch(
+    batch: pd.DataFrame,  # the batch rows (text or typed), labels optional
+    profile: dict,  # the reference profile
+    model_dir=None,  # folder with model.onnx and transform.json; None: no prediction drift
+    reference_metrics: dict | None = None,  # reference metrics; None: no concept drift
+    thresholds: dict | None = None,  # the `drift:` config (see above)
+    target: str | None = None,
+    positive_label: str | None = None,  # default: from `dataset`
+    label_strip: str | None = None,
+    dataset: dict | None = None,  # the `dataset:` config
+    score_rows: int = 20_000,  # rows scored at a time
+) -> dict:
     "Data, prediction and concept drift of one batch, and the alert: a JSON-ready dict (`columns` as in `to_dict()`)."
     ds = dataset or {}
     target = target if target is not None else ds.get("target")
     positive_label = positive_label if positive_label is not None else ds.get("positive_label")
     label_strip = label_strip if label_strip is not None else (ds.get("label_strip") or "")
     det, cd_opts, alert_on = _options(thresholds)
-    cols = [c for c in profile["columns"] if c != target] if target in profile["columns"] and target not in batch else list(profile["columns"])
+    cols = (
+        [c for c in profile["columns"] if c != target]
+        if target in profile["columns"] and target not in batch
+        else list(profile["columns"])
+    )
     report = detect_drift(profile, typed_like(batch, profile, cols), columns=cols, **det)
-    out = {**report.to_dict(), "summary": report.summary, "n_rows": int(len(batch)), "prediction": None, "concept": None,
-           "skipped": {}}
+    out = {
+        **report.to_dict(),
+        "summary": report.summary,
+        "n_rows": int(len(batch)),
+        "prediction": None,
+        "concept": None,
+        "skipped": {},
+    }
     scores = None
-    if model_dir is None: out["skipped"]["prediction"] = "no model_dir"
-    elif not len(batch): out["skipped"]["prediction"] = "the batch has no rows"
+    if model_dir is None:
+        out["skipped"]["prediction"] = "no model_dir"
+    elif not len(batch):
+        out["skipped"]["prediction"] = "the batch has no rows"
     else:
-        model_dir = Path(model_dir); scores = _scores(model_dir, batch, score_rows)
+        model_dir = Path(model_dir)
+        scores = _scores(model_dir, batch, score_rows)
         ref_pred = profile.get("prediction")
-        if ref_pred is None and (model_dir/"prediction_profile.json").exists():
-            pp = load_profile(model_dir/"prediction_profile.json"); ref_pred = pp.get("prediction") or pp["columns"].get("prediction")
-        if ref_pred is None: out["skipped"]["prediction"] = "no reference score profile (profile 'prediction' entry or model_dir/prediction_profile.json)"
+        if ref_pred is None and (model_dir / "prediction_profile.json").exists():
+            pp = load_profile(model_dir / "prediction_profile.json")
+            ref_pred = pp.get("prediction") or pp["columns"].get("prediction")
+        if ref_pred is None:
+            out["skipped"]["prediction"] = (
+                "no reference score profile (profile 'prediction' entry or model_dir/prediction_profile.json)"
+            )
         else:
-            pr = prediction_drift({**profile, "prediction": ref_pred}, scores, **{k: v for k, v in det.items() if k not in ("methods",)})
+            pr = prediction_drift(
+                {**profile, "prediction": ref_pred}, scores, **{k: v for k, v in det.items() if k not in ("methods",)}
+            )
             out["prediction"] = {**pr.to_dict()["columns"]["prediction"], "mean_score": float(np.mean(scores))}
-    if reference_metrics is None: out["skipped"]["concept"] = "no reference metrics"
-    elif target is None or positive_label is None: out["skipped"]["concept"] = "no label column or positive label configured (dataset.target, dataset.positive_label)"
-    elif target not in batch or batch[target].notna().sum() == 0: out["skipped"]["concept"] = f"the batch has no {target!r} labels"
-    elif scores is None: out["skipped"]["concept"] = "no model to score the batch"
+    if reference_metrics is None:
+        out["skipped"]["concept"] = "no reference metrics"
+    elif target is None or positive_label is None:
+        out["skipped"]["concept"] = (
+            "no label column or positive label configured (dataset.target, dataset.positive_label)"
+        )
+    elif target not in batch or batch[target].notna().sum() == 0:
+        out["skipped"]["concept"] = f"the batch has no {target!r} labels"
+    elif scores is None:
+        out["skipped"]["concept"] = "no model to score the batch"
     else:
-        lab = batch[target]; ok = lab.notna().to_numpy()
+        lab = batch[target]
+        ok = lab.notna().to_numpy()
         y = (lab[ok].astype(str).str.strip().str.rstrip(label_strip) == str(positive_label)).to_numpy(dtype=float)
         out["concept"] = concept_drift(reference_metrics, y, scores[ok], **cd_opts)
     out["alert"] = _alert(report, out, alert_on)
     out["outcome"] = "alert" if out["alert"]["fired"] else "ok"
-    out["key_figures"] = {"drifted columns": len(report.drifted_columns), "alert": out["alert"]["fired"],
-                          **({"prediction drift": out["alert"]["signals"]["prediction"]} if out["prediction"] else {}),
-                          **({f"batch {k}": v["current"] for k, v in out["concept"]["metrics"].items() if v["current"] is not None} if out["concept"] else {})}
+    out["key_figures"] = {
+        "drifted columns": len(report.drifted_columns),
+        "alert": out["alert"]["fired"],
+        **({"prediction drift": out["alert"]["signals"]["prediction"]} if out["prediction"] else {}),
+        **(
+            {f"batch {k}": v["current"] for k, v in out["concept"]["metrics"].items() if v["current"] is not None}
+            if out["concept"]
+            else {}
+        ),
+    }
     return out
 
 # %% ../notebooks/35_driftjob.ipynb #670cb193
 def verdict_outcome(drift_json_path) -> tuple[str, str]:
     "(`ok` | `alert` | `failed`, one-line message) from a drift verdict (`drift.json`)."
     p = Path(drift_json_path)
-    if not p.exists(): return "failed", f"no drift verdict at {p}: the drift check did not finish"
+    if not p.exists():
+        return "failed", f"no drift verdict at {p}: the drift check did not finish"
     try:
-        v = read_json(p); fired, message = v["alert"]["fired"], v["alert"]["message"]
-        if not isinstance(fired, bool): raise TypeError(f"alert.fired is {fired!r}, not true or false")
-    except (ValueError, KeyError, TypeError) as e: return "failed", f"{p} is not a drift verdict ({type(e).__name__}: {e})"
+        v = read_json(p)
+        fired, message = v["alert"]["fired"], v["alert"]["message"]
+        if not isinstance(fired, bool):
+            raise TypeError(f"alert.fired is {fired!r}, not true or false")
+    except (ValueError, KeyError, TypeError) as e:
+        return "failed", f"{p} is not a drift verdict ({type(e).__name__}: {e})"
     about = ", ".join(Path(b).name for b in v.get("batches") or []) or p.parent.name
     return ("alert" if fired else "ok"), f"{about}: {message}"

@@ -4,8 +4,11 @@
 
 # %% ../notebooks/13_evaluate.ipynb #d96e3793
 from __future__ import annotations
+
 import math
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
 # %% auto #0
@@ -15,30 +18,37 @@ __all__ = ['LOWER_IS_BETTER', 'binary_metrics', 'slice_labels', 'slice_metrics',
 # %% ../notebooks/13_evaluate.ipynb #5fccf868
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:
     "ROC AUC, PR AUC, accuracy, Brier score, log loss, size and positive rate; AUCs are None for one class."
-    y = np.asarray(y, dtype=float); p = np.asarray(p, dtype=float)
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
     both = len(np.unique(y)) == 2
-    return {"n": int(len(y)), "positive_rate": float(y.mean()) if len(y) else None,
-            "roc_auc": float(skm.roc_auc_score(y, p)) if both else None,
-            "pr_auc": float(skm.average_precision_score(y, p)) if both else None,
-            "accuracy": float(((p >= threshold) == (y == 1)).mean()) if len(y) else None,
-            "brier": float(np.mean((p - y)**2)) if len(y) else None,
-            "log_loss": float(skm.log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1])) if len(y) else None}
+    return {
+        "n": int(len(y)),
+        "positive_rate": float(y.mean()) if len(y) else None,
+        "roc_auc": float(skm.roc_auc_score(y, p)) if both else None,
+        "pr_auc": float(skm.average_precision_score(y, p)) if both else None,
+        "accuracy": float(((p >= threshold) == (y == 1)).mean()) if len(y) else None,
+        "brier": float(np.mean((p - y) ** 2)) if len(y) else None,
+        "log_loss": float(skm.log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1])) if len(y) else None,
+    }
 
 # %% ../notebooks/13_evaluate.ipynb #a642f355
 def slice_labels(values: pd.Series, bins: list | None = None) -> pd.Series:
     "Group labels for a slice column: text as is, numbers cut at `bins` (quartiles when none)."
     x = pd.to_numeric(values, errors="coerce")
     if values.notna().any() and x.notna().sum() == values.notna().sum() and (bins or x.nunique() > 10):
-        edges = sorted(set([-np.inf, *(bins or x.quantile([.25, .5, .75]).tolist()), np.inf]))
+        edges = sorted(set([-np.inf, *(bins or x.quantile([0.25, 0.5, 0.75]).tolist()), np.inf]))
         return pd.cut(x, edges, right=False).astype(str).where(x.notna(), "missing")
     return values.astype(object).where(values.notna(), "missing").astype(str)
 
-def slice_metrics(df: pd.DataFrame, y: np.ndarray, p: np.ndarray, columns: list, bins: dict | None = None,
-                  threshold: float = 0.5) -> pd.DataFrame:
+
+def slice_metrics(
+    df: pd.DataFrame, y: np.ndarray, p: np.ndarray, columns: list, bins: dict | None = None, threshold: float = 0.5
+) -> pd.DataFrame:
     "Metrics per group of each slice column, with group sizes."
     rows = []
     for c in columns:
-        if c not in df: continue
+        if c not in df:
+            continue
         lab = slice_labels(df[c], (bins or {}).get(c)).to_numpy()
         for g in sorted(set(lab)):
             m = lab == g
@@ -46,77 +56,182 @@ def slice_metrics(df: pd.DataFrame, y: np.ndarray, p: np.ndarray, columns: list,
     return pd.DataFrame(rows)
 
 # %% ../notebooks/13_evaluate.ipynb #4217602b
-def select_model(candidates: dict, # name -> {metric: validation value, "p99_us": batch-1 latency, ...}
-                 metric: str = "roc_auc", min_gain: float = 0.002, simplest: str = "baseline",
-                 latency_budget_us: float | None = None, latency_key: str = "p99_us") -> tuple[str, str]:
+def select_model(
+    candidates: dict,  # name -> {metric: validation value, "p99_us": batch-1 latency, ...}
+    metric: str = "roc_auc",
+    min_gain: float = 0.002,
+    simplest: str = "baseline",
+    latency_budget_us: float | None = None,
+    latency_key: str = "p99_us",
+) -> tuple[str, str]:
     "The chosen candidate and why: the best `metric` within the latency budget, unless it beats the simplest by less than `min_gain`."
     fits = {k: v for k, v in candidates.items() if latency_budget_us is None or v[latency_key] <= latency_budget_us}
     over = sorted(set(candidates) - set(fits))
-    note = f"; over the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs: {', '.join(over)}" if over else ""
+    note = (
+        f"; over the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs: {', '.join(over)}" if over else ""
+    )
     if not fits:
         fast = min(candidates, key=lambda k: candidates[k][latency_key])
-        return fast, f"no candidate meets the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs; {fast} is the fastest ({candidates[fast][latency_key]:.0f} µs)"
+        return (
+            fast,
+            f"no candidate meets the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs; {fast} is the fastest ({candidates[fast][latency_key]:.0f} µs)",
+        )
     best = max(fits, key=lambda k: fits[k][metric])
     if simplest not in fits or best == simplest:
-        return best, f"{best} has the best validation {metric} ({fits[best][metric]:.4f}) among the candidates within budget" + note
+        return (
+            best,
+            f"{best} has the best validation {metric} ({fits[best][metric]:.4f}) among the candidates within budget"
+            + note,
+        )
     b, s = fits[best][metric], fits[simplest][metric]
     if b - s < min_gain:
-        return simplest, f"{best} beats {simplest} by only {b - s:.4f} validation {metric} (< min_gain {min_gain}); the simpler model is chosen" + note
-    return best, f"{best} beats {simplest} by {b - s:.4f} validation {metric} ({b:.4f} vs {s:.4f}, min_gain {min_gain})" + note
+        return (
+            simplest,
+            f"{best} beats {simplest} by only {b - s:.4f} validation {metric} (< min_gain {min_gain}); the simpler model is chosen"
+            + note,
+        )
+    return (
+        best,
+        f"{best} beats {simplest} by {b - s:.4f} validation {metric} ({b:.4f} vs {s:.4f}, min_gain {min_gain})" + note,
+    )
 
 # %% ../notebooks/13_evaluate.ipynb #ff178083
 LOWER_IS_BETTER = ("brier", "log_loss")
 
+
 def trivial_metrics(positive_rate: float) -> dict:
     "Metrics of the prior (constant) predictor on data with this positive rate: the floor any model must beat."
     p = float(positive_rate)
-    ll = -(p*math.log(p) + (1 - p)*math.log(1 - p)) if 0 < p < 1 else 0.0
-    return {"roc_auc": 0.5, "pr_auc": p, "accuracy": max(p, 1 - p), "brier": p*(1 - p), "log_loss": ll}
+    ll = -(p * math.log(p) + (1 - p) * math.log(1 - p)) if 0 < p < 1 else 0.0
+    return {"roc_auc": 0.5, "pr_auc": p, "accuracy": max(p, 1 - p), "brier": p * (1 - p), "log_loss": ll}
 
 # %% ../notebooks/13_evaluate.ipynb #69368ee5
 def _check(key: str, name: str, value, op: str, threshold, reason: str, na: str | None = None) -> dict:
     "One gate: pass or fail from `value op threshold`, or n/a with the reason."
-    if na is not None: return {"key": key, "name": name, "value": value, "op": op, "threshold": threshold, "passed": None, "status": "n/a", "reason": na}
+    if na is not None:
+        return {
+            "key": key,
+            "name": name,
+            "value": value,
+            "op": op,
+            "threshold": threshold,
+            "passed": None,
+            "status": "n/a",
+            "reason": na,
+        }
     ok = bool({">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[op])
-    return {"key": key, "name": name, "value": value, "op": op, "threshold": threshold, "passed": ok, "status": "pass" if ok else "fail", "reason": reason}
+    return {
+        "key": key,
+        "name": name,
+        "value": value,
+        "op": op,
+        "threshold": threshold,
+        "passed": ok,
+        "status": "pass" if ok else "fail",
+        "reason": reason,
+    }
+
 
 def _split(m: dict) -> dict:
     "The test metrics of a candidate (evaluate's {valid, test} entries), or the metrics themselves."
     return m["test"] if isinstance(m.get("test"), dict) else m
 
-def quality_gates(candidates: dict, # name -> test metrics (`binary_metrics`), or {"valid": ..., "test": ...} as in metrics.json
-                  chosen: str, # the chosen candidate
-                  metric: str = "roc_auc", # roc_auc | pr_auc | accuracy (higher is better) | brier | log_loss
-                  production: float | dict | None = None, # the production model's test metric (or its metrics); None: there is none yet
-                  min_metric: float | None = None, # opt-in absolute floor on the test metric (None: no such check)
-                  max_regression: float = 0.0, # tolerated drop against production
-                  trivial: float | None = None, # the trivial model's metric (None: the prior predictor's, from the test positive rate)
-                  baseline: str = "baseline", # the simplest candidate
-                  no_production: str = "no production model yet (first registration): nothing to compare with" # the n/a reason
-                 ) -> list[dict]:
+
+def quality_gates(
+    candidates: dict,  # name -> test metrics (`binary_metrics`), or {"valid": ..., "test": ...} as in metrics.json
+    chosen: str,  # the chosen candidate
+    metric: str = "roc_auc",  # roc_auc | pr_auc | accuracy (higher is better) | brier | log_loss
+    production: float
+    | dict
+    | None = None,  # the production model's test metric (or its metrics); None: there is none yet
+    min_metric: float | None = None,  # opt-in absolute floor on the test metric (None: no such check)
+    max_regression: float = 0.0,  # tolerated drop against production
+    trivial: float
+    | None = None,  # the trivial model's metric (None: the prior predictor's, from the test positive rate)
+    baseline: str = "baseline",  # the simplest candidate
+    no_production: str = "no production model yet (first registration): nothing to compare with",  # the n/a reason
+) -> list[dict]:
     "The quality gates of the chosen model on the test set: baseline, trivial model, production, and `min_metric` when set."
-    if chosen not in candidates: raise ValueError(f"chosen model {chosen!r} is not among the candidates ({', '.join(candidates)})")
-    m = _split(candidates[chosen]); v = m.get(metric)
-    if v is None: raise ValueError(f"the {chosen} model has no test {metric!r} (metrics: {', '.join(m)})")
-    low = metric in LOWER_IS_BETTER; ge, gt = ("<=", "<") if low else (">=", ">")
-    better = lambda a, b: a < b if low else a > b
+    if chosen not in candidates:
+        raise ValueError(f"chosen model {chosen!r} is not among the candidates ({', '.join(candidates)})")
+    m = _split(candidates[chosen])
+    v = m.get(metric)
+    if v is None:
+        raise ValueError(f"the {chosen} model has no test {metric!r} (metrics: {', '.join(m)})")
+    low = metric in LOWER_IS_BETTER
+    ge, gt = ("<=", "<") if low else (">=", ">")
+
+    def better(a, b):
+        return a < b if low else a > b
+
     out = []
-    if baseline not in candidates: out.append(_check("baseline", f"test {metric} against the baseline", v, ge, None, "", na=f"no {baseline!r} candidate"))
+    if baseline not in candidates:
+        out.append(
+            _check("baseline", f"test {metric} against the baseline", v, ge, None, "", na=f"no {baseline!r} candidate")
+        )
     else:
         b = _split(candidates[baseline])[metric]
-        out.append(_check("baseline", f"test {metric} against the baseline", v, ge, b,
-                          f"the chosen model is the baseline ({v:.4f})" if chosen == baseline else
-                          f"{chosen} {v:.4f} {'beats' if better(v, b) else 'ties' if v == b else 'is worse than'} {baseline} {b:.4f}"))
-    t = trivial if trivial is not None else (trivial_metrics(m["positive_rate"])[metric] if m.get("positive_rate") is not None else None)
+        out.append(
+            _check(
+                "baseline",
+                f"test {metric} against the baseline",
+                v,
+                ge,
+                b,
+                f"the chosen model is the baseline ({v:.4f})"
+                if chosen == baseline
+                else f"{chosen} {v:.4f} {'beats' if better(v, b) else 'ties' if v == b else 'is worse than'} {baseline} {b:.4f}",
+            )
+        )
+    t = (
+        trivial
+        if trivial is not None
+        else (trivial_metrics(m["positive_rate"])[metric] if m.get("positive_rate") is not None else None)
+    )
     name = f"test {metric} against a trivial model (the prior predictor)"
-    if t is None: out.append(_check("trivial", name, v, gt, None, "", na="no positive rate recorded: the trivial model's metric is unknown"))
-    else: out.append(_check("trivial", name, v, gt, t, f"{chosen} {v:.4f} vs the prior predictor's {t:.4f}"))
+    if t is None:
+        out.append(
+            _check(
+                "trivial", name, v, gt, None, "", na="no positive rate recorded: the trivial model's metric is unknown"
+            )
+        )
+    else:
+        out.append(_check("trivial", name, v, gt, t, f"{chosen} {v:.4f} vs the prior predictor's {t:.4f}"))
     p = _split(production).get(metric) if isinstance(production, dict) else production
     name = f"test {metric} drop against the production model"
-    if p is None: out.append(_check("production", name, None, "<=", max_regression, "", na=no_production if production is None else f"the production model records no test {metric}"))
+    if p is None:
+        out.append(
+            _check(
+                "production",
+                name,
+                None,
+                "<=",
+                max_regression,
+                "",
+                na=no_production if production is None else f"the production model records no test {metric}",
+            )
+        )
     else:
         drop = (v - p) if low else (p - v)
-        out.append(_check("production", name, drop, "<=", max_regression, f"{chosen} {v:.4f} vs production {p:.4f}: drop {drop:.4f} (tolerated {max_regression})"))
+        out.append(
+            _check(
+                "production",
+                name,
+                drop,
+                "<=",
+                max_regression,
+                f"{chosen} {v:.4f} vs production {p:.4f}: drop {drop:.4f} (tolerated {max_regression})",
+            )
+        )
     if min_metric is not None:
-        out.append(_check("min_metric", f"test {metric} against evaluate.min_metric", v, ge, min_metric, f"{chosen} {v:.4f} vs the configured floor {min_metric}"))
+        out.append(
+            _check(
+                "min_metric",
+                f"test {metric} against evaluate.min_metric",
+                v,
+                ge,
+                min_metric,
+                f"{chosen} {v:.4f} vs the configured floor {min_metric}",
+            )
+        )
     return out

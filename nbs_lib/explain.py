@@ -4,8 +4,11 @@
 
 # %% ../notebooks/15_explain.ipynb #4e06216b
 from __future__ import annotations
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
+
 from .evaluate import binary_metrics
 from .features import MISSING, transform
 
@@ -15,20 +18,26 @@ __all__ = ['LOWER_IS_BETTER', 'predictor', 'reference_values', 'permutation_impo
 # %% ../notebooks/15_explain.ipynb #86b61aec
 LOWER_IS_BETTER = {"brier", "log_loss"}
 
+
 def predictor(model):
     "A function from encoded features to probabilities: a torch model, or any callable that already is one."
     import torch
+
     if isinstance(model, torch.nn.Module):
         from nbs_lib.train import predict_proba
+
         return lambda X: predict_proba(model, X)
-    if callable(model): return model
+    if callable(model):
+        return model
     raise TypeError(f"cannot score with a {type(model).__name__}: pass a torch model or a function X -> probabilities")
+
 
 def reference_values(spec: dict, train: pd.DataFrame) -> dict:
     "Per raw column, the value occlusion puts in: the transform's fill (median) for numbers, the most frequent training value for categories."
     out = {}
     for c in spec["columns"]:
-        if c["kind"] == "numeric": out[c["name"]] = c["fill"]
+        if c["kind"] == "numeric":
+            out[c["name"]] = c["fill"]
         else:
             v = train[c["name"]].astype(object).where(train[c["name"]].notna(), MISSING).astype(str)
             out[c["name"]] = v.value_counts().index[0] if len(v) else MISSING
@@ -37,11 +46,21 @@ def reference_values(spec: dict, train: pd.DataFrame) -> dict:
 # %% ../notebooks/15_explain.ipynb #f9962ad4
 def _score(y, p, metric: str) -> float:
     v = binary_metrics(y, p)[metric]
-    if v is None: raise ValueError(f"{metric} is undefined on these rows (a single class?)")
+    if v is None:
+        raise ValueError(f"{metric} is undefined on these rows (a single class?)")
     return v
 
-def permutation_importance(model, spec: dict, df: pd.DataFrame, y: np.ndarray, # raw holdout rows and their 0/1 labels
-                           metric: str = "roc_auc", repeats: int = 5, seed: int = 0, progress: bool = False) -> pd.DataFrame:
+
+def permutation_importance(
+    model,
+    spec: dict,
+    df: pd.DataFrame,
+    y: np.ndarray,  # raw holdout rows and their 0/1 labels
+    metric: str = "roc_auc",
+    repeats: int = 5,
+    seed: int = 0,
+    progress: bool = False,
+) -> pd.DataFrame:
     "Drop of `metric` when each raw column is shuffled (re-encoded with the transform), mean and std over `repeats`."
     predict, rng = predictor(model), np.random.default_rng(seed)
     base = _score(y, predict(transform(spec, df)), metric)
@@ -50,8 +69,9 @@ def permutation_importance(model, spec: dict, df: pd.DataFrame, y: np.ndarray, #
     for c in tqdm([c["name"] for c in spec["columns"]], desc="permutation importance", disable=not progress):
         drops = []
         for _ in range(repeats):
-            shuffled = df.copy(); shuffled[c] = df[c].to_numpy()[rng.permutation(len(df))]
-            drops.append(sign*(base - _score(y, predict(transform(spec, shuffled)), metric)))
+            shuffled = df.copy()
+            shuffled[c] = df[c].to_numpy()[rng.permutation(len(df))]
+            drops.append(sign * (base - _score(y, predict(transform(spec, shuffled)), metric)))
         rows.append({"column": c, "importance": float(np.mean(drops)), "std": float(np.std(drops)), "drops": drops})
     out = pd.DataFrame(rows).sort_values("importance", ascending=False, ignore_index=True)
     out.attrs.update(metric=metric, baseline=base, repeats=repeats, rows=len(df))
@@ -64,22 +84,30 @@ def explain(model, spec: dict, rows: pd.DataFrame, reference: dict) -> pd.DataFr
     p = predict(transform(spec, rows))
     out = pd.DataFrame(index=rows.index)
     for c in spec["columns"]:
-        occluded = rows.copy(); occluded[c["name"]] = [reference[c["name"]]]*len(rows)
+        occluded = rows.copy()
+        occluded[c["name"]] = [reference[c["name"]]] * len(rows)
         out[c["name"]] = p - predict(transform(spec, occluded))
     out.insert(0, "probability", p)
     return out
 
+
 def explain_row(model, spec: dict, row, reference: dict) -> pd.DataFrame:
     "One row's explanation: each raw column's value, its reference and its contribution, largest first."
     row = row if isinstance(row, pd.DataFrame) else pd.DataFrame([dict(row)], dtype=object)
-    if len(row) != 1: raise ValueError(f"explain_row takes one row, got {len(row)}")
+    if len(row) != 1:
+        raise ValueError(f"explain_row takes one row, got {len(row)}")
     missing = [c["name"] for c in spec["columns"] if c["name"] not in row]
-    if missing: raise ValueError(f"the row lacks the model's input columns {missing}")
+    if missing:
+        raise ValueError(f"the row lacks the model's input columns {missing}")
     e = explain(model, spec, row, reference).iloc[0]
-    t = pd.DataFrame({"column": [c["name"] for c in spec["columns"]],
-                      "value": [row.iloc[0][c["name"]] for c in spec["columns"]],
-                      "reference": [reference[c["name"]] for c in spec["columns"]],
-                      "contribution": [float(e[c["name"]]) for c in spec["columns"]]})
+    t = pd.DataFrame(
+        {
+            "column": [c["name"] for c in spec["columns"]],
+            "value": [row.iloc[0][c["name"]] for c in spec["columns"]],
+            "reference": [reference[c["name"]] for c in spec["columns"]],
+            "contribution": [float(e[c["name"]]) for c in spec["columns"]],
+        }
+    )
     t = t.reindex(t.contribution.abs().sort_values(ascending=False).index).reset_index(drop=True)
     t.attrs["probability"] = float(e["probability"])
     return t

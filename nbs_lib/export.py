@@ -13,9 +13,8 @@ import torch
 
 from .config import sha256_file
 from .evaluate import binary_metrics
-from .runtime import GPU_REASON, target_availability
+from .runtime import GPU_REASON, latency, onnx_predict, onnx_session, target_availability, throughput
 from .runtime import hardware as runtime_hardware
-from .runtime import latency, onnx_predict, onnx_session, throughput
 from .train import Probability, predict_proba
 
 # %% auto #0

@@ -4,8 +4,12 @@
 
 # %% ../notebooks/14_fairness.ipynb #47c36081
 from __future__ import annotations
+
 import itertools
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+
 from .evaluate import slice_labels
 
 # %% auto #0
@@ -15,7 +19,10 @@ __all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 's
 def sensitive_groups(df: pd.DataFrame, attributes: list, bins: dict | None = None) -> pd.DataFrame:
     "Group labels per sensitive attribute: text as is, numbers banded like the slice metrics."
     missing = [a for a in attributes if a not in df]
-    if missing: raise ValueError(f"sensitive attributes not in the data: {missing} (columns: {', '.join(map(str, df.columns))})")
+    if missing:
+        raise ValueError(
+            f"sensitive attributes not in the data: {missing} (columns: {', '.join(map(str, df.columns))})"
+        )
     return pd.DataFrame({a: slice_labels(df[a], (bins or {}).get(a)).to_numpy() for a in attributes}, index=df.index)
 
 # %% ../notebooks/14_fairness.ipynb #d2be3efa
@@ -23,73 +30,145 @@ def _rates(y: np.ndarray, yhat: np.ndarray) -> dict:
     "Counts and rates of one group; a rate with an empty denominator is None."
     tp, fp = int(((y == 1) & (yhat == 1)).sum()), int(((y == 0) & (yhat == 1)).sum())
     pos, n = int((y == 1).sum()), len(y)
-    div = lambda a, b: a/b if b else None
-    return {"n": n, "positives": pos, "predicted_positive": tp + fp, "tp": tp, "fp": fp,
-            "base_rate": div(pos, n), "selection_rate": div(tp + fp, n),
-            "tpr": div(tp, pos), "fpr": div(fp, n - pos), "precision": div(tp, tp + fp)}
 
-def audit(df: pd.DataFrame, y: np.ndarray, p: np.ndarray, # raw rows (for the attributes), 0/1 labels, probabilities
-          attributes: list, bins: dict | None = None, threshold: float = 0.5,
-          intersections: bool = True # also every combination of two or more attributes
-         ) -> dict:
+    def div(a, b):
+        return a / b if b else None
+
+    return {
+        "n": n,
+        "positives": pos,
+        "predicted_positive": tp + fp,
+        "tp": tp,
+        "fp": fp,
+        "base_rate": div(pos, n),
+        "selection_rate": div(tp + fp, n),
+        "tpr": div(tp, pos),
+        "fpr": div(fp, n - pos),
+        "precision": div(tp, tp + fp),
+    }
+
+
+def audit(
+    df: pd.DataFrame,
+    y: np.ndarray,
+    p: np.ndarray,  # raw rows (for the attributes), 0/1 labels, probabilities
+    attributes: list,
+    bins: dict | None = None,
+    threshold: float = 0.5,
+    intersections: bool = True,  # also every combination of two or more attributes
+) -> dict:
     "Raw per-group numbers for every sensitive attribute and, optionally, their intersections."
     y, yhat = np.asarray(y).astype(int), (np.asarray(p) >= threshold).astype(int)
-    if not (len(df) == len(y) == len(yhat)): raise ValueError(f"rows, labels and probabilities differ in length: {len(df)}, {len(y)}, {len(yhat)}")
+    if not (len(df) == len(y) == len(yhat)):
+        raise ValueError(f"rows, labels and probabilities differ in length: {len(df)}, {len(y)}, {len(yhat)}")
     labels = sensitive_groups(df, attributes, bins)
     sets = [(a,) for a in attributes]
-    if intersections: sets += [c for k in range(2, len(attributes) + 1) for c in itertools.combinations(attributes, k)]
+    if intersections:
+        sets += [c for k in range(2, len(attributes) + 1) for c in itertools.combinations(attributes, k)]
     groups = []
     for attrs in sets:
         key = labels[attrs[0]].astype(str)
-        for x in attrs[1:]: key = key + " & " + labels[x].astype(str)
+        for x in attrs[1:]:
+            key = key + " & " + labels[x].astype(str)
         key = key.to_numpy()
         for g in sorted(set(key)):
             m = key == g
             groups.append({"attribute": " × ".join(attrs), "group": g, **_rates(y[m], yhat[m])})
-    return {"threshold": threshold, "attributes": list(attributes), "bins": bins or {}, "rows": int(len(y)),
-            "overall": _rates(y, yhat), "groups": groups}
+    return {
+        "threshold": threshold,
+        "attributes": list(attributes),
+        "bins": bins or {},
+        "rows": int(len(y)),
+        "overall": _rates(y, yhat),
+        "groups": groups,
+    }
 
 # %% ../notebooks/14_fairness.ipynb #badfc200
 POLICY = {"max_difference": 0.1, "ratio_range": [0.8, 1.25], "min_group_size": 30, "difference_breach": "fail"}
+
 
 def _spread(vals: list) -> float | None:
     vals = [v for v in vals if v is not None]
     return max(vals) - min(vals) if len(vals) >= 2 else None
 
-def summarize(result: dict, # what `audit` returned (or the same, read back from JSON)
-              policy: dict | None = None # keys of `POLICY`; missing keys take its defaults
-             ) -> dict:
+
+def summarize(
+    result: dict,  # what `audit` returned (or the same, read back from JSON)
+    policy: dict | None = None,  # keys of `POLICY`; missing keys take its defaults
+) -> dict:
     "Parity metrics and checks per attribute (and intersection) under `policy`, and the overall status."
     pol = {**POLICY, **(policy or {})}
-    lo, hi = pol["ratio_range"]; lim = pol["max_difference"]
+    lo, hi = pol["ratio_range"]
+    lim = pol["max_difference"]
     out = []
     for attr in dict.fromkeys(r["attribute"] for r in result["groups"]):
         gs = [r for r in result["groups"] if r["attribute"] == attr]
         ok = [r for r in gs if r["n"] >= pol["min_group_size"]]
         sel = [r["selection_rate"] for r in ok]
         dp = _spread(sel)
-        ratio = (min(sel)/max(sel) if max(sel) > 0 else 1.0) if len(ok) >= 2 else None   # nobody selected: parity holds
+        ratio = (
+            (min(sel) / max(sel) if max(sel) > 0 else 1.0) if len(ok) >= 2 else None
+        )  # nobody selected: parity holds
         tpr, fpr = _spread([r["tpr"] for r in ok]), _spread([r["fpr"] for r in ok])
         eo = None if tpr is None and fpr is None else max(v for v in (tpr, fpr) if v is not None)
-        checks = [] if len(ok) < 2 else [
-            {"name": f"{attr}: demographic parity difference", "value": dp, "op": "<=", "threshold": lim,
-             "passed": dp <= lim, "severity": pol["difference_breach"]},
-            {"name": f"{attr}: equalized odds difference", "value": eo, "op": "<=", "threshold": lim,
-             "passed": None if eo is None else eo <= lim, "severity": pol["difference_breach"]},
-            {"name": f"{attr}: demographic parity ratio (four-fifths rule)", "value": ratio, "op": "between", "threshold": [lo, hi],
-             "passed": None if ratio is None else lo <= ratio <= hi, "severity": "warn"}]
+        checks = (
+            []
+            if len(ok) < 2
+            else [
+                {
+                    "name": f"{attr}: demographic parity difference",
+                    "value": dp,
+                    "op": "<=",
+                    "threshold": lim,
+                    "passed": dp <= lim,
+                    "severity": pol["difference_breach"],
+                },
+                {
+                    "name": f"{attr}: equalized odds difference",
+                    "value": eo,
+                    "op": "<=",
+                    "threshold": lim,
+                    "passed": None if eo is None else eo <= lim,
+                    "severity": pol["difference_breach"],
+                },
+                {
+                    "name": f"{attr}: demographic parity ratio (four-fifths rule)",
+                    "value": ratio,
+                    "op": "between",
+                    "threshold": [lo, hi],
+                    "passed": None if ratio is None else lo <= ratio <= hi,
+                    "severity": "warn",
+                },
+            ]
+        )
         failed = [c for c in checks if c["passed"] is False]
-        status = ("insufficient" if len(ok) < 2 else "fail" if any(c["severity"] == "fail" for c in failed)
-                  else "warn" if failed else "pass")
-        out.append({"attribute": attr, "groups": len(gs), "groups_compared": len(ok),
-                    "small_groups": [r["group"] for r in gs if r["n"] < pol["min_group_size"]],
-                    "demographic_parity_difference": dp, "demographic_parity_ratio": ratio,
-                    "tpr_difference": tpr, "fpr_difference": fpr, "equalized_odds_difference": eo,
-                    "checks": checks, "status": status})
+        status = (
+            "insufficient"
+            if len(ok) < 2
+            else "fail"
+            if any(c["severity"] == "fail" for c in failed)
+            else "warn"
+            if failed
+            else "pass"
+        )
+        out.append(
+            {
+                "attribute": attr,
+                "groups": len(gs),
+                "groups_compared": len(ok),
+                "small_groups": [r["group"] for r in gs if r["n"] < pol["min_group_size"]],
+                "demographic_parity_difference": dp,
+                "demographic_parity_ratio": ratio,
+                "tpr_difference": tpr,
+                "fpr_difference": fpr,
+                "equalized_odds_difference": eo,
+                "checks": checks,
+                "status": status,
+            }
+        )
     order = ["pass", "insufficient", "warn", "fail"]
     judged = [s["status"] for s in out if s["status"] != "insufficient"]
-    return {"policy": pol, "attributes": out,
-            "status": max(judged, key=order.index) if judged else "insufficient"}
+    return {"policy": pol, "attributes": out, "status": max(judged, key=order.index) if judged else "insufficient"}
 
 # %% ../notebooks/14_fairness.ipynb #33821242
 def group_table(result: dict) -> pd.DataFrame:
@@ -97,8 +176,15 @@ def group_table(result: dict) -> pd.DataFrame:
     cols = ["attribute", "group", "n", "positives", "base_rate", "selection_rate", "tpr", "fpr", "precision"]
     return pd.DataFrame(result["groups"], columns=cols)
 
+
 def summary_table(summary: dict) -> pd.DataFrame:
     "One row per attribute or intersection: the parity metrics and the status."
-    cols = ["attribute", "groups_compared", "demographic_parity_difference", "demographic_parity_ratio",
-            "equalized_odds_difference", "status"]
+    cols = [
+        "attribute",
+        "groups_compared",
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equalized_odds_difference",
+        "status",
+    ]
     return pd.DataFrame(summary["attributes"], columns=cols)

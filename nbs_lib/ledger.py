@@ -4,13 +4,28 @@
 
 # %% ../notebooks/21_ledger.ipynb #6bea2403
 from __future__ import annotations
-import codecs, contextlib, csv, errno, hashlib, io, json, operator, os, shutil, stat, time
+
+import codecs
+import contextlib
+import csv
+import errno
+import hashlib
+import io
+import json
+import operator
+import os
+import shutil
+import stat
+import time
 from collections import Counter
 from pathlib import Path
-import numpy as np, pandas as pd
-from .config import atomic_write, now
-from .products import write_product
+
+import numpy as np
+import pandas as pd
+
+from .config import now
 from .data import gc_paused, read_table
+from .products import write_product
 from .validate import required_columns, validate
 
 # %% auto #0
@@ -23,65 +38,101 @@ ALERT_KINDS = {
     "infrastructure": ["monitoring job failed"],
     "data": ["file rejected", "file quarantined", "quarantine rate above validation.fail_rate", "data drift"],
     "model": ["prediction drift", "concept drift"],
-    "business": []}
+    "business": [],
+}
+
 
 def alert(kind: str, message: str, **about) -> dict:
     "One alert of a kind in `ALERT_KINDS`, with its layer: what run records and `monitoring/status.json` carry."
-    layer = next((l for l, kinds in ALERT_KINDS.items() if kind in kinds), None)
-    if layer is None: raise ValueError(f"unknown alert kind {kind!r}: one of {', '.join(k for ks in ALERT_KINDS.values() for k in ks)}")
+    layer = next((name for name, kinds in ALERT_KINDS.items() if kind in kinds), None)
+    if layer is None:
+        raise ValueError(
+            f"unknown alert kind {kind!r}: one of {', '.join(k for ks in ALERT_KINDS.values() for k in ks)}"
+        )
     return {"kind": kind, "layer": layer, "message": message, **about}
 
 # %% ../notebooks/21_ledger.ipynb #751575e9
-MONITORING_DEFAULTS = {"settle_seconds": 2.0, "max_field_bytes": 131072, "max_line_bytes": 1048576, "chunk_rows": 100000}
+MONITORING_DEFAULTS = {
+    "settle_seconds": 2.0,
+    "max_field_bytes": 131072,
+    "max_line_bytes": 1048576,
+    "chunk_rows": 100000,
+}
+
 
 def monitoring_options(env: dict) -> dict:
     "The inbox options of `env` (`monitoring:`), defaults filled in; a `ValueError` names a bad key and value."
-    m = env.get("monitoring") or {}; out = {}
+    m = env.get("monitoring") or {}
+    out = {}
     for k, default in MONITORING_DEFAULTS.items():
         v = m.get(k, default)
         seconds = k == "settle_seconds"
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (not seconds and (v < 1 or int(v) != v)):
-            raise ValueError(f"monitoring.{k}: expected {'a number of seconds >= 0' if seconds else 'a whole number >= 1'}, got {v!r}")
+            raise ValueError(
+                f"monitoring.{k}: expected {'a number of seconds >= 0' if seconds else 'a whole number >= 1'}, got {v!r}"
+            )
         out[k] = float(v) if seconds else int(v)
     return out
 
 # %% ../notebooks/21_ledger.ipynb #3790b8db
-STEPS = ("validated", "drift_checked")          # per batch, in order; a performance estimate will follow
+STEPS = ("validated", "drift_checked")  # per batch, in order; a performance estimate will follow
+
 
 def read_ledger(products) -> list[dict]:
     "Every ledger line."
-    p = Path(products)/"ledger.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+    p = Path(products) / "ledger.jsonl"
+    return [json.loads(ln) for ln in p.read_text().splitlines() if ln.strip()] if p.exists() else []
+
 
 def _write_ledger(products, entries: list) -> None:
-    write_product("ledger", Path(products)/"ledger.jsonl", entries)          # every line validated, then written atomically
+    write_product("ledger", Path(products) / "ledger.jsonl", entries)  # every line validated, then written atomically
+
 
 def append_ledger(products, entry: dict) -> None:
     "Add one line to the ledger, atomically."
     _write_ledger(products, read_ledger(products) + [entry])
 
+
 def _same(a: dict, b: dict) -> bool:
     return a.get("file") == b.get("file") and a.get("sha256") == b.get("sha256") and a.get("status") == b.get("status")
+
 
 def update_entry(products, entry: dict, **changes) -> dict:
     "Merge `changes` into the ledger line of `entry` (same file, sha256 and status; `state` merges key by key), atomically."
     lines = read_ledger(products)
     for e in lines:
         if _same(e, entry):
-            if "state" in changes: changes = changes | {"state": {**(e.get("state") or {}), **changes["state"]}}
-            e.update(changes); _write_ledger(products, lines); return e
+            if "state" in changes:
+                changes = changes | {"state": {**(e.get("state") or {}), **changes["state"]}}
+            e.update(changes)
+            _write_ledger(products, lines)
+            return e
     raise ValueError(f"no ledger line for {entry.get('file')} ({str(entry.get('sha256'))[:12]})")
+
 
 def pending_batches(products, step: str = "drift_checked") -> list[dict]:
     "Ledger lines of validated batches whose `step` is not done yet, oldest first."
-    if step not in STEPS: raise ValueError(f"unknown step {step!r}: one of {', '.join(STEPS)}")
-    return [e for e in read_ledger(products) if e.get("status") == "ok" and (e.get("state") or {}).get("validated")
-            and not e["state"].get(step)]
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}: one of {', '.join(STEPS)}")
+    return [
+        e
+        for e in read_ledger(products)
+        if e.get("status") == "ok" and (e.get("state") or {}).get("validated") and not e["state"].get(step)
+    ]
+
 
 def labelled_batches(products) -> list[dict]:
     "Ledger entries of processed batches with labelled valid rows (what retraining may learn from), oldest first."
-    return [e for e in read_ledger(products) if e["status"] == "ok" and e.get("labelled") and e.get("rows_valid")
-            and e.get("valid_path") and Path(e["valid_path"]).exists()]
+    return [
+        e
+        for e in read_ledger(products)
+        if e["status"] == "ok"
+        and e.get("labelled")
+        and e.get("rows_valid")
+        and e.get("valid_path")
+        and Path(e["valid_path"]).exists()
+    ]
+
 
 def read_valid(path, columns: list) -> pd.DataFrame:
     "A batch's valid rows (`valid.csv` written by the monitoring job) as text in `columns`' order, indexed by their line in the batch."
@@ -91,27 +142,47 @@ def read_valid(path, columns: list) -> pd.DataFrame:
 # %% ../notebooks/21_ledger.ipynb #5cd7d5e4
 _IGNORED_PREFIXES, _IGNORED_SUFFIXES = (".", "~"), (".tmp", ".part", ".partial", ".ready", "~")
 
+
 def ignored(name: str) -> bool:
     "Whether an inbox name is hidden, temporary or a ready marker (never a batch)."
     return name.startswith(_IGNORED_PREFIXES) or name.endswith(_IGNORED_SUFFIXES)
 
+
 def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode): return "symlink"
-    if stat.S_ISDIR(mode): return "directory"
-    if stat.S_ISREG(mode): return "file"
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISREG(mode):
+        return "file"
     return "special: " + ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device")
+
 
 def _sig(st) -> dict:
     "What identifies a file's current bytes without reading them."
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino, "dev": st.st_dev}
+    return {
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "ino": st.st_ino,
+        "dev": st.st_dev,
+    }
+
 
 def scan_incoming(incoming, settle_seconds: float = MONITORING_DEFAULTS["settle_seconds"], files=None) -> list[dict]:
     "The inbox's entries (or just `files`), oldest first, each with its kind and, for files, whether it is complete."
-    paths = [Path(f) for f in files] if files is not None else [Path(e.path) for e in os.scandir(incoming) if not ignored(e.name)]
+    paths = (
+        [Path(f) for f in files]
+        if files is not None
+        else [Path(e.path) for e in os.scandir(incoming) if not ignored(e.name)]
+    )
     t, out = time.time(), []
     for p in paths:
-        try: st = os.lstat(p)
-        except FileNotFoundError: out.append({"path": p, "name": p.name, "kind": "missing"}); continue
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            out.append({"path": p, "name": p.name, "kind": "missing"})
+            continue
         item = {"path": p, "name": p.name, "kind": _kind(st.st_mode), "sig": _sig(st)}
         if item["kind"] == "file":
             m = p.with_name(p.name + ".ready")
@@ -119,112 +190,165 @@ def scan_incoming(incoming, settle_seconds: float = MONITORING_DEFAULTS["settle_
             age = t - max(st.st_mtime, st.st_ctime)
             item |= {"ready": ready, "age": round(age, 3), "complete": ready or age >= settle_seconds}
         out.append(item)
-    return sorted(out, key=lambda i: ((i.get("sig") or {}).get("mtime_ns", 0), i["name"]))   # arrival order
+    return sorted(out, key=lambda i: ((i.get("sig") or {}).get("mtime_ns", 0), i["name"]))  # arrival order
 
 # %% ../notebooks/21_ledger.ipynb #85f04009
 class Rejected(Exception):
     "A file that cannot be taken as a table of the contract's columns."
 
+
 class Pending(Exception):
     "A file that is not complete yet: left for the next run."
+
 
 class _Oversized(Exception):
     "A physical line longer than the limit (already skipped)."
 
+
 class _Lines:
     "Physical lines of a text stream for `csv.reader`, none longer than `limit` bytes; notes where each record starts."
+
     def __init__(self, text, limit: int, wide: int):
         self.text, self.limit, self.wide, self.n = text, limit, wide, 0
         self.record()
+
     def record(self):
         "A new record starts with the next line."
         self.first, self.start, self.long = None, None, False
-    def __iter__(self): return self
+
+    def __iter__(self):
+        return self
+
     def __next__(self):
         line = self.text.readline(self.limit + 1)
-        if not line: raise StopIteration
+        if not line:
+            raise StopIteration
         self.n += 1
-        if self.first is None: self.first, self.start = line, self.n
-        if len(line) > self.wide:                        # long enough that a byte limit may be passed
+        if self.first is None:
+            self.first, self.start = line, self.n
+        if len(line) > self.wide:  # long enough that a byte limit may be passed
             self.long = True
             size = len(line.encode())
             if size > self.limit:
                 head, end = line, line
-                while not end.endswith(("\n", "\r")):     # skip the rest of the line without keeping it
+                while not end.endswith(("\n", "\r")):  # skip the rest of the line without keeping it
                     end = self.text.readline(1 << 20)
-                    if not end: break
+                    if not end:
+                        break
                     size += len(end.encode())
-                raise _Oversized(f"line of {size:,} bytes or more exceeds monitoring.max_line_bytes ({self.limit:,})", head[:200])
+                raise _Oversized(
+                    f"line of {size:,} bytes or more exceeds monitoring.max_line_bytes ({self.limit:,})", head[:200]
+                )
         return line
 
 # %% ../notebooks/21_ledger.ipynb #c55f3d9e
 def _bad(line, text, reason, rule="malformed") -> dict:
     return {"line": line, "text": text, "reason": reason, "rule": rule}
 
+
 def _fill(reader, lines, names, na, chunk_rows, max_field, sep) -> tuple:
     "Up to `chunk_rows` rows from `reader`: (names, rows, start lines, raw first lines, bad records, more to come)."
     rows, starts, raws, bad = [], [], [], []
-    with gc_paused():                                  # many new row lists, none of them garbage
+    with gc_paused():  # many new row lists, none of them garbage
         while len(rows) < chunk_rows:
             lines.record()
-            try: rec = next(reader)
-            except StopIteration: return names, rows, starts, raws, bad, False
+            try:
+                rec = next(reader)
+            except StopIteration:
+                return names, rows, starts, raws, bad, False
             except _Oversized as e:
-                if names is None: raise
-                bad.append(_bad(lines.start or lines.n, e.args[1], e.args[0], "oversized")); continue
+                if names is None:
+                    raise
+                bad.append(_bad(lines.start or lines.n, e.args[1], e.args[0], "oversized"))
+                continue
             except csv.Error as e:
-                if names is None: raise
+                if names is None:
+                    raise
                 rule = "oversized" if "field limit" in str(e) else "malformed"
                 why = f"field larger than monitoring.max_field_bytes ({max_field:,})" if rule == "oversized" else str(e)
-                bad.append(_bad(lines.start, (lines.first or "")[:200], why, rule)); continue
-            if not rec or rec == [""]: continue
-            rec = [v.strip() for v in rec]
-            if lines.long and any(len(v) > max_field//4 and len(v.encode()) > max_field for v in rec):
-                if names is None: raise _Oversized(f"field larger than monitoring.max_field_bytes ({max_field:,})", "")
-                bad.append(_bad(lines.start, lines.first[:200], f"field larger than monitoring.max_field_bytes ({max_field:,})", "oversized"))
+                bad.append(_bad(lines.start, (lines.first or "")[:200], why, rule))
                 continue
-            if names is None: names = [v.lstrip("\ufeff") for v in rec]; continue
+            if not rec or rec == [""]:
+                continue
+            rec = [v.strip() for v in rec]
+            if lines.long and any(len(v) > max_field // 4 and len(v.encode()) > max_field for v in rec):
+                if names is None:
+                    raise _Oversized(f"field larger than monitoring.max_field_bytes ({max_field:,})", "")
+                bad.append(
+                    _bad(
+                        lines.start,
+                        lines.first[:200],
+                        f"field larger than monitoring.max_field_bytes ({max_field:,})",
+                        "oversized",
+                    )
+                )
+                continue
+            if names is None:
+                names = [v.lstrip("\ufeff") for v in rec]
+                continue
             if len(rec) != len(names):
-                bad.append(_bad(lines.start, sep.join(rec), f"expected {len(names)} fields, found {len(rec)}")); continue
-            rows.append([None if v in na else v for v in rec]); starts.append(lines.start); raws.append(lines.first.rstrip("\r\n"))
+                bad.append(_bad(lines.start, sep.join(rec), f"expected {len(names)} fields, found {len(rec)}"))
+                continue
+            rows.append([None if v in na else v for v in rec])
+            starts.append(lines.start)
+            raws.append(lines.first.rstrip("\r\n"))
     return names, rows, starts, raws, bad, True
 
-def read_chunks(f, # a binary file object, read from its current position
-                sep: str = ",", na_values=(), chunk_rows: int = MONITORING_DEFAULTS["chunk_rows"],
-                max_line_bytes: int = MONITORING_DEFAULTS["max_line_bytes"],
-                max_field_bytes: int = MONITORING_DEFAULTS["max_field_bytes"], encoding: str = "utf-8-sig"):
+
+def read_chunks(
+    f,  # a binary file object, read from its current position
+    sep: str = ",",
+    na_values=(),
+    chunk_rows: int = MONITORING_DEFAULTS["chunk_rows"],
+    max_line_bytes: int = MONITORING_DEFAULTS["max_line_bytes"],
+    max_field_bytes: int = MONITORING_DEFAULTS["max_field_bytes"],
+    encoding: str = "utf-8-sig",
+):
     "Chunks of a delimited file with a header row: dicts of `names`, `rows`, `lines`, `raws` (each row's first line) and `bad` records."
     text = io.TextIOWrapper(f, encoding=encoding, newline="")
-    lines = _Lines(text, max_line_bytes, min(max_line_bytes, max_field_bytes)//4)
+    lines = _Lines(text, max_line_bytes, min(max_line_bytes, max_field_bytes) // 4)
     na = {"", *map(str, na_values or ())}
-    limit = csv.field_size_limit(max_field_bytes)           # process-wide: set while reading, restored after
+    limit = csv.field_size_limit(max_field_bytes)  # process-wide: set while reading, restored after
     try:
         reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
         names, more = None, True
         while more:
-            try: names, rows, starts, raws, bad, more = _fill(reader, lines, names, na, chunk_rows, max_field_bytes, sep)
-            except (_Oversized, csv.Error) as e: raise Rejected(f"header line: {e.args[0]}") from None
+            try:
+                names, rows, starts, raws, bad, more = _fill(reader, lines, names, na, chunk_rows, max_field_bytes, sep)
+            except (_Oversized, csv.Error) as e:
+                raise Rejected(f"header line: {e.args[0]}") from None
             yield {"names": names, "rows": rows, "lines": starts, "raws": raws, "bad": bad}
     finally:
-        csv.field_size_limit(limit); text.detach()
+        csv.field_size_limit(limit)
+        text.detach()
 
 # %% ../notebooks/21_ledger.ipynb #82c592b7
 def _open(path: Path, listed: dict | None):
     "The file opened for reading without following a link, checked to be the regular file that was listed."
-    try: fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError: raise Rejected("removed before it could be read") from None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise Rejected("removed before it could be read") from None
     except OSError as e:
-        if e.errno == errno.ELOOP: raise Rejected("a symbolic link: refused, its target was not read") from None
+        if e.errno == errno.ELOOP:
+            raise Rejected("a symbolic link: refused, its target was not read") from None
         raise Rejected(f"unreadable: {type(e).__name__}: {e.strerror}") from None
-    f = os.fdopen(fd, "rb"); st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode): f.close(); raise Rejected(f"not a regular file ({_kind(st.st_mode)})")
-    if listed and (st.st_ino, st.st_dev) != (listed["ino"], listed["dev"]): f.close(); raise Pending("replaced while the job listed it")
+    f = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        f.close()
+        raise Rejected(f"not a regular file ({_kind(st.st_mode)})")
+    if listed and (st.st_ino, st.st_dev) != (listed["ino"], listed["dev"]):
+        f.close()
+        raise Pending("replaced while the job listed it")
     return f, st
+
 
 def _unchanged(f, st) -> None:
     now_ = os.fstat(f.fileno())
     if (now_.st_size, now_.st_mtime_ns, now_.st_ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
         raise Pending(f"still being written: it changed while it was read ({st.st_size:,} -> {now_.st_size:,} bytes)")
+
 
 def _survey(f, sizes=()) -> dict:
     "One pass over the bytes: sha256 (and of the first `sizes` bytes), size, lines, and why it is not text, if it is not."
@@ -232,159 +356,302 @@ def _survey(f, sizes=()) -> dict:
     want, prefix, n, newlines, blank, nul, bad, last = sorted({s for s in sizes if s}), {}, 0, 0, True, None, None, b""
     while b := f.read(1 << 20):
         while want and n + len(b) >= want[0]:
-            g = h.copy(); g.update(b[:want[0] - n]); prefix[want.pop(0)] = g.hexdigest()
-        h.update(b); newlines += b.count(b"\n"); last = b[-1:]
-        if blank and b.strip(): blank = False
-        if nul is None and n < 65536 and b"\x00" in b[:65536 - n]: nul = n + b.index(b"\x00")
+            g = h.copy()
+            g.update(b[: want[0] - n])
+            prefix[want.pop(0)] = g.hexdigest()
+        h.update(b)
+        newlines += b.count(b"\n")
+        last = b[-1:]
+        if blank and b.strip():
+            blank = False
+        if nul is None and n < 65536 and b"\x00" in b[: 65536 - n]:
+            nul = n + b.index(b"\x00")
         if bad is None:
             held = dec.getstate()[0]
-            try: dec.decode(b)
-            except UnicodeDecodeError as e: bad = (n - len(held) + e.start, (held + b)[e.start])
+            try:
+                dec.decode(b)
+            except UnicodeDecodeError as e:
+                bad = (n - len(held) + e.start, (held + b)[e.start])
         n += len(b)
     if bad is None:
-        try: dec.decode(b"", final=True)
-        except UnicodeDecodeError: bad = (n - len(dec.getstate()[0]), None)
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad = (n - len(dec.getstate()[0]), None)
     lines = newlines + (1 if n and last != b"\n" else 0)
-    why = ("empty file" if blank else "binary content (NUL bytes): not a text table" if nul is not None else
-           None if bad is None else f"not UTF-8 text: undecodable byte {'0x%02x' % bad[1] if bad[1] is not None else '(truncated)'} at offset {bad[0]}")
+    why = (
+        "empty file"
+        if blank
+        else "binary content (NUL bytes): not a text table"
+        if nul is not None
+        else None
+        if bad is None
+        else f"not UTF-8 text: undecodable byte {f'0x{bad[1]:02x}' if bad[1] is not None else '(truncated)'} at offset {bad[0]}"
+    )
     return {"sha256": h.hexdigest(), "bytes": n, "lines": lines, "prefix": prefix, "not_text": why}
 
 # %% ../notebooks/21_ledger.ipynb #f7560916
 def _header(names: list, contract: dict, sep: str) -> tuple[list, list]:
     "The columns to keep and the warnings, or `Rejected` when the header does not fit the contract."
-    need, target = required_columns(contract, labelled=False), contract["target"]["name"]   # the model's inputs; nothing else
+    need, target = (
+        required_columns(contract, labelled=False),
+        contract["target"]["name"],
+    )  # the model's inputs; nothing else
     missing = [c for c in need if c not in (names or [])]
     if missing:
         hint = ""
         if names and len(names) == 1:
             for d in [";", "\t", "|"]:
-                if d in names[0]: hint = f"wrong delimiter: the header is {d!r}-separated, expected {sep!r}; "
+                if d in names[0]:
+                    hint = f"wrong delimiter: the header is {d!r}-separated, expected {sep!r}; "
         raise Rejected(f"{hint}missing required columns: {', '.join(missing)}")
     dup = sorted({n for n in names if names.count(n) > 1})
-    if dup: raise Rejected(f"duplicate column names: {', '.join(dup)}")
-    known = {*need, target, *(contract.get("roles") or {})}          # the data set's columns, checked or not
+    if dup:
+        raise Rejected(f"duplicate column names: {', '.join(dup)}")
+    known = {*need, target, *(contract.get("roles") or {})}  # the data set's columns, checked or not
     extra = [c for c in names if c not in known]
     return [c for c in names if c not in extra], [f"extra columns dropped: {', '.join(extra)}"] if extra else []
+
 
 def _quarantine_rows(v, chunk, keep: list) -> pd.DataFrame:
     "This chunk's quarantined rows (failed checks, malformed or oversized records), in line order, with reasons and first lines."
     q = v.quarantine.drop(columns=[c for c in v.quarantine.columns if c == "_text"])
     pos = np.searchsorted(np.asarray(chunk["lines"]), q.index.to_numpy())
-    q.insert(0, "_raw", [chunk["raws"][i] for i in pos]); q["_text"] = None
+    q.insert(0, "_raw", [chunk["raws"][i] for i in pos])
+    q["_text"] = None
     if chunk["bad"]:
-        b = pd.DataFrame({"_raw": [r["text"] for r in chunk["bad"]],
-                          "_reasons": [json.dumps([{"column": None, "rule": r["rule"], "value": r["reason"]}]) for r in chunk["bad"]],
-                          **{c: None for c in keep}, "_text": [r["text"] for r in chunk["bad"]]},
-                         index=pd.Index([r["line"] for r in chunk["bad"]], name="line"))
+        b = pd.DataFrame(
+            {
+                "_raw": [r["text"] for r in chunk["bad"]],
+                "_reasons": [
+                    json.dumps([{"column": None, "rule": r["rule"], "value": r["reason"]}]) for r in chunk["bad"]
+                ],
+                **{c: None for c in keep},
+                "_text": [r["text"] for r in chunk["bad"]],
+            },
+            index=pd.Index([r["line"] for r in chunk["bad"]], name="line"),
+        )
         q = pd.concat([q, b]).sort_index(kind="stable")
     return q[["_raw", "_reasons", *keep, "_text"]]
 
 # %% ../notebooks/21_ledger.ipynb #bec6cd04
 def _validate_chunks(f, contract: dict, out: Path, opts: dict, na_values, sep: str = ",") -> dict:
     "Validate a file chunk by chunk into `out/valid.csv` and `out/quarantine.csv` (renamed into place at the end); the summary."
-    target = contract["target"]["name"]; out.mkdir(parents=True, exist_ok=True)
-    tmp = {k: out/f".{k}.csv.{os.getpid()}.tmp" for k in ("valid", "quarantine")}
+    target = contract["target"]["name"]
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = {k: out / f".{k}.csv.{os.getpid()}.tmp" for k in ("valid", "quarantine")}
     counts, hashes, n = Counter(), [], {"rows": 0, "valid": 0, "quarantined": 0, "fields": 0}
     keep = warnings = None
     try:
         chunks = read_chunks(f, sep, na_values, opts["chunk_rows"], opts["max_line_bytes"], opts["max_field_bytes"])
-        with open(tmp["valid"], "w", newline="") as fv, open(tmp["quarantine"], "w", newline="") as fq, contextlib.closing(chunks):
+        with (
+            open(tmp["valid"], "w", newline="") as fv,
+            open(tmp["quarantine"], "w", newline="") as fq,
+            contextlib.closing(chunks),
+        ):
             for ch in chunks:
-                if keep is None: keep, warnings = _header(ch["names"], contract, sep)
-                df = pd.DataFrame(ch["rows"], columns=ch["names"], index=pd.Index(ch["lines"], name="line"), dtype=object)[keep]
+                if keep is None:
+                    keep, warnings = _header(ch["names"], contract, sep)
+                df = pd.DataFrame(
+                    ch["rows"], columns=ch["names"], index=pd.Index(ch["lines"], name="line"), dtype=object
+                )[keep]
                 v = validate(df, contract)
-                row = operator.itemgetter(*[ch["names"].index(c) for c in [*contract["columns"], target] if c in keep])   # as `validate` checks
+                row = operator.itemgetter(
+                    *[ch["names"].index(c) for c in [*contract["columns"], target] if c in keep]
+                )  # as `validate` checks
                 hashes.append(np.fromiter((hash(row(r)) for r in ch["rows"]), np.int64, len(ch["rows"])))
                 q = _quarantine_rows(v, ch, keep)
-                v.valid.to_csv(fv, header=fv.tell() == 0); q.to_csv(fq, header=fq.tell() == 0)
-                counts.update(v.summary["reasons"]); counts.update(r["rule"] for r in ch["bad"])
-                n["rows"] += len(df); n["valid"] += len(v.valid); n["quarantined"] += len(q)
+                v.valid.to_csv(fv, header=fv.tell() == 0)
+                q.to_csv(fq, header=fq.tell() == 0)
+                counts.update(v.summary["reasons"])
+                counts.update(r["rule"] for r in ch["bad"])
+                n["rows"] += len(df)
+                n["valid"] += len(v.valid)
+                n["quarantined"] += len(q)
                 n["fields"] += sum(r["reason"].startswith("expected ") for r in ch["bad"])
                 del df, v, q, ch
-            for fh in (fv, fq): fh.flush(); os.fsync(fh.fileno())
+            for fh in (fv, fq):
+                fh.flush()
+                os.fsync(fh.fileno())
         if n["rows"] == 0 and n["fields"] and n["fields"] == n["quarantined"]:
             raise Rejected(f"not a table: all {n['fields']} lines have the wrong number of fields")
         h = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-        return {"rows_in": n["valid"] + n["quarantined"], "rows_valid": n["valid"], "rows_quarantined": n["quarantined"],
-                "reasons": dict(sorted(counts.items())), "duplicate_rows": int(len(h) - len(np.unique(h))),
-                "labelled": target in keep, "warnings": warnings, "tmp": tmp}
+        return {
+            "rows_in": n["valid"] + n["quarantined"],
+            "rows_valid": n["valid"],
+            "rows_quarantined": n["quarantined"],
+            "reasons": dict(sorted(counts.items())),
+            "duplicate_rows": int(len(h) - len(np.unique(h))),
+            "labelled": target in keep,
+            "warnings": warnings,
+            "tmp": tmp,
+        }
     except BaseException:
-        for p in tmp.values(): p.unlink(missing_ok=True)
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
         raise
 
 # %% ../notebooks/21_ledger.ipynb #3ab990be
 def _keep_copy(f, products, sha: str, name: str) -> str:
     "Copy a rejected file's bytes (from the open file, never through its path) into `quarantine/files/`."
-    qf = Path(products)/"quarantine"/"files"/f"{sha[:16]}-{name}"; qf.parent.mkdir(parents=True, exist_ok=True)
-    tmp = qf.with_name(f".{qf.name}.{os.getpid()}.tmp"); f.seek(0)
-    with open(tmp, "wb") as out: shutil.copyfileobj(f, out)
+    qf = Path(products) / "quarantine" / "files" / f"{sha[:16]}-{name}"
+    qf.parent.mkdir(parents=True, exist_ok=True)
+    tmp = qf.with_name(f".{qf.name}.{os.getpid()}.tmp")
+    f.seek(0)
+    with open(tmp, "wb") as out:
+        shutil.copyfileobj(f, out)
     os.replace(tmp, qf)
     return str(qf)
 
+
 def refused(path, reason: str, key: str, status: str = "rejected", **more) -> dict:
     "The ledger entry of a file refused before any of it was read (a link, a folder, a special or unreadable file)."
-    return {"file": Path(path).name, "path": str(path), "sha256": None, "key": key, "processed_at": now(), "status": status,
-            "reasons": {"file": reason}, "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "valid_path": None,
-            "quarantine_path": None, "warnings": [], **more}
+    return {
+        "file": Path(path).name,
+        "path": str(path),
+        "sha256": None,
+        "key": key,
+        "processed_at": now(),
+        "status": status,
+        "reasons": {"file": reason},
+        "rows_in": 0,
+        "rows_valid": 0,
+        "rows_quarantined": 0,
+        "valid_path": None,
+        "quarantine_path": None,
+        "warnings": [],
+        **more,
+    }
+
 
 def quarantined(path, products, error: BaseException, listed: dict | None = None) -> dict:
     "The ledger entry of a file whose processing raised `error`: the exception named, a copy kept in `quarantine/files/` when it can still be read."
     st = listed or {}
-    e = refused(path, f"processing failed: {type(error).__name__}: {error}", f"error:{st.get('size')}:{st.get('ctime_ns')}", "quarantined")
+    e = refused(
+        path,
+        f"processing failed: {type(error).__name__}: {error}",
+        f"error:{st.get('size')}:{st.get('ctime_ns')}",
+        "quarantined",
+    )
     try:
         f, _ = _open(Path(path), listed)
         with f:
             s = _survey(f)
-            e |= {"sha256": s["sha256"], "key": s["sha256"], "bytes": s["bytes"], "quarantine_path": _keep_copy(f, products, s["sha256"], Path(path).name)}
-    except (Rejected, Pending, OSError): pass
+            e |= {
+                "sha256": s["sha256"],
+                "key": s["sha256"],
+                "bytes": s["bytes"],
+                "quarantine_path": _keep_copy(f, products, s["sha256"], Path(path).name),
+            }
+    except (Rejected, Pending, OSError):
+        pass
     return e
 
 # %% ../notebooks/21_ledger.ipynb #7171431f
-def process_file(path, contract: dict, products, thresholds: dict, # {warn_rate, fail_rate}
-                 options: dict | None = None, # `monitoring_options`
-                 na_values=(), listed: dict | None = None, # the file's signature when it was listed (`scan_incoming`)
-                 taken: dict | None = None, # ledger entries of earlier files by sha256 (duplicates)
-                 known: set | None = None, # (name, sha256) already taken
-                 earlier: list | None = None # ledger entries of earlier files with this name (growth)
-                ) -> dict | None:
+def process_file(
+    path,
+    contract: dict,
+    products,
+    thresholds: dict,  # {warn_rate, fail_rate}
+    options: dict | None = None,  # `monitoring_options`
+    na_values=(),
+    listed: dict | None = None,  # the file's signature when it was listed (`scan_incoming`)
+    taken: dict | None = None,  # ledger entries of earlier files by sha256 (duplicates)
+    known: set | None = None,  # (name, sha256) already taken
+    earlier: list | None = None,  # ledger entries of earlier files with this name (growth)
+) -> dict | None:
     "Validate one complete batch file in chunks; write its valid and quarantined rows; its ledger entry (`None`: taken before)."
-    opts = {**MONITORING_DEFAULTS, **(options or {})}; t0 = time.perf_counter(); path = Path(path)
-    try: f, st = _open(path, listed)
+    opts = {**MONITORING_DEFAULTS, **(options or {})}
+    t0 = time.perf_counter()
+    path = Path(path)
+    try:
+        f, st = _open(path, listed)
     except Rejected as e:
         st = listed or {}
         return refused(path, str(e), f"unreadable:{st.get('size')}:{st.get('ctime_ns')}")
     with f:
-        try: s = _survey(f, [e.get("bytes") for e in earlier or [] if (e.get("bytes") or 0) < st.st_size])
-        except OSError as e: return refused(path, f"unreadable: {type(e).__name__}: {e.strerror}", f"unreadable:{st.st_size}:{st.st_ctime_ns}")
+        try:
+            s = _survey(f, [e.get("bytes") for e in earlier or [] if (e.get("bytes") or 0) < st.st_size])
+        except OSError as e:
+            return refused(
+                path, f"unreadable: {type(e).__name__}: {e.strerror}", f"unreadable:{st.st_size}:{st.st_ctime_ns}"
+            )
         _unchanged(f, st)
         sha = s["sha256"]
-        if (path.name, sha) in (known or set()): return None
-        entry = {"file": path.name, "path": str(path), "sha256": sha, "key": sha, "bytes": s["bytes"], "sig": _sig(st),
-                 "processed_at": now(), "contract": contract.get("name")}
+        if (path.name, sha) in (known or set()):
+            return None
+        entry = {
+            "file": path.name,
+            "path": str(path),
+            "sha256": sha,
+            "key": sha,
+            "bytes": s["bytes"],
+            "sig": _sig(st),
+            "processed_at": now(),
+            "contract": contract.get("name"),
+        }
         if sha in (taken or {}):
             first = taken[sha]
-            return entry | {"status": "duplicate", "duplicate_of": first["file"], "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0,
-                            "reasons": {}, "valid_path": first.get("valid_path"), "quarantine_path": first.get("quarantine_path")}
-        grown = next((e for e in earlier or [] if e.get("sha256") and s["prefix"].get(e.get("bytes")) == e["sha256"]), None)
-        out = Path(products)/"batches"/sha[:16]
+            return entry | {
+                "status": "duplicate",
+                "duplicate_of": first["file"],
+                "rows_in": 0,
+                "rows_valid": 0,
+                "rows_quarantined": 0,
+                "reasons": {},
+                "valid_path": first.get("valid_path"),
+                "quarantine_path": first.get("quarantine_path"),
+            }
+        grown = next(
+            (e for e in earlier or [] if e.get("sha256") and s["prefix"].get(e.get("bytes")) == e["sha256"]), None
+        )
+        out = Path(products) / "batches" / sha[:16]
         try:
-            if s["not_text"]: raise Rejected(s["not_text"])
-            if grown: raise Rejected(f"grew after it was taken: its first {grown['bytes']:,} bytes are the batch taken at "
-                                     f"{grown['processed_at']}; the rows added later were not validated (deliver them as a new file)")
-            f.seek(0); r = _validate_chunks(f, contract, out, opts, na_values)
+            if s["not_text"]:
+                raise Rejected(s["not_text"])
+            if grown:
+                raise Rejected(
+                    f"grew after it was taken: its first {grown['bytes']:,} bytes are the batch taken at "
+                    f"{grown['processed_at']}; the rows added later were not validated (deliver them as a new file)"
+                )
+            f.seek(0)
+            r = _validate_chunks(f, contract, out, opts, na_values)
             _unchanged(f, st)
         except Rejected as e:
             n = max(s["lines"] - 1, 0)
-            return entry | {"status": "rejected", "reasons": {"file": str(e)}, "rows_in": n, "rows_valid": 0, "rows_quarantined": n,
-                            "valid_path": None, "quarantine_path": _keep_copy(f, products, sha, path.name), "warnings": [],
-                            "seconds": round(time.perf_counter() - t0, 4)}
+            return entry | {
+                "status": "rejected",
+                "reasons": {"file": str(e)},
+                "rows_in": n,
+                "rows_valid": 0,
+                "rows_quarantined": n,
+                "valid_path": None,
+                "quarantine_path": _keep_copy(f, products, sha, path.name),
+                "warnings": [],
+                "seconds": round(time.perf_counter() - t0, 4),
+            }
         except Pending:
-            for p in out.glob(f".*.{os.getpid()}.tmp"): p.unlink(missing_ok=True)
+            for p in out.glob(f".*.{os.getpid()}.tmp"):
+                p.unlink(missing_ok=True)
             raise
     tmp = r.pop("tmp")
-    for k, p in tmp.items(): os.replace(p, out/f"{k}.csv")
-    rate = r["rows_quarantined"]/max(r["rows_in"], 1)
+    for k, p in tmp.items():
+        os.replace(p, out / f"{k}.csv")
+    rate = r["rows_quarantined"] / max(r["rows_in"], 1)
     level = "fail" if rate > thresholds["fail_rate"] else "warn" if rate > thresholds["warn_rate"] else "ok"
-    return entry | r | {"status": "ok", "quarantine_rate": rate, "health": level, "valid_path": str(out/"valid.csv"),
-                        "quarantine_path": str(out/"quarantine.csv"), "seconds": round(time.perf_counter() - t0, 4),
-                        "state": {"validated": now(), "drift_checked": None if r["rows_valid"] else {"at": now(), "skipped": "no valid rows"}}}
+    return (
+        entry
+        | r
+        | {
+            "status": "ok",
+            "quarantine_rate": rate,
+            "health": level,
+            "valid_path": str(out / "valid.csv"),
+            "quarantine_path": str(out / "quarantine.csv"),
+            "seconds": round(time.perf_counter() - t0, 4),
+            "state": {
+                "validated": now(),
+                "drift_checked": None if r["rows_valid"] else {"at": now(), "skipped": "no valid rows"},
+            },
+        }
+    )

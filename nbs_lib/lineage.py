@@ -4,7 +4,9 @@
 
 # %% ../notebooks/22_lineage.ipynb #b82919e7
 from __future__ import annotations
+
 from pathlib import Path
+
 from .config import now, read_json, sha256_file, write_json
 from .tracking import git_state
 
@@ -14,18 +16,36 @@ __all__ = ['record', 'producers', 'where_from', 'explain']
 # %% ../notebooks/22_lineage.ipynb #cb501f8e
 def _file(p) -> dict:
     p = Path(p)
-    if p.is_dir(): return {"path": str(p), "sha256": None, "kind": "folder"}
+    if p.is_dir():
+        return {"path": str(p), "sha256": None, "kind": "folder"}
     return {"path": str(p), "sha256": sha256_file(p) if p.exists() else None}
 
-def record(products, name: str, # products folder; record name (the task, or batch-<sha>)
-           inputs: dict, outputs: dict, params: dict | None = None, notebook=None, root=None) -> dict:
+
+def record(
+    products,
+    name: str,  # products folder; record name (the task, or batch-<sha>)
+    inputs: dict,
+    outputs: dict,
+    params: dict | None = None,
+    notebook=None,
+    root=None,
+) -> dict:
     "Write the lineage record of one task run: inputs and outputs with sha256, code version, parameters, time."
     code = {"git": git_state(root) if root else None}
-    if notebook: code |= {"notebook": str(notebook), "notebook_sha256": sha256_file(notebook) if Path(notebook).exists() else None}
-    rec = {"name": name, "at": now(), "code": code,
-           "params": params or {}, "inputs": {k: _file(p) for k, p in inputs.items()},
-           "outputs": {k: _file(p) for k, p in outputs.items()}}
-    write_json(Path(products)/"lineage"/f"{name}.json", rec)
+    if notebook:
+        code |= {
+            "notebook": str(notebook),
+            "notebook_sha256": sha256_file(notebook) if Path(notebook).exists() else None,
+        }
+    rec = {
+        "name": name,
+        "at": now(),
+        "code": code,
+        "params": params or {},
+        "inputs": {k: _file(p) for k, p in inputs.items()},
+        "outputs": {k: _file(p) for k, p in outputs.items()},
+    }
+    write_json(Path(products) / "lineage" / f"{name}.json", rec)
     return rec
 
 # %% ../notebooks/22_lineage.ipynb #48af93bc
@@ -34,29 +54,46 @@ def producers(products) -> dict:
     out = {}
     for f in sorted(Path(products).glob("lineage/*.json")):
         r = read_json(f)
-        for o in r["outputs"].values(): out[str(Path(o["path"]).resolve())] = (r["name"], o["sha256"])
+        for o in r["outputs"].values():
+            out[str(Path(o["path"]).resolve())] = (r["name"], o["sha256"])
     return out
+
 
 def where_from(path, products, _seen=None) -> dict:
     "The lineage tree of `path`: the record that made it, whether it still matches, and the same for each input."
-    path = Path(path).resolve(); prod = producers(products); _seen = _seen or set()
+    path = Path(path).resolve()
+    prod = producers(products)
+    _seen = _seen or set()
     node = {"path": str(path), "exists": path.exists()}
-    if str(path) not in prod: return node | {"made_by": None, "note": "not produced by a recorded task (a source file)"}
+    if str(path) not in prod:
+        return node | {"made_by": None, "note": "not produced by a recorded task (a source file)"}
     name, sha = prod[str(path)]
     node |= {"made_by": name, "matches_record": (sha is None) or (path.exists() and sha256_file(path) == sha)}
-    if name in _seen: return node
-    rec = read_json(Path(products)/"lineage"/f"{name}.json")
-    node |= {"at": rec["at"], "code": rec["code"], "params": rec["params"],
-             "inputs": [where_from(i["path"], products, _seen | {name}) | {"recorded_sha256": i["sha256"]} for i in rec["inputs"].values()]}
+    if name in _seen:
+        return node
+    rec = read_json(Path(products) / "lineage" / f"{name}.json")
+    node |= {
+        "at": rec["at"],
+        "code": rec["code"],
+        "params": rec["params"],
+        "inputs": [
+            where_from(i["path"], products, _seen | {name}) | {"recorded_sha256": i["sha256"]}
+            for i in rec["inputs"].values()
+        ],
+    }
     return node
+
 
 def explain(tree: dict, indent: int = 0, _shown: set | None = None) -> str:
     "A readable account of a lineage tree (a task's inputs are listed once)."
-    pad = "  "*indent; _shown = set() if _shown is None else _shown
-    if not tree.get("made_by"): return f"{pad}{tree['path']}  (source file{'' if tree['exists'] else ', MISSING'})"
+    pad = "  " * indent
+    _shown = set() if _shown is None else _shown
+    if not tree.get("made_by"):
+        return f"{pad}{tree['path']}  (source file{'' if tree['exists'] else ', MISSING'})"
     ok = "" if tree.get("matches_record", True) else "  [CHANGED since it was made]"
     commit = ((tree.get("code") or {}).get("git") or {}).get("commit")
     head = f"{pad}{tree['path']}{ok}\n{pad}  made by {tree['made_by']} at {tree.get('at')} (commit {str(commit)[:10]})"
-    if tree["made_by"] in _shown: return head + " — inputs listed above"
+    if tree["made_by"] in _shown:
+        return head + " — inputs listed above"
     _shown.add(tree["made_by"])
     return "\n".join([head] + [explain(i, indent + 2, _shown) for i in tree.get("inputs", [])])

@@ -4,17 +4,54 @@
 
 # %% ../notebooks/44_monitor.ipynb #0d205739
 from __future__ import annotations
-import contextlib, datetime as dt, hashlib, os, shutil, signal, time, traceback, uuid
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import time
+import traceback
+import uuid
 from pathlib import Path
+
 import psutil
-from .config import (Busy, atomic_write, dataset_name, deep_merge, file_lock, find_root, load_env, now, products_dir, read_json,
-                            read_overrides, registry_dir, resolve, write_json)
+
+from nbs_lib.config import (
+    Busy,
+    atomic_write,
+    dataset_name,
+    deep_merge,
+    file_lock,
+    find_root,
+    load_env,
+    now,
+    products_dir,
+    read_json,
+    read_overrides,
+    registry_dir,
+    resolve,
+    write_json,
+)
 from .driftjob import verdict_outcome
 from .features import load_spec
-from .ledger import (MONITORING_DEFAULTS, Pending, alert, append_ledger, monitoring_options, pending_batches,
-                            process_file, quarantined, read_ledger, refused, scan_incoming, update_entry)
+from nbs_lib.ledger import (
+    MONITORING_DEFAULTS,
+    Pending,
+    alert,
+    append_ledger,
+    monitoring_options,
+    pending_batches,
+    process_file,
+    quarantined,
+    read_ledger,
+    refused,
+    scan_incoming,
+    update_entry,
+)
 from .lineage import record
-from .pipeline import REPORT_HTML, build, settle_run, refresh_index
+from .pipeline import REPORT_HTML, build, refresh_index, settle_run
 from .products import worst_outcome, write_product
 from .registry import load
 from .scorecard import refresh as refresh_scorecard
@@ -28,108 +65,186 @@ __all__ = ['batch_contract', 'process_incoming', 'check_drift', 'retrain_on_drif
 # %% ../notebooks/44_monitor.ipynb #a729d5be
 def _step(name: str) -> None:
     "A named step of the job: where the test-only kill and pause hooks act."
-    if os.environ.get("SHIPSHAPE_TEST_KILL_AT") == name: os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("SHIPSHAPE_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
     at, _, flag = os.environ.get("SHIPSHAPE_TEST_PAUSE_AT", "").partition("=")
     if at == name and flag:
-        Path(flag + ".reached").write_text(str(os.getpid())); t = time.time()
-        while Path(flag).exists() and time.time() - t < 300: time.sleep(0.05)
+        Path(flag + ".reached").write_text(str(os.getpid()))
+        t = time.time()
+        while Path(flag).exists() and time.time() - t < 300:
+            time.sleep(0.05)
 
 # %% ../notebooks/44_monitor.ipynb #de73f357
 def batch_contract(env: dict, root=None) -> tuple[dict, str]:
     "The contract batches are checked against: the stored one, else the production model's; and where it came from."
     c, src = load_contract(env, root)
-    if c: return c, src
+    if c:
+        return c, src
     try:
-        m = load("production", registry_dir(env, root)); p = m.dir/"contract.json"
-        if p.exists(): return read_json(p), f"the production model's contract ({m.version})"
-    except (ValueError, FileNotFoundError): pass
-    raise ValueError("no data contract: run `make contract` (stores contracts/<name>.contract.yaml) or `make run` (registers a model)")
+        m = load("production", registry_dir(env, root))
+        p = m.dir / "contract.json"
+        if p.exists():
+            return read_json(p), f"the production model's contract ({m.version})"
+    except (ValueError, FileNotFoundError):
+        pass
+    raise ValueError(
+        "no data contract: run `make contract` (stores contracts/<name>.contract.yaml) or `make run` (registers a model)"
+    )
+
 
 def _refusal(it: dict) -> tuple[str, str] | None:
     "(reason, ledger key) for an inbox entry that is not a regular file."
     k = it["kind"]
     if k == "symlink":
-        try: target = os.readlink(it["path"])
-        except OSError: target = "?"
-        return f"a symbolic link (to {target}): refused, its target was not read", "symlink:" + hashlib.sha256(target.encode()).hexdigest()[:16]
-    if k == "directory": return "a directory: the inbox takes files only, and folders are not searched", "directory"
-    if k == "missing": return "removed before it could be read", "missing"
-    if k.startswith("special"): return f"not a regular file ({k[9:]})", k
+        try:
+            target = os.readlink(it["path"])
+        except OSError:
+            target = "?"
+        return f"a symbolic link (to {target}): refused, its target was not read", "symlink:" + hashlib.sha256(
+            target.encode()
+        ).hexdigest()[:16]
+    if k == "directory":
+        return "a directory: the inbox takes files only, and folders are not searched", "directory"
+    if k == "missing":
+        return "removed before it could be read", "missing"
+    if k.startswith("special"):
+        return f"not a regular file ({k[9:]})", k
     return None
+
 
 def _alerts(e: dict, thresholds: dict) -> list[dict]:
     "The alerts one ledger entry raises."
     f = e["file"]
-    if e["status"] == "rejected": return [alert("file rejected", f"{f}: rejected ({e['reasons']['file']})", file=f)]
-    if e["status"] == "quarantined": return [alert("file quarantined", f"{f}: quarantined ({e['reasons']['file']})", file=f)]
+    if e["status"] == "rejected":
+        return [alert("file rejected", f"{f}: rejected ({e['reasons']['file']})", file=f)]
+    if e["status"] == "quarantined":
+        return [alert("file quarantined", f"{f}: quarantined ({e['reasons']['file']})", file=f)]
     if e.get("health") == "fail":
-        return [alert("quarantine rate above validation.fail_rate",
-                      f"{f}: quarantine rate {e['quarantine_rate']:.2%} > fail_rate {thresholds['fail_rate']:.0%}", file=f)]
+        return [
+            alert(
+                "quarantine rate above validation.fail_rate",
+                f"{f}: quarantine rate {e['quarantine_rate']:.2%} > fail_rate {thresholds['fail_rate']:.0%}",
+                file=f,
+            )
+        ]
     return []
 
 # %% ../notebooks/44_monitor.ipynb #3b76e664
 def _sig_key(name: str, sig: dict) -> tuple:
     return name, sig["size"], sig["mtime_ns"], sig["ino"]
 
+
 def _take(it: dict, contract, products, thresholds, opts, na_values, root, seen, taken, known) -> dict | None:
     "The ledger entry of one inbox entry (None: taken before), `Pending` when it is not complete."
     why = _refusal(it)
-    if why: return None if (it["name"], why[1]) in known else refused(it["path"], *why)
+    if why:
+        return None if (it["name"], why[1]) in known else refused(it["path"], *why)
     if not it["complete"]:
-        raise Pending(f"still being written: changed {max(it['age'], 0):.1f} s ago; taken once unchanged for "
-                      f"{opts['settle_seconds']:g} s, or at once with a {it['name']}.ready marker")
+        raise Pending(
+            f"still being written: changed {max(it['age'], 0):.1f} s ago; taken once unchanged for "
+            f"{opts['settle_seconds']:g} s, or at once with a {it['name']}.ready marker"
+        )
     try:
-        e = process_file(it["path"], contract, products, thresholds, opts, na_values, it["sig"], taken, known,
-                         [x for x in seen if x["file"] == it["name"] and x["status"] == "ok"])
+        e = process_file(
+            it["path"],
+            contract,
+            products,
+            thresholds,
+            opts,
+            na_values,
+            it["sig"],
+            taken,
+            known,
+            [x for x in seen if x["file"] == it["name"] and x["status"] == "ok"],
+        )
         if e is not None and e["status"] == "ok":
             sha = e["sha256"][:16]
-            record(products, f"batch-{sha}", {"batch": it["path"], "contract": Path(products)/"batches"/"contract.json"},
-                   {"valid": e["valid_path"], "quarantine": e["quarantine_path"]}, {"thresholds": thresholds}, root=root)
+            record(
+                products,
+                f"batch-{sha}",
+                {"batch": it["path"], "contract": Path(products) / "batches" / "contract.json"},
+                {"valid": e["valid_path"], "quarantine": e["quarantine_path"]},
+                {"thresholds": thresholds},
+                root=root,
+            )
         return e
-    except Pending: raise
-    except Exception as exc:                          # anything else: this file is quarantined, the job goes on
+    except Pending:
+        raise
+    except Exception as exc:  # anything else: this file is quarantined, the job goes on
         e = quarantined(it["path"], products, exc, it["sig"])
         return None if (it["name"], e["key"]) in known else e
 
-def process_incoming(incoming, contract: dict, products, thresholds: dict, root=None, progress: bool = False, files=None,
-                     options: dict | None = None, # `ledger.monitoring_options`
-                     na_values=(), lock: bool = True # take the monitoring lock (False: the caller holds it)
-                    ) -> dict:
+
+def process_incoming(
+    incoming,
+    contract: dict,
+    products,
+    thresholds: dict,
+    root=None,
+    progress: bool = False,
+    files=None,
+    options: dict | None = None,  # `ledger.monitoring_options`
+    na_values=(),
+    lock: bool = True,  # take the monitoring lock (False: the caller holds it)
+) -> dict:
     "Take every complete new file in `incoming` (or just `files`) exactly once: this run's ledger entries, pending files and alerts."
     from tqdm.auto import tqdm
+
     products, opts = Path(products), {**MONITORING_DEFAULTS, **(options or {})}
-    with file_lock(products/".monitor.lock", "monitoring job", wait=False) if lock else contextlib.nullcontext():
-        write_json(products/"batches"/"contract.json", contract)
+    with file_lock(products / ".monitor.lock", "monitoring job", wait=False) if lock else contextlib.nullcontext():
+        write_json(products / "batches" / "contract.json", contract)
         seen = read_ledger(products)
         taken = {e["sha256"]: e for e in seen if e["status"] in ("ok", "rejected") and e.get("sha256")}
         known = {(e["file"], e.get("key") or e.get("sha256")) for e in seen}
-        unchanged = {_sig_key(e["file"], e["sig"]) for e in seen if e.get("sig")}       # taken before, not changed since
+        unchanged = {_sig_key(e["file"], e["sig"]) for e in seen if e.get("sig")}  # taken before, not changed since
         items = scan_incoming(incoming, opts["settle_seconds"], files)
         new, waiting, alerts = [], [], []
         for it in tqdm(items, desc="batches", disable=not progress):
-            if it.get("sig") and _sig_key(it["name"], it["sig"]) in unchanged: continue
-            try: e = _take(it, contract, products, thresholds, opts, na_values, root, seen, taken, known)
-            except Pending as p: waiting.append({"file": it["name"], "reason": f"pending: {p}"}); continue
-            if e is None: continue
+            if it.get("sig") and _sig_key(it["name"], it["sig"]) in unchanged:
+                continue
+            try:
+                e = _take(it, contract, products, thresholds, opts, na_values, root, seen, taken, known)
+            except Pending as p:
+                waiting.append({"file": it["name"], "reason": f"pending: {p}"})
+                continue
+            if e is None:
+                continue
             _step("intake")
-            append_ledger(products, e); seen.append(e); known.add((e["file"], e.get("key") or e.get("sha256"))); new.append(e)
-            if e.get("sig"): unchanged.add(_sig_key(e["file"], e["sig"]))
-            if e["status"] in ("ok", "rejected") and e.get("sha256"): taken.setdefault(e["sha256"], e)
+            append_ledger(products, e)
+            seen.append(e)
+            known.add((e["file"], e.get("key") or e.get("sha256")))
+            new.append(e)
+            if e.get("sig"):
+                unchanged.add(_sig_key(e["file"], e["sig"]))
+            if e["status"] in ("ok", "rejected") and e.get("sha256"):
+                taken.setdefault(e["sha256"], e)
             alerts += _alerts(e, thresholds)
             _step("validated")
-    return {"files_seen": len(items), "processed": new, "pending": waiting, "alerts": alerts,
-            "problems": [a["message"] for a in alerts]}
+    return {
+        "files_seen": len(items),
+        "processed": new,
+        "pending": waiting,
+        "alerts": alerts,
+        "problems": [a["message"] for a in alerts],
+    }
 
 # %% ../notebooks/44_monitor.ipynb #08508775
 def _execute(nb, out, params, root) -> str | None:
     "Execute a notebook with Papermill and write its HTML beside it (code hidden, as every report); the error message, or None."
     import papermill as pm
     from nbconvert import HTMLExporter
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True); error = None
-    try: pm.execute_notebook(str(nb), str(out), parameters=params, progress_bar=False, cwd=str(root))
-    except pm.PapermillExecutionError as e: error = f"{e.ename}: {e.evalue}"
-    if out.exists(): atomic_write(out.with_suffix(".html"), HTMLExporter(**REPORT_HTML).from_filename(str(out))[0])
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    error = None
+    try:
+        pm.execute_notebook(str(nb), str(out), parameters=params, progress_bar=False, cwd=str(root))
+    except pm.PapermillExecutionError as e:
+        error = f"{e.ename}: {e.evalue}"
+    if out.exists():
+        atomic_write(out.with_suffix(".html"), HTMLExporter(**REPORT_HTML).from_filename(str(out))[0])
     return error
+
 
 def _drift_alerts(verdict: dict, file: str) -> list[dict]:
     "One alert per drift signal that fired."
@@ -138,47 +253,109 @@ def _drift_alerts(verdict: dict, file: str) -> list[dict]:
     if sig.get("data") and "data" in a.get("alert_on", []):
         out.append(alert("data drift", f"{file}: data drift in {', '.join(a.get('drifted_columns') or [])}", file=file))
     if sig.get("prediction") and "prediction" in a.get("alert_on", []):
-        p = verdict["prediction"]; out.append(alert("prediction drift", f"{file}: prediction drift ({p['method']} {p['statistic']:.3g} > {p['threshold']:.3g})", file=file))
+        p = verdict["prediction"]
+        out.append(
+            alert(
+                "prediction drift",
+                f"{file}: prediction drift ({p['method']} {p['statistic']:.3g} > {p['threshold']:.3g})",
+                file=file,
+            )
+        )
     if sig.get("concept") and "concept" in a.get("alert_on", []):
         why = "; ".join(f"{k} {v['reason']}" for k, v in verdict["concept"]["metrics"].items() if v["drifted"])
         out.append(alert("concept drift", f"{file}: concept drift ({why})", file=file))
     return out
 
+
 def check_drift(env: dict, products, root, model=None) -> dict:
     "Drift-check every validated batch without a verdict, oldest first: tasks, checked batches, alerts, failures, notes."
-    products = Path(products); todo = pending_batches(products, "drift_checked")
+    products = Path(products)
+    todo = pending_batches(products, "drift_checked")
     res = {"tasks": [], "checked": [], "alerts": [], "failures": [], "notes": []}
-    if not todo: return res
-    try: m = model or load("production", registry_dir(env, root))
+    if not todo:
+        return res
+    try:
+        m = model or load("production", registry_dir(env, root))
     except (ValueError, FileNotFoundError) as e:
-        res["notes"].append(f"{len(todo)} batch(es) wait for a drift check: no production model ({e})"); return res
+        res["notes"].append(f"{len(todo)} batch(es) wait for a drift check: no production model ({e})")
+        return res
     for e in todo:
-        out = products/"monitoring"/Path(e["file"]).stem; (out/"drift.json").unlink(missing_ok=True)
-        params = {"batch_paths": [e["valid_path"]], "profile_path": str(m.dir/"reference_profile.json"), "model_dir": str(m.dir),
-                  "reference_metrics_path": str(m.dir/"metrics.json"), "thresholds": env.get("drift") or {},
-                  "output_dir": str(out), "dataset": env["dataset"], "na_values": []}
-        try: error = _execute(Path(root)/"notebooks"/"_pipeline"/"monitor_drift.ipynb", out/"drift.ipynb", params, root)
-        except Exception as exc: error = f"{type(exc).__name__}: {exc}"
+        out = products / "monitoring" / Path(e["file"]).stem
+        (out / "drift.json").unlink(missing_ok=True)
+        params = {
+            "batch_paths": [e["valid_path"]],
+            "profile_path": str(m.dir / "reference_profile.json"),
+            "model_dir": str(m.dir),
+            "reference_metrics_path": str(m.dir / "metrics.json"),
+            "thresholds": env.get("drift") or {},
+            "output_dir": str(out),
+            "dataset": env["dataset"],
+            "na_values": [],
+        }
+        try:
+            error = _execute(
+                Path(root) / "notebooks" / "_pipeline" / "monitor_drift.ipynb", out / "drift.ipynb", params, root
+            )
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
         _step("drift")
-        outcome, message = verdict_outcome(out/"drift.json")
-        task = {"name": f"drift {e['file']}", "status": "errored" if error else "executed", "ran": True, "finished_at": now(),
-                "report": str(out/"drift.html"), "notebook": str(out/"drift.ipynb"), "error": error, "outcome": outcome}
+        outcome, message = verdict_outcome(out / "drift.json")
+        task = {
+            "name": f"drift {e['file']}",
+            "status": "errored" if error else "executed",
+            "ran": True,
+            "finished_at": now(),
+            "report": str(out / "drift.html"),
+            "notebook": str(out / "drift.ipynb"),
+            "error": error,
+            "outcome": outcome,
+        }
         res["tasks"].append(task)
         if outcome == "failed":
             n = ((e.get("state") or {}).get("drift_attempts") or 0) + 1
-            done = {"drift_checked": {"at": now(), "outcome": "failed", "message": message, "gave_up": True}} if n >= 3 else {}
+            done = (
+                {"drift_checked": {"at": now(), "outcome": "failed", "message": message, "gave_up": True}}
+                if n >= 3
+                else {}
+            )
             update_entry(products, e, state={"drift_attempts": n, **done})
-            res["failures"].append(f"drift check of {e['file']} failed ({error or message})" + (" three times: given up" if done else "; it stays pending"))
+            res["failures"].append(
+                f"drift check of {e['file']} failed ({error or message})"
+                + (" three times: given up" if done else "; it stays pending")
+            )
             continue
-        verdict = read_json(out/"drift.json")
-        write_product("drift-latest", products/"monitoring"/"latest.json", verdict | {"batch": e["file"], "health": e, "model_version": m.version,
-                                                                   "report": str(out/"drift.html"), "checked_at": now(),
-                                                                   "outcome": outcome, "message": message})
-        update_entry(products, e, state={"drift_checked": {"at": now(), "outcome": outcome, "message": message,
-                                                           "report": str(out/"drift.html"), "model_version": m.version}})
+        verdict = read_json(out / "drift.json")
+        write_product(
+            "drift-latest",
+            products / "monitoring" / "latest.json",
+            verdict
+            | {
+                "batch": e["file"],
+                "health": e,
+                "model_version": m.version,
+                "report": str(out / "drift.html"),
+                "checked_at": now(),
+                "outcome": outcome,
+                "message": message,
+            },
+        )
+        update_entry(
+            products,
+            e,
+            state={
+                "drift_checked": {
+                    "at": now(),
+                    "outcome": outcome,
+                    "message": message,
+                    "report": str(out / "drift.html"),
+                    "model_version": m.version,
+                }
+            },
+        )
         _step("drift_checked")
-        if error: res["failures"].append(f"drift notebook of {e['file']} raised after its verdict: {error}")
-        res["checked"].append({"entry": e, "drift": str(out/"drift.json"), "outcome": outcome, "task": task})
+        if error:
+            res["failures"].append(f"drift notebook of {e['file']} raised after its verdict: {error}")
+        res["checked"].append({"entry": e, "drift": str(out / "drift.json"), "outcome": outcome, "task": task})
         res["alerts"] += _drift_alerts(verdict, e["file"])
     return res
 
@@ -188,47 +365,95 @@ def _verdict(task: dict) -> dict:
     j = Path(task["notebook"]).with_name("drift.json") if task.get("notebook") else None
     return read_json(j) if j and j.exists() else {}
 
+
 def _drifted(verdict: dict) -> list:
     "The columns a drift verdict flags, in name order."
     return sorted(c for c, v in verdict.get("columns", {}).items() if v.get("drifted"))
+
 
 def retrain_on_drift(checked: list, env: dict, overrides, products, root) -> list[dict]:
     "When the policy says so (`drift.retrain.on_drift`), start a training run after a drift alert read from the drift products; record it in the ledger and lineage."
     policy = (env.get("drift") or {}).get("retrain") or {}
     alerts = [c for c in checked if verdict_outcome(c["drift"])[0] == "alert"]
-    if not policy.get("on_drift") or not alerts: return []
-    c = alerts[-1]; e = c["entry"]
+    if not policy.get("on_drift") or not alerts:
+        return []
+    c = alerts[-1]
+    e = c["entry"]
     run = build(overrides, root, trigger=f"retrain: drift in {e['file']}", force=policy.get("force", True))
-    append_ledger(products, {"file": e["file"], "sha256": e["sha256"], "status": "retrain", "processed_at": now(),
-                             "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {"drifted": _drifted(read_json(c["drift"]))},
-                             "run_id": run["id"], "run_status": run["status"], "valid_path": None, "quarantine_path": None})
-    record(products, f"retrain-{run['id']}", {"drift": c["drift"], "batch": e["valid_path"]},
-           {"run": Path(products)/"runs"/f"{run['id']}.json"}, {"policy": policy}, root=root)
-    return [{"name": "retrain", "status": "executed" if run["status"] == "ok" else "errored", "ran": True, "finished_at": now(),
-             "run_id": run["id"], "error": None if run["status"] == "ok" else f"retraining run {run['id']} failed: {(run.get('error') or {}).get('message')}"}]
+    append_ledger(
+        products,
+        {
+            "file": e["file"],
+            "sha256": e["sha256"],
+            "status": "retrain",
+            "processed_at": now(),
+            "rows_in": 0,
+            "rows_valid": 0,
+            "rows_quarantined": 0,
+            "reasons": {"drifted": _drifted(read_json(c["drift"]))},
+            "run_id": run["id"],
+            "run_status": run["status"],
+            "valid_path": None,
+            "quarantine_path": None,
+        },
+    )
+    record(
+        products,
+        f"retrain-{run['id']}",
+        {"drift": c["drift"], "batch": e["valid_path"]},
+        {"run": Path(products) / "runs" / f"{run['id']}.json"},
+        {"policy": policy},
+        root=root,
+    )
+    return [
+        {
+            "name": "retrain",
+            "status": "executed" if run["status"] == "ok" else "errored",
+            "ran": True,
+            "finished_at": now(),
+            "run_id": run["id"],
+            "error": None
+            if run["status"] == "ok"
+            else f"retraining run {run['id']} failed: {(run.get('error') or {}).get('message')}",
+        }
+    ]
 
 # %% ../notebooks/44_monitor.ipynb #12a56d37
 def _message(alerts: list, failures: list, intake: dict, checked: int, notes: list) -> str:
     "One line: what went wrong first, then what was done."
     parts = failures + [a["message"] for a in alerts]
     done = f"{len(intake.get('processed', []))} file(s) taken, {checked} batch(es) drift-checked"
-    if not parts: parts = [f"{done}: all clear"]
-    else: parts.append(done)
-    if intake.get("pending"): parts.append(f"{len(intake['pending'])} file(s) still being written: " + ", ".join(w["file"] for w in intake["pending"]))
+    if not parts:
+        parts = [f"{done}: all clear"]
+    else:
+        parts.append(done)
+    if intake.get("pending"):
+        parts.append(
+            f"{len(intake['pending'])} file(s) still being written: " + ", ".join(w["file"] for w in intake["pending"])
+        )
     text = "; ".join(parts + notes)
     return " ".join(text.split())
 
+
 def _finish(rec: dict, path: Path, root, overrides, products) -> dict:
     "Write the final run record, then refresh the readiness scorecard (a refresh failure is reported, never a crash)."
-    rec["finished_at"] = now(); rec["current"] = None
-    rec["duration_s"] = round(dt.datetime.fromisoformat(rec["finished_at"]).timestamp() - dt.datetime.fromisoformat(rec["started_at"]).timestamp(), 1)
+    rec["finished_at"] = now()
+    rec["current"] = None
+    rec["duration_s"] = round(
+        dt.datetime.fromisoformat(rec["finished_at"]).timestamp()
+        - dt.datetime.fromisoformat(rec["started_at"]).timestamp(),
+        1,
+    )
     write_product("run", path, rec)
     try:
-        refresh_scorecard(root=root, env_overrides=overrides, products=products); refresh_index(products)   # the landing page shows the alert
+        refresh_scorecard(root=root, env_overrides=overrides, products=products)
+        refresh_index(products)  # the landing page shows the alert
         rec["scorecard"] = {"refreshed": True}
-    except Exception as e: rec["scorecard"] = {"refreshed": False, "error": f"{type(e).__name__}: {e}"}
+    except Exception as e:
+        rec["scorecard"] = {"refreshed": False, "error": f"{type(e).__name__}: {e}"}
     write_product("run", path, rec)
     return rec
+
 
 def summary(rec: dict) -> str:
     "The one line a monitoring run prints: its outcome, what happened, and its run id."
@@ -237,133 +462,276 @@ def summary(rec: dict) -> str:
 # %% ../notebooks/44_monitor.ipynb #19b86723
 def _run(rec: dict, env: dict, overrides, root: Path, products: Path, incoming: Path, files) -> dict:
     "The job itself, under the monitoring lock."
-    path = products/"runs"/f"{rec['id']}.json"
+    path = products / "runs" / f"{rec['id']}.json"
     for p in products.glob("runs/monitor-*.json"):
-        with contextlib.suppress(ValueError): settle_run(p)       # earlier killed runs' records say so
+        with contextlib.suppress(ValueError):
+            settle_run(p)  # earlier killed runs' records say so
     write_product("run", path, rec)
     alerts, failures, notes, tasks, checked = [], [], [], [], []
     intake = {"files_seen": 0, "processed": [], "pending": [], "alerts": []}
+
     def drift():
         r = check_drift(env, products, root)
-        tasks.extend(r["tasks"]); checked.extend(r["checked"]); alerts.extend(r["alerts"]); failures.extend(r["failures"])
+        tasks.extend(r["tasks"])
+        checked.extend(r["checked"])
+        alerts.extend(r["alerts"])
+        failures.extend(r["failures"])
         notes[:] = r["notes"]
+
     try:
-        drift()                                                     # first, what earlier runs left pending
-        rec["current"] = "intake"; write_product("run", path, rec)
+        drift()  # first, what earlier runs left pending
+        rec["current"] = "intake"
+        write_product("run", path, rec)
         contract, source = batch_contract(env, root)
-        ds = env["dataset"]; thresholds = {k: env["validation"][k] for k in ("warn_rate", "fail_rate")}
+        ds = env["dataset"]
+        thresholds = {k: env["validation"][k] for k in ("warn_rate", "fail_rate")}
         incoming.mkdir(parents=True, exist_ok=True)
-        intake = process_incoming(incoming, contract, products, thresholds, root, files=files, options=monitoring_options(env),
-                                  na_values=(ds.get("format") or {}).get("na_values") or [], lock=False)
+        intake = process_incoming(
+            incoming,
+            contract,
+            products,
+            thresholds,
+            root,
+            files=files,
+            options=monitoring_options(env),
+            na_values=(ds.get("format") or {}).get("na_values") or [],
+            lock=False,
+        )
         intake |= {"incoming": str(incoming), "contract": source, "thresholds": thresholds}
         alerts += intake["alerts"]
-        rec["current"] = "drift"; write_product("run", path, rec)
-        drift()                                                     # then this run's batches
+        rec["current"] = "drift"
+        write_product("run", path, rec)
+        drift()  # then this run's batches
         rec["current"] = "retrain"
         tasks += retrain_on_drift(checked, env, overrides, products, root)
         failures += [t["error"] for t in tasks if t["name"] == "retrain" and t.get("error")]
     except Exception as e:
-        failures.append(f"{type(e).__name__}: {e}"); rec["traceback"] = traceback.format_exc()
+        failures.append(f"{type(e).__name__}: {e}")
+        rec["traceback"] = traceback.format_exc()
     did = bool(intake["processed"] or tasks)
     rec |= {"intake": {k: v for k, v in intake.items() if k != "alerts"}, "tasks": tasks}
     if did or failures:
         outcome = worst_outcome(*(["failed"] if failures else []), *(["alert"] if alerts else []))
         message = _message(alerts, failures, intake, len(checked), notes)
-        if did: write_json(products/"monitoring"/"status.json", {"outcome": "alert" if alerts else "ok", "alerts": alerts,
-                                                                 "message": message, "run_id": rec["id"], "at": now()})
-    else:                                                           # nothing new: the standing alerts are repeated, not hidden
-        st = read_json(products/"monitoring"/"status.json") if (products/"monitoring"/"status.json").exists() else {}
+        if did:
+            write_json(
+                products / "monitoring" / "status.json",
+                {
+                    "outcome": "alert" if alerts else "ok",
+                    "alerts": alerts,
+                    "message": message,
+                    "run_id": rec["id"],
+                    "at": now(),
+                },
+            )
+    else:  # nothing new: the standing alerts are repeated, not hidden
+        st = (
+            read_json(products / "monitoring" / "status.json")
+            if (products / "monitoring" / "status.json").exists()
+            else {}
+        )
         alerts = [a | {"standing": True} for a in st.get("alerts") or []]
         outcome = "alert" if alerts else "ok"
-        waiting = f" ({len(intake['pending'])} file(s) still being written: {', '.join(w['file'] for w in intake['pending'])})" if intake["pending"] else ""
-        message = " ".join((f"nothing new{waiting}" + (f"; standing alert since run {st.get('run_id')} ({st.get('at')}): {st.get('message')}" if alerts else "")
-                            + "".join(f"; {n}" for n in notes)).split())
-    rec |= {"message": message, "alerts": alerts, "failures": failures, "result": outcome}   # `outcome` once it is final
+        waiting = (
+            f" ({len(intake['pending'])} file(s) still being written: {', '.join(w['file'] for w in intake['pending'])})"
+            if intake["pending"]
+            else ""
+        )
+        message = " ".join(
+            (
+                f"nothing new{waiting}"
+                + (
+                    f"; standing alert since run {st.get('run_id')} ({st.get('at')}): {st.get('message')}"
+                    if alerts
+                    else ""
+                )
+                + "".join(f"; {n}" for n in notes)
+            ).split()
+        )
+    rec |= {"message": message, "alerts": alerts, "failures": failures, "result": outcome}  # `outcome` once it is final
     if did:
-        rec["current"] = "report"; write_product("run", path, rec)
-        out = products/"monitoring"/"reports"/f"{rec['id']}.ipynb"
-        params = {"root": str(root), "run_record": str(path), "env_overrides": str(overrides) if isinstance(overrides, (str, Path)) else None,
-                  "env_dict": overrides if isinstance(overrides, dict) else None}
-        try: error = _execute(root/"notebooks"/"_pipeline"/"monitor.ipynb", out, params, root)
-        except Exception as e: error = f"{type(e).__name__}: {e}"
-        if out.with_suffix(".html").exists(): shutil.copyfile(out.with_suffix(".html"), products/"monitoring"/"monitor.html")
-        rec["tasks"] = [{"name": "monitor", "status": "errored" if error else "executed", "ran": True, "finished_at": now(),
-                         "report": str(out.with_suffix(".html")), "notebook": str(out), "error": error,
-                         "products": {"ledger": str(products/"ledger.jsonl")}}] + rec["tasks"]
+        rec["current"] = "report"
+        write_product("run", path, rec)
+        out = products / "monitoring" / "reports" / f"{rec['id']}.ipynb"
+        params = {
+            "root": str(root),
+            "run_record": str(path),
+            "env_overrides": str(overrides) if isinstance(overrides, (str, Path)) else None,
+            "env_dict": overrides if isinstance(overrides, dict) else None,
+        }
+        try:
+            error = _execute(root / "notebooks" / "_pipeline" / "monitor.ipynb", out, params, root)
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"
+        if out.with_suffix(".html").exists():
+            shutil.copyfile(out.with_suffix(".html"), products / "monitoring" / "monitor.html")
+        rec["tasks"] = [
+            {
+                "name": "monitor",
+                "status": "errored" if error else "executed",
+                "ran": True,
+                "finished_at": now(),
+                "report": str(out.with_suffix(".html")),
+                "notebook": str(out),
+                "error": error,
+                "products": {"ledger": str(products / "ledger.jsonl")},
+            }
+        ] + rec["tasks"]
         if error:
             failures.append(f"the report notebook failed: {error}")
             outcome, message = "failed", f"the report notebook failed: {error}; {message}"
     rec.pop("result")
-    rec |= {"status": outcome, "outcome": outcome, "message": message,
-            "error": {"task": rec.get("current"), "message": " | ".join(failures)} if failures else None}
+    rec |= {
+        "status": outcome,
+        "outcome": outcome,
+        "message": message,
+        "error": {"task": rec.get("current"), "message": " | ".join(failures)} if failures else None,
+    }
     return _finish(rec, path, root, overrides, products)
 
 # %% ../notebooks/44_monitor.ipynb #fa1f27a7
 def run_job(overrides=None, root=None, trigger: str = "command line", incoming=None, batch=None) -> dict:
     "One monitoring run (see above): its run record, with `outcome` ok | alert | failed; bad configuration raises."
-    root = Path(root or find_root()); env = load_env(overrides, root)
-    if incoming:                                                    # another inbox: checked as configuration (inside the project)
+    root = Path(root or find_root())
+    env = load_env(overrides, root)
+    if incoming:  # another inbox: checked as configuration (inside the project)
         env = load_env(deep_merge(read_overrides(overrides, root), {"monitoring": {"incoming": str(incoming)}}), root)
-    products = products_dir(env, root); monitoring_options(env)
+    products = products_dir(env, root)
+    monitoring_options(env)
     incoming = resolve((env.get("monitoring") or {}).get("incoming", "data/incoming"), root)
     files = None
     if batch:
-        b = resolve(batch, root); folder = b.parent.resolve()      # its real folder, links followed
-        if not folder.is_relative_to(incoming.resolve()): raise ValueError(f"batch {batch}: not inside the incoming folder {incoming}")
-        files = [folder/b.name]                                     # the file itself is never followed if it is a link
+        b = resolve(batch, root)
+        folder = b.parent.resolve()  # its real folder, links followed
+        if not folder.is_relative_to(incoming.resolve()):
+            raise ValueError(f"batch {batch}: not inside the incoming folder {incoming}")
+        files = [folder / b.name]  # the file itself is never followed if it is a link
     run_id = f"monitor-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    rec = {"id": run_id, "kind": "monitor", "trigger": trigger, "started_at": now(), "pid": os.getpid(),
-           "process_started": psutil.Process().create_time(), "status": "running", "outcome": None, "current": "drift", "tasks": []}
+    rec = {
+        "id": run_id,
+        "kind": "monitor",
+        "trigger": trigger,
+        "started_at": now(),
+        "pid": os.getpid(),
+        "process_started": psutil.Process().create_time(),
+        "status": "running",
+        "outcome": None,
+        "current": "drift",
+        "tasks": [],
+    }
     with contextlib.ExitStack() as stack:
-        try: stack.enter_context(file_lock(products/".monitor.lock", f"monitoring job {run_id} ({trigger})", wait=False))
+        try:
+            stack.enter_context(
+                file_lock(products / ".monitor.lock", f"monitoring job {run_id} ({trigger})", wait=False)
+            )
         except Busy as e:
             msg = f"refused: {e}; this run touched nothing (the active run, or the next one, takes the files)"
-            return rec | {"status": "failed", "outcome": "failed", "refused": True, "finished_at": now(), "current": None,
-                          "message": msg, "error": {"task": None, "message": msg}}
+            return rec | {
+                "status": "failed",
+                "outcome": "failed",
+                "refused": True,
+                "finished_at": now(),
+                "current": None,
+                "message": msg,
+                "error": {"task": None, "message": msg},
+            }
         return _run(rec, env, overrides, root, products, incoming, files)
+
 
 def list_runs(products, limit: int = 20) -> list[dict]:
     "The latest monitoring run records, newest first; the record of a run whose process is gone says `failed (killed)`."
     runs = []
     for p in Path(products).glob("runs/monitor-*.json"):
-        with contextlib.suppress(ValueError): runs.append(settle_run(p))
+        with contextlib.suppress(ValueError):
+            runs.append(settle_run(p))
     return sorted(runs, key=lambda r: r.get("started_at") or "", reverse=True)[:limit]
 
 # %% ../notebooks/44_monitor.ipynb #1254abc1
 def drift_drill(overrides=None, root=None, seed: int = 5) -> dict:
     "Rehearse the drift response on copies: a clean and a drifted batch through the monitoring job with retraining on; writes `monitoring/drift_drill.json`."
-    root = Path(root or find_root()); env = load_env(overrides, root)
-    products = products_dir(env, root); t0 = time.perf_counter()
-    try: prod = load("production", registry_dir(env, root))
-    except ValueError as e: raise ValueError(f"the drift drill needs a production model (run `make run` first): {e}") from None
-    d = products/"monitoring"/"drift_drill"; shutil.rmtree(d, ignore_errors=True)
-    shutil.copytree(registry_dir(env, root), d/"registry"/dataset_name(env))   # retraining registers into the copy, not the real registry
-    over = deep_merge(read_overrides(overrides, root), {"products": str(d/"products"), "registry": {"path": str(d/"registry")},
-                      "monitoring": {"incoming": str(d/"incoming")},
-                      "drift": {"retrain": {"on_drift": True, "force": True}}, "train": {"include_batches": True}, "wandb": {"dir": str(d)}})
+    root = Path(root or find_root())
+    env = load_env(overrides, root)
+    products = products_dir(env, root)
+    t0 = time.perf_counter()
+    try:
+        prod = load("production", registry_dir(env, root))
+    except ValueError as e:
+        raise ValueError(f"the drift drill needs a production model (run `make run` first): {e}") from None
+    d = products / "monitoring" / "drift_drill"
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(
+        registry_dir(env, root), d / "registry" / dataset_name(env)
+    )  # retraining registers into the copy, not the real registry
+    over = deep_merge(
+        read_overrides(overrides, root),
+        {
+            "products": str(d / "products"),
+            "registry": {"path": str(d / "registry")},
+            "monitoring": {"incoming": str(d / "incoming")},
+            "drift": {"retrain": {"on_drift": True, "force": True}},
+            "train": {"include_batches": True},
+            "wandb": {"dir": str(d)},
+        },
+    )
     contract = batch_contract(env, root)[0]
-    drift = default_drift(contract, [c["name"] for c in load_spec(prod.dir/"transform.json")["columns"]])
-    clean, moved = simulate_batches(d/"incoming", days=2, drift=drift, drift_from=1, seed=seed, env=env, root=root, contract=contract)
-    for f in (clean, moved): f.with_name(f.name + ".ready").touch()     # complete: taken at once
+    drift = default_drift(contract, [c["name"] for c in load_spec(prod.dir / "transform.json")["columns"]])
+    clean, moved = simulate_batches(
+        d / "incoming", days=2, drift=drift, drift_from=1, seed=seed, env=env, root=root, contract=contract
+    )
+    for f in (clean, moved):
+        f.with_name(f.name + ".ready").touch()  # complete: taken at once
     rec = run_job(over, root, trigger="drift drill")
     task = {t["name"]: t for t in rec["tasks"]}
     tc, tm = (task.get(f"drift {f.name}", {}) for f in (clean, moved))
     vc, vm = _verdict(tc), _verdict(tm)
     retrain = task.get("retrain") or {}
-    ingest = d/"products"/dataset_name(env)/"01_raw"/"ingest.json"
-    learned = read_json(ingest)["key_figures"].get("batch rows", 0) if retrain.get("status") == "executed" and ingest.exists() else 0
-    steps = [{"step": "clean batch", "expect": "no drift alert", "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
-              "batch": clean.name, "report": tc.get("report"), "error": tc.get("error")},
-             {"step": "inject drift", "expect": "the drift alert fires", "ok": bool((vm.get("alert") or {}).get("fired"))
-              and any(a["kind"].endswith(" drift") and a.get("file") == moved.name for a in rec.get("alerts") or []),
-              "batch": moved.name, "drift": drift, "drifted_columns": _drifted(vm), "run_outcome": rec["outcome"],
-              "report": tm.get("report"), "error": tm.get("error")},
-             {"step": "retrain", "expect": "a training run on the data plus the labelled batches finishes",
-              "ok": retrain.get("status") == "executed" and learned > 0, "run_id": retrain.get("run_id"), "batch_rows_learned": learned,
-              "error": retrain.get("error") or (None if learned or retrain.get("status") != "executed" else "the run learned no batch rows")}]
-    out = {"status": "pass" if all(s["ok"] for s in steps) else "fail", "steps": steps, "model_version": prod.version,
-           "monitoring_run": rec["id"], "folder": str(d), "finished_at": now(), "seconds": round(time.perf_counter() - t0, 1)}
-    write_json(products/"monitoring"/"drift_drill.json", out)
+    ingest = d / "products" / dataset_name(env) / "01_raw" / "ingest.json"
+    learned = (
+        read_json(ingest)["key_figures"].get("batch rows", 0)
+        if retrain.get("status") == "executed" and ingest.exists()
+        else 0
+    )
+    steps = [
+        {
+            "step": "clean batch",
+            "expect": "no drift alert",
+            "ok": vc.get("drifted") is False and not (vc.get("alert") or {}).get("fired"),
+            "batch": clean.name,
+            "report": tc.get("report"),
+            "error": tc.get("error"),
+        },
+        {
+            "step": "inject drift",
+            "expect": "the drift alert fires",
+            "ok": bool((vm.get("alert") or {}).get("fired"))
+            and any(a["kind"].endswith(" drift") and a.get("file") == moved.name for a in rec.get("alerts") or []),
+            "batch": moved.name,
+            "drift": drift,
+            "drifted_columns": _drifted(vm),
+            "run_outcome": rec["outcome"],
+            "report": tm.get("report"),
+            "error": tm.get("error"),
+        },
+        {
+            "step": "retrain",
+            "expect": "a training run on the data plus the labelled batches finishes",
+            "ok": retrain.get("status") == "executed" and learned > 0,
+            "run_id": retrain.get("run_id"),
+            "batch_rows_learned": learned,
+            "error": retrain.get("error")
+            or (None if learned or retrain.get("status") != "executed" else "the run learned no batch rows"),
+        },
+    ]
+    out = {
+        "status": "pass" if all(s["ok"] for s in steps) else "fail",
+        "steps": steps,
+        "model_version": prod.version,
+        "monitoring_run": rec["id"],
+        "folder": str(d),
+        "finished_at": now(),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    write_json(products / "monitoring" / "drift_drill.json", out)
     return out
 
 # %% ../notebooks/44_monitor.ipynb #8299f704

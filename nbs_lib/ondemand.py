@@ -10,7 +10,6 @@ from .export import available_targets, export_targets
 from .products import write_product
 from .registry import check_ref, load
 from .release import holdout
-
 from .train import load_model
 
 # %% auto #0

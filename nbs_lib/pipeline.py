@@ -4,10 +4,31 @@
 
 # %% ../notebooks/41_pipeline.ipynb #8e7adffa
 from __future__ import annotations
-import datetime as dt, html, os, re, time, traceback, uuid
+
+import datetime as dt
+import html
+import os
+import re
+import time
+import traceback
+import uuid
 from pathlib import Path
+
 import psutil
-from .config import atomic_write, data_files, data_version, file_lock, find_root, load_env, now, products_dir, read_json, registry_dir, write_json
+
+from nbs_lib.config import (
+    atomic_write,
+    data_files,
+    data_version,
+    file_lock,
+    find_root,
+    load_env,
+    now,
+    products_dir,
+    read_json,
+    registry_dir,
+    write_json,
+)
 from .ledger import labelled_batches
 from .lineage import record
 from .scorecard import GateError, load_gate, load_scorecard
@@ -19,79 +40,131 @@ __all__ = ['REPORT_HTML', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'tas
            'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
-REPORT_HTML = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}   # reports hide code; the .ipynb keeps it
+REPORT_HTML = {
+    "exclude_input": True,
+    "exclude_input_prompt": True,
+    "exclude_output_prompt": True,
+}  # reports hide code; the .ipynb keeps it
+
 
 def pipeline_env(overrides=None, root=None) -> dict:
     "The env Ploomber renders `pipeline.yaml` with: `env.yaml` + overrides, the data set's products and registry folders, data and contract versions."
     root = Path(root) if root else find_root()
     env = load_env(overrides, root)
-    env["products_dir"] = str(products_dir(env, root))                # the data set's products: `products`, then dataset.name
-    env["train_batches"] = [e["valid_path"] for e in labelled_batches(env["products_dir"])] if (env.get("train") or {}).get("include_batches") else []
+    env["products_dir"] = str(products_dir(env, root))  # the data set's products: `products`, then dataset.name
+    env["train_batches"] = (
+        [e["valid_path"] for e in labelled_batches(env["products_dir"])]
+        if (env.get("train") or {}).get("include_batches")
+        else []
+    )
     env["data_version"] = data_version(env, root, env["train_batches"])
     env["contract_version"] = contract_version(env, root)
     env["report_html"] = dict(REPORT_HTML)
-    env["registry_dir"] = str(registry_dir(env, root))             # the data set's registry: registry.path, then dataset.name
+    env["registry_dir"] = str(registry_dir(env, root))  # the data set's registry: registry.path, then dataset.name
     return env
+
 
 def make_dag(overrides=None, root=None):
     "The pipeline as a Ploomber DAG."
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
     from ploomber.spec import DAGSpec
+
     root = Path(root) if root else find_root()
-    return DAGSpec(str(root/"pipeline.yaml"), env=pipeline_env(overrides, root)).to_dag()
+    return DAGSpec(str(root / "pipeline.yaml"), env=pipeline_env(overrides, root)).to_dag()
 
 # %% ../notebooks/41_pipeline.ipynb #2af78206
 def _products_dir(dag) -> Path:
     return Path(str(dag["ingest"].product["nb"])).parents[1]
 
+
 def _task_rows(dag) -> list[dict]:
     rows = []
     for name in dag:
-        t = dag[name]; prods = {k: str(p) for k, p in t.product.products.products.items()}
+        t = dag[name]
+        prods = {k: str(p) for k, p in t.product.products.products.items()}
         meta = t.product.metadata
-        rows.append({"name": name, "status": t.exec_status.name.lower(), "ran": t.exec_status.name == "Executed",
-                     "finished_at": dt.datetime.fromtimestamp(meta.timestamp, dt.timezone.utc).isoformat(timespec="seconds") if meta.timestamp else None,
-                     "report": prods.get("html"), "notebook": prods.get("nb"), "products": prods,
-                     "key_figures": _key_figures(prods)})
+        rows.append(
+            {
+                "name": name,
+                "status": t.exec_status.name.lower(),
+                "ran": t.exec_status.name == "Executed",
+                "finished_at": dt.datetime.fromtimestamp(meta.timestamp, dt.UTC).isoformat(timespec="seconds")
+                if meta.timestamp
+                else None,
+                "report": prods.get("html"),
+                "notebook": prods.get("nb"),
+                "products": prods,
+                "key_figures": _key_figures(prods),
+            }
+        )
     return rows
+
 
 def _key_figures(prods: dict) -> dict:
     out = {}
     for p in prods.values():
         if p.endswith(".json") and Path(p).exists():
-            try: out.update(read_json(p).get("key_figures", {}))
-            except (ValueError, AttributeError): pass
+            try:
+                out.update(read_json(p).get("key_figures", {}))
+            except (ValueError, AttributeError):
+                pass
     return out
+
 
 def _error_message(tb: str) -> str:
     "The first real exception line of a build traceback (not Ploomber's or Papermill's wrappers)."
     wrappers = ("PapermillExecutionError", "TaskBuildError", "DAGBuildError", "BuildError")
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", l).strip() for l in tb.splitlines()]
-    hits = [l for l in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b.*?: ", l) and not l.startswith(wrappers)]
-    return hits[0] if hits else next((l for l in reversed(lines) if l), "unknown error")
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in tb.splitlines()]
+    hits = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b.*?: ", ln) and not ln.startswith(wrappers)]
+    return hits[0] if hits else next((ln for ln in reversed(lines) if ln), "unknown error")
+
 
 def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     "Write this build's run record and the run index."
-    out = _products_dir(dag); run_id = os.environ.get("SHIPSHAPE_RUN_ID") or f"run-{uuid.uuid4().hex[:8]}"
-    path = out/"runs"/f"{run_id}.json"
-    rec = read_json(path) if path.exists() else {"id": run_id, "started_at": os.environ.get("SHIPSHAPE_RUN_STARTED") or None,
-                                                 "trigger": os.environ.get("SHIPSHAPE_TRIGGER", "ploomber build")}
+    out = _products_dir(dag)
+    run_id = os.environ.get("SHIPSHAPE_RUN_ID") or f"run-{uuid.uuid4().hex[:8]}"
+    path = out / "runs" / f"{run_id}.json"
+    rec = (
+        read_json(path)
+        if path.exists()
+        else {
+            "id": run_id,
+            "started_at": os.environ.get("SHIPSHAPE_RUN_STARTED") or None,
+            "trigger": os.environ.get("SHIPSHAPE_TRIGGER", "ploomber build"),
+        }
+    )
     tasks = _task_rows(dag)
     if report is not None:
         el = dict(zip(report["name"], report["Elapsed (s)"]))
-        for t in tasks: t["elapsed_s"] = el.get(t["name"]) or 0.0
+        for t in tasks:
+            t["elapsed_s"] = el.get(t["name"]) or 0.0
     error = None
     if status == "failed":
         failed = [t["name"] for t in tasks if t["status"] in ("errored", "aborted")]
         first = next((t for t in tasks if t["status"] == "errored"), None)
-        error = {"task": first["name"] if first else None, "message": _error_message((tb or {}).get("build", "")),
-                 "failed_tasks": failed}
-    rec |= {"status": status, "outcome": "ok" if status == "ok" else "failed", "finished_at": now(), "tasks": tasks, "error": error}
+        error = {
+            "task": first["name"] if first else None,
+            "message": _error_message((tb or {}).get("build", "")),
+            "failed_tasks": failed,
+        }
+    rec |= {
+        "status": status,
+        "outcome": "ok" if status == "ok" else "failed",
+        "finished_at": now(),
+        "tasks": tasks,
+        "error": error,
+    }
     if rec.get("started_at"):
-        rec["duration_s"] = round((dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1)
+        rec["duration_s"] = round(
+            (
+                dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])
+            ).total_seconds(),
+            1,
+        )
     write_json(path, rec)
     write_index(out, rec)
     return rec
+
 
 def _task_lineage(task):
     "Write the lineage record of a finished task: upstream products (or the data files) in, its products out."
@@ -104,26 +177,36 @@ def _task_lineage(task):
         inputs |= {f"data.{role}": str(p) for role, p in data_files({"dataset": params["dataset"]}, root).items()}
         inputs |= {f"batch.{i}": str(p) for i, p in enumerate(params.get("batches") or [])}
     if "contract_version" in params:
-        inputs |= {f"contract.{i}": str(p) for i, p in enumerate(contract_paths({"dataset": params["dataset"]}, root)) if p.exists()}
+        inputs |= {
+            f"contract.{i}": str(p)
+            for i, p in enumerate(contract_paths({"dataset": params["dataset"]}, root))
+            if p.exists()
+        }
     outputs = {k: str(p) for k, p in task.product.products.products.items()}
     record(Path(str(task.product["nb"])).parents[1], task.name, inputs, outputs, params, task.source.loc, root)
+
 
 def task_finished(task):
     "Ploomber task hook: write the task's lineage, and mark it done in the running build's record (live progress)."
     _task_lineage(task)
     run_id = os.environ.get("SHIPSHAPE_RUN_ID")
-    if not run_id: return
-    path = Path(str(task.product["nb"])).parents[1]/"runs"/f"{run_id}.json"
-    if not path.exists(): return
+    if not run_id:
+        return
+    path = Path(str(task.product["nb"])).parents[1] / "runs" / f"{run_id}.json"
+    if not path.exists():
+        return
     rec = read_json(path)
     for t in rec["tasks"]:
-        if t["name"] == task.name: t |= {"status": "executed", "ran": True, "finished_at": now()}
+        if t["name"] == task.name:
+            t |= {"status": "executed", "ran": True, "finished_at": now()}
     rec["current"] = next((t["name"] for t in rec["tasks"] if t.get("status") == "pending"), None)
     write_json(path, rec)
+
 
 def on_finish(dag, report):
     "Ploomber DAG hook: record a successful build."
     write_run(dag, "ok", report)
+
 
 def on_failure(dag, traceback):
     "Ploomber DAG hook: record a failed build with its failing task and message."
@@ -132,61 +215,96 @@ def on_failure(dag, traceback):
 # %% ../notebooks/41_pipeline.ipynb #d7ad3e77
 def process_alive(pid: int | None, started: float | None = None) -> bool:
     "Whether process `pid` still runs (and is the process that started at `started`, when given: pids are reused)."
-    if not pid: return False
+    if not pid:
+        return False
     try:
         p = psutil.Process(pid)
-        if p.status() == psutil.STATUS_ZOMBIE: return False
+        if p.status() == psutil.STATUS_ZOMBIE:
+            return False
         return started is None or abs(p.create_time() - started) < 1.0
-    except (psutil.NoSuchProcess, psutil.AccessDenied): return False
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
 
 def settle_run(path) -> dict:
     "A run record, marked `failed (killed)` and rewritten when it says `running` but its process is gone."
     rec = read_json(path)
-    if rec.get("status") != "running" or process_alive(rec.get("pid"), rec.get("process_started")): return rec
+    if rec.get("status") != "running" or process_alive(rec.get("pid"), rec.get("process_started")):
+        return rec
     orch = rec.get("orchestrator") or {}
-    if not rec.get("pid") and orch.get("settle_after", "") > now(): return rec    # between two tasks an orchestrator (Airflow) starts
-    gone = (f"killed: process {rec.get('pid')} ended without finishing the run" if rec.get("pid") else
-            f"abandoned: {orch.get('engine')} started no task of run {orch.get('run_id')} until {orch.get('settle_after')}" if orch else
-            "killed: the record names no process")
-    rec |= {"status": "failed", "outcome": "failed", "killed": True, "finished_at": rec.get("finished_at") or now(),
-            "error": {"task": rec.get("current"), "message": gone}}
+    if not rec.get("pid") and orch.get("settle_after", "") > now():
+        return rec  # between two tasks an orchestrator (Airflow) starts
+    gone = (
+        f"killed: process {rec.get('pid')} ended without finishing the run"
+        if rec.get("pid")
+        else f"abandoned: {orch.get('engine')} started no task of run {orch.get('run_id')} until {orch.get('settle_after')}"
+        if orch
+        else "killed: the record names no process"
+    )
+    rec |= {
+        "status": "failed",
+        "outcome": "failed",
+        "killed": True,
+        "finished_at": rec.get("finished_at") or now(),
+        "error": {"task": rec.get("current"), "message": gone},
+    }
     write_json(path, rec)
     return rec
+
 
 def list_runs(products, limit: int = 20) -> list[dict]:
     "The latest run records (pipeline builds and monitoring runs), newest first; records of killed runs say so."
     runs = []
     for p in Path(products).glob("runs/*.json"):
-        try: runs.append(settle_run(p))
-        except ValueError: continue                     # a record being written right now
+        try:
+            runs.append(settle_run(p))
+        except ValueError:
+            continue  # a record being written right now
     return sorted(runs, key=lambda r: r.get("finished_at") or r.get("started_at") or "", reverse=True)[:limit]
 
 # %% ../notebooks/41_pipeline.ipynb #6ad0f07f
 def _fig(v):
     return f"{v:,.4g}" if isinstance(v, float) else html.escape(str(v))
 
-BADGE = {"go": ("#1a7f37", "GO"), "no-go": ("#cf222e", "NO-GO"), "needs-review": ("#9a6700", "NEEDS REVIEW"),
-         "unavailable": ("#57606a", "NO CURRENT SCORECARD"), "ok": ("#1a7f37", "ok"), "alert": ("#9a6700", "alert"),
-         "failed": ("#cf222e", "failed")}
+
+BADGE = {
+    "go": ("#1a7f37", "GO"),
+    "no-go": ("#cf222e", "NO-GO"),
+    "needs-review": ("#9a6700", "NEEDS REVIEW"),
+    "unavailable": ("#57606a", "NO CURRENT SCORECARD"),
+    "ok": ("#1a7f37", "ok"),
+    "alert": ("#9a6700", "alert"),
+    "failed": ("#cf222e", "failed"),
+}
+
 
 def _badge(kind: str, text: str | None = None) -> str:
     colour, label = BADGE.get(kind, ("#57606a", kind))
     return f'<span class="badge" style="background:{colour}">{html.escape(text or label)}</span>'
 
+
 def landing_facts(products) -> dict:
     "What the landing page leads with: the gate (strictly read), production's version, the standing monitoring verdict."
     products = Path(products)
-    try: g = load_gate(products); gate = {"decision": g["decision"], "blocking": g["blocking"], "reason": None}
-    except GateError as e: gate = {"decision": "unavailable", "blocking": [], "reason": str(e)}
-    try: sc = load_scorecard(products); production = (sc.get("subject") or {}).get("production")
-    except (FileNotFoundError, ValueError): production = None
-    st = products/"monitoring"/"status.json"
+    try:
+        g = load_gate(products)
+        gate = {"decision": g["decision"], "blocking": g["blocking"], "reason": None}
+    except GateError as e:
+        gate = {"decision": "unavailable", "blocking": [], "reason": str(e)}
+    try:
+        sc = load_scorecard(products)
+        production = (sc.get("subject") or {}).get("production")
+    except (FileNotFoundError, ValueError):
+        production = None
+    st = products / "monitoring" / "status.json"
     status = read_json(st) if st.exists() else None
     return {"gate": gate, "production": production, "monitoring": status}
 
+
 def _changes(rec: dict, prev: dict | None) -> list[tuple]:
     "(task, figure, before, now) for every numeric key figure that moved since the previous run."
-    if not prev: return []
+    if not prev:
+        return []
     before = {(t["name"], k): v for t in prev.get("tasks", []) for k, v in (t.get("key_figures") or {}).items()}
     out = []
     for t in rec.get("tasks", []):
@@ -199,42 +317,91 @@ def _changes(rec: dict, prev: dict | None) -> list[tuple]:
 # %% ../notebooks/41_pipeline.ipynb #aba12f59
 def write_index(products, rec: dict) -> Path:
     "Write `products/index.html`: the decision first (gate, production, alerts), then the run `rec` and what changed."
-    products = Path(products); facts = landing_facts(products)
-    rel = lambda p: html.escape(os.path.relpath(p, products)) if p else ""
-    pipeline_runs = [r for r in list_runs(products, 50) if (r.get("kind") or "pipeline") == "pipeline" and r.get("id") != rec.get("id")]
+    products = Path(products)
+    facts = landing_facts(products)
+
+    def rel(p):
+        return html.escape(os.path.relpath(p, products)) if p else ""
+
+    pipeline_runs = [
+        r
+        for r in list_runs(products, 50)
+        if (r.get("kind") or "pipeline") == "pipeline" and r.get("id") != rec.get("id")
+    ]
     prev = next((r for r in pipeline_runs if r.get("outcome") == "ok"), None)
     g = facts["gate"]
-    gate_html = (f"<p>Readiness gate {_badge(g['decision'])}"
-                 + (f" — blocked by: {', '.join(html.escape(b['title']) for b in g['blocking'] if b.get('blocking'))}" if g["blocking"] else "")
-                 + (f"<br><small>{html.escape(g['reason'])}</small>" if g["reason"] else "")
-                 + ' · <a href="readiness/scorecard.json">scorecard</a> · <a href="reports/readiness.html">readiness report</a></p>')
-    prod = f"<p>Production serves <b>{html.escape(str(facts['production']))}</b></p>" if facts["production"] else "<p>Nothing in production yet.</p>"
+    gate_html = (
+        f"<p>Readiness gate {_badge(g['decision'])}"
+        + (
+            f" — blocked by: {', '.join(html.escape(b['title']) for b in g['blocking'] if b.get('blocking'))}"
+            if g["blocking"]
+            else ""
+        )
+        + (f"<br><small>{html.escape(g['reason'])}</small>" if g["reason"] else "")
+        + ' · <a href="readiness/scorecard.json">scorecard</a> · <a href="reports/readiness.html">readiness report</a></p>'
+    )
+    prod = (
+        f"<p>Production serves <b>{html.escape(str(facts['production']))}</b></p>"
+        if facts["production"]
+        else "<p>Nothing in production yet.</p>"
+    )
     m = facts["monitoring"]
     if m and m.get("outcome") == "alert":
         items = "".join(f"<li>{html.escape(a.get('message') or a.get('kind', ''))}</li>" for a in m.get("alerts") or [])
-        alerts = (f'<div class="alert">{_badge("alert", "OPEN ALERT")} since monitoring run {html.escape(str(m.get("run_id")))}'
-                  f" ({html.escape(str(m.get('at')))})<ul>{items}</ul></div>")
+        alerts = (
+            f'<div class="alert">{_badge("alert", "OPEN ALERT")} since monitoring run {html.escape(str(m.get("run_id")))}'
+            f" ({html.escape(str(m.get('at')))})<ul>{items}</ul></div>"
+        )
     else:
-        alerts = f"<p>Monitoring: {_badge('ok', 'no open alert')}" + (f" (last run {html.escape(str(m.get('at')))})" if m else " (no monitoring run yet)") + "</p>"
+        alerts = (
+            f"<p>Monitoring: {_badge('ok', 'no open alert')}"
+            + (f" (last run {html.escape(str(m.get('at')))})" if m else " (no monitoring run yet)")
+            + "</p>"
+        )
     rows = []
     for t in rec["tasks"]:
-        label = {"executed": "ran", "skipped": "up to date", "errored": "FAILED", "aborted": "not run"}.get(t["status"], t["status"])
+        label = {"executed": "ran", "skipped": "up to date", "errored": "FAILED", "aborted": "not run"}.get(
+            t["status"], t["status"]
+        )
         figs = "<br>".join(f"{html.escape(k)}: <b>{_fig(v)}</b>" for k, v in (t.get("key_figures") or {}).items())
-        links = " ".join(f'<a href="{rel(p)}">{html.escape(k)}</a>' for k, p in (t.get("products") or {}).items() if k not in ("nb", "html") and Path(p).exists())
-        report = (f'<a href="{rel(t["report"])}">report</a> · <a href="{rel(t["notebook"])}">notebook</a>'
-                  if t.get("report") and Path(t["report"]).exists() else "")
-        lin = products/"lineage"/f"{t['name']}.json"
-        if lin.exists(): report += f' · <a href="{rel(lin)}">lineage</a>'
-        rows.append(f'<tr class="{t["status"]}"><td>{html.escape(t["name"])}</td><td>{label}</td><td>{t.get("finished_at") or ""}</td>'
-                    f'<td>{t.get("elapsed_s", 0) or 0:.1f}</td><td>{figs}</td><td>{report}</td><td>{links}</td></tr>')
+        links = " ".join(
+            f'<a href="{rel(p)}">{html.escape(k)}</a>'
+            for k, p in (t.get("products") or {}).items()
+            if k not in ("nb", "html") and Path(p).exists()
+        )
+        report = (
+            f'<a href="{rel(t["report"])}">report</a> · <a href="{rel(t["notebook"])}">notebook</a>'
+            if t.get("report") and Path(t["report"]).exists()
+            else ""
+        )
+        lin = products / "lineage" / f"{t['name']}.json"
+        if lin.exists():
+            report += f' · <a href="{rel(lin)}">lineage</a>'
+        rows.append(
+            f'<tr class="{t["status"]}"><td>{html.escape(t["name"])}</td><td>{label}</td><td>{t.get("finished_at") or ""}</td>'
+            f"<td>{t.get('elapsed_s', 0) or 0:.1f}</td><td>{figs}</td><td>{report}</td><td>{links}</td></tr>"
+        )
     changed = _changes(rec, prev)
-    change_html = ("" if prev is None else
-                   f"<h2>What changed since run {html.escape(prev['id'])}</h2>" + ("<p>No key figure moved.</p>" if not changed else
-                   "<table><tr><th>task</th><th>figure</th><th>before</th><th>now</th><th>change</th></tr>"
-                   + "".join(f"<tr><td>{html.escape(t)}</td><td>{html.escape(k)}</td><td>{_fig(b)}</td><td>{_fig(v)}</td><td>{v - b:+,.4g}</td></tr>" for t, k, b, v in changed)
-                   + "</table>"))
-    err = (f'<p class="error">Failed in <b>{html.escape(str(rec["error"]["task"]))}</b>: {html.escape(rec["error"]["message"])}</p>'
-           if rec.get("error") else "")
+    change_html = (
+        ""
+        if prev is None
+        else f"<h2>What changed since run {html.escape(prev['id'])}</h2>"
+        + (
+            "<p>No key figure moved.</p>"
+            if not changed
+            else "<table><tr><th>task</th><th>figure</th><th>before</th><th>now</th><th>change</th></tr>"
+            + "".join(
+                f"<tr><td>{html.escape(t)}</td><td>{html.escape(k)}</td><td>{_fig(b)}</td><td>{_fig(v)}</td><td>{v - b:+,.4g}</td></tr>"
+                for t, k, b, v in changed
+            )
+            + "</table>"
+        )
+    )
+    err = (
+        f'<p class="error">Failed in <b>{html.escape(str(rec["error"]["task"]))}</b>: {html.escape(rec["error"]["message"])}</p>'
+        if rec.get("error")
+        else ""
+    )
     outcome = rec.get("outcome") or ("failed" if rec.get("status") == "failed" else rec.get("status", ""))
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Shipshape — {html.escape(products.name)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:75em;color:#1f2328}}table{{border-collapse:collapse;margin:.5em 0}}
@@ -244,18 +411,21 @@ tr.errored td{{background:#ffebe9}}tr.skipped td:nth-child(2){{color:#57606a}}.e
 .alert{{border-left:4px solid #9a6700;background:#fff8c5;padding:.5em 1em;margin:.5em 0}}small{{color:#57606a}}</style></head><body>
 <h1>Shipshape — {html.escape(products.name)}</h1>
 {gate_html}{prod}{alerts}
-<h2>Last run {html.escape(rec['id'])} {_badge(outcome)}</h2>
-<p>started by {html.escape(str(rec.get('trigger')))} · finished {rec.get('finished_at')}</p>{err}
+<h2>Last run {html.escape(rec["id"])} {_badge(outcome)}</h2>
+<p>started by {html.escape(str(rec.get("trigger")))} · finished {rec.get("finished_at")}</p>{err}
 <table><tr><th>task</th><th>status</th><th>products written</th><th>elapsed (s)</th><th>key figures</th><th>report</th><th>products</th></tr>
-{''.join(rows)}</table>{change_html}<p><a href="runs/">all run records</a></p></body></html>"""
-    return atomic_write(products/"index.html", page)
+{"".join(rows)}</table>{change_html}<p><a href="runs/">all run records</a></p></body></html>"""
+    return atomic_write(products / "index.html", page)
+
 
 def refresh_index(products) -> Path | None:
     "Rewrite the landing page from the last pipeline run (after a monitoring run or a release); None before any run."
-    runs = [r for r in list_runs(products, 50) if (r.get("kind") or "pipeline") == "pipeline" and r.get("status") != "running"]
+    runs = [
+        r
+        for r in list_runs(products, 50)
+        if (r.get("kind") or "pipeline") == "pipeline" and r.get("status") != "running"
+    ]
     return write_index(products, runs[0]) if runs else None
-
-
 
 # %% ../notebooks/41_pipeline.ipynb #782937e1
 def build(overrides=None, root=None, trigger: str = "python", force: bool = False, wait: bool = False) -> dict:
@@ -263,89 +433,181 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
     root = Path(root) if root else find_root()
     dag = make_dag(overrides, root)
     products = _products_dir(dag)
-    run_id = os.environ.get("SHIPSHAPE_RUN_ID") or f"run-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    with file_lock(products/".pipeline.lock", f"pipeline build {run_id} ({trigger})", wait=wait):
+    run_id = (
+        os.environ.get("SHIPSHAPE_RUN_ID")
+        or f"run-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    )
+    with file_lock(products / ".pipeline.lock", f"pipeline build {run_id} ({trigger})", wait=wait):
         os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=now())
-        path = products/"runs"/f"{run_id}.json"
+        path = products / "runs" / f"{run_id}.json"
         try:
             dag.render(force=force, show_progress=False)
             todo = [n for n in dag if dag[n].exec_status.name in ("WaitingExecution", "WaitingUpstream")]
-            write_json(path, {"id": run_id, "kind": "pipeline", "trigger": trigger, "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
-                              "status": "running", "pid": os.getpid(), "process_started": psutil.Process().create_time(),
-                              "current": todo[0] if todo else None,
-                              "tasks": [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag]})
+            write_json(
+                path,
+                {
+                    "id": run_id,
+                    "kind": "pipeline",
+                    "trigger": trigger,
+                    "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
+                    "status": "running",
+                    "pid": os.getpid(),
+                    "process_started": psutil.Process().create_time(),
+                    "current": todo[0] if todo else None,
+                    "tasks": [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag],
+                },
+            )
             dag.build(force=force, show_progress=True)
-        except Exception as e:                      # the on_failure hook has normally written the record already
-            rec = read_json(path) if path.exists() else {"id": run_id, "kind": "pipeline", "trigger": trigger, "tasks": [],
-                                                         "started_at": os.environ["SHIPSHAPE_RUN_STARTED"], "status": "running"}
+        except Exception as e:  # the on_failure hook has normally written the record already
+            rec = (
+                read_json(path)
+                if path.exists()
+                else {
+                    "id": run_id,
+                    "kind": "pipeline",
+                    "trigger": trigger,
+                    "tasks": [],
+                    "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
+                    "status": "running",
+                }
+            )
             if rec["status"] == "running":
-                write_json(path, rec | {"status": "failed", "outcome": "failed", "finished_at": now(),
-                                        "error": {"task": rec.get("current"), "message": f"{type(e).__name__}: {e}"}})
+                write_json(
+                    path,
+                    rec
+                    | {
+                        "status": "failed",
+                        "outcome": "failed",
+                        "finished_at": now(),
+                        "error": {"task": rec.get("current"), "message": f"{type(e).__name__}: {e}"},
+                    },
+                )
         finally:
-            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
+            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"):
+                os.environ.pop(k, None)
     return read_json(path)
+
 
 def status(overrides=None, root=None) -> list[dict]:
     "Each task with whether it is up to date, and why not."
-    dag = make_dag(overrides, root); dag.render(show_progress=False)
+    dag = make_dag(overrides, root)
+    dag.render(show_progress=False)
     out = []
     for n in dag:
-        t = dag[n]; outdated = t.product._is_outdated(); why = []
-        if outdated and not t.product.exists(): why = ["never built"]
+        t = dag[n]
+        outdated = t.product._is_outdated()
+        why = []
+        if outdated and not t.product.exists():
+            why = ["never built"]
         elif outdated:
-            if t.product._outdated_data_dependencies(): why.append("upstream changed")
-            if t.product._outdated_code_dependency(): why.append("code or parameters changed")
+            if t.product._outdated_data_dependencies():
+                why.append("upstream changed")
+            if t.product._outdated_code_dependency():
+                why.append("code or parameters changed")
         out.append({"name": n, "outdated": bool(outdated), "why": why or ([] if not outdated else ["outdated"])})
     return out
 
 # %% ../notebooks/41_pipeline.ipynb #2c266f10
-def build_task(name: str, run_id: str, overrides=None, root=None, trigger: str | None = None, force: bool = False,
-               orchestrator: dict | None = None # {"engine", "run_id", "settle_after", ...}: kept in the record
-              ) -> dict:
+def build_task(
+    name: str,
+    run_id: str,
+    overrides=None,
+    root=None,
+    trigger: str | None = None,
+    force: bool = False,
+    orchestrator: dict | None = None,  # {"engine", "run_id", "settle_after", ...}: kept in the record
+) -> dict:
     "Build ONE pipeline task as a step of run `run_id` an orchestrator drives (up to date: skipped); the run's record."
     root = Path(root) if root else find_root()
     dag = make_dag(overrides, root)
-    if name not in dag: raise ValueError(f"no task {name!r} in pipeline.yaml (its tasks: {', '.join(dag)})")
-    products = _products_dir(dag); path = products/"runs"/f"{run_id}.json"; trigger = trigger or f"orchestrator: {run_id}"
-    with file_lock(products/".pipeline.lock", f"task {name} of run {run_id} ({trigger})", wait=True):
-        rec = read_json(path) if path.exists() else {"id": run_id, "kind": "pipeline", "trigger": trigger, "started_at": now(),
-                                                     "tasks": [{"name": n, "status": "pending", "ran": False} for n in dag]}
-        for k in ("killed", "error", "finished_at", "duration_s"): rec.pop(k, None)      # a retry resumes the run
-        rec |= {"status": "running", "outcome": None, "current": name, "pid": os.getpid(),
-                "process_started": psutil.Process().create_time(), "orchestrator": orchestrator or {}}
+    if name not in dag:
+        raise ValueError(f"no task {name!r} in pipeline.yaml (its tasks: {', '.join(dag)})")
+    products = _products_dir(dag)
+    path = products / "runs" / f"{run_id}.json"
+    trigger = trigger or f"orchestrator: {run_id}"
+    with file_lock(products / ".pipeline.lock", f"task {name} of run {run_id} ({trigger})", wait=True):
+        rec = (
+            read_json(path)
+            if path.exists()
+            else {
+                "id": run_id,
+                "kind": "pipeline",
+                "trigger": trigger,
+                "started_at": now(),
+                "tasks": [{"name": n, "status": "pending", "ran": False} for n in dag],
+            }
+        )
+        for k in ("killed", "error", "finished_at", "duration_s"):
+            rec.pop(k, None)  # a retry resumes the run
+        rec |= {
+            "status": "running",
+            "outcome": None,
+            "current": name,
+            "pid": os.getpid(),
+            "process_started": psutil.Process().create_time(),
+            "orchestrator": orchestrator or {},
+        }
         write_json(path, rec)
         os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=rec["started_at"])
         t0, ran, error, stop = time.time(), False, None, None
         try:
             dag.render(show_progress=False)
             stale = [u for u in dag[name].upstream if dag[u].exec_status.name != "Skipped"]
-            if stale: raise RuntimeError(f"upstream task(s) {', '.join(stale)} not up to date: run them first")
+            if stale:
+                raise RuntimeError(f"upstream task(s) {', '.join(stale)} not up to date: run them first")
             ran = force or dag[name].exec_status.name != "Skipped"
-            if ran: dag[name].build(force=force)
-        except BaseException as e:                  # a task error, or SIGTERM/Ctrl-C (re-raised once recorded)
-            error = _error_message(traceback.format_exc()) if isinstance(e, Exception) else f"stopped: {type(e).__name__} {e}".strip()
+            if ran:
+                dag[name].build(force=force)
+        except BaseException as e:  # a task error, or SIGTERM/Ctrl-C (re-raised once recorded)
+            error = (
+                _error_message(traceback.format_exc())
+                if isinstance(e, Exception)
+                else f"stopped: {type(e).__name__} {e}".strip()
+            )
             stop = None if isinstance(e, Exception) else e
         finally:
-            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"): os.environ.pop(k, None)
-        rec = read_json(path); rows = {r["name"]: r for r in _task_rows(dag)}; old = {t["name"]: t for t in rec["tasks"]}
+            for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"):
+                os.environ.pop(k, None)
+        rec = read_json(path)
+        rows = {r["name"]: r for r in _task_rows(dag)}
+        old = {t["name"]: t for t in rec["tasks"]}
         keep = (("status", "pending"), ("ran", False), ("elapsed_s", 0.0), ("error", None))
         rec["tasks"] = [rows[n] | {k: old.get(n, {}).get(k, d) for k, d in keep} for n in dag]
         mine = next(t for t in rec["tasks"] if t["name"] == name)
-        mine |= {"status": "errored" if error else "executed" if ran else "skipped", "ran": ran and not error,
-                 "elapsed_s": round(time.time() - t0, 1) if ran else 0.0, "error": error}
+        mine |= {
+            "status": "errored" if error else "executed" if ran else "skipped",
+            "ran": ran and not error,
+            "elapsed_s": round(time.time() - t0, 1) if ran else 0.0,
+            "error": error,
+        }
         rec |= {"current": None, "pid": None, "process_started": None}
-        failed = [t for t in rec["tasks"] if t["status"] == "errored"]          # a failed task in any branch fails the run
+        failed = [t for t in rec["tasks"] if t["status"] == "errored"]  # a failed task in any branch fails the run
         if failed:
             first = mine if error else failed[0]
-            rec |= {"status": "failed", "outcome": "failed",
-                    "error": {"task": first["name"], "message": first["error"] or "failed", "failed_tasks": [t["name"] for t in failed]}}
-        elif not any(t["status"] == "pending" for t in rec["tasks"]): rec |= {"status": "ok", "outcome": "ok"}
+            rec |= {
+                "status": "failed",
+                "outcome": "failed",
+                "error": {
+                    "task": first["name"],
+                    "message": first["error"] or "failed",
+                    "failed_tasks": [t["name"] for t in failed],
+                },
+            }
+        elif not any(t["status"] == "pending" for t in rec["tasks"]):
+            rec |= {"status": "ok", "outcome": "ok"}
         if rec["status"] != "running":
             rec["finished_at"] = now()
-            rec["duration_s"] = round((dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])).total_seconds(), 1)
+            rec["duration_s"] = round(
+                (
+                    dt.datetime.fromisoformat(rec["finished_at"]) - dt.datetime.fromisoformat(rec["started_at"])
+                ).total_seconds(),
+                1,
+            )
         write_json(path, rec)
-        if rec["status"] != "running": write_index(products, rec)
-    if stop is not None: raise stop
+        if rec["status"] != "running":
+            write_index(products, rec)
+    if stop is not None:
+        raise stop
     return rec
 
 # %% ../notebooks/41_pipeline.ipynb #b783df17

@@ -382,10 +382,13 @@ class LedgerEntry(RowCounts):
     "One line of products/ledger.jsonl: a file the monitoring job has seen, what became of it and where its rows went."
 
     file: str
-    sha256: Sha256 | None = Field(description="the file's bytes; null for a file refused before anything was read (a link, a folder)")
+    sha256: Sha256 | None = Field(
+        description="the file's bytes; null for a file refused before anything was read (a link, a folder)"
+    )
     processed_at: Timestamp
     status: Literal["ok", "rejected", "quarantined", "duplicate", "retrain"] = Field(
-        description="quarantined: a file whose processing raised, set aside whole with the exception named")
+        description="quarantined: a file whose processing raised, set aside whole with the exception named"
+    )
     reasons: dict[str, Any] = Field(
         description="ok: quarantined rows per reason; rejected: {file: why}; retrain: {drifted: [columns]}"
     )

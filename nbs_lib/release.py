@@ -251,7 +251,7 @@ def _refreshed(root, env_overrides) -> dict:
     "Refresh the scorecard after a move; a failure is reported, never raised: the move stands."
     try:
         refresh(root=root, env_overrides=env_overrides)
-        refresh_index(products_dir(load_env(env_overrides, root), root))      # the landing page names the new production
+        refresh_index(products_dir(load_env(env_overrides, root), root))  # the landing page names the new production
         return {"refreshed": True, "error": None}
     except Exception as e:  # any failure: the move already happened and must not be hidden by it
         return {"refreshed": False, "error": f"{type(e).__name__}: {e}"}

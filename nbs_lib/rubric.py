@@ -301,7 +301,6 @@ def read_readiness(root) -> dict:
     return json.loads(json.dumps(doc, default=str))
 
 
-
 def intake_answers(doc: dict, env: dict) -> dict:
     "The intake answers of `readiness.yaml` (`doc`), with *What data is available?* answered by `dataset.description` when left empty."
     ans = dict(((doc.get("intake") or {}).get("answers")) or {})

@@ -4,8 +4,14 @@
 
 # %% ../notebooks/03_runtime.ipynb #b68d09dd
 from __future__ import annotations
-import importlib.util, os, platform, shutil, time
+
+import importlib.util
+import os
+import platform
+import shutil
+import time
 from pathlib import Path
+
 import numpy as np
 
 # %% auto #0
@@ -16,50 +22,88 @@ __all__ = ['GPU_REASON', 'TENSORRT_REASON', 'onnx_session', 'onnx_predict', 'lat
 def onnx_session(path, threads: int | None = None):
     "An ONNX Runtime CPU session for the model file `path` (`threads`: intra-op threads, None for ONNX Runtime's default)."
     import onnxruntime as ort
-    so = ort.SessionOptions(); so.log_severity_level = 3
-    if threads: so.intra_op_num_threads = threads
+
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    if threads:
+        so.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
 
 def onnx_predict(session, X: np.ndarray, batch: int = 65536) -> np.ndarray:
     "Probabilities from an ONNX Runtime session for the encoded matrix `X` (an empty matrix gives an empty array)."
-    if len(X) == 0: return np.zeros(0, np.float32)
-    return np.concatenate([session.run(None, {"features": np.ascontiguousarray(X[i:i+batch], dtype=np.float32)})[0]
-                           for i in range(0, len(X), batch)])
+    if len(X) == 0:
+        return np.zeros(0, np.float32)
+    return np.concatenate(
+        [
+            session.run(None, {"features": np.ascontiguousarray(X[i : i + batch], dtype=np.float32)})[0]
+            for i in range(0, len(X), batch)
+        ]
+    )
 
 # %% ../notebooks/03_runtime.ipynb #f28e397e
 def latency(fn, x, repeats: int = 300, warmup: int = 20) -> dict:
     "p50/p95/p99 wall time of `fn(x)` in microseconds."
-    for _ in range(warmup): fn(x)
+    for _ in range(warmup):
+        fn(x)
     t = []
     for _ in range(repeats):
-        s = time.perf_counter_ns(); fn(x); t.append(time.perf_counter_ns() - s)
-    t = np.array(t)/1e3
-    return {"p50_us": float(np.percentile(t, 50)), "p95_us": float(np.percentile(t, 95)),
-            "p99_us": float(np.percentile(t, 99)), "repeats": repeats}
+        s = time.perf_counter_ns()
+        fn(x)
+        t.append(time.perf_counter_ns() - s)
+    t = np.array(t) / 1e3
+    return {
+        "p50_us": float(np.percentile(t, 50)),
+        "p95_us": float(np.percentile(t, 95)),
+        "p99_us": float(np.percentile(t, 99)),
+        "repeats": repeats,
+    }
+
 
 def throughput(fn, X: np.ndarray, batch: int = 1024, seconds: float = 0.5) -> float:
     "Rows per second of `fn` on batches of `batch` rows."
     xb = np.ascontiguousarray(np.resize(X, (batch, X.shape[1])))
-    fn(xb); n, s = 0, time.perf_counter()
-    while time.perf_counter() - s < seconds: fn(xb); n += batch
-    return n/(time.perf_counter() - s)
+    fn(xb)
+    n, s = 0, time.perf_counter()
+    while time.perf_counter() - s < seconds:
+        fn(xb)
+        n += batch
+    return n / (time.perf_counter() - s)
+
 
 def hardware() -> dict:
     "Where figures were measured: machine, processor, CPU count, operating system and ONNX Runtime version."
     import onnxruntime as ort
-    return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "system": platform.platform(), "onnxruntime": ort.__version__}
+
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "system": platform.platform(),
+        "onnxruntime": ort.__version__,
+    }
 
 # %% ../notebooks/03_runtime.ipynb #4c8e86a9
 GPU_REASON = "needs an NVIDIA GPU with CUDA"
 TENSORRT_REASON = "needs the torch-tensorrt extra: pip install -e '.[tensorrt]' on a CUDA machine"
 
+
 def nvidia_gpu() -> bool:
     "Whether this machine shows an NVIDIA GPU (its device node or its driver's `nvidia-smi`), without loading PyTorch."
     return Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi") is not None
 
+
 def target_availability() -> dict:
     "Which export targets can run on this machine, and why not (no PyTorch import)."
-    reason = GPU_REASON if not nvidia_gpu() else TENSORRT_REASON if importlib.util.find_spec("torch_tensorrt") is None else None
-    return {"onnx-fp32": {"available": True, "reason": None}, "onnx-int8": {"available": True, "reason": None},
-            "tensorrt-fp16": {"available": reason is None, "reason": reason}}
+    reason = (
+        GPU_REASON
+        if not nvidia_gpu()
+        else TENSORRT_REASON
+        if importlib.util.find_spec("torch_tensorrt") is None
+        else None
+    )
+    return {
+        "onnx-fp32": {"available": True, "reason": None},
+        "onnx-int8": {"available": True, "reason": None},
+        "tensorrt-fp16": {"available": reason is None, "reason": reason},
+    }

@@ -4,12 +4,33 @@
 
 # %% ../notebooks/00_settings.ipynb #6eaa79a3
 from __future__ import annotations
-import codecs, dataclasses, datetime as dt, difflib, enum, os, re, types, typing
+
+import codecs
+import dataclasses
+import datetime as dt
+import difflib
+import enum
+import os
+import re
+import types
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
+
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictStr, ValidationError, \
-    WithJsonSchema, WrapValidator, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # %% auto #0
@@ -24,110 +45,165 @@ __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen',
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
     UNSET = "no value"
+
+
 _NO_VALUE = _Unset.UNSET
+
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
     "One problem in the configuration: file, line, key path, value and message."
-    file: str                      # the file as the user knows it (relative to the project root when inside it)
-    line: int | None               # 1-based line; None for a dict override or a key that is missing
-    path: str                      # `train.mlp.epochs`, `dataset.format.names[3]`; "" for the whole file
-    message: str                   # what is wrong, with a hint when there is one
-    value: Any = _NO_VALUE         # the value found (none to show for a missing key or a whole file)
+
+    file: str  # the file as the user knows it (relative to the project root when inside it)
+    line: int | None  # 1-based line; None for a dict override or a key that is missing
+    path: str  # `train.mlp.epochs`, `dataset.format.names[3]`; "" for the whole file
+    message: str  # what is wrong, with a hint when there is one
+    value: Any = _NO_VALUE  # the value found (none to show for a missing key or a whole file)
 
     def __str__(self) -> str:
         out = f"{self.file}:{self.line}" if self.line else self.file
-        if self.path: out += f": `{self.path}`" + ("" if self.value is _NO_VALUE else f" = {_short(self.value)}")
+        if self.path:
+            out += f": `{self.path}`" + ("" if self.value is _NO_VALUE else f" = {_short(self.value)}")
         out += f": {self.message}"
         return out if self.path or self.value is _NO_VALUE else f"{out} (found {_short(self.value)})"
 
+
 def _short(v, n: int = 80) -> str:
     r = repr(v)
-    return r if len(r) <= n else r[:n - 1] + "…"
+    return r if len(r) <= n else r[: n - 1] + "…"
+
 
 class SettingsError(ValueError):
     "The configuration is invalid; `problems` lists every problem found, and so does the message."
+
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         n = len(self.problems)
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the configuration:\n" + "\n".join(f"  - {p}" for p in self.problems))
-    def __reduce__(self): return (type(self), (self.problems,))
+        super().__init__(
+            f"{n} problem{'s' if n != 1 else ''} in the configuration:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
 
 # %% ../notebooks/00_settings.ipynb #9a28d85b
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
 
+
 def _node_marks(node, path: tuple, label: str, marks: dict, problems: list, stack: frozenset = frozenset()):
     "Record the line of every key and item under `node`; duplicate keys become problems."
-    if id(node) in stack: return                     # a recursive alias: nothing more to see
+    if id(node) in stack:
+        return  # a recursive alias: nothing more to see
     stack = stack | {id(node)}
     if isinstance(node, yaml.MappingNode):
         seen = {}
         for k, v in node.value:
-            if k.tag == _MERGE: continue
+            if k.tag == _MERGE:
+                continue
             key = k.value if isinstance(k, yaml.ScalarNode) else "?"
             line = k.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(label, line, _fmt_path(path + (key,)), f"duplicate key (first at line {seen[key]}); "
-                                        "YAML would silently keep only the last one"))
-            seen.setdefault(key, line); marks[path + (key,)] = (label, line)
+                problems.append(
+                    Problem(
+                        label,
+                        line,
+                        _fmt_path(path + (key,)),
+                        f"duplicate key (first at line {seen[key]}); YAML would silently keep only the last one",
+                    )
+                )
+            seen.setdefault(key, line)
+            marks[path + (key,)] = (label, line)
             _node_marks(v, path + (key,), label, marks, problems, stack)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             marks[path + (str(i),)] = (label, v.start_mark.line + 1)
             _node_marks(v, path + (str(i),), label, marks, problems, stack)
 
+
 def _fmt_path(path) -> str:
     "`('dataset', 'format', 'names', 3)` → `dataset.format.names[3]`."
     out = ""
     for s in path:
-        out += f"[{s}]" if isinstance(s, int) or (isinstance(s, str) and s.isdigit() and out) else ("." if out else "") + str(s)
+        out += (
+            f"[{s}]"
+            if isinstance(s, int) or (isinstance(s, str) and s.isdigit() and out)
+            else ("." if out else "") + str(s)
+        )
     return out
 
 # %% ../notebooks/00_settings.ipynb #bf374495
 def _yaml_problem(label: str, text: str, e: Exception) -> Problem:
     "A YAML error as a problem naming the file and line (PyYAML names the text `<unicode string>`)."
     mark = getattr(e, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else (text[:e.position].count("\n") + 1 if hasattr(e, "position") else None)
+    line = (
+        mark.line + 1 if mark is not None else (text[: e.position].count("\n") + 1 if hasattr(e, "position") else None)
+    )
     what = getattr(e, "problem", None) or str(e).splitlines()[0]
     ctx, cm = getattr(e, "context", None), getattr(e, "context_mark", None)
-    more = f" ({ctx} at line {cm.line + 1})" if ctx and cm is not None and cm.line + 1 != line else (f" ({ctx})" if ctx else "")
+    more = (
+        f" ({ctx} at line {cm.line + 1})"
+        if ctx and cm is not None and cm.line + 1 != line
+        else (f" ({ctx})" if ctx else "")
+    )
     return Problem(label, line, "", f"YAML syntax error: {what}{more}")
+
 
 def _label(path: Path, root: Path | None) -> str:
     "A file's name as the user knows it: relative to the project root when inside it."
     if root is not None:
-        try: return str(path.resolve().relative_to(Path(root).resolve()))
-        except ValueError: pass
+        try:
+            return str(path.resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            pass
     return str(path)
 
-def read_source(source: str | Path | dict | None, # a YAML file (relative to `root`) or a dict given by code
-                root: str | Path | None = None # the project root
-               ) -> tuple[dict, dict, list[Problem]]:
+
+def read_source(
+    source: str | Path | dict | None,  # a YAML file (relative to `root`) or a dict given by code
+    root: str | Path | None = None,  # the project root
+) -> tuple[dict, dict, list[Problem]]:
     "The mapping a source holds, the (file, line) of every key path in it, and its problems (syntax, duplicate keys)."
-    if source is None: return {}, {}, []
+    if source is None:
+        return {}, {}, []
     if isinstance(source, dict):
         marks = {}
+
         def walk(o, path):
             items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, (list, tuple)) else ()
-            for k, v in items: marks[path + (str(k),)] = ("<overrides>", None); walk(v, path + (str(k),))
-        walk(source, ()); return dict(source), marks, []
-    path = Path(source) if Path(source).is_absolute() or root is None else Path(root)/source
+            for k, v in items:
+                marks[path + (str(k),)] = ("<overrides>", None)
+                walk(v, path + (str(k),))
+
+        walk(source, ())
+        return dict(source), marks, []
+    path = Path(source) if Path(source).is_absolute() or root is None else Path(root) / source
     label = _label(path, root)
-    try: raw = path.read_bytes()
-    except OSError as e: return {}, {}, [Problem(label, None, "", f"cannot read the file: {e.strerror or e}")]
-    try: text = raw.decode("utf-8-sig")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return {}, {}, [Problem(label, None, "", f"cannot read the file: {e.strerror or e}")]
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        return {}, {}, [Problem(label, raw[:e.start].count(b"\n") + 1, "", f"not UTF-8 text: {e.reason} at byte {e.start}")]
+        return (
+            {},
+            {},
+            [Problem(label, raw[: e.start].count(b"\n") + 1, "", f"not UTF-8 text: {e.reason} at byte {e.start}")],
+        )
     marks, problems = {}, []
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None: _node_marks(node, (), label, marks, problems)
+        if node is not None:
+            _node_marks(node, (), label, marks, problems)
         data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as e: return {}, {}, [_yaml_problem(label, text, e)]
-    finally: loader.dispose()
-    if data is None: data = {}
+    except yaml.YAMLError as e:
+        return {}, {}, [_yaml_problem(label, text, e)]
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         return {}, {}, [Problem(label, 1, "", "the file must hold a mapping of keys (`dataset:`, `train:`, …)", data)]
     return data, marks, problems
@@ -137,13 +213,22 @@ def _merge(base: dict, bm: dict, over: dict, om: dict, path: tuple = ()) -> tupl
     "`deep_merge(base, over)` and the key paths whose base value `over` replaced."
     out, replaced = dict(base), set()
     for k, v in over.items():
-        other_data_set = path == () and k == "dataset" and isinstance(v, dict) and isinstance(out.get(k), dict) \
-                         and v.get("name") not in (None, out[k].get("name")) and v.get("train") is not None
+        other_data_set = (
+            path == ()
+            and k == "dataset"
+            and isinstance(v, dict)
+            and isinstance(out.get(k), dict)
+            and v.get("name") not in (None, out[k].get("name"))
+            and v.get("train") is not None
+        )
         if isinstance(v, dict) and isinstance(out.get(k), dict) and not other_data_set:
-            out[k], r = _merge(out[k], bm, v, om, path + (str(k),)); replaced |= r
+            out[k], r = _merge(out[k], bm, v, om, path + (str(k),))
+            replaced |= r
         else:
-            out[k] = v; replaced.add(path + (str(k),))
+            out[k] = v
+            replaced.add(path + (str(k),))
     return out, replaced
+
 
 def merge_sources(sources: list[tuple[dict, dict]]) -> tuple[dict, dict]:
     "Merge (data, marks) pairs in order, later ones on top: the merged data and where each key came from."
@@ -151,39 +236,52 @@ def merge_sources(sources: list[tuple[dict, dict]]) -> tuple[dict, dict]:
     for d, m in sources:
         data, replaced = _merge(data, marks, d, m)
         if replaced:
-            marks = {p: o for p, o in marks.items() if not any(p[:len(r)] == r and len(p) > len(r) for r in replaced)}
+            marks = {p: o for p, o in marks.items() if not any(p[: len(r)] == r and len(p) > len(r) for r in replaced)}
         marks.update(m)
     return data, marks
 
 # %% ../notebooks/00_settings.ipynb #5b4b924a
 class Section(BaseModel):
     "A configuration section: unknown keys are errors; an empty section (`drift:`) means all defaults."
+
     model_config = ConfigDict(extra="forbid", validate_default=False)
+
     @model_validator(mode="before")
     @classmethod
-    def _empty_means_defaults(cls, v): return {} if v is None else v
+    def _empty_means_defaults(cls, v):
+        return {} if v is None else v
+
 
 def _keep_int(v, handler):
-    if isinstance(v, bool): raise PydanticCustomError("float_type", "Input should be a number, not true/false")
+    if isinstance(v, bool):
+        raise PydanticCustomError("float_type", "Input should be a number, not true/false")
     out = handler(v)
     return v if type(v) is int else out
+
 
 def Num(**limits):
     "A number (integer or decimal, kept as written; numeric text accepted) within `limits` (ge, gt, le, lt)."
     return Annotated[float, Field(**limits), WrapValidator(_keep_int)]
 
+
 def Int(**limits):
     "An integer within `limits` (no decimals, no text, no true/false)."
     return Annotated[int, Field(strict=True, **limits)]
 
+
 def _scalar(v):
-    if isinstance(v, (str, int, float, bool)): return v
+    if isinstance(v, (str, int, float, bool)):
+        return v
     raise PydanticCustomError("scalar_type", "Input should be a single value (text, number or true/false)")
 
+
 def _path(v):
-    if isinstance(v, os.PathLike): v = os.fspath(v)
-    if not isinstance(v, str): raise PydanticCustomError("string_type", "Input should be a path (text)")
+    if isinstance(v, os.PathLike):
+        v = os.fspath(v)
+    if not isinstance(v, str):
+        raise PydanticCustomError("string_type", "Input should be a path (text)")
     return v
+
 
 Scalar = Annotated[Any, PlainValidator(_scalar), WithJsonSchema({"type": ["string", "number", "boolean"]})]
 PathText = Annotated[Any, PlainValidator(_path), WithJsonSchema({"type": "string"})]
@@ -196,48 +294,74 @@ Role = Literal["feature", "id", "datetime", "text", "label", "sensitive", "ignor
 Unseen = Literal["quarantine", "allow", "warn"]
 ColumnType = Literal["numeric", "categorical"]
 
+
 class SkipLines(Section):
     "Lines to skip at the top of each data file (before the header, if any)."
+
     train: Int(ge=0) = 0
     test: Int(ge=0) = 0
 
+
 class Format(Section):
     "How the data files are written."
+
     sep: Annotated[StrictStr, Field(min_length=1, max_length=1)] = Field(",", description="the one-character separator")
     strip: StrictBool = Field(True, description="strip whitespace around values")
     header: StrictBool = Field(True, description="false: the file has no header row and `names` lists the columns")
     names: list[Column] | None = Field(None, description="the column names, when the file has no header row")
     skip_lines: SkipLines = SkipLines()
-    na_values: list[Scalar] | None = Field(None, description="missing-value markers (the empty string is always missing)")
+    na_values: list[Scalar] | None = Field(
+        None, description="missing-value markers (the empty string is always missing)"
+    )
     encoding: StrictStr = "utf-8-sig"
+
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, v):
-        try: codecs.lookup(v)
-        except LookupError: raise PydanticCustomError("encoding", "unknown text encoding (e.g. utf-8, latin-1)")
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise PydanticCustomError("encoding", "unknown text encoding (e.g. utf-8, latin-1)") from None
         return v
+
 
 class ColumnSpec(Section):
     "The role of one column, and its options."
+
     role: Role = "feature"
     type: ColumnType | None = Field(None, description="numeric or categorical (profiled from the data when not given)")
     format: StrictStr | None = Field(None, description="datetime columns: the format, e.g. %Y-%m-%d")
-    unseen: Unseen | None = Field(None, description="unseen categories: quarantine | allow | warn (default: dataset.unseen)")
+    unseen: Unseen | None = Field(
+        None, description="unseen categories: quarantine | allow | warn (default: dataset.unseen)"
+    )
+
     @model_validator(mode="before")
     @classmethod
-    def _role_alone(cls, v): return {"role": v} if isinstance(v, str) else v
+    def _role_alone(cls, v):
+        return {"role": v} if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _options_fit_role(self):
         if self.format is not None and self.role != "datetime":
-            raise PydanticCustomError("role", "`format` applies to datetime columns only, not to role {role}", {"role": self.role})
+            raise PydanticCustomError(
+                "role", "`format` applies to datetime columns only, not to role {role}", {"role": self.role}
+            )
         if self.unseen is not None and self.role not in ("feature", "sensitive", "datetime"):
-            raise PydanticCustomError("role", "`unseen` applies to feature, sensitive and datetime columns, not to role {role}", {"role": self.role})
+            raise PydanticCustomError(
+                "role",
+                "`unseen` applies to feature, sensitive and datetime columns, not to role {role}",
+                {"role": self.role},
+            )
         if self.type is not None and self.role not in ("feature", "sensitive"):
-            raise PydanticCustomError("role", "`type` applies to feature and sensitive columns, not to role {role}", {"role": self.role})
+            raise PydanticCustomError(
+                "role", "`type` applies to feature and sensitive columns, not to role {role}", {"role": self.role}
+            )
         return self
+
 
 class Derive(Section):
     "A derived column: `map` turns each value of column `from` into the new column's value."
+
     source: Column = Field(alias="from", description="the column it is derived from")
     map: Annotated[dict[Scalar, Scalar | None], Field(min_length=1)]
     default: Scalar | None = Field(None, description="the value for source values not in `map` (null: missing)")
@@ -245,34 +369,52 @@ class Derive(Section):
 # %% ../notebooks/00_settings.ipynb #2076238a
 class Dataset(Section):
     "The data set: files, format, target and the role of each column. To use your own data, edit this section only."
+
     name: StrictStr = Field("data", min_length=1)
-    description: StrictStr | None = Field(None, description="what the data is, where it comes from and its licence: quoted by the model card and the datasheet")
+    description: StrictStr | None = Field(
+        None,
+        description="what the data is, where it comes from and its licence: quoted by the model card and the datasheet",
+    )
     train: PathText = Field(description="the training file (inside the project)")
-    test: PathText | None = Field(None, description="the test file; null: hold out `test_fraction` of the training file")
+    test: PathText | None = Field(
+        None, description="the test file; null: hold out `test_fraction` of the training file"
+    )
     test_fraction: Fraction = 0.2
     format: Format = Format()
     target: Column
     positive_label: Scalar
     label_strip: StrictStr | None = Field(None, description="trailing characters stripped from labels")
-    features: list[Column] | None = Field(None, description="the inputs; null: every column except the target and `drop`")
+    features: list[Column] | None = Field(
+        None, description="the inputs; null: every column except the target and `drop`"
+    )
     drop: list[Column] | None = Field(None, description="columns never used as inputs")
     sensitive: list[Column] | None = Field(None, description="attributes for slice metrics and the fairness audit")
-    types: dict[Column, ColumnType] | None = Field(None, description="column: numeric | categorical; others are profiled")
+    types: dict[Column, ColumnType] | None = Field(
+        None, description="column: numeric | categorical; others are profiled"
+    )
     slice_bins: dict[Column, list[Num()]] | None = Field(None, description="bin edges of numeric slice columns")
     sample_fraction: Num(gt=0, le=1) = Field(1.0, description="< 1 trains on a seeded sample")
     columns: dict[Column, ColumnSpec] = Field({}, description="the role of each column (default: feature)")
-    datetime_format: StrictStr | None = Field(None, description="the default format of datetime columns (null: ISO 8601)")
+    datetime_format: StrictStr | None = Field(
+        None, description="the default format of datetime columns (null: ISO 8601)"
+    )
     unseen: Unseen = Field("quarantine", description="what an unseen category does: quarantine | allow | warn")
-    derive: dict[Column, Derive] = Field({}, description="derived columns, e.g. a sensitive attribute from a combined code")
+    derive: dict[Column, Derive] = Field(
+        {}, description="derived columns, e.g. a sensitive attribute from a combined code"
+    )
+
 
 class Validation(Section):
     "The data contract's tolerances."
+
     margin: Num(ge=0) = Field(0.1, description="numeric ranges are widened by this share of the training range")
     warn_rate: Rate = Field(0.01, description="quarantine rate that warns")
     fail_rate: Rate = Field(0.05, description="quarantine rate that fails the run")
 
+
 class MLP(Section):
     "The network's shape and training (arguments of `train.train_mlp`)."
+
     hidden: list[Int(ge=1)] = [64, 32]
     epochs: Int(ge=1) = 15
     batch_size: Int(ge=1) = 256
@@ -280,13 +422,17 @@ class MLP(Section):
     weight_decay: Num(ge=0) = 0.0001
     dropout: Num(ge=0, lt=1) = 0.1
 
+
 class Baseline(Section):
     "The logistic-regression baseline (arguments of `train.fit_baseline`)."
+
     C: Num(gt=0) = 1.0
     max_iter: Int(ge=1) = 2000
 
+
 class Train(Section):
     "Training."
+
     seed: Int(ge=0) = 42
     valid_fraction: Fraction = Field(0.2, description="held out of the training file for model selection")
     include_batches: StrictBool = Field(False, description="also train on the labelled valid rows of processed batches")
@@ -294,40 +440,62 @@ class Train(Section):
     baseline: Baseline = Baseline()
 
 # %% ../notebooks/00_settings.ipynb #7d7b9ae4
-Metric = Literal["roc_auc", "pr_auc", "accuracy"]              # higher is better: what selection and canaries compare
+Metric = Literal["roc_auc", "pr_auc", "accuracy"]  # higher is better: what selection and canaries compare
 ConceptMetric = Literal["roc_auc", "accuracy", "brier", "log_loss"]
 DriftMethod = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon"]
 EffectName = Literal["ks", "psi", "wasserstein", "tail", "chi2", "jensenshannon", "missing", "nonfinite", "unseen"]
 ExportTarget = Literal["onnx-fp32", "onnx-int8", "tensorrt-fp16"]
-DEFAULT_EFFECT = {"ks": 0.1, "psi": 0.1, "wasserstein": 0.1, "tail": 0.01, "chi2": 0.1, "jensenshannon": 0.1,
-                  "missing": 0.05, "nonfinite": 0.05, "unseen": 0.05}
+DEFAULT_EFFECT = {
+    "ks": 0.1,
+    "psi": 0.1,
+    "wasserstein": 0.1,
+    "tail": 0.01,
+    "chi2": 0.1,
+    "jensenshannon": 0.1,
+    "missing": 0.05,
+    "nonfinite": 0.05,
+    "unseen": 0.05,
+}
+
 
 class Evaluate(Section):
     "Model selection and the quality gate."
+
     metric: Metric = Field("roc_auc", description="the selection metric, measured on the validation split")
     min_gain: Num(ge=0) = Field(0.002, description="the network must beat the baseline by this much")
     threshold: Fraction = Field(0.5, description="decision threshold for accuracy and slice metrics")
-    min_metric: Rate | None = Field(None, description="opt-in absolute floor on the test metric; null (default): the gates are relative (nbs_lib.evaluate.quality_gates)")
+    min_metric: Rate | None = Field(
+        None,
+        description="opt-in absolute floor on the test metric; null (default): the gates are relative (nbs_lib.evaluate.quality_gates)",
+    )
     latency_budget_ms: Num(gt=0) | None = Field(None, description="p99 latency at batch 1 a candidate must fit")
     latency_repeats: Int(ge=1) = 300
 
+
 class Limits(Section):
     "The proof an export target must pass against eager PyTorch."
+
     max_abs_diff: Num(ge=0) | None = None
     roc_auc_drop: Num(ge=0) | None = None
     decision_agreement: Rate | None = None
 
+
 class Export(Section):
     "Export targets and their proof."
+
     opset: Int(ge=7) = 17
     latency_repeats: Int(ge=1) = 300
     limits: dict[ExportTarget, Limits] = {}
     parity_tol: Num(ge=0) = Field(0.0001, description="readiness: max |Δprobability| of an export")
 
+
 class Monitoring(Section):
     "The monitoring job."
+
     incoming: PathText = Field("data/incoming", description="the folder of batch files (inside the project)")
-    settle_seconds: Num(ge=0) = Field(2.0, description="a batch file is taken only once unchanged this long (or with a <name>.ready marker)")
+    settle_seconds: Num(ge=0) = Field(
+        2.0, description="a batch file is taken only once unchanged this long (or with a <name>.ready marker)"
+    )
     max_field_bytes: Int(ge=1) = Field(131072, description="a longer field quarantines its row")
     max_line_bytes: Int(ge=1) = Field(1048576, description="a longer record quarantines its row")
     chunk_rows: Int(ge=1) = Field(100000, description="rows read and validated at a time (bounds the job's memory)")
@@ -335,19 +503,24 @@ class Monitoring(Section):
 # %% ../notebooks/00_settings.ipynb #8f0cf6ee
 class Concept(Section):
     "Concept drift: performance on a labelled batch against the reference (arguments of `drift.concept_drift`)."
+
     metrics: list[ConceptMetric] = ["roc_auc", "accuracy"]
     threshold: Fraction = 0.5
     max_drop: Num(ge=0) | dict[ConceptMetric, Num(ge=0)] = 0.02
     confidence: Fraction = 0.99
     min_rows: Int(ge=1) = 30
 
+
 class Retrain(Section):
     "Retraining after a drift alert."
+
     on_drift: StrictBool = False
     force: StrictBool = True
 
+
 class Drift(Section):
     "Drift detection (see the drift chapter)."
+
     alpha: Fraction = Field(0.01, description="false-alarm budget of a whole report on undrifted data")
     min_rows: Int(ge=1) = 5
     min_columns: Int(ge=1) = 1
@@ -355,8 +528,11 @@ class Drift(Section):
     small_sample: Int(ge=1) = 100
     psi_bins: Int(ge=2) = 10
     effect: dict[StrictStr, Num(ge=0) | dict[EffectName, Num(ge=0)]] = Field(
-        DEFAULT_EFFECT, description="effect-size minimum per test, or per column: {column: {test: minimum}}")
-    methods: dict[Column, DriftMethod | list[DriftMethod]] = Field({}, description="tests per column, overriding the automatic choice")
+        DEFAULT_EFFECT, description="effect-size minimum per test, or per column: {column: {test: minimum}}"
+    )
+    methods: dict[Column, DriftMethod | list[DriftMethod]] = Field(
+        {}, description="tests per column, overriding the automatic choice"
+    )
     concept: Concept = Concept()
     alert_on: list[Literal["data", "prediction", "concept"]] = ["data", "prediction", "concept"]
     retrain: Retrain = Retrain()
@@ -364,23 +540,30 @@ class Drift(Section):
 # %% ../notebooks/00_settings.ipynb #ed2583da
 class Canary(Section):
     "The non-regression policy of a candidate against production."
+
     metric: Metric = "roc_auc"
     max_drop: Num(ge=0) = 0.005
 
+
 class Registry(Section):
     "The model registry."
+
     path: PathText = Field("registry", description="the registry folder (inside the project)")
     holdout_rows: Int(ge=1) = 5000
     canary: Canary = Canary()
 
+
 class Wandb(Section):
     "Weights & Biases."
+
     project: StrictStr = Field("shipshape", min_length=1)
     mode: Literal["auto", "offline", "online", "disabled"] = "auto"
     dir: PathText = Field(".", description="runs land in <dir>/wandb/ (inside the project)")
 
+
 class Fairness(Section):
     "The fairness audit's parity limits (readiness M7)."
+
     max_difference: Rate = 0.1
     ratio_range: Annotated[list[Num(gt=0)], Field(min_length=2, max_length=2)] = [0.8, 1.25]
     min_group_size: Int(ge=1) = 30
@@ -390,37 +573,49 @@ class Fairness(Section):
 # %% ../notebooks/00_settings.ipynb #e8a53fb8
 class Tap(Section):
     "The scoring service's monitoring tap: served rows, sampled, written as batch files into `monitoring.incoming`."
+
     enabled: StrictBool = Field(False, description="write served rows (and keep their predictions for the label join)")
     sample: Rate = Field(1.0, description="share of served rows written, drawn at random per row")
     batch_rows: Int(ge=1) = Field(1000, description="rows per batch file")
     batch_seconds: Num(gt=0) = Field(300, description="waiting rows are written at least this often")
 
+
 class Serve(Section):
     "The scoring service."
+
     alias: StrictStr = Field("production", description="the registry alias (or version) served")
     host: StrictStr = Field("127.0.0.1", min_length=1, description="the address to listen on (loopback by default)")
     port: Int(ge=0, le=65535) = 8000
     max_body_bytes: Int(ge=1) = Field(1048576, description="larger requests get 413")
     max_rows: Int(ge=1) = Field(1000, description="rows per request; more get 413")
     reload_seconds: Num(gt=0) = Field(1.0, description="how often the registry is checked for a moved alias")
-    key_field: Column = Field("key", description="the request field carrying a row's key, echoed back; labels join on it")
+    key_field: Column = Field(
+        "key", description="the request field carrying a row's key, echoed back; labels join on it"
+    )
     tap: Tap = Tap()
+
 
 class Spark(Section):
     "Where `shipshape score --engine spark` runs."
-    master: StrictStr = Field("local[2]", min_length=1, description="local[N] here; a cluster: spark://host:7077, yarn, k8s://...")
+
+    master: StrictStr = Field(
+        "local[2]", min_length=1, description="local[N] here; a cluster: spark://host:7077, yarn, k8s://..."
+    )
     conf: dict[StrictStr, Scalar] = Field({}, description="Spark configuration, e.g. {spark.executor.memory: 4g}")
 
 # %% ../notebooks/00_settings.ipynb #5046a277
 class Readiness(Section):
     "The readiness scorecard's policy."
+
     max_evidence_age_days: Int(ge=1) = 30
     max_attestation_age_days: Int(ge=1) = 365
     blocking: Literal["all"] | list[StrictStr] = "all"
     severity: dict[StrictStr, Literal["warn", "fail"]] = {}
     denylist: list[Column] = []
     allowed_inputs: list[Column] = []
-    feature_tests: list[StrictStr] = Field(["notebooks/11_features.ipynb"], description="library notebooks whose tests D7 runs")
+    feature_tests: list[StrictStr] = Field(
+        ["notebooks/11_features.ipynb"], description="library notebooks whose tests D7 runs"
+    )
     min_importance: Num() = 0.0
     importance_repeats: Int(ge=1) = 3
     importance_rows: Int(ge=1) = 5000
@@ -447,35 +642,61 @@ class Readiness(Section):
 # %% ../notebooks/00_settings.ipynb #23812134
 Schedule = Annotated[StrictStr, Field(pattern=r"^(@(once|hourly|daily|weekly|monthly|yearly)|\S+( \S+){4})$")]
 
+
 def _iso_date(v):
-    if isinstance(v, dt.datetime): v = v.date()
-    if isinstance(v, dt.date): return v.isoformat()
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    if isinstance(v, dt.date):
+        return v.isoformat()
     if isinstance(v, str):
-        try: return dt.date.fromisoformat(v).isoformat()
-        except ValueError: pass
+        try:
+            return dt.date.fromisoformat(v).isoformat()
+        except ValueError:
+            pass
     raise PydanticCustomError("date_type", "Input should be a date, YYYY-MM-DD")
+
 
 IsoDate = Annotated[Any, PlainValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
+
 class Airflow(Section):
     "The exported Airflow 3 DAGs (`shipshape dag export`)."
-    dag_prefix: StrictStr = Field("shipshape", pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="DAG ids: <prefix>_pipeline, <prefix>_monitor")
-    shared: PathText | None = Field(None, description="a folder (inside the project) for the products, registry, inbox and W&B runs of DAG runs; null: as configured. Kubernetes: the shared volume is mounted there")
+
+    dag_prefix: StrictStr = Field(
+        "shipshape", pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="DAG ids: <prefix>_pipeline, <prefix>_monitor"
+    )
+    shared: PathText | None = Field(
+        None,
+        description="a folder (inside the project) for the products, registry, inbox and W&B runs of DAG runs; null: as configured. Kubernetes: the shared volume is mounted there",
+    )
     retries: Int(ge=0) = 1
     retry_delay_s: Num(ge=0) = 300
     timeout_s: Num(gt=0) = Field(7200, description="each task's execution timeout")
-    on_failure: StrictStr | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="`package.module:function` called with the Airflow context when a task fails (importable where Airflow runs)")
-    pipeline_schedule: Schedule | None = Field(None, description="the training DAG's schedule (cron or @preset); null: triggered by hand or through the API")
+    on_failure: StrictStr | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="`package.module:function` called with the Airflow context when a task fails (importable where Airflow runs)",
+    )
+    pipeline_schedule: Schedule | None = Field(
+        None, description="the training DAG's schedule (cron or @preset); null: triggered by hand or through the API"
+    )
     monitor_schedule: Schedule = Field("@hourly", description="the monitoring DAG's schedule (cron or @preset)")
     start_date: IsoDate = "2026-01-01"
-    image: StrictStr = Field("shipshape:latest", min_length=1, description="kubernetes: the image built by the repository's Dockerfile")
+    image: StrictStr = Field(
+        "shipshape:latest", min_length=1, description="kubernetes: the image built by the repository's Dockerfile"
+    )
     namespace: StrictStr = Field("default", min_length=1)
-    volume_claim: StrictStr | None = Field(None, min_length=1, description="kubernetes: the PersistentVolumeClaim mounted at `shared` in every pod")
+    volume_claim: StrictStr | None = Field(
+        None, min_length=1, description="kubernetes: the PersistentVolumeClaim mounted at `shared` in every pod"
+    )
 
 # %% ../notebooks/00_settings.ipynb #b157d1d3
 class Settings(Section):
     "Everything `env.yaml` (and an override file) may hold."
-    products: PathText = Field("products", description="every output of the pipeline goes under here (inside the project)")
+
+    products: PathText = Field(
+        "products", description="every output of the pipeline goes under here (inside the project)"
+    )
     data_version: StrictStr = Field("unset", description="set by `make run`: the sha256 of the data files")
     contract_version: StrictStr = Field("unset", description="set by `make run`: the sha256 of the contract files")
     dataset: Dataset
@@ -493,36 +714,53 @@ class Settings(Section):
     airflow: Airflow = Airflow()
 
 # %% ../notebooks/00_settings.ipynb #3268bc6a
-PATH_KEYS = [("products",), ("registry", "path"), ("wandb", "dir"), ("monitoring", "incoming"), ("dataset", "train"), ("dataset", "test"),
-             ("airflow", "shared")]
+PATH_KEYS = [
+    ("products",),
+    ("registry", "path"),
+    ("wandb", "dir"),
+    ("monitoring", "incoming"),
+    ("dataset", "train"),
+    ("dataset", "test"),
+    ("airflow", "shared"),
+]
 FEATURE_TEST = re.compile(r"notebooks/[0-9]{2}_[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
 TEMPLATE = re.compile(r"\{\{|\{%")
 
+
 def _get(data, path):
     for k in path:
-        if not isinstance(data, dict) or k not in data: return None
+        if not isinstance(data, dict) or k not in data:
+            return None
         data = data[k]
     return data
+
 
 def _walk(o, path=()):
     "Every (path, key-or-value) of a nested structure: keys are yielded with path ending in the key."
     if isinstance(o, dict):
-        for k, v in o.items(): yield path + (k,), k; yield from _walk(v, path + (k,))
+        for k, v in o.items():
+            yield path + (k,), k
+            yield from _walk(v, path + (k,))
     elif isinstance(o, (list, tuple)):
-        for i, v in enumerate(o): yield from _walk(v, path + (i,))
-    else: yield path, o
+        for i, v in enumerate(o):
+            yield from _walk(v, path + (i,))
+    else:
+        yield path, o
+
 
 def template_problems(data) -> list[tuple]:
     "(path, value, message) for every string holding template syntax: configuration is data, never code."
     msg = "configuration is data: template syntax (`{{` or `{%`) is not allowed"
     return [(p, s, msg) for p, s in _walk(data) if isinstance(s, str) and TEMPLATE.search(s)]
 
+
 def is_inside(path, root, also_inside=()) -> bool:
     "Whether `path` (relative to `root`, or absolute) resolves, symbolic links included, inside `root` or a folder of `also_inside`."
     real = os.path.realpath(os.path.join(os.fspath(root), os.fspath(path)))
     for top in [root, *also_inside]:
         t = os.path.realpath(os.fspath(top))
-        if real == t or real.startswith(t.rstrip(os.sep) + os.sep): return True
+        if real == t or real.startswith(t.rstrip(os.sep) + os.sep):
+            return True
     return False
 
 # %% ../notebooks/00_settings.ipynb #276ff5f8
@@ -530,28 +768,46 @@ def _known(name, options) -> str:
     hint = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean `{hint[0]}`?)" if hint else ""
 
+
 def path_problems(data: dict, root, also_inside=()) -> list[tuple]:
     "(path, value, message) for every configured path outside the project and every feature test that is not a library notebook."
     out = []
     for key in PATH_KEYS:
         v = _get(data, key)
-        if not isinstance(v, (str, os.PathLike)): continue
-        try: ok = is_inside(v, root, also_inside)
-        except (ValueError, OSError) as e: out.append((key, v, f"not a usable path: {e}")); continue
+        if not isinstance(v, (str, os.PathLike)):
+            continue
+        try:
+            ok = is_inside(v, root, also_inside)
+        except (ValueError, OSError) as e:
+            out.append((key, v, f"not a usable path: {e}"))
+            continue
         if not ok:
-            out.append((key, v, f"resolves to {os.path.realpath(os.path.join(root, v))}, outside the project root {root}: "
-                                "configured paths must stay inside the project"))
+            out.append(
+                (
+                    key,
+                    v,
+                    f"resolves to {os.path.realpath(os.path.join(root, v))}, outside the project root {root}: "
+                    "configured paths must stay inside the project",
+                )
+            )
     tests = _get(data, ("readiness", "feature_tests"))
     nbs = os.path.realpath(os.path.join(root, "notebooks"))
     for i, t in enumerate(tests if isinstance(tests, list) else []):
-        if not isinstance(t, str): continue
+        if not isinstance(t, str):
+            continue
         where = ("readiness", "feature_tests", i)
         if not FEATURE_TEST.fullmatch(t):
-            out.append((where, t, "only library notebooks `notebooks/NN_name.ipynb` may be named here")); continue
+            out.append((where, t, "only library notebooks `notebooks/NN_name.ipynb` may be named here"))
+            continue
         real = os.path.realpath(os.path.join(root, t))
-        if os.path.dirname(real) != nbs: out.append((where, t, f"resolves to {real}, not a library notebook under {nbs}"))
+        if os.path.dirname(real) != nbs:
+            out.append((where, t, f"resolves to {real}, not a library notebook under {nbs}"))
         elif not os.path.isfile(real):
-            have = sorted(f"notebooks/{f}" for f in os.listdir(nbs) if FEATURE_TEST.fullmatch(f"notebooks/{f}")) if os.path.isdir(nbs) else []
+            have = (
+                sorted(f"notebooks/{f}" for f in os.listdir(nbs) if FEATURE_TEST.fullmatch(f"notebooks/{f}"))
+                if os.path.isdir(nbs)
+                else []
+            )
             out.append((where, t, "no such library notebook" + _known(t, have)))
     return out
 
@@ -560,19 +816,36 @@ def dataset_problems(data: dict) -> list[tuple]:
     "(path, value, message) for what types cannot see: names a header-less file needs, repeated names, columns that do not exist, unknown tests."
     out, ds = [], data.get("dataset")
     eff = _get(data, ("drift", "effect"))
-    for k, v in (eff.items() if isinstance(eff, dict) else ()):
+    for k, v in eff.items() if isinstance(eff, dict) else ():
         if not isinstance(v, dict) and k not in typing.get_args(EffectName):
-            out.append((("drift", "effect", k), v, "not an effect-size test" + _known(k, typing.get_args(EffectName)) +
-                        "; a mapping here names a column: {column: {test: minimum}}"))
-    if not isinstance(ds, dict): return out
+            out.append(
+                (
+                    ("drift", "effect", k),
+                    v,
+                    "not an effect-size test"
+                    + _known(k, typing.get_args(EffectName))
+                    + "; a mapping here names a column: {column: {test: minimum}}",
+                )
+            )
+    if not isinstance(ds, dict):
+        return out
     fmt = ds.get("format") if isinstance(ds.get("format"), dict) else {}
     names = fmt.get("names")
     if fmt.get("header") is False and not names:
         out.append((("dataset", "format", "header"), False, "a file without a header row needs `dataset.format.names`"))
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names): return out
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return out
     dups = sorted({n for n in names if names.count(n) > 1})
-    if dups: out.append((("dataset", "format", "names"), dups, f"repeated column names: {', '.join(dups)}; give each column its own name"))
-    if fmt.get("header") is not False: return out
+    if dups:
+        out.append(
+            (
+                ("dataset", "format", "names"),
+                dups,
+                f"repeated column names: {', '.join(dups)}; give each column its own name",
+            )
+        )
+    if fmt.get("header") is not False:
+        return out
     derived = ds.get("derive") if isinstance(ds.get("derive"), dict) else {}
     known = [*names, *derived]
     refs = [(("dataset", "target"), ds.get("target"))]
@@ -583,7 +856,9 @@ def dataset_problems(data: dict) -> list[tuple]:
     refs += [(("dataset", "derive", c, "from"), d.get("from")) for c, d in derived.items() if isinstance(d, dict)]
     methods = _get(data, ("drift", "methods"))
     refs += [(("drift", "methods", c), c) for c in (methods if isinstance(methods, dict) else {})]
-    refs += [(("drift", "effect", c), c) for c, v in (eff.items() if isinstance(eff, dict) else ()) if isinstance(v, dict)]
+    refs += [
+        (("drift", "effect", c), c) for c, v in (eff.items() if isinstance(eff, dict) else ()) if isinstance(v, dict)
+    ]
     for path, c in refs:
         if isinstance(c, str) and c not in known:
             out.append((path, c, "no such column in `dataset.format.names`" + _known(c, known)))
@@ -592,12 +867,15 @@ def dataset_problems(data: dict) -> list[tuple]:
 # %% ../notebooks/00_settings.ipynb #b6bf0b13
 def _unwrap(t):
     "The model, dict or list type inside `t` (through Annotated, Optional and unions), else `t`."
-    while typing.get_origin(t) is Annotated: t = typing.get_args(t)[0]
+    while typing.get_origin(t) is Annotated:
+        t = typing.get_args(t)[0]
     if typing.get_origin(t) in (typing.Union, types.UnionType):
         args = [_unwrap(a) for a in typing.get_args(t)]
-        return next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None) or \
-               next((a for a in args if typing.get_origin(a) in (dict, list)), t)
+        return next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None) or next(
+            (a for a in args if typing.get_origin(a) in (dict, list)), t
+        )
     return t
+
 
 def allowed_keys(path: tuple, model: type[BaseModel] = None) -> list[str] | None:
     "The keys the schema allows at `path` (`('train', 'mlp')`), or None where any key goes."
@@ -606,15 +884,20 @@ def allowed_keys(path: tuple, model: type[BaseModel] = None) -> list[str] | None
         t = _unwrap(t)
         if isinstance(t, type) and issubclass(t, BaseModel):
             f = next((f for n, f in t.model_fields.items() if (f.alias or n) == seg), None)
-            if f is None: return None
+            if f is None:
+                return None
             t = f.annotation
-        elif typing.get_origin(t) in (dict, list): t = typing.get_args(t)[-1]
-        else: return None
+        elif typing.get_origin(t) in (dict, list):
+            t = typing.get_args(t)[-1]
+        else:
+            return None
     t = _unwrap(t)
-    if isinstance(t, type) and issubclass(t, BaseModel): return [f.alias or n for n, f in t.model_fields.items()]
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return [f.alias or n for n, f in t.model_fields.items()]
     if typing.get_origin(t) is dict:
         k = _unwrap(typing.get_args(t)[0])
-        if typing.get_origin(k) is Literal: return list(typing.get_args(k))
+        if typing.get_origin(k) is Literal:
+            return list(typing.get_args(k))
     return None
 
 # %% ../notebooks/00_settings.ipynb #abd20477
@@ -622,18 +905,29 @@ def _clean_loc(loc: tuple, data, keep_last: bool) -> tuple[tuple, bool, Any]:
     "The part of a pydantic location that exists in the data, whether it points at a key, and the value there."
     path, cur, is_key = (), data, False
     for i, seg in enumerate(loc):
-        if seg == "[key]": is_key = True; continue
-        if isinstance(cur, dict) and seg in cur: path += (seg,); cur = cur[seg]
-        elif isinstance(cur, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(cur): path += (seg,); cur = cur[seg]
-        elif keep_last and i == len(loc) - 1: path += (seg,); cur = _NO_VALUE
+        if seg == "[key]":
+            is_key = True
+            continue
+        if isinstance(cur, dict) and seg in cur:
+            path += (seg,)
+            cur = cur[seg]
+        elif isinstance(cur, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(cur):
+            path += (seg,)
+            cur = cur[seg]
+        elif keep_last and i == len(loc) - 1:
+            path += (seg,)
+            cur = _NO_VALUE
     return path, is_key, cur
+
 
 def _where(path: tuple, marks: dict, default: str) -> tuple[str, int | None]:
     "The file and line of the nearest key at or above `path`."
     key = tuple(str(s) for s in path)
     for n in range(len(key), 0, -1):
-        if key[:n] in marks: return marks[key[:n]]
+        if key[:n] in marks:
+            return marks[key[:n]]
     return default, None
+
 
 def _problems_from(err: ValidationError, data: dict, marks: dict, default: str) -> list[Problem]:
     "Problems from a pydantic ValidationError: one per key, the messages of a union's branches merged, with hints."
@@ -645,7 +939,8 @@ def _problems_from(err: ValidationError, data: dict, marks: dict, default: str) 
             keys = allowed_keys(path[:-1]) or []
             hint = _known(path[-1], keys) or (f" (allowed here: {', '.join(keys)})" if keys else "")
             g["msgs"].append(f"unknown key{hint}")
-        elif e["type"] == "missing": g["msgs"].append("required key is missing")
+        elif e["type"] == "missing":
+            g["msgs"].append("required key is missing")
         else:
             msg = e["msg"]
             if e["type"] == "literal_error" and isinstance(e.get("input"), str):
@@ -653,34 +948,48 @@ def _problems_from(err: ValidationError, data: dict, marks: dict, default: str) 
             g["msgs"].append(msg)
     out, deeper = [], {path[:n] for path, k in groups for n in range(len(path)) if not k}
     for (path, is_key), g in groups.items():
-        if not is_key and path in deeper: continue       # a union's other branch: the deeper error says more
+        if not is_key and path in deeper:
+            continue  # a union's other branch: the deeper error says more
         file, line = _where(path, marks, default)
         msg = "; or ".join(dict.fromkeys(g["msgs"]))
-        if is_key: out.append(Problem(file, line, _fmt_path(path), f"key {path[-1]!r}: {msg}"))
-        else: out.append(Problem(file, line, _fmt_path(path), msg, g["value"]))
+        if is_key:
+            out.append(Problem(file, line, _fmt_path(path), f"key {path[-1]!r}: {msg}"))
+        else:
+            out.append(Problem(file, line, _fmt_path(path), msg, g["value"]))
     return out
 
 # %% ../notebooks/00_settings.ipynb #b6a71543
-def load_settings(*sources: str | Path | dict | None, # YAML files (relative to `root`) or dicts, later ones merged on top
-                  root: str | Path, # the project root: relative paths are relative to it, and configured paths must stay in it
-                  also_inside: list | None = None # more folders configured paths may lie in (default: $SHIPSHAPE_ALSO_INSIDE)
-                 ) -> dict:
+def load_settings(
+    *sources: str | Path | dict | None,  # YAML files (relative to `root`) or dicts, later ones merged on top
+    root: str | Path,  # the project root: relative paths are relative to it, and configured paths must stay in it
+    also_inside: list | None = None,  # more folders configured paths may lie in (default: $SHIPSHAPE_ALSO_INSIDE)
+) -> dict:
     "The merged, validated settings as a plain dict (only the keys the sources set); `SettingsError` lists every problem."
     root = Path(root)
-    if also_inside is None: also_inside = [p for p in os.environ.get("SHIPSHAPE_ALSO_INSIDE", "").split(os.pathsep) if p]
+    if also_inside is None:
+        also_inside = [p for p in os.environ.get("SHIPSHAPE_ALSO_INSIDE", "").split(os.pathsep) if p]
     read, problems = [], []
     for s in sources:
-        d, m, p = read_source(s, root); read.append((d, m)); problems += p
-    default = next((_label(Path(s) if Path(s).is_absolute() else root/s, root) for s in sources if isinstance(s, (str, Path))), "<settings>")
+        d, m, p = read_source(s, root)
+        read.append((d, m))
+        problems += p
+    default = next(
+        (_label(Path(s) if Path(s).is_absolute() else root / s, root) for s in sources if isinstance(s, (str, Path))),
+        "<settings>",
+    )
     if any(p.message.startswith(("YAML syntax error", "cannot read", "not UTF-8", "the file must")) for p in problems):
         raise SettingsError(problems)
     data, marks = merge_sources(read)
     found = [*template_problems(data), *path_problems(data, root, also_inside), *dataset_problems(data)]
     problems += [Problem(*_where(p, marks, default), _fmt_path(p), msg, v) for p, v, msg in found]
-    try: settings = Settings.model_validate(data)
-    except ValidationError as e: problems += _problems_from(e, data, marks, default)
-    if problems: raise SettingsError(sorted(problems, key=lambda p: (p.file != default, p.file, p.line or 0)))
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        problems += _problems_from(e, data, marks, default)
+    if problems:
+        raise SettingsError(sorted(problems, key=lambda p: (p.file != default, p.file, p.line or 0)))
     return settings.model_dump(exclude_unset=True, by_alias=True)
+
 
 def settings_schema() -> dict:
     "The JSON Schema of `env.yaml` (for editors and documentation)."

@@ -4,11 +4,17 @@
 
 # %% ../notebooks/40_simulate.ipynb #45fe3a9c
 from __future__ import annotations
-import csv, datetime as dt, io
+
+import csv
+import datetime as dt
+import io
 from pathlib import Path
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+
 from .config import atomic_write, find_root, load_env, resolve
-from .data import feature_columns, load_split, split_data
+from .data import feature_columns, split_data
 from .validate import load_contract, profile_contract
 
 # %% auto #0
@@ -17,27 +23,37 @@ __all__ = ['FAULTS', 'inject_faults', 'apply_drift', 'to_csv', 'simulate_batches
 # %% ../notebooks/40_simulate.ipynb #2d302d43
 FAULTS = ("missing", "type", "range", "unseen", "duplicate", "encoding")
 
+
 def inject_faults(df: pd.DataFrame, rate: float, contract: dict, rng) -> tuple[pd.DataFrame, dict]:
     "Damage about `rate` of the rows, spread over the fault kinds; returns the frame and the count per kind."
-    df = df.copy(); n = len(df); counts = {}
+    df = df.copy()
+    n = len(df)
+    counts = {}
     num = [c for c, s in contract["columns"].items() if s["type"] == "numeric"]
     cat = [c for c, s in contract["columns"].items() if s["type"] == "categorical"]
     req = [c for c, s in contract["columns"].items() if not s.get("nullable", True)]
-    picks = rng.choice(n, size=min(n, int(round(rate*n))), replace=False)
+    picks = rng.choice(n, size=min(n, int(round(rate * n))), replace=False)
     for kind, idx in zip(FAULTS, np.array_split(picks, len(FAULTS))):
         counts[kind] = len(idx)
         for i in idx:
-            if kind == "missing": df.iat[i, df.columns.get_loc(rng.choice(req))] = None
-            elif kind == "type": df.iat[i, df.columns.get_loc(rng.choice(num))] = rng.choice(["forty", "n/a", "1,5", "12abc"])
+            if kind == "missing":
+                df.iat[i, df.columns.get_loc(rng.choice(req))] = None
+            elif kind == "type":
+                df.iat[i, df.columns.get_loc(rng.choice(num))] = rng.choice(["forty", "n/a", "1,5", "12abc"])
             elif kind == "range":
-                c = rng.choice(num); df.iat[i, df.columns.get_loc(c)] = str(contract["columns"][c]["max"]*10 + 1)
-            elif kind == "unseen": df.iat[i, df.columns.get_loc(rng.choice(cat))] = "Unheard-of-value"
+                c = rng.choice(num)
+                df.iat[i, df.columns.get_loc(c)] = str(contract["columns"][c]["max"] * 10 + 1)
+            elif kind == "unseen":
+                df.iat[i, df.columns.get_loc(rng.choice(cat))] = "Unheard-of-value"
             elif kind == "encoding":
-                c = rng.choice(cat); v = df.iat[i, df.columns.get_loc(c)] or "x"
-                df.iat[i, df.columns.get_loc(c)] = (v + "é").encode("utf-8").decode("latin-1")   # mojibake: 'Ã©'
+                c = rng.choice(cat)
+                v = df.iat[i, df.columns.get_loc(c)] or "x"
+                df.iat[i, df.columns.get_loc(c)] = (v + "é").encode("utf-8").decode("latin-1")  # mojibake: 'Ã©'
     dup = picks[np.isin(picks, np.array_split(picks, len(FAULTS))[FAULTS.index("duplicate")])]
-    if len(dup): df = pd.concat([df, df.iloc[dup]]).sort_index(kind="stable")
+    if len(dup):
+        df = pd.concat([df, df.iloc[dup]]).sort_index(kind="stable")
     return df, counts
+
 
 def apply_drift(df: pd.DataFrame, drift: dict, rng) -> pd.DataFrame:
     "Shift (`add`), scale (`scale`) numeric columns and reweight categories (`weights`) as configured."
@@ -45,47 +61,75 @@ def apply_drift(df: pd.DataFrame, drift: dict, rng) -> pd.DataFrame:
     for c, spec in drift.items():
         if "add" in spec or "scale" in spec:
             x = pd.to_numeric(df[c], errors="coerce")
-            whole = bool(((x.dropna() % 1) == 0).all())                      # integer columns stay integers
-            y = x*spec.get("scale", 1.0) + spec.get("add", 0.0)
+            whole = bool(((x.dropna() % 1) == 0).all())  # integer columns stay integers
+            y = x * spec.get("scale", 1.0) + spec.get("add", 0.0)
             df[c] = [None if pd.isna(v) else (str(int(round(v))) if whole else repr(float(v))) for v in y]
         if "weights" in spec:
-            w = df[c].map(lambda v: spec["weights"].get(v, 1.0)).astype(float).to_numpy()
-            keep = rng.random(len(df)) < w/w.max()
+            w = df[c].map(lambda v, weights=spec["weights"]: weights.get(v, 1.0)).astype(float).to_numpy()
+            keep = rng.random(len(df)) < w / w.max()
             df = df[keep]
     return df
 
 # %% ../notebooks/40_simulate.ipynb #a0449519
 def to_csv(df: pd.DataFrame) -> str:
     "A batch as CSV text with a header row (fields quoted only when needed)."
-    buf = io.StringIO(); w = csv.writer(buf, lineterminator="\n")
-    w.writerow(df.columns); w.writerows(df.where(df.notna(), "").astype(str).itertuples(index=False))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(df.columns)
+    w.writerows(df.where(df.notna(), "").astype(str).itertuples(index=False))
     return buf.getvalue()
 
-def simulate_batches(out, days: int = 5, start: str = "2026-11-01", fault_rate: float = 0.0, drift: dict | None = None,
-                     drift_from: int | None = None, broken_files: tuple = (), labelled: bool = True, seed: int = 0,
-                     env: dict | None = None, root=None, contract: dict | None = None) -> list[Path]:
+
+def simulate_batches(
+    out,
+    days: int = 5,
+    start: str = "2026-11-01",
+    fault_rate: float = 0.0,
+    drift: dict | None = None,
+    drift_from: int | None = None,
+    broken_files: tuple = (),
+    labelled: bool = True,
+    seed: int = 0,
+    env: dict | None = None,
+    root=None,
+    contract: dict | None = None,
+) -> list[Path]:
     "Write `days` dated batches of held-out rows (the test file, or the split ingest holds out) into `out`; returns their paths."
-    root = Path(root or find_root()); env = env or load_env(root=root); ds = env["dataset"]
-    if contract is None: contract = load_contract(env, root)[0] or {}
-    rows, _ = split_data(env, root)["test"]          # the held-out rows: the test file, or the split ingest holds out
+    root = Path(root or find_root())
+    env = env or load_env(root=root)
+    ds = env["dataset"]
+    if contract is None:
+        contract = load_contract(env, root)[0] or {}
+    rows, _ = split_data(env, root)["test"]  # the held-out rows: the test file, or the split ingest holds out
     rng = np.random.default_rng(seed)
     rows = rows.iloc[rng.permutation(len(rows))]
-    out = Path(out); out.mkdir(parents=True, exist_ok=True); paths = []
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
     d0 = dt.date.fromisoformat(start)
     for k, part in enumerate(np.array_split(np.arange(len(rows)), days)):
         b = rows.iloc[part].reset_index(drop=True)
-        if not labelled: b = b.drop(columns=ds["target"])
-        if drift and drift_from is not None and k >= drift_from: b = apply_drift(b, drift, rng)
-        if fault_rate: b, _ = inject_faults(b, fault_rate, contract, rng)
-        p = out/f"{ds.get('name', 'data')}-{d0 + dt.timedelta(days=k)}.csv"
-        atomic_write(p, to_csv(b)); paths.append(p)
+        if not labelled:
+            b = b.drop(columns=ds["target"])
+        if drift and drift_from is not None and k >= drift_from:
+            b = apply_drift(b, drift, rng)
+        if fault_rate:
+            b, _ = inject_faults(b, fault_rate, contract, rng)
+        p = out / f"{ds.get('name', 'data')}-{d0 + dt.timedelta(days=k)}.csv"
+        atomic_write(p, to_csv(b))
+        paths.append(p)
     day = d0 + dt.timedelta(days=days)
-    broken = {"empty": b"", "binary": bytes(rng.integers(0, 256, 2048, dtype=np.uint8)),
-              "latin1": to_csv(rows.head(20)).replace("United-States", "Méxique").encode("latin-1"),
-              "semicolon": to_csv(rows.head(20)).replace(",", ";").encode(),
-              "missing-columns": to_csv(rows.head(20).drop(columns=list(rows.columns[:2]))).encode()}
+    broken = {
+        "empty": b"",
+        "binary": bytes(rng.integers(0, 256, 2048, dtype=np.uint8)),
+        "latin1": to_csv(rows.head(20)).replace("United-States", "Méxique").encode("latin-1"),
+        "semicolon": to_csv(rows.head(20)).replace(",", ";").encode(),
+        "missing-columns": to_csv(rows.head(20).drop(columns=list(rows.columns[:2]))).encode(),
+    }
     for kind in broken_files:
-        p = out/f"{ds.get('name', 'data')}-{day}-{kind}.csv"; atomic_write(p, broken[kind]); paths.append(p)
+        p = out / f"{ds.get('name', 'data')}-{day}-{kind}.csv"
+        atomic_write(p, broken[kind])
+        paths.append(p)
     return paths
 
 # %% ../notebooks/40_simulate.ipynb #f1d395a4
@@ -95,17 +139,36 @@ def default_drift(contract: dict, inputs: list) -> dict:
     num = [c for c in inputs if cols.get(c, {}).get("type") == "numeric" and cols[c].get("max") is not None]
     cat = [c for c in inputs if cols.get(c, {}).get("type") == "categorical" and cols[c].get("categories")]
     out = {}
-    if num: out[num[0]] = {"add": round((cols[num[0]]["max"] - cols[num[0]]["min"])/10, 3) or 1}
-    if len(num) > 1: out[num[1]] = {"scale": 1.15}
-    if cat: out[cat[0]] = {"weights": {cols[cat[0]]["categories"][0]: 0.5}}
+    if num:
+        out[num[0]] = {"add": round((cols[num[0]]["max"] - cols[num[0]]["min"]) / 10, 3) or 1}
+    if len(num) > 1:
+        out[num[1]] = {"scale": 1.15}
+    if cat:
+        out[cat[0]] = {"weights": {cols[cat[0]]["categories"][0]: 0.5}}
     return out
 
-def simulate_cli(env_overrides=None, out=None, days: int = 5, start: str = "2026-11-01", faults: float = 0.0,
-                 drift_from: int | None = None, broken: tuple = (), labelled: bool = True, seed: int = 0, root=None) -> list[Path]:
+
+def simulate_cli(
+    env_overrides=None,
+    out=None,
+    days: int = 5,
+    start: str = "2026-11-01",
+    faults: float = 0.0,
+    drift_from: int | None = None,
+    broken: tuple = (),
+    labelled: bool = True,
+    seed: int = 0,
+    root=None,
+) -> list[Path]:
     "What `shipshape simulate` does: dated batches into `out` (default `monitoring.incoming`), drift from `default_drift`."
-    root = Path(root or find_root()); env = load_env(env_overrides, root)
+    root = Path(root or find_root())
+    env = load_env(env_overrides, root)
     rows, _ = split_data(env, root)["train"]
-    contract = load_contract(env, root)[0] or profile_contract(rows, env)          # the stored contract, else the training rows'
+    contract = load_contract(env, root)[0] or profile_contract(
+        rows, env
+    )  # the stored contract, else the training rows'
     drift = default_drift(contract, feature_columns(env, rows.columns)) if drift_from is not None else None
     out = resolve(out or (env.get("monitoring") or {}).get("incoming", "data/incoming"), root)
-    return simulate_batches(out, days, start, faults, drift, drift_from, tuple(broken), labelled, seed, env, root, contract)
+    return simulate_batches(
+        out, days, start, faults, drift, drift_from, tuple(broken), labelled, seed, env, root, contract
+    )

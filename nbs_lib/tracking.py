@@ -4,7 +4,13 @@
 
 # %% ../notebooks/04_tracking.ipynb #343f75a6
 from __future__ import annotations
-import json, os, platform, struct, subprocess, sys
+
+import json
+import os
+import platform
+import struct
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -12,55 +18,104 @@ from pathlib import Path
 __all__ = ['PACKAGES', 'git_state', 'environment_info', 'wandb_mode', 'log_run', 'read_offline_run', 'wandb_summary']
 
 # %% ../notebooks/04_tracking.ipynb #9da732a8
-PACKAGES = ["torch", "numpy", "pandas", "scikit-learn", "great-expectations", "ploomber", "papermill", "nbdev",
-            "onnx", "onnxruntime", "wandb", "jupyterlab", "ipywidgets", "scipy", "fairlearn"]
+PACKAGES = [
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "great-expectations",
+    "ploomber",
+    "papermill",
+    "nbdev",
+    "onnx",
+    "onnxruntime",
+    "wandb",
+    "jupyterlab",
+    "ipywidgets",
+    "scipy",
+    "fairlearn",
+]
+
 
 def git_state(root) -> dict:
     "The git commit of `root` and whether its tree has uncommitted changes (None outside git)."
+
     def git(*a):
         r = subprocess.run(["git", *a], cwd=root, capture_output=True, text=True)
         return r.stdout.strip() if r.returncode == 0 else None
+
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
     return {"commit": commit, "dirty": None if status is None else bool(status)}
+
 
 def environment_info(root) -> dict:
     "Python, platform, package versions and git state."
     pk = {}
     for p in PACKAGES:
-        try: pk[p] = metadata.version(p)
-        except metadata.PackageNotFoundError: pk[p] = None
+        try:
+            pk[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pk[p] = None
     return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": pk, "git": git_state(root)}
 
 # %% ../notebooks/04_tracking.ipynb #a6b055f3
 def wandb_mode(configured: str | None = "auto") -> str:
     "`$WANDB_MODE` if set; else the configured mode; `auto` is online with an API key and offline without."
     mode = os.environ.get("WANDB_MODE") or configured or "auto"
-    if mode == "auto": mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
+    if mode == "auto":
+        mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
     return mode
 
 # %% ../notebooks/04_tracking.ipynb #c7a06c73
-def log_run(project: str, mode: str, folder, # W&B project, mode and the folder that gets `wandb/`
-            config: dict, metrics: dict, history: list[dict] = (), artifacts: dict | None = None, # name -> (type, [paths])
-            name: str | None = None, run_id: str | None = None) -> dict:
+def log_run(
+    project: str,
+    mode: str,
+    folder,  # W&B project, mode and the folder that gets `wandb/`
+    config: dict,
+    metrics: dict,
+    history: list[dict] = (),
+    artifacts: dict | None = None,  # name -> (type, [paths])
+    name: str | None = None,
+    run_id: str | None = None,
+) -> dict:
     "Log one pipeline run to W&B (with a chosen `run_id` if given); returns its id, mode, folder and how to sync it."
     import wandb
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("WANDB_DATA_DIR", str(folder/"wandb"/".data"))     # artifact staging stays in the project
-    run = wandb.init(project=project, mode=mode, dir=str(folder), name=name, id=run_id, job_type="pipeline", config=config,
-                     settings=wandb.Settings(silent=True, console="off", x_disable_stats=True))
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WANDB_DATA_DIR", str(folder / "wandb" / ".data"))  # artifact staging stays in the project
+    run = wandb.init(
+        project=project,
+        mode=mode,
+        dir=str(folder),
+        name=name,
+        id=run_id,
+        job_type="pipeline",
+        config=config,
+        settings=wandb.Settings(silent=True, console="off", x_disable_stats=True),
+    )
     try:
-        for row in history: run.log(row)
+        for row in history:
+            run.log(row)
         run.summary.update(metrics)
         for art_name, (kind, paths) in (artifacts or {}).items():
             art = wandb.Artifact(art_name, type=kind)
-            for p in paths: art.add_file(str(p))
+            for p in paths:
+                art.add_file(str(p))
             run.log_artifact(art)
-        out = {"id": run.id, "name": run.name, "mode": mode, "project": project,
-               "url": getattr(run, "url", None) if mode == "online" else None}
+        out = {
+            "id": run.id,
+            "name": run.name,
+            "mode": mode,
+            "project": project,
+            "url": getattr(run, "url", None) if mode == "online" else None,
+        }
         run_dir = Path(run.dir).parent if mode != "disabled" else None
-    finally: run.finish()
-    if run_dir: _wait_written(run_dir)
+    finally:
+        run.finish()
+    if run_dir:
+        _wait_written(run_dir)
     out["run_dir"] = str(run_dir) if run_dir else None
     out["sync"] = f"wandb sync {run_dir}" if mode == "offline" else None
     return out
@@ -70,59 +125,110 @@ def _records(data: bytes, block: int = 32768):
     pos, buf = 7, b""
     while pos + 7 <= len(data):
         left = block - pos % block
-        if left < 7: pos += left; continue
-        _, n, t = struct.unpack("<IHB", data[pos:pos+7]); pos += 7
-        if n == 0 and t == 0: pos += left - 7; continue
-        buf += data[pos:pos+n]; pos += n
-        if t in (1, 4): yield buf; buf = b""
+        if left < 7:
+            pos += left
+            continue
+        _, n, t = struct.unpack("<IHB", data[pos : pos + 7])
+        pos += 7
+        if n == 0 and t == 0:
+            pos += left - 7
+            continue
+        buf += data[pos : pos + n]
+        pos += n
+        if t in (1, 4):
+            yield buf
+            buf = b""
+
 
 def _kinds(run_dir) -> list:
     from wandb.proto import wandb_internal_pb2 as pb
+
     f = next(Path(run_dir).glob("run-*.wandb"), None)
-    if f is None: return []
+    if f is None:
+        return []
     out = []
     for d in _records(f.read_bytes()):
-        r = pb.Record(); r.ParseFromString(d); out.append(r.WhichOneof("record_type"))
+        r = pb.Record()
+        r.ParseFromString(d)
+        out.append(r.WhichOneof("record_type"))
     return out
+
 
 def _wait_written(run_dir, timeout: float = 30.0) -> None:
     "Wait until W&B's writer process has flushed the run file up to its exit record."
     import time
+
     end = time.time() + timeout
-    while "exit" not in _kinds(run_dir) and time.time() < end: time.sleep(0.2)
+    while "exit" not in _kinds(run_dir) and time.time() < end:
+        time.sleep(0.2)
+
 
 def read_offline_run(run_dir) -> dict:
     "Config, summary, history rows and artifacts (name, type, files) of an offline W&B run folder."
     from wandb.proto import wandb_internal_pb2 as pb
+
     f = next(Path(run_dir).glob("run-*.wandb"))
     out = {"config": {}, "summary": {}, "history": [], "artifacts": []}
-    key = lambda u: u.key or "/".join(u.nested_key)
+
+    def key(u):
+        return u.key or "/".join(u.nested_key)
+
     for d in _records(f.read_bytes()):
-        r = pb.Record(); r.ParseFromString(d); k = r.WhichOneof("record_type")
-        if k == "run": out["config"].update({key(u): json.loads(u.value_json) for u in r.run.config.update})
-        elif k == "config": out["config"].update({key(u): json.loads(u.value_json) for u in r.config.update})
-        elif k == "summary": out["summary"].update({key(u): json.loads(u.value_json) for u in r.summary.update})
-        elif k == "history": out["history"].append({key(u): json.loads(u.value_json) for u in r.history.item})
+        r = pb.Record()
+        r.ParseFromString(d)
+        k = r.WhichOneof("record_type")
+        if k == "run":
+            out["config"].update({key(u): json.loads(u.value_json) for u in r.run.config.update})
+        elif k == "config":
+            out["config"].update({key(u): json.loads(u.value_json) for u in r.config.update})
+        elif k == "summary":
+            out["summary"].update({key(u): json.loads(u.value_json) for u in r.summary.update})
+        elif k == "history":
+            out["history"].append({key(u): json.loads(u.value_json) for u in r.history.item})
         elif k == "artifact":
-            out["artifacts"].append({"name": r.artifact.name, "type": r.artifact.type,
-                                     "files": [e.path for e in r.artifact.manifest.contents]})
-    out["config"] = {k: v.get("value", v) if isinstance(v, dict) else v for k, v in out["config"].items() if not k.startswith("_")}
+            out["artifacts"].append(
+                {
+                    "name": r.artifact.name,
+                    "type": r.artifact.type,
+                    "files": [e.path for e in r.artifact.manifest.contents],
+                }
+            )
+    out["config"] = {
+        k: v.get("value", v) if isinstance(v, dict) else v for k, v in out["config"].items() if not k.startswith("_")
+    }
     return out
 
 # %% ../notebooks/04_tracking.ipynb #4714d918
-def wandb_summary(metrics: dict, # the evaluate task's metrics.json
-                  export: dict, # the export task's export.json (targets keyed by name)
-                  version: str, # the version the run registered
-                  gate: dict | None = None, # the readiness gate, {"decision": ...}
-                  **more) -> dict: # further figures, e.g. rows_quarantined=12
+def wandb_summary(
+    metrics: dict,  # the evaluate task's metrics.json
+    export: dict,  # the export task's export.json (targets keyed by name)
+    version: str,  # the version the run registered
+    gate: dict | None = None,  # the readiness gate, {"decision": ...}
+    **more,
+) -> dict:  # further figures, e.g. rows_quarantined=12
     "The W&B summary of a pipeline run, built from its products."
-    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    def num(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
     s = {f"test/{k}": v for k, v in metrics["test"].items() if num(v)}
-    s |= {f"{n}/{split}/{k}": v for n, c in metrics["candidates"].items() for split, m in c.items() for k, v in m.items() if num(v)}
-    s |= {"chosen": metrics["chosen"], "model_version": version} | ({"readiness/gate": gate["decision"]} if gate else {})
+    s |= {
+        f"{n}/{split}/{k}": v
+        for n, c in metrics["candidates"].items()
+        for split, m in c.items()
+        for k, v in m.items()
+        if num(v)
+    }
+    s |= {"chosen": metrics["chosen"], "model_version": version} | (
+        {"readiness/gate": gate["decision"]} if gate else {}
+    )
     for name, t in export["targets"].items():
         s[f"export/{name}/status"] = t["status"]
         if t["status"] != "skipped":
-            s |= {f"export/{name}/max_abs_diff": t["parity"]["max_abs_diff"], f"export/{name}/roc_auc_drop": t["parity"]["roc_auc_drop"],
-                  f"export/{name}/p50_us": t["latency_batch1"]["p50_us"], f"export/{name}/speedup_p50": t["speedup_p50"]}
+            s |= {
+                f"export/{name}/max_abs_diff": t["parity"]["max_abs_diff"],
+                f"export/{name}/roc_auc_drop": t["parity"]["roc_auc_drop"],
+                f"export/{name}/p50_us": t["latency_batch1"]["p50_us"],
+                f"export/{name}/speedup_p50": t["speedup_p50"],
+            }
     return s | more

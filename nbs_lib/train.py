@@ -4,8 +4,11 @@
 
 # %% ../notebooks/12_train.ipynb #a51a982d
 from __future__ import annotations
+
 from pathlib import Path
-import numpy as np, torch
+
+import numpy as np
+import torch
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -15,37 +18,66 @@ __all__ = ['TabularNet', 'Probability', 'predict_proba', 'train_mlp', 'fit_basel
 # %% ../notebooks/12_train.ipynb #94524760
 class TabularNet(nn.Module):
     "An MLP over encoded features that returns logits; no hidden layers makes it logistic regression."
+
     def __init__(self, n_in: int, hidden: list[int] = (), dropout: float = 0.0):
         super().__init__()
         self.config = {"n_in": n_in, "hidden": list(hidden), "dropout": dropout}
         layers, d = [], n_in
-        for h in hidden: layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]; d = h
+        for h in hidden:
+            layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]
+            d = h
         self.body = nn.Sequential(*layers, nn.Linear(d, 1))
-    def forward(self, x): return self.body(x).squeeze(-1)
+
+    def forward(self, x):
+        return self.body(x).squeeze(-1)
+
     @property
-    def kind(self): return "mlp" if self.config["hidden"] else "logistic"
+    def kind(self):
+        return "mlp" if self.config["hidden"] else "logistic"
+
 
 class Probability(nn.Module):
     "Wraps a logit model so that it returns probabilities (what is exported and served)."
-    def __init__(self, net): super().__init__(); self.net = net
-    def forward(self, x): return torch.sigmoid(self.net(x))
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x))
 
 # %% ../notebooks/12_train.ipynb #d784832f
 def predict_proba(model: nn.Module, X: np.ndarray, batch: int = 65536) -> np.ndarray:
     "Probabilities of the positive class for an encoded matrix."
     model.eval()
     with torch.no_grad():
-        return np.concatenate([torch.sigmoid(model(torch.from_numpy(np.ascontiguousarray(X[i:i+batch])))).numpy()
-                               for i in range(0, max(len(X), 1), batch)])[:len(X)]
+        return np.concatenate(
+            [
+                torch.sigmoid(model(torch.from_numpy(np.ascontiguousarray(X[i : i + batch])))).numpy()
+                for i in range(0, max(len(X), 1), batch)
+            ]
+        )[: len(X)]
 
 # %% ../notebooks/12_train.ipynb #947500dc
-def train_mlp(X: np.ndarray, y: np.ndarray, # encoded training features and 0/1 labels
-              Xv: np.ndarray, yv: np.ndarray, # validation split, for the learning curve
-              hidden=(64, 32), epochs: int = 15, batch_size: int = 256, lr: float = 2e-3,
-              weight_decay: float = 1e-4, dropout: float = 0.1, seed: int = 42, progress: bool = True):
+def train_mlp(
+    X: np.ndarray,
+    y: np.ndarray,  # encoded training features and 0/1 labels
+    Xv: np.ndarray,
+    yv: np.ndarray,  # validation split, for the learning curve
+    hidden=(64, 32),
+    epochs: int = 15,
+    batch_size: int = 256,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.1,
+    seed: int = 42,
+    progress: bool = True,
+):
     "Train a `TabularNet` with Adam; returns the model and its per-epoch history."
     from sklearn.metrics import roc_auc_score
-    torch.manual_seed(seed); torch.use_deterministic_algorithms(True)
+
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
     g = torch.Generator().manual_seed(seed)
     model = TabularNet(X.shape[1], hidden, dropout)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -53,19 +85,31 @@ def train_mlp(X: np.ndarray, y: np.ndarray, # encoded training features and 0/1 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))
     history = []
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
-        model.train(); total = 0.0
+        model.train()
+        total = 0.0
         for idx in torch.randperm(len(Xt), generator=g).split(batch_size):
-            opt.zero_grad(); loss = loss_fn(model(Xt[idx]), yt[idx]); loss.backward(); opt.step()
-            total += loss.item()*len(idx)
+            opt.zero_grad()
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
         pv = predict_proba(model, Xv)
         vloss = float(nn.functional.binary_cross_entropy(torch.from_numpy(pv).double(), torch.from_numpy(yv).double()))
-        history.append({"epoch": epoch, "loss": total/len(Xt), "valid_loss": vloss, "valid_roc_auc": float(roc_auc_score(yv, pv))})
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": total / len(Xt),
+                "valid_loss": vloss,
+                "valid_roc_auc": float(roc_auc_score(yv, pv)),
+            }
+        )
     return model, history
 
 # %% ../notebooks/12_train.ipynb #893fb728
 def fit_baseline(X: np.ndarray, y: np.ndarray, C: float = 1.0, max_iter: int = 2000, seed: int = 42) -> TabularNet:
     "Logistic regression fitted by scikit-learn, returned as a `TabularNet` with no hidden layer."
     from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=C, max_iter=max_iter, random_state=seed).fit(X, y)
     net = TabularNet(X.shape[1])
     with torch.no_grad():
@@ -77,12 +121,19 @@ def fit_baseline(X: np.ndarray, y: np.ndarray, C: float = 1.0, max_iter: int = 2
 def save_model(model: TabularNet, path, **meta) -> Path:
     "Save a `TabularNet` (config + weights + `meta`) atomically."
     import io
+
     from nbs_lib.config import atomic_write
-    buf = io.BytesIO(); torch.save({"config": model.config, "state_dict": model.state_dict(), "meta": meta}, buf)
+
+    buf = io.BytesIO()
+    torch.save({"config": model.config, "state_dict": model.state_dict(), "meta": meta}, buf)
     return atomic_write(path, buf.getvalue())
+
 
 def load_model(path) -> TabularNet:
     "Load a model saved by `save_model`; its `meta` is on `.meta`."
     d = torch.load(path, weights_only=True)
-    m = TabularNet(**d["config"]); m.load_state_dict(d["state_dict"]); m.eval(); m.meta = d["meta"]
+    m = TabularNet(**d["config"])
+    m.load_state_dict(d["state_dict"])
+    m.eval()
+    m.meta = d["meta"]
     return m

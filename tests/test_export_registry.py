@@ -180,9 +180,7 @@ def test_promote_rollback_and_score_from_the_command_line(built, tmp_path):
     assert load_gate(products)["subject"]["production"] == v2  # the scorecard was refreshed after the move
     r = _cli(tmp_path, "rollback", "--who", "pytest", "--reason", "test")
     assert r.returncode == 0 and "rolled back" in r.stdout, r.stderr
-    assert (
-        read_state(reg)["aliases"]["production"] == "v0001" == load_gate(products)["subject"]["production"]
-    )
+    assert read_state(reg)["aliases"]["production"] == "v0001" == load_gate(products)["subject"]["production"]
     assert _cli(tmp_path, "rollback").returncode == 2  # nothing before v0001: an error, not a policy refusal
     assert _cli(tmp_path, "drill").returncode == 0
     batch = tmp_path / "batch.csv"

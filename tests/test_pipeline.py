@@ -1,8 +1,12 @@
 """End to end: the training pipeline on the bundled data, with real components."""
-import json, re
-from pathlib import Path
-import numpy as np, pandas as pd
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
 import pytest
+
 from conftest import ROOT, env_for
 
 TASKS = ["ingest", "validate", "features", "train", "evaluate", "export", "register", "readiness", "report"]
@@ -17,61 +21,72 @@ def test_build_succeeds_and_every_task_ran(built):
 
 def test_every_task_has_an_executed_notebook_and_html(built):
     for t in TASKS:
-        nb = json.loads((built["products"]/"reports"/f"{t}.ipynb").read_text())
+        nb = json.loads((built["products"] / "reports" / f"{t}.ipynb").read_text())
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert code and all(c.get("execution_count") for c in code), t
         assert not any(o.get("output_type") == "error" for c in code for o in c["outputs"]), t
-        page = (built["products"]/"reports"/f"{t}.html").read_text()
+        page = (built["products"] / "reports" / f"{t}.html").read_text()
         assert "<html" in page[:2000].lower()
         code_cells = re.findall(r'<div class="jp-Cell jp-CodeCell[^"]*"', page)
-        assert code_cells and all("jp-mod-noInput" in c for c in code_cells)    # reviewers read no code; the .ipynb keeps it
+        assert code_cells and all(
+            "jp-mod-noInput" in c for c in code_cells
+        )  # reviewers read no code; the .ipynb keeps it
         assert "Traceback" not in page
 
 
 def test_metrics_json_has_both_candidates_and_an_honest_choice(built):
-    m = json.loads((built["products"]/"05_evaluation/metrics.json").read_text())
+    m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
     assert set(m["candidates"]) == {"baseline", "mlp"}
     for c in m["candidates"].values():
         for split in ("valid", "test"):
             assert {"roc_auc", "pr_auc", "accuracy", "brier"} <= set(c[split])
     valid = {n: c["valid"]["roc_auc"] for n, c in m["candidates"].items()}
-    if valid["mlp"] - valid["baseline"] < 0.002: assert m["chosen"] == "baseline"
-    else: assert m["chosen"] == "mlp"
+    if valid["mlp"] - valid["baseline"] < 0.002:
+        assert m["chosen"] == "baseline"
+    else:
+        assert m["chosen"] == "mlp"
     assert m["test"] == m["candidates"][m["chosen"]]["test"]
-    assert m["test"]["roc_auc"] > 0.85                     # a 25 % sample and 3 epochs; the full run reaches 0.90
+    assert m["test"]["roc_auc"] > 0.85  # a 25 % sample and 3 epochs; the full run reaches 0.90
     assert {s["column"] for s in m["slices"]} == {"sex", "race", "age"}
 
 
 def test_every_row_is_valid_or_quarantined(built):
-    v = json.loads((built["products"]/"02_validated/validation.json").read_text())
+    v = json.loads((built["products"] / "02_validated/validation.json").read_text())
     for split in ("train", "test"):
         s = v[split]
         assert s["rows_in"] == s["rows_valid"] + s["rows_quarantined"]
-    valid = pd.read_parquet(built["products"]/"02_validated/train.parquet")
+    valid = pd.read_parquet(built["products"] / "02_validated/train.parquet")
     assert len(valid) == v["train"]["rows_valid"]
 
 
 def test_onnx_export_matches_pytorch(built):
     from nbs_lib.runtime import onnx_predict, onnx_session
     from nbs_lib.train import load_model, predict_proba
-    e = json.loads((built["products"]/"06_export/export.json").read_text())
+
+    e = json.loads((built["products"] / "06_export/export.json").read_text())
     t = e["targets"]["onnx-fp32"]
     assert t["status"] == "ok" and t["parity"]["max_abs_diff"] <= 1e-4 and t["opset"] == 17
-    d = np.load(built["products"]/"03_features/features.npz")
-    m = json.loads((built["products"]/"05_evaluation/metrics.json").read_text())
-    sess = onnx_session(built["products"]/"06_export/model.onnx")
-    assert np.abs(onnx_predict(sess, d["X_test"][:100]) - predict_proba(load_model(m["model_file"]), d["X_test"][:100])).max() < 1e-4
+    d = np.load(built["products"] / "03_features/features.npz")
+    m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
+    sess = onnx_session(built["products"] / "06_export/model.onnx")
+    assert (
+        np.abs(
+            onnx_predict(sess, d["X_test"][:100]) - predict_proba(load_model(m["model_file"]), d["X_test"][:100])
+        ).max()
+        < 1e-4
+    )
 
 
 def test_wandb_offline_run_holds_params_metrics_and_artifacts(built):
     from nbs_lib.tracking import read_offline_run
-    w = json.loads((built["products"]/"07_report/wandb.json").read_text())
+
+    w = json.loads((built["products"] / "07_report/wandb.json").read_text())
     assert w["mode"] == "offline" and w["sync"] == f"wandb sync {w['run_dir']}"
     run = read_offline_run(w["run_dir"])
     assert run["config"]["train"]["mlp"]["epochs"] == 3
     assert len(run["config"]["data_version"]) == 64 and set(run["config"]["data_files"]) == {"train", "test"}
     assert run["config"]["environment"]["packages"]["torch"].startswith("2.13")
-    m = json.loads((built["products"]/"05_evaluation/metrics.json").read_text())
+    m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
     assert run["summary"]["test/roc_auc"] == m["test"]["roc_auc"]
     assert {a["name"] for a in run["artifacts"]} == {"model", "model-onnx"}
     assert "model.onnx" in next(a for a in run["artifacts"] if a["name"] == "model-onnx")["files"]
@@ -79,7 +94,7 @@ def test_wandb_offline_run_holds_params_metrics_and_artifacts(built):
 
 
 def test_index_links_every_task_report(built):
-    page = (built["products"]/"index.html").read_text()
+    page = (built["products"] / "index.html").read_text()
     for t in TASKS:
         assert f'href="reports/{t}.html"' in page
     assert "test roc_auc" in page
@@ -87,6 +102,7 @@ def test_index_links_every_task_report(built):
 
 def test_second_build_runs_no_task(built):
     from nbs_lib.pipeline import build
+
     rec = build(built["env"], root=ROOT, trigger="pytest")
     assert rec["status"] == "ok" and not any(t["ran"] for t in rec["tasks"])
 
@@ -95,10 +111,13 @@ def test_training_is_reproducible(built):
     "Retraining with the same data and seed in another process gives the pipeline's metrics to 1e-6."
     from nbs_lib.config import load_env
     from nbs_lib.train import train_mlp
+
     cfg = load_env(built["env"], ROOT)["train"]
-    d = np.load(built["products"]/"03_features/features.npz")
-    _, hist = train_mlp(d["X_train"], d["y_train"], d["X_valid"], d["y_valid"], seed=cfg["seed"], progress=False, **cfg["mlp"])
-    piped = json.loads((built["products"]/"04_models/training.json").read_text())["mlp"]
+    d = np.load(built["products"] / "03_features/features.npz")
+    _, hist = train_mlp(
+        d["X_train"], d["y_train"], d["X_valid"], d["y_valid"], seed=cfg["seed"], progress=False, **cfg["mlp"]
+    )
+    piped = json.loads((built["products"] / "04_models/training.json").read_text())["mlp"]
     assert len(hist) == len(piped)
     for a, b in zip(hist, piped):
         assert abs(a["valid_roc_auc"] - b["valid_roc_auc"]) <= 1e-6 and abs(a["loss"] - b["loss"]) <= 1e-6
@@ -106,37 +125,66 @@ def test_training_is_reproducible(built):
 
 def test_a_second_build_is_refused_while_another_holds_the_pipeline_lock(tmp_path):
     "Two builds at once would register two versions of one model with one W&B run id: the second is refused, naming the first."
-    import subprocess, sys
+    import subprocess
+    import sys
+
     from nbs_lib.config import Busy
     from nbs_lib.pipeline import build
-    lock = tmp_path/"products"/"uci-adult"/".pipeline.lock"        # a data set's products live under its name
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nbs_lib.config import file_lock\n"
-                               "with file_lock(sys.argv[1], 'pipeline build run-first (make run)'):\n"
-                               "    print('held', flush=True); time.sleep(120)", str(lock)], stdout=subprocess.PIPE, text=True)
+
+    lock = tmp_path / "products" / "uci-adult" / ".pipeline.lock"  # a data set's products live under its name
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom nbs_lib.config import file_lock\n"
+            "with file_lock(sys.argv[1], 'pipeline build run-first (make run)'):\n"
+            "    print('held', flush=True); time.sleep(120)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(Busy, match=r"held by pipeline build run-first \(make run\) \(process \d+"):
             build(env_for(tmp_path), root=ROOT, trigger="pytest")
-        assert not (tmp_path/"products"/"uci-adult"/"runs").exists()          # a refused build leaves no run record behind
+        assert not (
+            tmp_path / "products" / "uci-adult" / "runs"
+        ).exists()  # a refused build leaves no run record behind
     finally:
-        holder.kill(); holder.wait()
+        holder.kill()
+        holder.wait()
 
 
 def test_a_killed_build_leaves_a_record_that_says_killed(tmp_path):
     "SIGKILL mid-build cannot write the record's end; the next reader marks it failed (killed) instead of running forever."
-    import json, signal, subprocess, sys, time
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
     from nbs_lib.pipeline import list_runs
-    code = ("import json, sys\nfrom pathlib import Path\nfrom nbs_lib.pipeline import build\n"
-            "build(json.loads(Path(sys.argv[1]).read_text()), root=sys.argv[2], trigger='pytest')")
-    (tmp_path/"env.json").write_text(json.dumps(env_for(tmp_path)))
-    p = subprocess.Popen([sys.executable, "-c", code, str(tmp_path/"env.json"), str(ROOT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = tmp_path/"products"/"uci-adult"/"runs"
-    for _ in range(600):                                             # until the record of the running build exists
-        if list(runs.glob("*.json")): break
+
+    code = (
+        "import json, sys\nfrom pathlib import Path\nfrom nbs_lib.pipeline import build\n"
+        "build(json.loads(Path(sys.argv[1]).read_text()), root=sys.argv[2], trigger='pytest')"
+    )
+    (tmp_path / "env.json").write_text(json.dumps(env_for(tmp_path)))
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "env.json"), str(ROOT)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    runs = tmp_path / "products" / "uci-adult" / "runs"
+    for _ in range(600):  # until the record of the running build exists
+        if list(runs.glob("*.json")):
+            break
         time.sleep(0.1)
     rec = json.loads(next(runs.glob("*.json")).read_text())
     assert rec["status"] == "running" and rec["pid"] == p.pid
-    p.send_signal(signal.SIGKILL); p.wait()
-    [settled] = list_runs(tmp_path/"products"/"uci-adult")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    [settled] = list_runs(tmp_path / "products" / "uci-adult")
     assert (settled["status"], settled["outcome"], settled["killed"]) == ("failed", "failed", True)
     assert f"process {p.pid}" in settled["error"]["message"]

@@ -255,7 +255,9 @@ def test_append_product_checks_the_new_line_and_keeps_the_old_ones(tmp_path):
     assert path.read_text() == old + json.dumps(entry, sort_keys=True) + "\n"
     with pytest.raises(
         P.ProductError,
-        match=re.escape(f"{path}:3: status: input should be 'ok', 'rejected', 'quarantined', 'duplicate' or 'retrain', got 'skipped'"),
+        match=re.escape(
+            f"{path}:3: status: input should be 'ok', 'rejected', 'quarantined', 'duplicate' or 'retrain', got 'skipped'"
+        ),
     ):
         P.append_product("ledger", path, entry | {"status": "skipped"})
     with pytest.raises(P.ProductError) as e:

@@ -318,8 +318,8 @@ def test_refusals_change_nothing(tmp_path, real):
 
 @pytest.mark.parametrize("bad", ["-h", "v0001; touch x", "../v0001", "v1"])
 def test_version_arguments_must_be_a_version_id_or_an_alias(tmp_path, real, bad):
-    from nbs_lib.registry import load
     from nbs_lib.ondemand import export_version
+    from nbs_lib.registry import load
     from nbs_lib.release import promote_with_canary, score_batch
 
     reg = _qualified_registry(tmp_path, real)
