@@ -1,0 +1,121 @@
+"""Performance estimation on unlabelled batches (`nbs_lib.estimate`): planted covariate shift is estimated within
+its interval, each assumption check refuses when its assumption fails and passes when it holds, and a pure concept
+shift is reported as invisible to the estimate."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from nbs_lib.estimate import BLIND_TO, beside_realised, estimate_performance, realised_metrics
+
+
+def world(n: int, seed: int, shift: float = 0.0):
+    "Rows of two inputs, the true probability (a calibrated model) and labels drawn from it; `shift` moves input x0."
+    g = np.random.default_rng(seed)
+    x = g.normal(size=(n, 2)) + (shift, 0)
+    p = 1 / (1 + np.exp(-(2 * x[:, 0] + x[:, 1] - 0.5)))
+    return x, p, (g.uniform(size=n) < p).astype(int)
+
+
+def sharpen(p, k: float = 3.0):
+    "An over-confident model: the logits multiplied by k."
+    return 1 / (1 + np.exp(-k * np.log(p / (1 - p))))
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return world(10_000, 0)
+
+
+@pytest.mark.parametrize("method", ["cbpe", "iw"])
+def test_covariate_shift_estimated_close_to_realised(ref, method):
+    _, p_ref, y_ref = ref
+    _, p, y = world(5_000, 1, shift=1.0)
+    seen = beside_realised(estimate_performance(p, p_ref, y_ref, method=method), p, y)
+    assert seen["status"] == "estimated"
+    assert abs(seen["metrics"]["roc_auc"]["error"]) < 0.015
+    assert abs(seen["metrics"]["accuracy"]["error"]) < 0.015
+    assert seen["realised"]["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+    assert seen["realised"]["accuracy"] == pytest.approx(accuracy_score(y, p >= 0.5))
+
+
+@pytest.mark.parametrize("method", ["cbpe", "iw"])
+def test_intervals_hold_the_realised_value_in_most_batches(ref, method):
+    _, p_ref, y_ref = ref
+    held = []
+    for seed in range(40):
+        _, p, y = world(2_000, 100 + seed, shift=0.5)
+        m = beside_realised(estimate_performance(p, p_ref, y_ref, method=method), p, y)["metrics"]
+        held += [m["roc_auc"]["inside"], m["accuracy"]["inside"]]
+    assert np.mean(held) >= 0.8
+
+
+def test_calibration_check_refuses_a_miscalibrated_model_and_passes_a_calibrated_one(ref):
+    _, p_ref, y_ref = ref
+    _, p, _ = world(5_000, 2)
+    refused = estimate_performance(sharpen(p), sharpen(p_ref), y_ref)
+    assert (refused["status"], refused["metrics"], refused["confusion"]) == ("refused", None, None)
+    assert not refused["checks"]["calibration"]["passed"]
+    assert "not calibrated" in refused["reasons"][0]
+    assert estimate_performance(p, p_ref, y_ref)["checks"]["calibration"]["passed"]
+    under = estimate_performance(sharpen(p, 0.4), sharpen(p_ref, 0.4), y_ref)  # under-confident
+    assert under["status"] == "refused"
+
+
+def test_coverage_check_refuses_rows_the_reference_never_saw(ref):
+    x_ref, p_ref, y_ref = ref
+    x, p, _ = world(5_000, 3)
+    ref_rows = pd.DataFrame({"x0": x_ref[:, 0], "kind": np.where(x_ref[:, 1] > 0, "a", "b")})
+    inside = pd.DataFrame({"x0": x[:, 0], "kind": np.where(x[:, 1] > 0, "a", "b")})
+    assert estimate_performance(p, p_ref, y_ref, ref_rows=ref_rows, rows=inside)["status"] == "estimated"
+    numeric = inside.assign(x0=inside["x0"] + 10)  # beyond the reference's range
+    unseen = inside.assign(kind="c")  # a category the reference never had
+    for rows, column in ((numeric, "x0"), (unseen, "kind")):
+        r = estimate_performance(p, p_ref, y_ref, ref_rows=ref_rows, rows=rows)
+        assert r["status"] == "refused" and r["metrics"] is None
+        assert r["checks"]["coverage"]["by"][column] == 1.0
+
+
+def test_coverage_check_refuses_scores_the_reference_never_had():
+    _, p_ref, y_ref = world(10_000, 4)
+    low = p_ref < 0.5  # a reference whose model never scored above 0.5 ...
+    p = np.full(1_000, 0.97)  # ... and a batch scored 0.97
+    r = estimate_performance(p, p_ref[low], y_ref[low])
+    assert r["status"] == "refused"
+    assert r["checks"]["coverage"]["by"]["score"] == 1.0
+
+
+def test_size_check_refuses_a_tiny_batch_and_passes_a_large_one(ref):
+    _, p_ref, y_ref = ref
+    _, p, _ = world(5_000, 5)
+    tiny = estimate_performance(p[:40], p_ref, y_ref)
+    assert tiny["status"] == "refused"
+    assert [k for k, c in tiny["checks"].items() if not c["passed"]] == ["size"]
+    assert estimate_performance(p, p_ref, y_ref)["checks"]["size"]["passed"]
+    wide = estimate_performance(p[:40], p_ref, y_ref, policy={"max_width": 0.5})
+    assert wide["status"] == "estimated"
+
+
+def test_pure_concept_shift_is_invisible_and_said_so(ref):
+    _, p_ref, y_ref = ref
+    x, p, y = world(5_000, 6)
+    flipped = np.where(x[:, 1] > 0.5, 1 - y, y)
+    est = estimate_performance(p, p_ref, y_ref)
+    seen = beside_realised(est, p, flipped)
+    assert est["status"] == "estimated" and est["blind_to"] == BLIND_TO
+    assert seen["metrics"]["roc_auc"]["realised"] < seen["metrics"]["roc_auc"]["low"]
+    assert seen["metrics"]["accuracy"]["error"] > 0.05
+
+
+def test_result_is_plain_json_with_the_expected_confusion_matrix(ref):
+    _, p_ref, y_ref = ref
+    _, p, y = world(3_000, 7)
+    est = json.loads(json.dumps(estimate_performance(p, p_ref, y_ref)))
+    c = est["confusion"]
+    assert sum(c.values()) == pytest.approx(3_000)
+    assert c["tp"] + c["fn"] == pytest.approx(p.sum())
+    real = realised_metrics(p, y)["confusion"]
+    assert abs(c["tp"] - real["tp"]) < 0.05 * 3_000
