@@ -173,7 +173,7 @@ class PromoteBody(Body):
     override_reason: str | None = Field(None, max_length=2000)
     reason: str | None = Field(None, max_length=2000)
 
-
+# %% ../notebooks/47_app.ipynb #ebe1b63d
 class RollbackBody(Body):
     confirm: Literal[True]
     reason: str | None = Field(None, max_length=2000)
@@ -347,7 +347,7 @@ def attest(root, body, who: str) -> dict:
     att = record_attestation(p.root, b.item, who, b.comment or None, b.status, evidence)
     return {"message": f"saved {b.item} ({b.status}) in readiness.yaml", "attestation": att, **_refreshed(p)}
 
-
+# %% ../notebooks/47_app.ipynb #8da75e46
 def intake(root, body, who: str) -> dict:
     "Save the intake answers (and the business success metric) in readiness.yaml; refresh the scorecard."
     b = parse(IntakeBody, body)
@@ -490,7 +490,7 @@ def last_job(products, kind: str) -> dict | None:
         return None
     return job | {"log_tail": tail(job.get("log")) if job.get("outcome") in ("failed", None) else None}
 
-
+# %% ../notebooks/47_app.ipynb #7712b40f
 def start_job(products, kind: str, args: list[str], cwd, log, env: dict | None = None, **info) -> dict:
     "Start `args` (an argument list) detached in `cwd`, output to `log`; `Conflict` naming the job of `kind` already running."
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
@@ -681,7 +681,7 @@ def _busy(st: dict) -> str:
     h = st["holder"]
     return f"a pipeline run is already in progress ({h.get('what')}, process {h.get('pid')}, since {h.get('since')}); wait for it to finish"
 
-
+# %% ../notebooks/47_app.ipynb #75bd6181
 def start_pipeline(root, body) -> dict:
     "Start `shipshape run --trigger panel` in the background; `env` is the name of an override file from `config.env_files`."
     b = parse(PipelineRunBody, body)
@@ -759,7 +759,7 @@ def drift_state(root) -> dict:
         "last_job": last,
     }
 
-
+# %% ../notebooks/47_app.ipynb #bf835a75
 def start_monitoring(root, body) -> dict:
     "Start `shipshape monitor` in the background on the inbox, another folder (`--incoming`) or one batch file of the inbox (`--batch`)."
     b = parse(MonitorRunBody, body)
@@ -839,7 +839,7 @@ def export_reports(p: Project) -> dict:
             out["on_demand"][version] = rep
     return out
 
-
+# %% ../notebooks/47_app.ipynb #e5dcbf58
 def export_state(root) -> dict:
     "Registered versions with aliases and promotability, the targets this machine can export, the export reports, the gate, the export job."
     p = project(root)

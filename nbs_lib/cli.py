@@ -85,7 +85,7 @@ def _contract(a) -> int:
     print(f"wrote {validate.generate_contract(load_env(a.env))}")
     return 0
 
-
+# %% ../notebooks/49_cli.ipynb #5b622ee8
 def _simulate(a) -> int:
     for p in simulate.simulate_cli(
         a.env,
@@ -153,7 +153,7 @@ def _drill(a) -> int:
     print(f"rollback drill: {res['status']}")
     return 0 if res["status"] == "pass" else 1
 
-
+# %% ../notebooks/49_cli.ipynb #fc928c0d
 def _drift_drill(a) -> int:
     r = monitor.drift_drill(a.env)
     print(
@@ -224,7 +224,7 @@ def _lineage(a) -> int:
     print(lineage.explain(lineage.where_from(a.path, products_dir(load_env(a.env)))))
     return 0
 
-
+# %% ../notebooks/49_cli.ipynb #5b45f225
 def _evidence(a) -> int:
     rec = evidence.record_test_run(find_root(), a.junit)
     print(
@@ -251,7 +251,7 @@ def _version_arg(v: str) -> str:
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
-
+# %% ../notebooks/49_cli.ipynb #ce44625b
 def parser() -> argparse.ArgumentParser:
     "The `shipshape` argument parser."
     ap = argparse.ArgumentParser(

@@ -164,6 +164,7 @@ def shipshape_task(task_id, argv, doc, pod=None):
                         cwd=SHIPSHAPE["root"], env=SHIPSHAPE["env"], append_env=True, doc_md=doc)
 """
 
+# %% ../notebooks/46_dags.ipynb #1eb82825
 _KUBERNETES = """
 VOLUME = k8s.V1Volume(name="shipshape-shared",
                       persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=SHIPSHAPE["volume_claim"]))
@@ -199,6 +200,7 @@ with DAG(
             ops[up] >> ops[t["name"]]
 """
 
+# %% ../notebooks/46_dags.ipynb #e3355717
 _MONITOR = """
 
 def _result(ti):
@@ -303,7 +305,7 @@ def _shown(path, root: Path, operator: str) -> str | None:
     p = Path(path)
     return f"{IMAGE_ROOT}/{p.relative_to(root)}" if operator == "kubernetes" and p.is_relative_to(root) else str(p)
 
-
+# %% ../notebooks/46_dags.ipynb #b4f76f56
 def export(engine: str, out_dir=None, env_overrides=None, operator: str = "local", root=None) -> list[Path]:
     "Write the DAG files of `engine` for the training pipeline and the monitoring job into `out_dir`; their paths."
     if engine not in ENGINES:
@@ -334,7 +336,7 @@ def export(engine: str, out_dir=None, env_overrides=None, operator: str = "local
     files = (_argo_files if engine == "argo" else _airflow_files)(graph, st, operator, root, file, extra, over)
     return [atomic_write(out / name, text) for name, text in files.items()]
 
-
+# %% ../notebooks/46_dags.ipynb #e64da04e
 def _airflow_files(graph, st, operator, root, file, extra, over) -> dict[str, str]:
     "The two Airflow DAG files, by name."
     spec = fingerprint(graph)
@@ -410,7 +412,7 @@ def argo_names(task_ids: list[str]) -> list[str]:
         out.append(name)
     return out
 
-
+# %% ../notebooks/46_dags.ipynb #aa27d6fa
 def _argo_files(graph, st, operator, root, file, extra, over) -> dict[str, str]:
     "An Argo WorkflowTemplate (the pipeline) and CronWorkflow (the monitoring job), by file name."
     from hera.workflows import DAG, Container, CronWorkflow, Parameter, RetryStrategy, WorkflowTemplate
@@ -575,7 +577,7 @@ def run_task(
         "index": str(products / "index.html"),
     }
 
-
+# %% ../notebooks/46_dags.ipynb #9ee8d94b
 def run_monitor(run_id: str, env_overrides=None, root=None, engine: str = "airflow") -> dict:
     "One monitoring run for an orchestrator: outcome ok | alert | failed, message, run, report and notebook."
     rec = run_job(env_overrides, root, trigger=f"{engine}: {run_id}")
@@ -639,7 +641,7 @@ def _monitor_cmd(a) -> int:
     _emit(res, a.xcom)
     return OUTCOMES["failed"] if res["outcome"] == "failed" else 0
 
-
+# %% ../notebooks/46_dags.ipynb #e8c511c1
 def add_commands(sub) -> None:
     "Add `export`, `task` and `monitor` to argparse subparsers `sub` (the `shipshape dag` command); each sets `fn(args) -> exit code`."
     env_help = "an override file merged over env.yaml, e.g. env.test.yaml"

@@ -132,7 +132,7 @@ def clean_label(v, strip: str | None):
     "A label as text with the trailing `strip` characters removed (`dataset.label_strip`); missing stays missing."
     return v if v is None or not strip else str(v).strip().rstrip(strip)
 
-
+# %% ../notebooks/10_data.ipynb #ac76eafd
 def derived_value(d: dict, v):
     "The value derived from source text `v` by `d` = {from, map, default}: missing stays missing; unmapped values get `default`."
     if v is None:
@@ -234,7 +234,7 @@ def profile_types(df: pd.DataFrame, columns, overrides: dict | None = None, min_
         out[c] = "numeric" if ok >= min_numeric and v.nunique() > 2 else "categorical"
     return out
 
-
+# %% ../notebooks/10_data.ipynb #50e659e2
 def infer_role(values: pd.Series, formats=DATE_FORMATS, min_share: float = 0.95) -> tuple[str, str, dict]:
     "(role, why, options) that the values of one column (text, None for missing) suggest: conservative, explained."
     v = values.dropna().astype(str)

@@ -131,7 +131,7 @@ def plot_column(entry: dict, name: str, ax=None):
     ax.tick_params(labelsize=7)
     return ax
 
-
+# %% ../notebooks/45_drift_widget.ipynb #0e2a3c06
 def column_png(entry: dict, name: str, dpi: int = 90) -> bytes:
     "The plot of one column as PNG bytes."
     from matplotlib.figure import Figure
@@ -187,7 +187,7 @@ def drift_table_html(report, sort: str = "severity") -> str:
         )
     return "\n".join(out + ["</tbody></table>"])
 
-
+# %% ../notebooks/45_drift_widget.ipynb #b022104a
 def drift_html(
     report,  # a DriftReport, its to_dict(), or a drift.json
     plots: bool = True,  # embed a PNG plot per column
@@ -209,7 +209,7 @@ def drift_html(
 # %% ../notebooks/45_drift_widget.ipynb #1a0da175
 import ipywidgets as widgets
 
-
+# %% ../notebooks/45_drift_widget.ipynb #d76dbbf0
 class DriftWidget(widgets.VBox):
     "Sortable per-feature drift table with severity colours; selecting a feature shows its reference vs current plot."
 

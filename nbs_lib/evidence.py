@@ -78,7 +78,7 @@ def model_unit_checks(
     finally:
         torch.set_num_threads(threads)
 
-
+# %% ../notebooks/31_evidence.ipynb #f05207ca
 def _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check):
     import torch
 
@@ -253,7 +253,7 @@ def importance_evidence(products, env: dict, progress: bool = False) -> dict:
         "columns": imp.to_dict("records"),
     }
 
-
+# %% ../notebooks/31_evidence.ipynb #5a609d82
 def explanation_evidence(products, env: dict) -> dict:
     "Occlusion explanations of three scored holdout rows: the highest, the lowest and the most uncertain probability (I5)."
     P = Path(products)
@@ -289,7 +289,7 @@ def _incoming_csv(rows: pd.DataFrame, path) -> None:
         for r in rows.itertuples(index=False):
             w.writerow(["" if v is None else v for v in r])
 
-
+# %% ../notebooks/31_evidence.ipynb #b5b8613b
 def skew_check(
     products,
     python: str | None = None,  # the interpreter that runs score.py (default: this one)

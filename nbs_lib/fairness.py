@@ -91,7 +91,7 @@ def _spread(vals: list) -> float | None:
     vals = [v for v in vals if v is not None]
     return max(vals) - min(vals) if len(vals) >= 2 else None
 
-
+# %% ../notebooks/14_fairness.ipynb #c1d05628
 def summarize(
     result: dict,  # what `audit` returned (or the same, read back from JSON)
     policy: dict | None = None,  # keys of `POLICY`; missing keys take its defaults

@@ -103,7 +103,7 @@ def load_spec(path) -> dict:
     "Read a transform spec."
     return json.loads(Path(path).read_text())
 
-
+# %% ../notebooks/11_features.ipynb #bc820395
 def unseen_counts(spec: dict, df) -> dict:
     "Rows per categorical input whose value the transform has not seen (encoded as the unknown bucket: all zeros); only columns with some."
     out = {}

@@ -133,7 +133,7 @@ def labelled_batches(products) -> list[dict]:
         and Path(e["valid_path"]).exists()
     ]
 
-
+# %% ../notebooks/21_ledger.ipynb #976305b3
 def read_valid(path, columns: list) -> pd.DataFrame:
     "A batch's valid rows (`valid.csv` written by the monitoring job) as text in `columns`' order, indexed by their line in the batch."
     df, _ = read_table(path, {"sep": ",", "header": True, "strip": False})
@@ -294,7 +294,7 @@ def _fill(reader, lines, names, na, chunk_rows, max_field, sep) -> tuple:
             raws.append(lines.first.rstrip("\r\n"))
     return names, rows, starts, raws, bad, True
 
-
+# %% ../notebooks/21_ledger.ipynb #a6ca8bd7
 def read_chunks(
     f,  # a binary file object, read from its current position
     sep: str = ",",
@@ -349,7 +349,7 @@ def _unchanged(f, st) -> None:
     if (now_.st_size, now_.st_mtime_ns, now_.st_ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
         raise Pending(f"still being written: it changed while it was read ({st.st_size:,} -> {now_.st_size:,} bytes)")
 
-
+# %% ../notebooks/21_ledger.ipynb #8b902d2b
 def _survey(f, sizes=()) -> dict:
     "One pass over the bytes: sha256 (and of the first `sizes` bytes), size, lines, and why it is not text, if it is not."
     h, dec = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()

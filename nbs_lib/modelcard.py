@@ -282,7 +282,7 @@ def datasheet(root, products, env: dict) -> str:
         ]
     )
 
-
+# %% ../notebooks/33_modelcard.ipynb #0a3219ee
 def to_html(markdown: str, title: str) -> str:
     "A standalone HTML page of a Markdown document."
     body = mistune.create_markdown(plugins=["table"])(markdown)

@@ -118,7 +118,7 @@ def _error_message(tb: str) -> str:
     hits = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b.*?: ", ln) and not ln.startswith(wrappers)]
     return hits[0] if hits else next((ln for ln in reversed(lines) if ln), "unknown error")
 
-
+# %% ../notebooks/41_pipeline.ipynb #597988c4
 def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     "Write this build's run record and the run index."
     out = _products_dir(dag)
@@ -165,7 +165,7 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     write_index(out, rec)
     return rec
 
-
+# %% ../notebooks/41_pipeline.ipynb #5d2509e0
 def _task_lineage(task):
     "Write the lineage record of a finished task: upstream products (or the data files) in, its products out."
     params = {k: v for k, v in task.params.to_dict().items() if k not in ("upstream", "product")}
@@ -417,7 +417,7 @@ tr.errored td{{background:#ffebe9}}tr.skipped td:nth-child(2){{color:#57606a}}.e
 {"".join(rows)}</table>{change_html}<p><a href="runs/">all run records</a></p></body></html>"""
     return atomic_write(products / "index.html", page)
 
-
+# %% ../notebooks/41_pipeline.ipynb #dfcbd906
 def refresh_index(products) -> Path | None:
     "Rewrite the landing page from the last pipeline run (after a monitoring run or a release); None before any run."
     runs = [
@@ -487,7 +487,7 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
                 os.environ.pop(k, None)
     return read_json(path)
 
-
+# %% ../notebooks/41_pipeline.ipynb #08c9e5c9
 def status(overrides=None, root=None) -> list[dict]:
     "Each task with whether it is up to date, and why not."
     dag = make_dag(overrides, root)

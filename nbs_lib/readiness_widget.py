@@ -56,7 +56,7 @@ def ordered(items: list) -> list:
     "Items failing first (fail, unknown, warn, manual, n/a, pass), rubric order within a status."
     return sorted(items, key=lambda i: SEVERITY.index(effective(i)))
 
-
+# %% ../notebooks/45_readiness_widget.ipynb #3cba92b8
 def header_html(
     sc: dict,
     problem: str | None = None,  # why the gate cannot be read (a stale scorecard): shown instead of the decision
@@ -152,7 +152,7 @@ def section_html(sc: dict, section: str, base=None) -> str:
         + "</table>"
     )
 
-
+# %% ../notebooks/45_readiness_widget.ipynb #d27075b5
 def scorecard_html(
     sc: dict,
     base=None,  # folder the evidence links are relative to (None: file:// links)

@@ -70,6 +70,7 @@ CHECKLIST = [
     ("end-users-trained", "End users are trained", "M"),
 ]
 
+# %% ../notebooks/30_rubric.ipynb #34aab4de
 DIMENSIONS = [
     ("dim-data", "Data readiness", ["D1", "D2", "D3", "D4", "D5", "D6", "D7", "Mo2"]),
     (
@@ -253,7 +254,7 @@ def _yaml() -> YAML:
     y.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
     return y
 
-
+# %% ../notebooks/30_rubric.ipynb #64fb31ad
 def default_readiness() -> str:
     "The text of a fresh `readiness.yaml`: every question, nothing answered or attested."
     answers, metric = (
@@ -363,7 +364,7 @@ def attest(
                 entry[k] = v
     return att
 
-
+# %% ../notebooks/30_rubric.ipynb #218a8b97
 def save_intake(root, answers: dict, who: str, business_metric: dict | None = None) -> dict:
     "Save intake answers (and the business success metric) in `readiness.yaml`, recording who and when."
     if not (who or "").strip():

@@ -47,7 +47,7 @@ def _evidence(c, paths, source=False) -> list[dict]:
         for p in paths
     ]
 
-
+# %% ../notebooks/34_scorecard.ipynb #a7c3140a
 def _item(c: Context, id, rubric, section, title, rmode) -> dict:
     auto = id in EVALUATORS
     it = evaluate(c, id) if auto else Item(c)
@@ -124,7 +124,7 @@ def _item(c: Context, id, rubric, section, title, rmode) -> dict:
         out["credit"] = credit(mode, status)
     return out
 
-
+# %% ../notebooks/34_scorecard.ipynb #00b01a3e
 def effective(i: dict) -> str:
     "An item's status for the gate: an accepted warning passes."
     return "pass" if i["status"] == "warn" and i.get("accepted") else i["status"]
@@ -263,7 +263,7 @@ def _tests(items: dict) -> dict:
         }
     return out
 
-
+# %% ../notebooks/34_scorecard.ipynb #c8a37a8c
 def build_scorecard(root, products, env: dict, at: dt.datetime | None = None) -> dict:
     "The scorecard of the evidence under `products`, judged by `env`'s policy and the project's `readiness.yaml`."
     c = Context(root, products, env, at)
@@ -356,7 +356,7 @@ def _path(products) -> Path:
     p = Path(products)
     return p if p.suffix == ".json" else p / "readiness" / "scorecard.json"
 
-
+# %% ../notebooks/34_scorecard.ipynb #f59c3cbf
 def load_scorecard(products) -> dict:
     "The scorecard in `products/readiness/` (or at a .json path), shape-checked; a clear error when missing or malformed. Does not check staleness."
     p = _path(products)
@@ -479,7 +479,7 @@ def headline(sc: dict) -> dict:
         ),
     }
 
-
+# %% ../notebooks/34_scorecard.ipynb #003d0d48
 def gate_report(
     sc: dict,
     limit: int = 6,  # measurements shown per item

@@ -68,7 +68,7 @@ def resolve_version(ref: str, reg) -> tuple[str, Path]:
 class TooLarge(ValueError):
     "A request over a size bound (413)."
 
-
+# %% ../notebooks/46_serve.ipynb #9e388ef8
 class Scorer:
     "A registry version ready to serve rows given as JSON objects: contract, cached encodings, a pre-bound ONNX input."
 
@@ -208,7 +208,7 @@ class Scorer:
                 raise ValueError(f"{self.version}: warm-up failed: row alone {a}, in a batch {b}")
         return one
 
-
+# %% ../notebooks/46_serve.ipynb #08cc1447
 def _kind(v) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(
         type(v), "null" if v is None else "a number"
@@ -282,7 +282,7 @@ def _csv_text(header: list, rows) -> str:
     w.writerows(rows)
     return buf.getvalue()
 
-
+# %% ../notebooks/46_serve.ipynb #ce6c2424
 class Tap:
     "Served rows, sampled, written as batch files into the monitoring inbox; their answers kept for the label join."
 
@@ -361,7 +361,7 @@ class Tap:
         }
         return self.incoming / name
 
-
+# %% ../notebooks/46_serve.ipynb #c8f9dbc7
 def _num(p):
     return None if p is None else repr(p)
 
@@ -385,7 +385,7 @@ def serve_options(env: dict | None = None, overrides: dict | None = None) -> dic
 def _json(obj, code: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), code, headers, media_type="application/json")
 
-
+# %% ../notebooks/46_serve.ipynb #e9625879
 class Service:
     "The scoring service's state: the registry alias, the version served, metrics, the tap, the reload history."
 
@@ -665,7 +665,7 @@ def listen(host: str, port: int) -> socket.socket:
         raise ValueError(f"cannot listen on {host}:{port}: {e.strerror}") from None
     return s
 
-
+# %% ../notebooks/46_serve.ipynb #21d7f340
 def _server(app):
     "A uvicorn server for `app`: uvloop, httptools, no access log; SIGINT/SIGTERM stop it gracefully, and that is all."
     import uvicorn
@@ -723,7 +723,7 @@ def run(
         sock.close()
     return 0
 
-
+# %% ../notebooks/46_serve.ipynb #d1ef0cb2
 @contextlib.contextmanager
 def serving(app, host: str = "127.0.0.1", port: int = 0):
     "Serve `app` in a background thread; yields its base URL; stops it (lifespan shutdown included) on exit."
@@ -820,7 +820,7 @@ async def _load(url, bodies, concurrency, requests, seconds, token, keep):
     )
     return st, time.perf_counter() - t0
 
-
+# %% ../notebooks/46_serve.ipynb #c3f2e2e3
 def load(
     url: str,
     bodies: list[bytes],
@@ -868,7 +868,7 @@ def join_labels(labels, root=None, env_overrides=None) -> dict:
     kept = products_dir(env, root) / "serving" / "tap"
     return join(labels, kept, incoming, serve_options(env)["key_field"], env["dataset"]["target"])
 
-
+# %% ../notebooks/46_serve.ipynb #ba2d7f32
 def join(labels, kept_dir, incoming, key_field: str = "key", target: str = "label") -> dict:
     "Join a labels CSV (`key_field`, `target`) by key with the rows kept in `kept_dir`; write the labelled rows into `incoming`."
     kept_dir, incoming = Path(kept_dir), Path(incoming)

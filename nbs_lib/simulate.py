@@ -79,7 +79,7 @@ def to_csv(df: pd.DataFrame) -> str:
     w.writerows(df.where(df.notna(), "").astype(str).itertuples(index=False))
     return buf.getvalue()
 
-
+# %% ../notebooks/40_simulate.ipynb #20d4db17
 def simulate_batches(
     out,
     days: int = 5,

@@ -272,7 +272,7 @@ def _local_parquet(m: Model, path, fmt: dict, key, chunk_lines: int, write) -> N
         write(_score_arrow(m, names, b, range(first, first + b.num_rows), na, strip, key))
         first += b.num_rows
 
-
+# %% ../notebooks/26_sparkscore.ipynb #812239ae
 def _score_arrow(m: Model, names: list, b, lines, na, strip: bool, key) -> dict:
     "Output columns for an Arrow batch of typed rows (values written as CSV text, `as_text`)."
     cols = [b.column(i).to_pylist() for i in range(len(names))]
@@ -388,7 +388,7 @@ def _spark_csv(spark, m: Model, path, fmt: dict, skip_lines: int, key) -> object
     fn = functools.partial(_csv_partition, files, sha, m.version, fmt, names, offsets, n, key)
     return lines.mapInArrow(fn, output_ddl(key is not None))
 
-
+# %% ../notebooks/26_sparkscore.ipynb #64aa1936
 def _spark_parquet(spark, m: Model, path, fmt: dict, key) -> object:
     from pyspark.sql import functions as F
 
@@ -438,7 +438,7 @@ def _refuse_empty(path, c: dict, sep: str) -> None:
             f"{path}: not a {sep!r}-separated table: all {c['rows_in']} lines have the wrong number of fields"
         )
 
-
+# %% ../notebooks/26_sparkscore.ipynb #f93d3f0a
 def score(
     input,  # a CSV file (the `incoming` format: a header row) or a Parquet file
     out,  # the output folder of Parquet files (must not exist)
@@ -488,7 +488,7 @@ def _tally(c: dict, cols: dict) -> None:
     c["rows_scored"] += len(cols["status"]) - q
     c["malformed"] += sum('"rule": "malformed"' in r for r in cols["reasons"] if r)
 
-
+# %% ../notebooks/26_sparkscore.ipynb #413668ed
 def _run_local(m, input, out: Path, kind, fmt, skip_lines, key, chunk_lines) -> dict:
     import pyarrow.parquet as pq
 

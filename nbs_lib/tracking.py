@@ -162,7 +162,7 @@ def _wait_written(run_dir, timeout: float = 30.0) -> None:
     while "exit" not in _kinds(run_dir) and time.time() < end:
         time.sleep(0.2)
 
-
+# %% ../notebooks/04_tracking.ipynb #1881e831
 def read_offline_run(run_dir) -> dict:
     "Config, summary, history rows and artifacts (name, type, files) of an offline W&B run folder."
     from wandb.proto import wandb_internal_pb2 as pb

@@ -261,7 +261,7 @@ def _num(c):
 def _date(c):
     return f"{c}__time"
 
-
+# %% ../notebooks/20_validate.ipynb #abf143ca
 def build_suite(contract: dict, labelled: bool = True, columns: list | None = None):
     "The contract (or only `columns`' part) as a Great Expectations suite, built once; each expectation's `meta` names the column and rule."
     import hashlib
@@ -378,7 +378,7 @@ def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
         cols = list(ex.map(lambda c: df[c].array.take(idx), df.columns))
     return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[idx])
 
-
+# %% ../notebooks/20_validate.ipynb #2de73ad8
 def _duplicates(codes: list) -> int:
     "How many rows repeat an earlier row exactly, from the columns' codes (Arrow groups them, without the GIL)."
     import pyarrow as pa
@@ -604,7 +604,7 @@ def load_contract(env: dict, root=None) -> tuple[dict | None, str]:
         c = deep_merge(c, yaml.safe_load(over.read_text()) or {})
     return c, f"{gen.name}" + (f" + {over.name}" if over.exists() else "")
 
-
+# %% ../notebooks/20_validate.ipynb #206f8b91
 def contract_version(env: dict, root=None) -> str:
     "sha256 over the stored contract and its overrides ('none' without a stored contract)."
     import hashlib
