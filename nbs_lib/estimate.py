@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import stats
 
 # %% auto #0
-__all__ = ['DEFAULT_POLICY', 'METHODS', 'METRICS', 'BLIND_TO', 'DRAWS', 'SCORE_BINS', 'ECE_BINS', 'IW_BINS', 'weighted_metrics',
-           'realised_metrics', 'cbpe', 'iw_weights', 'iw', 'calibration_check', 'coverage_check',
+__all__ = ['DEFAULT_POLICY', 'METHODS', 'AUTO_IW_BELOW', 'METRICS', 'BLIND_TO', 'DRAWS', 'SCORE_BINS', 'ECE_BINS', 'IW_BINS',
+           'weighted_metrics', 'realised_metrics', 'cbpe', 'iw_weights', 'iw', 'calibration_check', 'coverage_check',
            'estimate_performance', 'beside_realised']
 
 # %% ../notebooks/17_estimate.ipynb #d45910a0
@@ -24,6 +24,7 @@ DEFAULT_POLICY = {
     "level": 0.9,  # interval level
 }
 METHODS = ("cbpe", "iw")
+AUTO_IW_BELOW = 5000  # `auto`: importance weighting below this many reference rows, CBPE from here on
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1")
 BLIND_TO = (
     "concept shift: when the same inputs now carry other labels (P(label | inputs) changed), the probabilities do not "
@@ -89,17 +90,27 @@ def realised_metrics(p, y, threshold: float = 0.5) -> dict:
     return _plain(weighted_metrics(p, y, 1 - y, threshold))
 
 # %% ../notebooks/17_estimate.ipynb #50078567
-def cbpe(p, threshold: float = 0.5, draws: int = DRAWS, seed: int = 0) -> tuple[dict, dict]:
-    "CBPE: (point estimates, draws) from the batch's calibrated probabilities `p`."
+def cbpe(p, threshold: float = 0.5, draws: int = DRAWS, seed: int = 0, ref_p=None, ref_y=None) -> tuple[dict, dict]:
+    "CBPE: (point estimates, draws) from the batch's probabilities `p`; given a labelled reference, calibrated on it by score bin, with draws that carry how loosely it pins the calibration down."
     p = np.asarray(p, float)
     order, starts, values = _groups(p)
-    ps = p[order]
+    ps, q = p[order], p[order]  # scores rank and decide; q is the chance that a row is positive
     sizes = np.diff(np.r_[starts, len(ps)])
-    point = _from_groups(np.add.reduceat(ps, starts), sizes - np.add.reduceat(ps, starts), values, threshold)
-    g, sims, pf = np.random.default_rng(seed), [], ps.astype(np.float32)
+    g, sims = np.random.default_rng(seed), []
+    shift, ib = np.zeros((draws, 1), np.float32), np.zeros(len(ps), int)
+    if ref_p is not None:
+        ref_p, ref_y = np.asarray(ref_p, float), np.asarray(ref_y, float)
+        ib_ref, ib, k = _bins(ref_p, ps, int(np.clip(len(ref_p) // 500, ECE_BINS, 50)))  # ≥ 500 rows a bin
+        n_bin = np.maximum(np.bincount(ib_ref, minlength=k), 1)
+        rate = np.bincount(ib_ref, ref_y, k) / n_bin
+        q = np.clip(ps + (rate - np.bincount(ib_ref, ref_p, k) / n_bin)[ib], 0, 1)  # the bin's gap on the reference
+        se = np.sqrt(np.maximum(rate * (1 - rate), 1 / n_bin) / n_bin)
+        shift = (g.normal(size=(draws, k)) * se).astype(np.float32)  # each draw moves each bin by its standard error
+    point = _from_groups(np.add.reduceat(q, starts), sizes - np.add.reduceat(q, starts), values, threshold)
+    qf = q.astype(np.float32)
     for k in range(0, draws, 25):  # chunks of 25 draws keep memory at 25 × rows
-        y = (g.random((min(25, draws - k), len(ps)), dtype=np.float32) < pf).astype(np.float32)
-        pos = np.add.reduceat(y, starts, -1).astype(float)
+        y = g.random((min(25, draws - k), len(ps)), dtype=np.float32) < qf + shift[k : k + 25][:, ib]
+        pos = np.add.reduceat(y.astype(np.float32), starts, -1).astype(float)
         sims.append(_from_groups(pos, sizes - pos, values, threshold))
     return point, {m: np.concatenate([s[m] for s in sims]) for m in METRICS}
 
@@ -114,7 +125,7 @@ def _bins(ref_p, p, bins: int) -> tuple[np.ndarray, np.ndarray, int]:
 
     return at(ref_p), at(p), k
 
-
+# %% ../notebooks/17_estimate.ipynb #3c3139b8
 def iw_weights(ref_p, p, bins: int = IW_BINS) -> np.ndarray:
     "Weights of the reference rows that give their score histogram the batch's shape (they add up to the reference's size)."
     ref_p, p = np.asarray(ref_p, float), np.asarray(p, float)
@@ -132,7 +143,9 @@ def iw(p, ref_p, ref_y, threshold: float = 0.5, draws: int = DRAWS, seed: int = 
     point = weighted_metrics(ref_p, w * ref_y, w * (1 - ref_y), threshold)
     scale = len(p) / len(ref_p)
     point["confusion"] = {k: v * scale for k, v in point["confusion"].items()}
-    counts = np.random.default_rng(seed).multinomial(len(p), w / w.sum(), size=draws).astype(float)
+    g = np.random.default_rng(seed)  # batches drawn from a bootstrap of the reference: both sizes count
+    b = w * g.poisson(1.0, (draws, len(w)))
+    counts = g.poisson(len(p) * b / b.sum(-1, keepdims=True)).astype(float)  # Poisson counts: a batch of about len(p)
     sims = weighted_metrics(ref_p, counts * ref_y, counts * (1 - ref_y), threshold)
     return point, {m: sims[m] for m in METRICS}
 
@@ -151,22 +164,19 @@ def _intervals(point: dict, sims: dict, level: float) -> dict:
 
 # %% ../notebooks/17_estimate.ipynb #f5284c98
 def calibration_check(
-    ref_p, ref_y, p, max_ece: float = 0.03, alpha: float = 0.05, seed: int = 0, sims: int = 200
+    ref_p, ref_y, p, max_ece: float = 0.03, alpha: float = 0.05, seed: int = 0, sims: int = 2000
 ) -> dict:
     "Expected calibration error of the reference, its bins weighted by the batch's share of them, against max(max_ece, chance level)."
     ref_p, ref_y = np.asarray(ref_p, float), np.asarray(ref_y, float)
     ib_ref, ib, k = _bins(ref_p, np.asarray(p, float), ECE_BINS)
-    n_bin = np.bincount(ib_ref, minlength=k)
+    n_bin = np.maximum(np.bincount(ib_ref, minlength=k), 1)
     weight = np.bincount(ib, minlength=k) / max(len(ib), 1)
-    mean_p = np.bincount(ib_ref, ref_p, k) / np.maximum(n_bin, 1)
-
-    def ece(y):  # y: (..., rows)
-        rate = np.stack([np.bincount(ib_ref, r, k) for r in np.atleast_2d(y)]) / np.maximum(n_bin, 1)
-        return (weight * np.abs(rate - mean_p)).sum(-1)
-
-    g = np.random.default_rng(seed)
-    null = ece((g.random((sims, len(ref_p))) < ref_p).astype(float))
-    value, chance = float(ece(ref_y)[0]), float(np.quantile(null, 1 - alpha))
+    mean_p = np.bincount(ib_ref, ref_p, k) / n_bin
+    value = float((weight * np.abs(np.bincount(ib_ref, ref_y, k) / n_bin - mean_p)).sum())
+    # a calibrated model: each bin's label rate is its mean probability ± the noise of its rows (normal approximation)
+    noise = np.sqrt(np.bincount(ib_ref, ref_p * (1 - ref_p), k)) / n_bin
+    null = (weight * np.abs(np.random.default_rng(seed).normal(size=(sims, k)) * noise)).sum(-1)
+    chance = float(np.quantile(null, 1 - alpha))
     bound = max(max_ece, chance)
     out = {"passed": value <= bound, "ece": value, "bound": bound, "max_ece": max_ece, "chance": chance}
     if not out["passed"]:
@@ -176,12 +186,22 @@ def calibration_check(
         )
     return out
 
-
-def _numeric(s: pd.Series) -> pd.Series | None:
-    "The column as numbers when at least 95 % of its present values read as numbers, else None."
-    v = pd.to_numeric(s, errors="coerce")
-    present = int(s.notna().sum())
-    return v if present and v.notna().sum() >= 0.95 * present else None
+# %% ../notebooks/17_estimate.ipynb #1994ff63
+def _uncovered(r: pd.Series, b: pd.Series, min_count: int) -> np.ndarray:
+    "Batch values of a column the reference barely covers (read once per distinct value, so 100k rows stay fast)."
+    r_codes, r_values = pd.factorize(r)  # missing values get code -1
+    counts = np.bincount(r_codes[r_codes >= 0], minlength=len(r_values))
+    codes, values = pd.factorize(b)
+    as_number = pd.to_numeric(pd.Series(r_values, dtype=object), errors="coerce").to_numpy(float)
+    parsed = ~np.isnan(as_number)
+    if counts.sum() and counts[parsed].sum() >= 0.95 * counts.sum():  # numbers: outside the reference's range
+        v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        lo, hi = as_number[parsed].min(), as_number[parsed].max()
+        bad = np.isnan(v) | (v < lo) | (v > hi)
+    else:  # categories: seen fewer than min_count times
+        bad = ~pd.Index(values).isin(r_values[counts >= min_count])
+    bad = np.r_[bad, int((r_codes < 0).sum()) < min_count]  # code -1 (missing) reads the last entry
+    return bad[codes]
 
 
 def coverage_check(ref_p, p, ref_rows=None, rows=None, min_count: int = 3, max_uncovered: float = 0.05) -> dict:
@@ -191,17 +211,7 @@ def coverage_check(ref_p, p, ref_rows=None, rows=None, min_count: int = 3, max_u
     uncovered = np.bincount(ib_ref, minlength=SCORE_BINS)[ib] < min_count
     by = {"score": float(uncovered.mean()) if len(ib) else 0.0}
     for c in [] if ref_rows is None or rows is None else [c for c in ref_rows.columns if c in rows.columns]:
-        r, b = ref_rows[c], rows[c].reset_index(drop=True)
-        rn = _numeric(r)
-        if rn is not None:
-            bn = pd.to_numeric(b, errors="coerce")
-            out = (bn < rn.min()) | (bn > rn.max()) | (b.notna() & bn.isna())
-            out |= b.isna() & (int(r.isna().sum()) < min_count)
-        else:
-            counts = r.astype(object).where(r.notna(), "<missing>").astype(str).value_counts()
-            key = b.astype(object).where(b.notna(), "<missing>").astype(str)
-            out = key.map(counts).fillna(0) < min_count
-        out = out.to_numpy(bool)
+        out = _uncovered(ref_rows[c], rows[c], min_count)
         if out.any():
             by[c] = float(out.mean())
         uncovered |= out
@@ -216,8 +226,8 @@ def coverage_check(ref_p, p, ref_rows=None, rows=None, min_count: int = 3, max_u
 
 # %% ../notebooks/17_estimate.ipynb #af437a30
 def _checked_inputs(p, ref_p, ref_y, method):
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if method not in (*METHODS, "auto"):
+        raise ValueError(f"method must be one of {(*METHODS, 'auto')}, not {method!r}")
     p, ref_p, ref_y = (np.asarray(v, float).ravel() for v in (p, ref_p, ref_y))
     if len(ref_p) != len(ref_y):
         raise ValueError(f"the reference has {len(ref_p)} probabilities but {len(ref_y)} labels")
@@ -228,13 +238,13 @@ def _checked_inputs(p, ref_p, ref_y, method):
         raise ValueError("the reference labels must be 0/1 with both classes present")
     return p, ref_p, ref_y
 
-
+# %% ../notebooks/17_estimate.ipynb #4d441e93
 def estimate_performance(
     p,  # the batch's predicted probabilities of the positive class
     ref_p,  # the reference's probabilities (e.g. a registered version's holdout)
     ref_y,  # the reference's labels, 0/1
     threshold: float = 0.5,  # the decision threshold (positive when p ≥ threshold)
-    method: str = "cbpe",  # `cbpe` or `iw`
+    method: str = "auto",  # `cbpe`, `iw`, or `auto`: `iw` below AUTO_IW_BELOW reference rows, else `cbpe`
     ref_rows: pd.DataFrame | None = None,  # the reference's input columns, for coverage (optional)
     rows: pd.DataFrame | None = None,  # the batch's input columns, for coverage (optional)
     policy: dict | None = None,  # overrides of DEFAULT_POLICY
@@ -243,6 +253,8 @@ def estimate_performance(
     "The batch's estimated metrics with intervals, or a refusal with its reasons."
     pol = DEFAULT_POLICY | (policy or {})
     p, ref_p, ref_y = _checked_inputs(p, ref_p, ref_y, method)
+    if method == "auto":
+        method = "iw" if len(ref_p) < AUTO_IW_BELOW else "cbpe"
     out = {"status": "refused", "method": method, "rows": len(p), "threshold": threshold, "level": pol["level"]}
     out |= {"reasons": [], "checks": {}, "metrics": None, "confusion": None, "blind_to": BLIND_TO}
     if len(p) < 2:
@@ -252,7 +264,10 @@ def estimate_performance(
         "calibration": calibration_check(ref_p, ref_y, p, pol["max_ece"], pol["alpha"], seed),
         "coverage": coverage_check(ref_p, p, ref_rows, rows, pol["min_count"], pol["max_uncovered"]),
     }
-    point, sims = cbpe(p, threshold, seed=seed) if method == "cbpe" else iw(p, ref_p, ref_y, threshold, seed=seed)
+    if method == "cbpe":
+        point, sims = cbpe(p, threshold, seed=seed, ref_p=ref_p, ref_y=ref_y)
+    else:
+        point, sims = iw(p, ref_p, ref_y, threshold, seed=seed)
     metrics = _intervals(point, sims, pol["level"])
     widths = {
         m: None if metrics[m]["low"] is None else metrics[m]["high"] - metrics[m]["low"]
@@ -262,7 +277,8 @@ def estimate_performance(
     checks["size"] = {"passed": not wide, "widths": widths, "max_width": pol["max_width"]}
     if wide:
         checks["size"]["reason"] = (
-            f"{len(p)} rows are too few for a {pol['level']:.0%} interval at most {pol['max_width']} wide: "
+            f"a batch of {len(p)} rows against a reference of {len(ref_p)} rows gives a {pol['level']:.0%} interval "
+            f"wider than {pol['max_width']}: "
             + ", ".join(f"{m} {'undefined' if w is None else f'{w:.3f} wide'}" for m, w in wide.items())
         )
     out["checks"] = checks
@@ -271,7 +287,7 @@ def estimate_performance(
         out |= {"status": "estimated", "metrics": metrics, "confusion": _plain(point)["confusion"]}
     return out
 
-
+# %% ../notebooks/17_estimate.ipynb #ac68cd83
 def beside_realised(result: dict, p, y, threshold: float | None = None) -> dict:
     "When labels arrive: the realised metrics beside the estimate, each with its error and whether the interval held it."
     real = realised_metrics(p, y, result["threshold"] if threshold is None else threshold)
