@@ -1,29 +1,36 @@
-"""Drift detection benchmark: Shipshape (`nbs_lib.drift`) against a plain per-column scipy loop and Evidently.
+"""Drift detection benchmark: Shipshape (`nbs_lib.drift`, profile-based) against a plain per-column scipy loop, a numpy
+bandwidth probe (the floor: summing the same bytes) and, where its environment exists, Evidently.
 
 Planted-drift data: 20 numeric and 5 categorical columns. Eight columns drift in known ways (mean shift, variance
 change, shape change, tail contamination, category-proportion change); the other seventeen are drawn from the same
-distribution in reference and current. Reference and current have N rows each.
+distribution in reference and current. A width of 250 repeats the 25 columns ten times (each block from its own
+seed). Reference and current have N rows each.
 
-For each method the script prints the detection time, the peak memory above the loaded data (resident memory,
-sampled every 5 ms in the worker process after freed heap is handed back with `malloc_trim`), and the true- and
-false-positive rates on the planted columns:
+Each size (`--sizes`, default 1M × 25, 1M × 250 and 10M × 25) is generated once, written to Arrow IPC files, and
+every method runs in its own process on the same bytes:
 
-- `shipshape`: `detect_drift` against the stored profile (built once by `profile_reference`, written to JSON and
-  read back; building it is timed separately and is not part of the detection time);
+- `shipshape`: `detect_drift` against the stored profile (built once by `profile_reference` on at most 1M reference
+  rows, written to JSON and read back; building it is timed separately and is not part of the detection time), on the pandas frame as generated
+  (numpy floats, Arrow-backed `str` text), with its default threads and with one thread, and on a pyarrow Table whose
+  text columns are dictionary-encoded (as Parquet files hold them);
 - `scipy-loop`: a plain loop over the columns on the raw data: `scipy.stats.ks_2samp` for numeric columns,
   `chi2_contingency` for categorical ones, drift when p < 0.05;
-- `evidently`: `Report([DataDriftPreset()])` with its defaults, run by the interpreter of a separate virtual
-  environment (Evidently is not a project dependency).
+- `probe`: numpy summing every buffer of the current batch (float arrays, Arrow string offsets and bytes), on one
+  thread and on one thread per CPU: the time to read the input once, which no detector can beat;
+- `evidently` (1M × 25 only): `Report([DataDriftPreset()])` with its defaults, run by the interpreter of a separate
+  virtual environment (Evidently is not a project dependency).
 
-Each method runs in its own process on the same data (regenerated from the same seed).
+Times are medians of `--repeat` (3) runs in one process (the scipy loop: one run above 25M values). Peak memory is the
+resident memory above the loaded data (sampled every 5 ms after freed heap is handed back with `malloc_trim`), against
+the current batch's size in memory. The goals (issue 19): 1M × 25 in ≤ 50 ms, 1M × 250 in ≤ 0.5 s, peak memory growth
+≤ 1.2× the input.
 
 Usage (from the project root):
 
+    nice -n 5 .venv/bin/python benchmarks/drift_bench.py                       # every size
+    .venv/bin/python benchmarks/drift_bench.py --sizes 100000x25               # a quick look
     python3 -m venv benchmarks/.venv-evidently
     benchmarks/.venv-evidently/bin/pip install evidently "pandas<3"     # Evidently 0.7 does not import with pandas 3
-    .venv/bin/python benchmarks/drift_bench.py --n 100000
-    .venv/bin/python benchmarks/drift_bench.py --n 1000000
-    .venv/bin/python benchmarks/drift_bench.py --n 100000 --skip-evidently   # without the Evidently environment
 
 `--json FILE` also writes the figures as JSON.
 """
@@ -33,18 +40,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EVIDENTLY_PY = HERE / ".venv-evidently/bin/python"
+PROFILE_ROWS = 1_000_000  # reference rows profiled (10M-row batches are compared with a 1M-row reference)
 
 
 # ---------------------------------------------------------------- data
@@ -152,42 +165,116 @@ class PeakRSS:
         return (self.peak - self.start) / 2**20
 
 
-def run_shipshape(ref, cur) -> dict:
-    sys.path.insert(0, str(ROOT))
-    import tempfile
+def make_wide(n: int, width: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    "`make_data` repeated `width // 25` times side by side, each block from its own seed (suffix `_b<i>`)."
+    blocks = max(1, width // 25)
+    if blocks == 1:
+        return make_data(n, seed)
+    refs, curs, truth = [], [], {}
+    for b in range(blocks):
+        r, c, t = make_data(n, seed + 1000 * b)
+        refs.append(r.add_suffix(f"_b{b}"))
+        curs.append(c.add_suffix(f"_b{b}"))
+        truth.update({f"{k}_b{b}": v for k, v in t.items()})
+    return pd.concat(refs, axis=1), pd.concat(curs, axis=1), truth
 
+
+def median_time(f, repeat: int):
+    "(median seconds, all runs, the last result)."
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), times, out
+
+
+def input_bytes(cur: pd.DataFrame) -> int:
+    return int(cur.memory_usage(deep=False, index=False).sum())
+
+
+def run_shipshape(ref, cur, repeat: int) -> dict:
+    sys.path.insert(0, str(ROOT))
     from nbs_lib.drift import detect_drift, load_profile, profile_reference, save_profile
 
     t = time.perf_counter()
-    prof = profile_reference(ref)
+    prof = profile_reference(ref.head(PROFILE_ROWS))  # a training set's size; the profile's does not depend on it
     t_prof = time.perf_counter() - t
+    del ref
     path = Path(tempfile.mkdtemp()) / "profile.json"
     save_profile(prof, path)
     prof = load_profile(path)
     detect_drift(prof, cur.head(1000))  # warm-up (imports, scipy tables)
     times, peak = [], 0.0
-    for _ in range(3):
+    for _ in range(repeat):
         with PeakRSS() as mem:
             t = time.perf_counter()
             rep = detect_drift(prof, cur)
             times.append(time.perf_counter() - t)
-        peak = max(peak, mem.mb)
-    return {
+        peak = max(peak, mem.peak - mem.start)
+    out = {
         "time_s": float(np.median(times)),
         "times_s": times,
         "profile_s": t_prof,
         "profile_bytes": path.stat().st_size,
-        "peak_mb": peak,
+        "peak_bytes": peak,
+        "input_bytes": input_bytes(cur),
         "flagged": rep.drifted_columns,
-        "deciding": {c: e["method"] for c, e in rep.columns.items() if e["drifted"]},
+        "stats": {c: {k: t["statistic"] for k, t in e["tests"].items()} for c, e in rep.columns.items()},
+    }
+    try:  # one thread (older versions have no `workers`)
+        out["one_thread_s"] = median_time(lambda: detect_drift(prof, cur, workers=1), repeat)[0]
+    except TypeError:
+        out["one_thread_s"] = None
+    text = [c for c in cur.columns if not pd.api.types.is_numeric_dtype(cur[c])]
+    table = pa.Table.from_pandas(cur, preserve_index=False)
+    for c in text:
+        i = table.column_names.index(c)
+        table = table.set_column(i, c, table.column(i).dictionary_encode())
+    try:
+        s, _, r = median_time(lambda: detect_drift(prof, table), repeat)
+        out["arrow_table_s"], out["arrow_same_flags"] = s, r.drifted_columns == rep.drifted_columns
+    except ValueError as e:  # older versions take pandas only
+        out["arrow_table_s"], out["arrow_error"] = None, str(e)
+    return out
+
+
+def _buffers(cur: pd.DataFrame) -> list[np.ndarray]:
+    "Every byte of the current batch as numpy arrays (no copies): float columns, Arrow string offsets and data."
+    out = []
+    for c in cur.columns:
+        s = cur[c]
+        if pd.api.types.is_numeric_dtype(s):
+            out.append(s.to_numpy())
+            continue
+        for chunk in pa.chunked_array(s.array.__arrow_array__()).chunks:
+            for b in chunk.buffers():
+                if b is not None and b.size >= 8:
+                    out.append(np.frombuffer(b, dtype=np.int64, count=b.size // 8))
+    return out
+
+
+def run_probe(ref, cur, repeat: int) -> dict:
+    "The floor: time to read the batch's bytes once (numpy sums), on one thread and on one per CPU."
+    del ref
+    bufs = _buffers(cur)
+    nbytes = sum(b.nbytes for b in bufs)
+    one = median_time(lambda: [b.sum() for b in bufs], max(repeat, 5))[0]
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        many = median_time(lambda: list(pool.map(np.sum, bufs)), max(repeat, 5))[0]
+    return {
+        "time_s": min(one, many),
+        "one_thread_s": one,
+        "threads_s": many,
+        "bytes": nbytes,
+        "input_bytes": input_bytes(cur),
     }
 
 
-def run_scipy(ref, cur) -> dict:
+def run_scipy(ref, cur, repeat: int) -> dict:
     from scipy import stats
 
-    with PeakRSS() as mem:
-        t = time.perf_counter()
+    def loop():
         flagged = []
         for c in ref.columns:
             if pd.api.types.is_numeric_dtype(ref[c]):
@@ -197,8 +284,12 @@ def run_scipy(ref, cur) -> dict:
                 p = stats.chi2_contingency(tab)[1]
             if p < 0.05:
                 flagged.append(c)
-        dt = time.perf_counter() - t
-    return {"time_s": dt, "peak_mb": mem.mb, "flagged": flagged}
+        return flagged
+
+    reps = repeat if len(cur) * cur.shape[1] <= 25_000_000 else 1
+    with PeakRSS() as mem:
+        t, times, flagged = median_time(loop, reps)
+    return {"time_s": t, "times_s": times, "peak_bytes": mem.peak - mem.start, "flagged": flagged}
 
 
 def run_evidently(ref, cur) -> dict:
@@ -225,86 +316,161 @@ def run_evidently(ref, cur) -> dict:
                 flagged.append(cfg["column"])
     return {
         "time_s": dt,
-        "peak_mb": mem.mb,
+        "peak_bytes": mem.peak - mem.start,
         "flagged": flagged,
         "version": evidently.__version__,
         "methods": sorted(set(methods.values())),
     }
 
 
-def worker(method: str, n: int, seed: int) -> None:
-    ref, cur, _ = make_data(n, seed)
-    out = {"shipshape": run_shipshape, "scipy-loop": run_scipy, "evidently": run_evidently}[method](ref, cur)
+def worker(method: str, data: str, n: int, seed: int, repeat: int) -> None:
+    if method == "evidently":
+        ref, cur, _ = make_data(n, seed)
+        out = run_evidently(ref, cur)
+    else:
+        ref, cur = (
+            feather.read_table(Path(data) / f"{k}.arrow").to_pandas(split_blocks=True, self_destruct=True)
+            for k in ("ref", "cur")
+        )
+        out = {"shipshape": run_shipshape, "scipy-loop": run_scipy, "probe": run_probe}[method](ref, cur, repeat)
     print("RESULT " + json.dumps(out))
 
 
 # ---------------------------------------------------------------- driver
+GOALS = {(1_000_000, 25): 0.05, (1_000_000, 250): 0.5}  # seconds, issue 19
+MAX_GROWTH = 1.2  # peak memory growth / input size
+
+
 def rates(flagged, truth) -> tuple[float, float]:
     pos = [c for c, d in truth.items() if d]
     neg = [c for c, d in truth.items() if not d]
     return sum(c in flagged for c in pos) / len(pos), sum(c in flagged for c in neg) / len(neg)
 
 
+def run_size(n: int, width: int, a) -> dict:
+    "Every method on one size; prints its lines and returns the figures."
+    tmp = Path(tempfile.mkdtemp(prefix="drift_bench_"))
+    try:
+        t = time.perf_counter()
+        ref, cur, truth = make_wide(n, width, a.seed)
+        feather.write_feather(ref, tmp / "ref.arrow", compression="uncompressed")
+        feather.write_feather(cur, tmp / "cur.arrow", compression="uncompressed")
+        del ref, cur
+        print(
+            f"\n== {n:,} rows × {width} columns ({sum(truth.values())} with planted drift; generated in {time.perf_counter() - t:.0f} s)",
+            flush=True,
+        )
+        methods = [("shipshape", sys.executable), ("probe", sys.executable), ("scipy-loop", sys.executable)]
+        if (n, width) == (1_000_000, 25) and not a.skip_evidently and EVIDENTLY_PY.exists():
+            methods.append(("evidently", str(EVIDENTLY_PY)))
+        res = {}
+        for name, py in methods:
+            p = subprocess.run(
+                [
+                    py,
+                    __file__,
+                    "--worker",
+                    name,
+                    "--data",
+                    str(tmp),
+                    "--n",
+                    str(n),
+                    "--seed",
+                    str(a.seed),
+                    "--repeat",
+                    str(a.repeat),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
+            if p.returncode or not line:
+                print(f"  {name} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+                continue
+            r = json.loads(line[-1][7:])
+            if "flagged" in r:
+                r["tpr"], r["fpr"] = rates(r["flagged"], truth)
+            res[name] = r
+        report_size(n, width, res, truth)
+        return res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report_size(n: int, width: int, res: dict, truth: dict) -> None:
+    s, probe, sp, ev = (res.get(k) for k in ("shipshape", "probe", "scipy-loop", "evidently"))
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    print(f"{'method':<34} {'time (s)':>9} {'× floor':>8} {'TPR':>5} {'FPR':>5}")
+    rows = []
+    if s:
+        rows += [
+            ("shipshape, pandas (default threads)", s["time_s"], s),
+            ("shipshape, pandas, one thread", s.get("one_thread_s"), None),
+            ("shipshape, Arrow Table (dictionary)", s.get("arrow_table_s"), None),
+        ]
+    if sp:
+        rows.append(("scipy loop (ks_2samp, chi2)", sp["time_s"], sp))
+    if ev:
+        rows.append((f"evidently {ev['version']}", ev["time_s"], ev))
+    if probe:
+        rows.append(("numpy probe: sum the same bytes", probe["time_s"], None))
+    for label, t, r in rows:
+        ratio = f"{t / probe['time_s']:.1f}" if probe and t else "n/a"
+        tpr = f"{r['tpr']:.2f}" if r and "tpr" in r else ""
+        fpr = f"{r['fpr']:.2f}" if r and "fpr" in r else ""
+        print(f"{label:<34} {fmt(t):>9} {ratio:>8} {tpr:>5} {fpr:>5}")
+    if s:
+        growth = s["peak_bytes"] / s["input_bytes"]
+        print(
+            f"input {s['input_bytes'] / 2**20:.0f} MiB; peak memory growth during detection {s['peak_bytes'] / 2**20:.0f} MiB = "
+            f"{growth:.2f}× the input (goal ≤ {MAX_GROWTH}×: {'met' if growth <= MAX_GROWTH else 'gap'})"
+        )
+        if sp:
+            print(f"shipshape / scipy loop: {s['time_s'] / sp['time_s']:.2%} of its time")
+        if ev:
+            print(f"shipshape / evidently: {s['time_s'] / ev['time_s']:.3%} of its time (goal ≤ 0.05 %)")
+        goal = GOALS.get((n, width))
+        if goal:
+            gap = s["time_s"] / goal
+            over = (s["time_s"] - goal) * 1000
+            print(f"goal ≤ {goal * 1000:.0f} ms: {'met' if gap <= 1 else f'gap {gap:.1f}× ({over:.0f} ms over)'}")
+        print(
+            f"profile built in {s['profile_s']:.2f} s (once, at training time), {s['profile_bytes'] / 1024:.0f} KiB of JSON; "
+            f"detection runs {', '.join(f'{t:.3f}' for t in s['times_s'])} s"
+        )
+        pos = [c for c, d in truth.items() if d]
+        print(
+            f"missed {[c for c in pos if c not in s['flagged']] or 'none'}; false alarms {[c for c in s['flagged'] if not truth[c]] or 'none'}"
+        )
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument(
+        "--sizes", default="1000000x25,1000000x250,10000000x25", help="ROWSxCOLUMNS,... (columns: 25 or a multiple)"
+    )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-evidently", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, default=100_000, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
-        worker(a.worker, a.n, a.seed)
+        worker(a.worker, a.data, a.n, a.seed, a.repeat)
         return 0
-    _, _, truth = make_data(10, a.seed)
-    methods = [("shipshape", sys.executable), ("scipy-loop", sys.executable)]
-    if not a.skip_evidently:
-        if EVIDENTLY_PY.exists():
-            methods.append(("evidently", str(EVIDENTLY_PY)))
-        else:
-            print(f"Evidently environment not found at {EVIDENTLY_PY}: reporting without it (see the usage notes)")
-    print(
-        f"N = {a.n:,} rows per frame; {len(truth)} columns, {sum(truth.values())} with planted drift; "
-        f"{os.cpu_count()} CPUs",
-        flush=True,
-    )
-    res = {}
-    for name, py in methods:
-        print(f"  running {name} ...", flush=True)
-        p = subprocess.run(
-            [py, __file__, "--worker", name, "--n", str(a.n), "--seed", str(a.seed)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
-        if p.returncode or not line:
-            print(f"  {name} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
-            continue
-        r = json.loads(line[-1][7:])
-        r["tpr"], r["fpr"] = rates(r["flagged"], truth)
-        res[name] = r
-    ev = res.get("evidently")
-    print(f"\n{'method':<12} {'time (s)':>10} {'peak MB':>9} {'TPR':>6} {'FPR':>6} {'time vs Evidently':>18}")
-    for name, r in res.items():
-        ratio = f"{r['time_s'] / ev['time_s']:.2%}" if ev else "n/a"
-        print(f"{name:<12} {r['time_s']:>10.3f} {r['peak_mb']:>9.0f} {r['tpr']:>6.2f} {r['fpr']:>6.2f} {ratio:>18}")
-    if "shipshape" in res:
-        s = res["shipshape"]
-        print(
-            f"\nshipshape: profile built in {s['profile_s']:.2f} s (once, at training time), {s['profile_bytes'] / 1024:.0f} KiB of JSON; "
-            f"detection runs {', '.join(f'{t:.3f}' for t in s['times_s'])} s"
-        )
-    for name, r in res.items():
-        pos = [c for c, d in truth.items() if d]
-        print(
-            f"{name}: missed {[c for c in pos if c not in r['flagged']] or 'none'}; "
-            f"false alarms {[c for c in r['flagged'] if not truth[c]] or 'none'}"
-        )
-    if ev:
-        print(f"evidently {ev['version']} methods: {', '.join(ev['methods'])}")
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the start (other jobs share this machine)")
+    if not a.skip_evidently and not EVIDENTLY_PY.exists():
+        print(f"Evidently environment not found at {EVIDENTLY_PY}: reporting without it (see the usage notes)")
+    out = {}
+    for size in a.sizes.split(","):
+        n, width = (int(v) for v in size.lower().split("x"))
+        out[size] = run_size(n, width, a)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     if a.json:
-        Path(a.json).write_text(json.dumps({"n": a.n, "seed": a.seed, "results": res}, indent=2))
+        Path(a.json).write_text(json.dumps({"seed": a.seed, "results": out}, indent=2))
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from conftest import ROOT
@@ -295,6 +296,63 @@ def test_constant_all_missing_and_empty_batches_have_defined_verdicts(penguins, 
         e["status"] == "not judged" and e["reason"] == "the batch has no rows: not compared"
         for e in empty.columns.values()
     )
+
+
+def test_category_arrow_and_table_inputs_give_the_report_of_the_pandas_object_frame(adult, profile):
+    "Issue 19: categories counted on codes or dictionary indices, never as Python objects, with the same outcome."
+    cur = typed_like(adult["cur"][adult["features"]].iloc[:3000], profile)
+    cur.loc[cur.index[:200], "occupation"] = None  # missing
+    cur.loc[cur.index[100:400], "native-country"] = "Atlantis"  # unseen
+    cur.loc[cur.index[:50], "age"] = np.nan
+    text = [c for c, cp in profile["columns"].items() if cp["kind"] == "categorical"]
+    base = detect_drift(profile, cur).to_dict()
+    assert base["columns"]["native-country"]["unseen_examples"] == ["Atlantis"]
+    assert base["columns"]["occupation"]["missing_share"]["current"] == cur["occupation"].isna().mean() >= 200 / 3000
+
+    def dictionary(s: pd.Series) -> pd.Series:  # three chunks, each with its own dictionary
+        parts = [pa.array(s.iloc[i : i + 1000].tolist(), pa.string()).dictionary_encode() for i in (0, 1000, 2000)]
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(parts)), index=s.index)
+
+    forms = {
+        "category": cur.astype(dict.fromkeys(text, "category")),
+        "string[pyarrow]": cur.astype(dict.fromkeys(text, "string[pyarrow]")),
+        "ArrowDtype(dictionary)": cur.assign(**{c: dictionary(cur[c]) for c in text}),
+        "pyarrow Table": pa.Table.from_pandas(cur, preserve_index=False),
+        "pyarrow Table, dictionary-encoded": pa.Table.from_pandas(
+            cur.astype(dict.fromkeys(text, "category")), preserve_index=False
+        ),
+    }
+    for name, frame in forms.items():
+        assert detect_drift(profile, frame).to_dict() == base, name
+
+
+def test_arrow_numbers_and_booleans_with_nulls_read_like_pandas():
+    g = np.random.default_rng(3)
+    ref = pd.DataFrame({"n": g.integers(0, 1000, 5000), "b": g.random(5000) < 0.3, "x": g.normal(size=5000)})
+    prof = profile_reference(ref)
+    cur = pd.DataFrame(
+        {
+            "n": pd.array(np.where(g.random(4000) < 0.1, None, g.integers(0, 1200, 4000)), dtype="Int64"),
+            "b": pd.array(np.where(g.random(4000) < 0.1, None, g.random(4000) < 0.5), dtype="boolean"),
+            "x": np.where(g.random(4000) < 0.05, np.nan, g.normal(0.5, 1, 4000)),
+        }
+    )
+    base = detect_drift(prof, cur)
+    assert set(base.drifted_columns) == {"n", "b", "x"}
+    assert base.columns["n"]["missing_share"]["current"] == cur["n"].isna().mean() > 0
+    assert detect_drift(prof, pa.Table.from_pandas(cur, preserve_index=False)).to_dict() == base.to_dict()
+    assert detect_drift(prof, cur.astype({"x": "double[pyarrow]"})).to_dict() == base.to_dict()
+
+
+def test_threads_do_not_change_the_report(adult, profile):
+    cur = typed_like(drifted(adult["cur"][adult["features"]]), profile)
+    one = detect_drift(profile, cur, workers=1)
+    assert one.drifted_columns and detect_drift(profile, cur, workers=4).to_dict() == one.to_dict()
+
+
+def test_current_must_be_a_frame_or_an_arrow_table(profile):
+    with pytest.raises(ValueError, match="current must be a pandas DataFrame or a pyarrow Table, not list"):
+        detect_drift(profile, [[1, 2]])
 
 
 def test_prediction_and_concept_drift():
