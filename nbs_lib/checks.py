@@ -1665,10 +1665,76 @@ plant(
     env={"readiness": {"fairness": {"difference_breach": "warn"}}},
 )
 
+# %% ../notebooks/32_checks.ipynb #b4d0f2a1
+@evaluates("M3")
+def _M3(it, c):
+    p = c.products / "04_models/search.json"
+    if not p.is_file() and not (c.products / "04_models/training.json").is_file():
+        it.json(p, "the train task")  # nothing trained yet: the evidence is missing, unknown
+        return
+    it.check("a hyperparameter search record (04_models/search.json, the train task)", p.is_file(), "==", True)
+    s, m = (
+        it.json(p, "the train task") if p.is_file() else None,
+        it.json("05_evaluation/metrics.json", "the evaluate task"),
+    )
+    if not s or not m:
+        return
+    done = [t for t in s.get("trials") or [] if t.get("state") == "complete"]
+    it.check("completed search trials", len(done), ">=", 1, family=s.get("family"), seconds=s.get("seconds"))
+    chosen, best = m["chosen"], (s.get("best") or {}).get("params")
+    used = (m.get("hyperparameters") or {}).get(chosen)
+    it.check(f"the chosen model ({chosen}) is of the searched family", chosen, "==", s.get("family"))
+    it.check(
+        "the chosen model was trained with the search winner's hyperparameters",
+        used == best,
+        "==",
+        True,
+        used=used,
+        winner=best,
+    )
+
+
+def _search(trials: int, used_lr: float):
+    "A search.json of `trials` completed trials of the recorded chosen model (mlp), its winner's lr 0.002; the model trained with `used_lr`."
+
+    def change(root):
+        P = root / "products/uci-adult"
+        won = {"hidden": [8], "epochs": 2, "lr": 0.002}
+        rows = [
+            {
+                "number": k,
+                "params": won | {"lr": 0.002 / (k + 1)},
+                "value": 0.9 - k / 100,
+                "seconds": 1.0,
+                "state": "complete",
+            }
+            for k in range(trials)
+        ]
+        s = {
+            "family": "mlp",
+            "metric": "roc_auc",
+            "split": "valid",
+            "seed": 42,
+            "budget": {"trials": trials},
+            "seconds": 1.0 * trials,
+        }
+        s |= {"trials": rows, "best": {k: rows[0][k] for k in ("number", "params", "value")} if rows else None}
+        t = (P / "05_evaluation/metrics.json").stat().st_mtime
+        write_json(P / "04_models/search.json", s)
+        os.utime(P / "04_models/search.json", (t - 1, t - 1))
+        edit_json(P / "05_evaluation/metrics.json", lambda m: m.update(hyperparameters={"mlp": won | {"lr": used_lr}}))
+
+    return change
+
+
+plant("M3", "pass", "a search of 3 trials whose winner trained the chosen model", _search(3, 0.002))
+plant("M3", "fail", "no search record (the recorded build has none)")
+plant("M3", "unknown", "nothing trained yet", lambda root: shutil.rmtree(root / "products/uci-adult/04_models"))
+plant("M3", "fail", "a search with no completed trial", _search(0, 0.002))
+plant("M3", "fail", "the chosen model trained with other hyperparameters than the winner's", _search(3, 0.001))
+
 # %% ../notebooks/32_checks.ipynb #82db50ba
 NOT_AUTOMATED = {
-    "M3": "Shipshape runs no hyperparameter search (the configured hyperparameters are used as they are): "
-    "attest a search done by hand in readiness.yaml",
     "M4": "Shipshape runs no backtest of the model's decay with age: attest a staleness study done by hand in readiness.yaml",
 }
 

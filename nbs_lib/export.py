@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,9 @@ from .runtime import hardware as runtime_hardware
 from .train import Probability, predict_proba
 
 # %% auto #0
-__all__ = ['export_onnx', 'serving_cost', 'quantize_int8', 'hardware', 'available_targets', 'export_tensorrt', 'tensorrt_predict',
-           'pytorch_baseline', 'target_report', 'skipped', 'export_targets', 'export_report', 'export_failures']
+__all__ = ['TREE_NA', 'export_onnx', 'gbdt_onnx', 'serving_cost', 'quantize_int8', 'hardware', 'available_targets',
+           'export_tensorrt', 'tensorrt_predict', 'pytorch_baseline', 'target_report', 'skipped', 'export_targets',
+           'export_report', 'export_failures']
 
 # %% ../notebooks/24_export.ipynb #96194ed8
 def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
@@ -27,6 +29,12 @@ def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Pat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".onnx.tmp")
+    if not isinstance(model, torch.nn.Module):  # a tree model: its own converter, same input and output
+        import onnx
+
+        onnx.save(gbdt_onnx(model, n_in, opset), str(tmp))
+        tmp.replace(path)
+        return path
     torch.onnx.export(
         Probability(model).eval(),
         (torch.zeros(1, n_in),),
@@ -39,6 +47,77 @@ def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Pat
     )
     tmp.replace(path)
     return path
+
+# %% ../notebooks/24_export.ipynb #9db7a581
+def gbdt_onnx(model, n_in: int, opset: int = 17):
+    "An ONNX model of a `train.GBDTModel`: `TreeEnsembleRegressor` (ai.onnx.ml) + sigmoid, `features` → `probability`."
+    from onnx import TensorProto, helper
+
+    dump = model.booster.dump_model()
+    a = {k: [] for k in ["treeids", "nodeids", "featureids", "values", "modes", "true", "false", "missing"]}
+    t = {k: [] for k in ["treeids", "nodeids", "weights"]}
+
+    def walk(tree_id, node, counter):
+        nid = counter[0]
+        counter[0] += 1
+        if "leaf_value" in node or "split_feature" not in node:
+            a["treeids"].append(tree_id), a["nodeids"].append(nid), a["featureids"].append(0)
+            a["values"].append(0.0), a["modes"].append("LEAF"), a["missing"].append(0)
+            a["true"].append(0), a["false"].append(0)
+            t["treeids"].append(tree_id), t["nodeids"].append(nid), t["weights"].append(node.get("leaf_value", 0.0))
+            return nid
+        if node["decision_type"] != "<=":
+            raise ValueError(f"split {node['decision_type']!r} is not supported (categorical splits)")
+        thr = np.float32(node["threshold"])
+        if float(thr) > node["threshold"]:
+            thr = np.nextafter(thr, np.float32(-np.inf))
+        i = len(a["nodeids"])
+        a["treeids"].append(tree_id), a["nodeids"].append(nid), a["featureids"].append(node["split_feature"])
+        a["values"].append(float(thr)), a["modes"].append("BRANCH_LEQ")
+        a["missing"].append(int(node.get("default_left", True) and node.get("missing_type") == "NaN"))
+        a["true"].append(0), a["false"].append(0)
+        a["true"][i] = walk(tree_id, node["left_child"], counter)
+        a["false"][i] = walk(tree_id, node["right_child"], counter)
+        return nid
+
+    for ti in dump["tree_info"]:
+        walk(ti["tree_index"], ti["tree_structure"], [0])
+    ens = helper.make_node(
+        "TreeEnsembleRegressor",
+        ["features"],
+        ["raw"],
+        domain="ai.onnx.ml",
+        n_targets=1,
+        aggregate_function="SUM",
+        post_transform="NONE",
+        nodes_treeids=a["treeids"],
+        nodes_nodeids=a["nodeids"],
+        nodes_featureids=a["featureids"],
+        nodes_values=a["values"],
+        nodes_modes=a["modes"],
+        nodes_truenodeids=a["true"],
+        nodes_falsenodeids=a["false"],
+        nodes_missing_value_tracks_true=a["missing"],
+        target_treeids=t["treeids"],
+        target_nodeids=t["nodeids"],
+        target_ids=[0] * len(t["nodeids"]),
+        target_weights=t["weights"],
+    )
+    nodes = [
+        ens,
+        helper.make_node("Sigmoid", ["raw"], ["p2"]),
+        helper.make_node("Squeeze", ["p2", "axis"], ["probability"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "lightgbm",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", n_in])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["batch"])],
+        initializer=[helper.make_tensor("axis", TensorProto.INT64, [1], [1])],
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid("ai.onnx.ml", 3)], ir_version=8
+    )
 
 # %% ../notebooks/24_export.ipynb #4eded70d
 def serving_cost(
@@ -108,15 +187,19 @@ def tensorrt_predict(trt_model, X: np.ndarray, batch: int = 4096) -> np.ndarray:
 
 # %% ../notebooks/24_export.ipynb #dc786692
 def pytorch_baseline(model: torch.nn.Module, X: np.ndarray, repeats: int = 300) -> dict:
-    "Eager PyTorch on the CPU: batch-1 latency and rows/s at batch 1024, the baseline every target is measured against."
-    model.eval()
+    "The model's own library on the CPU (eager PyTorch, or LightGBM for a tree model): batch-1 latency and rows/s at batch 1024, the baseline every target is measured against."
+    if not isinstance(model, torch.nn.Module):
+        run, runtime = model.predict_proba, f"{model.kind}-cpu"
+    else:
+        model.eval()
+        runtime = "pytorch-eager-cpu"
 
-    def run(a):
-        with torch.no_grad():
-            return model(torch.from_numpy(a))
+        def run(a):
+            with torch.no_grad():
+                return model(torch.from_numpy(a))
 
     return {
-        "runtime": "pytorch-eager-cpu",
+        "runtime": runtime,
         "latency_batch1": latency(run, X[:1], repeats),
         "rows_per_s_batch1024": throughput(run, X),
     }
@@ -189,6 +272,14 @@ def skipped(target: str, reason: str) -> dict:
     return {"target": target, "status": "skipped", "reason": reason, "hardware": hardware()}
 
 # %% ../notebooks/24_export.ipynb #cb88bcce
+TREE_NA = {
+    "onnx-int8": "n/a for a tree ensemble: INT8 dynamic quantisation rewrites MatMul/Gemm weights and a tree "
+    "ensemble has none (model.int8.onnx is the fp32 graph, unchanged, so the bundle keeps its files)",
+    "tensorrt-fp16": "n/a for a tree ensemble: the TensorRT path compiles a torch graph and a LightGBM model has none "
+    "(no GPU path for trees is run or claimed)",
+}
+
+
 def export_targets(
     model: torch.nn.Module,
     X: np.ndarray,
@@ -206,8 +297,14 @@ def export_targets(
     if unknown:
         raise ValueError(f"unknown export target {unknown[0]!r}; one of {', '.join(avail)}")
     baseline, p_torch = pytorch_baseline(model, X, reps), predict_proba(model, X)
-    reports, fp32 = {}, None
+    reports, fp32, tree = {}, None, not isinstance(model, torch.nn.Module)
     for t in targets:
+        if tree and t in TREE_NA:
+            reports[t] = skipped(t, TREE_NA[t])
+            if t == "onnx-int8":  # the bundle keeps its files: the fp32 graph, unchanged, stands in
+                fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"])
+                shutil.copyfile(fp32, out / "model.int8.onnx")
+            continue
         if not avail[t]["available"]:
             reports[t] = skipped(t, avail[t]["reason"])
             continue

@@ -20,12 +20,13 @@ __all__ = ['OUTCOMES', 'Outcome', 'READINESS_STATUSES', 'ReadinessStatus', 'GATE
            'VersionId', 'Sha256', 'TargetReport', 'Severity', 'PRODUCTS', 'exit_code', 'worst_outcome', 'Open', 'Check',
            'Latency', 'ProductError', 'validate_json', 'RowCounts', 'Expectation', 'SplitValidation',
            'ValidationThresholds', 'Validation', 'BinaryMetrics', 'SliceMetrics', 'CandidateMetrics', 'ServingCost',
-           'Metrics', 'Parity', 'ProvenTarget', 'SkippedTarget', 'Baseline', 'Availability', 'ExportReport',
-           'VersionEntry', 'HistoryEntry', 'Aliases', 'RegistryState', 'Canary', 'LedgerEntry', 'RunTask', 'RunError',
-           'RunRecord', 'DriftTest', 'Histogram', 'MissingShare', 'ColumnDrift', 'PredictionDrift', 'ConceptMetric',
-           'ConceptDrift', 'Signals', 'Alert', 'DriftReport', 'LatestDrift', 'Measurement', 'Evidence', 'Attestation',
-           'ItemTimestamps', 'Item', 'Blocker', 'Gate', 'Scores', 'SubjectModel', 'Subject', 'Scorecard', 'Spec',
-           'spec', 'validate_product', 'write_product', 'append_product', 'read_product', 'json_schema', 'write_schema']
+           'Metrics', 'SearchTrial', 'SearchBest', 'SearchReport', 'Parity', 'ProvenTarget', 'SkippedTarget',
+           'Baseline', 'Availability', 'ExportReport', 'VersionEntry', 'HistoryEntry', 'Aliases', 'RegistryState',
+           'Canary', 'LedgerEntry', 'RunTask', 'RunError', 'RunRecord', 'DriftTest', 'Histogram', 'MissingShare',
+           'ColumnDrift', 'PredictionDrift', 'ConceptMetric', 'ConceptDrift', 'Signals', 'Alert', 'DriftReport',
+           'LatestDrift', 'Measurement', 'Evidence', 'Attestation', 'ItemTimestamps', 'Item', 'Blocker', 'Gate',
+           'Scores', 'SubjectModel', 'Subject', 'Scorecard', 'Spec', 'spec', 'validate_product', 'write_product',
+           'append_product', 'read_product', 'json_schema', 'write_schema']
 
 # %% ../notebooks/02_products.ipynb #cbf6d464
 OUTCOMES = {"ok": 0, "alert": 1, "failed": 2}  # outcome -> exit code
@@ -227,6 +228,44 @@ class Metrics(Open):
     def _chosen_is_a_candidate(self):
         if self.chosen not in self.candidates:
             raise ValueError(f"chosen {self.chosen!r} is not a candidate ({', '.join(self.candidates)})")
+        return self
+
+# %% ../notebooks/02_products.ipynb #5e7c1a9b
+class SearchTrial(Open):
+    "One trial of a hyperparameter search: its hyperparameters, its validation metric and its seconds."
+
+    number: int
+    params: dict[str, Any]
+    value: float
+    seconds: float
+    state: str = "complete"
+
+
+class SearchBest(Open):
+    number: int
+    params: dict[str, Any]
+    value: float
+
+
+class SearchReport(Open):
+    "04_models/search.json: the seeded hyperparameter search of a candidate family on the validation split (readiness M3)."
+
+    family: str
+    metric: str
+    split: Literal["valid"]
+    seed: int
+    budget: dict[str, Any]
+    seconds: float
+    trials: list[SearchTrial]
+    best: SearchBest | None
+    not_searched: dict[str, str] = Field(
+        {}, description="candidate families kept at their configured hyperparameters, and why"
+    )
+
+    @model_validator(mode="after")
+    def _best_is_a_trial(self):
+        if self.best is not None and self.best.number not in {t.number for t in self.trials}:
+            raise ValueError(f"best trial {self.best.number} is not among the trials")
         return self
 
 # %% ../notebooks/02_products.ipynb #a0e3a9c2
@@ -705,6 +744,7 @@ class Spec:
 
 PRODUCTS = {
     "validation": Spec(Validation, "02_validated/validation.json", "the validate task"),
+    "search": Spec(SearchReport, "04_models/search.json", "the train task"),
     "metrics": Spec(Metrics, "05_evaluation/metrics.json", "the evaluate task"),
     "export": Spec(
         ExportReport, "06_export/export.json", "the export task (on-demand exports: 06_export/versions/<v>/export.json)"

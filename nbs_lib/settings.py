@@ -37,10 +37,11 @@ from pydantic_core import PydanticCustomError
 __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen', 'ColumnType', 'Metric', 'ConceptMetric',
            'DriftMethod', 'EffectName', 'ExportTarget', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate', 'PATH_KEYS',
            'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num',
-           'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'Train',
-           'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary', 'Registry', 'Wandb',
-           'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings', 'template_problems', 'is_inside',
-           'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings', 'settings_schema']
+           'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'LightGBM',
+           'Search', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary',
+           'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
+           'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings',
+           'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -430,6 +431,26 @@ class Baseline(Section):
     max_iter: Int(ge=1) = 2000
 
 
+class LightGBM(Section):
+    "The gradient-boosted candidate's hyperparameters when no search runs (arguments of `train.train_lightgbm`)."
+
+    n_estimators: Int(ge=1) = 300
+    learning_rate: Num(gt=0) = 0.05
+    num_leaves: Int(ge=2) = 31
+    min_child_samples: Int(ge=1) = 20
+    feature_fraction: Num(gt=0, le=1) = 0.8
+    lambda_l2: Num(ge=0) = 1.0
+
+
+class Search(Section):
+    "The seeded hyperparameter search of the tree model on the validation split (`train.search_lightgbm`)."
+
+    trials: Int(ge=0) = Field(20, description="Optuna trials; 0: no search, `train.lightgbm` is used as it is")
+    timeout_s: Num(gt=0) | None = Field(120, description="a safety stop: the search ends after this many seconds")
+    seed: Int(ge=0) = Field(42, description="the sampler's and every trial's seed: the same seed, the same winner")
+    max_estimators: Int(ge=1) = Field(600, description="the most trees a trial may grow (a smaller, faster search)")
+
+
 class Train(Section):
     "Training."
 
@@ -438,6 +459,8 @@ class Train(Section):
     include_batches: StrictBool = Field(False, description="also train on the labelled valid rows of processed batches")
     mlp: MLP = MLP()
     baseline: Baseline = Baseline()
+    lightgbm: LightGBM = LightGBM()
+    search: Search = Search()
 
 # %% ../notebooks/00_settings.ipynb #7d7b9ae4
 Metric = Literal["roc_auc", "pr_auc", "accuracy"]  # higher is better: what selection and canaries compare
