@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 
 from .config import read_json
+from .data import encode_labels, read_rows
 from .drift import concept_drift, detect_drift, load_profile, prediction_drift, typed_like
+from .estimate import beside_realised, estimate_performance
 from .features import load_spec, transform
 from .ledger import read_chunks
 from .runtime import onnx_predict, onnx_session
 
 # %% auto #0
-__all__ = ['read_batches', 'needed_columns', 'monitor_batch', 'verdict_outcome']
+__all__ = ['ESTIMATE_DEFAULTS', 'read_batches', 'needed_columns', 'estimation_reference', 'monitor_batch', 'verdict_outcome']
 
 # %% ../notebooks/35_driftjob.ipynb #7ea271a4
 def _column(parts: list) -> pd.Categorical:
@@ -114,8 +116,9 @@ def _alert(report, out: dict, alert_on: list) -> dict:
         "data": report.drifted,
         "prediction": bool(out["prediction"] and out["prediction"]["drifted"]),
         "concept": bool(out["concept"] and out["concept"]["drifted"]),
+        "estimate": bool(out.get("estimate") and out["estimate"]["drop"]),
     }
-    fired = [k for k in alert_on if signals.get(k)]
+    fired = [k for k in alert_on if signals.get(k)] + (["estimate"] if signals["estimate"] else [])
     parts = []
     if "data" in fired:
         parts.append(
@@ -134,6 +137,13 @@ def _alert(report, out: dict, alert_on: list) -> dict:
             "concept drift: "
             + "; ".join(f"{k} {v['reason']}" for k, v in out["concept"]["metrics"].items() if v["drifted"])
         )
+    if "estimate" in fired:
+        e = out["estimate"]
+        m = e["metrics"][e["metric"]]
+        parts.append(
+            f"estimated {e['metric']} {m['estimate']:.3f} (at most {m['high']:.3f}) below production's "
+            f"{e['baseline']:.3f} - {e['max_drop']}"
+        )
     return {
         "fired": bool(fired),
         "signals": signals,
@@ -143,6 +153,62 @@ def _alert(report, out: dict, alert_on: list) -> dict:
     }
 
 # %% ../notebooks/35_driftjob.ipynb #8c92e4ab
+ESTIMATE_DEFAULTS = {"enabled": True, "metric": "roc_auc", "max_drop": 0.05, "method": "auto"}
+
+
+def estimation_reference(
+    model_dir, holdout_path, dataset: dict, reference_metrics: dict | None = None, score_rows: int = 20_000
+) -> dict:
+    "The estimate's labelled reference: the holdout's scores, labels and model inputs, the threshold, production's test metrics."
+    model_dir, rows = Path(model_dir), read_rows(holdout_path)
+    target = dataset.get("target")
+    if target not in rows:
+        raise ValueError(f"the holdout {holdout_path} has no label column {target!r}")
+    rows = rows[rows[target].notna()]
+    bundle = read_json(model_dir / "model.json") if (model_dir / "model.json").exists() else {}
+    test = (reference_metrics or {}).get("test", reference_metrics or {})
+    inputs = [c["name"] for c in load_spec(model_dir / "transform.json")["columns"] if c["name"] in rows]
+    return {
+        "p": _scores(model_dir, rows, score_rows),
+        "y": encode_labels(rows[target], dataset.get("positive_label")).astype(int),
+        "rows": rows[inputs].reset_index(drop=True),
+        "threshold": float(bundle.get("threshold", 0.5)),
+        "baseline": {k: test.get(k) for k in ("roc_auc", "accuracy") if isinstance(test.get(k), (int, float))},
+    }
+
+
+def _estimate(out: dict, scores, batch, reference: dict, policy: dict | None, labelled) -> None:
+    "The batch's estimate (or refusal, or why none) into `out`, with its baseline, whether it dropped beyond the policy, and the realised values when labelled."
+    pol = ESTIMATE_DEFAULTS | {k: v for k, v in (policy or {}).items() if v is not None}
+    if not pol["enabled"]:
+        out["skipped"]["estimate"] = "drift.estimate.enabled is false"
+        return
+    if scores is None:
+        out["skipped"]["estimate"] = "no model to score the batch"
+        return
+    checks = {k: pol[k] for k in ("max_ece", "max_uncovered", "max_width") if k in pol}
+    cols = [c for c in reference["rows"].columns if c in batch.columns]
+    rows = batch[cols].reset_index(drop=True)
+    res = estimate_performance(
+        scores,
+        reference["p"],
+        reference["y"],
+        reference["threshold"],
+        pol["method"],
+        reference["rows"][cols],
+        rows,
+        checks,
+    )
+    metric, base = pol["metric"], reference["baseline"].get(pol["metric"])
+    high = ((res["metrics"] or {}).get(metric) or {}).get("high")
+    res |= {"metric": metric, "baseline": base, "max_drop": pol["max_drop"]}
+    res["drop"] = bool(base is not None and high is not None and high < base - pol["max_drop"])
+    if labelled is not None:
+        seen = beside_realised(res, *labelled)
+        res |= {"realised": seen["realised"], "beside": seen.get("metrics")}
+    out["estimate"] = res
+
+# %% ../notebooks/35_driftjob.ipynb #3d301a2c
 def monitor_batch(
     batch: pd.DataFrame,  # the batch rows (text or typed), labels optional
     profile: dict,  # the reference profile
@@ -154,8 +220,9 @@ def monitor_batch(
     label_strip: str | None = None,
     dataset: dict | None = None,  # the `dataset:` config
     score_rows: int = 20_000,  # rows scored at a time
+    estimate_reference: dict | None = None,  # `estimation_reference(...)`; None: no performance estimate
 ) -> dict:
-    "Data, prediction and concept drift of one batch, and the alert: a JSON-ready dict (`columns` as in `to_dict()`)."
+    "Data, prediction and concept drift of one batch, its estimated performance, and the alert: a JSON-ready dict (`columns` as in `to_dict()`)."
     ds = dataset or {}
     target = target if target is not None else ds.get("target")
     positive_label = positive_label if positive_label is not None else ds.get("positive_label")
@@ -173,9 +240,10 @@ def monitor_batch(
         "n_rows": int(len(batch)),
         "prediction": None,
         "concept": None,
+        "estimate": None,
         "skipped": {},
     }
-    scores = None
+    scores, labelled = None, None
     if model_dir is None:
         out["skipped"]["prediction"] = "no model_dir"
     elif not len(batch):
@@ -211,12 +279,24 @@ def monitor_batch(
         ok = lab.notna().to_numpy()
         y = (lab[ok].astype(str).str.strip().str.rstrip(label_strip) == str(positive_label)).to_numpy(dtype=float)
         out["concept"] = concept_drift(reference_metrics, y, scores[ok], **cd_opts)
+        labelled = (scores[ok], y)
+    if estimate_reference is not None:
+        _estimate(out, scores, batch, estimate_reference, (thresholds or {}).get("estimate"), labelled)
     out["alert"] = _alert(report, out, alert_on)
     out["outcome"] = "alert" if out["alert"]["fired"] else "ok"
     out["key_figures"] = {
         "drifted columns": len(report.drifted_columns),
         "alert": out["alert"]["fired"],
         **({"prediction drift": out["alert"]["signals"]["prediction"]} if out["prediction"] else {}),
+        **(
+            {
+                f"estimated {out['estimate']['metric']}": (out["estimate"]["metrics"] or {})
+                .get(out["estimate"]["metric"], {})
+                .get("estimate", "refused")
+            }
+            if out["estimate"]
+            else {}
+        ),
         **(
             {f"batch {k}": v["current"] for k, v in out["concept"]["metrics"].items() if v["current"] is not None}
             if out["concept"]

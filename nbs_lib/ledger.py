@@ -37,7 +37,7 @@ __all__ = ['ALERT_KINDS', 'MONITORING_DEFAULTS', 'STEPS', 'alert', 'monitoring_o
 ALERT_KINDS = {
     "infrastructure": ["monitoring job failed"],
     "data": ["file rejected", "file quarantined", "quarantine rate above validation.fail_rate", "data drift"],
-    "model": ["prediction drift", "concept drift"],
+    "model": ["prediction drift", "concept drift", "estimated performance drop"],
     "business": [],
 }
 

@@ -264,7 +264,24 @@ def _drift_alerts(verdict: dict, file: str) -> list[dict]:
     if sig.get("concept") and "concept" in a.get("alert_on", []):
         why = "; ".join(f"{k} {v['reason']}" for k, v in verdict["concept"]["metrics"].items() if v["drifted"])
         out.append(alert("concept drift", f"{file}: concept drift ({why})", file=file))
+    if sig.get("estimate"):  # a model alert of its own, whatever `alert_on` says (`drift.estimate.enabled` rules it)
+        e = verdict["estimate"]
+        m = e["metrics"][e["metric"]]
+        out.append(
+            alert(
+                "estimated performance drop",
+                f"{file}: estimated {e['metric']} {m['estimate']:.3f} (at most {m['high']:.3f}) below production's "
+                f"{e['baseline']:.3f} - {e['max_drop']}",
+                file=file,
+            )
+        )
     return out
+
+
+def _holdout_path(m) -> str | None:
+    "The version's labelled holdout rows (the reference of the performance estimate), or None when it kept none."
+    rel = ((getattr(m, "entry", None) or {}).get("files") or {}).get("holdout")
+    return str(m.dir / Path(rel).name) if rel and (m.dir / Path(rel).name).exists() else None
 
 
 def check_drift(env: dict, products, root, model=None) -> dict:
@@ -287,6 +304,7 @@ def check_drift(env: dict, products, root, model=None) -> dict:
             "profile_path": str(m.dir / "reference_profile.json"),
             "model_dir": str(m.dir),
             "reference_metrics_path": str(m.dir / "metrics.json"),
+            "holdout_path": _holdout_path(m),
             "thresholds": env.get("drift") or {},
             "output_dir": str(out),
             "dataset": env["dataset"],

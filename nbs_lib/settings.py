@@ -38,8 +38,8 @@ __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen',
            'DriftMethod', 'EffectName', 'ExportTarget', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate', 'PATH_KEYS',
            'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num',
            'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'LightGBM',
-           'Search', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Drift', 'Canary',
-           'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
+           'Search', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Estimate', 'Drift',
+           'Canary', 'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
            'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings',
            'settings_schema']
 
@@ -541,6 +541,20 @@ class Retrain(Section):
     force: StrictBool = True
 
 
+class Estimate(Section):
+    "Performance estimated on every batch without labels (see the estimate chapter); a drop beyond `max_drop` is a model alert."
+
+    enabled: StrictBool = True
+    metric: Literal["roc_auc", "accuracy"] = "roc_auc"
+    max_drop: Num(ge=0) = Field(
+        0.05, description="alert when the estimate's upper bound is below production's test value minus this"
+    )
+    method: Literal["auto", "cbpe", "iw"] = "auto"
+    max_ece: Num(ge=0) = Field(0.03, description="calibration error on the reference tolerated where the batch lives")
+    max_uncovered: Fraction = Field(0.05, description="share of batch rows allowed where the reference barely covers")
+    max_width: Num(gt=0) = Field(0.1, description="widest 90 % interval (ROC AUC, accuracy) worth reporting")
+
+
 class Drift(Section):
     "Drift detection (see the drift chapter)."
 
@@ -557,6 +571,7 @@ class Drift(Section):
         {}, description="tests per column, overriding the automatic choice"
     )
     concept: Concept = Concept()
+    estimate: Estimate = Estimate()
     alert_on: list[Literal["data", "prediction", "concept"]] = ["data", "prediction", "concept"]
     retrain: Retrain = Retrain()
 

@@ -126,3 +126,107 @@ def test_result_is_plain_json_with_the_expected_confusion_matrix(ref):
     real = realised_metrics(p, y)["confusion"]
     for k in ("tp", "fp", "fn", "tn"):
         assert abs(c[k] - real[k]) < 0.03 * 3_000
+
+
+# ---------------------------------------------------------------- in the monitoring job
+@pytest.fixture(scope="module")
+def version(tmp_path_factory):
+    "A model version as the registry keeps one: a real ONNX model, its transform, metrics and labelled holdout rows."
+    from nbs_lib.config import load_env, write_json
+    from nbs_lib.data import encode_labels, feature_columns, load_split, profile_types, write_rows
+    from nbs_lib.drift import profile_reference
+    from nbs_lib.evaluate import binary_metrics
+    from nbs_lib.export import export_onnx
+    from nbs_lib.features import fit_transform_spec, save_spec, transform
+    from nbs_lib.runtime import onnx_predict, onnx_session
+    from nbs_lib.train import fit_baseline
+
+    env = load_env()
+    ds = env["dataset"]
+    train, _ = load_split(env, "train")
+    test, _ = load_split(env, "test")
+    f = feature_columns(env, train.columns, train)
+    fit = train.sample(8000, random_state=0)
+    spec = fit_transform_spec(fit, profile_types(fit, f))
+    model = fit_baseline(transform(spec, fit), encode_labels(fit[ds["target"]], ds["positive_label"]), max_iter=300)
+    d = tmp_path_factory.mktemp("version")
+    export_onnx(model, transform(spec, fit.iloc[:1]).shape[1], d / "model.onnx")
+    save_spec(spec, d / "transform.json")
+    holdout, pool = test.iloc[:5000], test.iloc[5000:]
+    write_rows(holdout, d / "holdout.parquet")
+    session = onnx_session(d / "model.onnx")
+    p = onnx_predict(session, transform(spec, holdout))
+    write_json(
+        d / "metrics.json", {"test": binary_metrics(encode_labels(holdout[ds["target"]], ds["positive_label"]), p)}
+    )
+    pool = pool.assign(_p=onnx_predict(session, transform(spec, pool)))
+    return {"dir": d, "env": env, "profile": profile_reference(holdout[f], predictions=p), "pool": pool}
+
+
+def _check(version, rows, tmp_path, name, labelled=False, policy=None):
+    "A batch file through the drift job's own reading and checking, with the version's holdout as the estimate's reference."
+    from nbs_lib.config import read_json
+    from nbs_lib.driftjob import estimation_reference, monitor_batch, needed_columns, read_batches
+
+    ds = version["env"]["dataset"]
+    rows = rows.drop(columns=["_p"] + ([] if labelled else [ds["target"]]))
+    (tmp_path / name).write_text(rows.to_csv(index=False))
+    batch = read_batches([tmp_path / name], columns=needed_columns(version["profile"], version["dir"], ds["target"]))
+    metrics = read_json(version["dir"] / "metrics.json")
+    ref = estimation_reference(version["dir"], version["dir"] / "holdout.parquet", ds, metrics)
+    drift = version["env"]["drift"] | {"estimate": version["env"]["drift"]["estimate"] | (policy or {})}
+    return monitor_batch(batch, version["profile"], version["dir"], metrics, drift, dataset=ds, estimate_reference=ref)
+
+
+def test_the_drift_job_estimates_an_unlabelled_batch_and_writes_it_in_the_drift_product(version, tmp_path):
+    from nbs_lib.products import write_product
+
+    out = _check(version, version["pool"].iloc[:4000], tmp_path, "clean.csv")
+    e = out["estimate"]
+    assert (e["status"], e["drop"], e["metric"]) == ("estimated", False, "roc_auc")
+    assert e["metrics"]["roc_auc"]["low"] <= e["baseline"] <= e["metrics"]["roc_auc"]["high"] + 0.02
+    assert out["alert"]["signals"]["estimate"] is False
+    written = json.loads(write_product("drift", tmp_path / "drift.json", out).read_text())
+    assert written["estimate"]["metrics"]["roc_auc"] == e["metrics"]["roc_auc"]
+
+
+def test_an_estimated_drop_beyond_the_policy_is_a_model_alert_apart_from_data_drift(version, tmp_path):
+    from nbs_lib.monitor import _drift_alerts
+
+    hard = version["pool"][version["pool"]["_p"].between(0.3, 0.7)]  # hard cases only: ROC AUC far below the test value
+    out = _check(version, hard, tmp_path, "hard.csv")
+    e = out["estimate"]
+    assert e["status"] == "estimated" and e["drop"] is True
+    assert e["metrics"]["roc_auc"]["high"] < e["baseline"] - e["max_drop"]
+    assert out["alert"]["fired"] and "estimated roc_auc" in out["alert"]["message"]
+    kinds = {a["kind"]: a["layer"] for a in _drift_alerts(out, "hard.csv")}
+    assert kinds["estimated performance drop"] == "model"
+    assert kinds["data drift"] == "data"
+    assert _check(version, hard, tmp_path, "hard.csv", policy={"max_drop": 0.5})["estimate"]["drop"] is False
+
+
+def test_a_labelled_batch_shows_the_realised_values_beside_the_estimate(version, tmp_path):
+    out = _check(version, version["pool"].iloc[:4000], tmp_path, "labelled.csv", labelled=True)
+    e = out["estimate"]
+    assert e["realised"]["roc_auc"] == pytest.approx(out["concept"]["metrics"]["roc_auc"]["current"], abs=1e-6)
+    assert abs(e["beside"]["roc_auc"]["error"]) < 0.03 and abs(e["beside"]["accuracy"]["error"]) < 0.03
+
+
+def test_the_estimate_can_be_switched_off_and_refuses_without_alerting(version, tmp_path):
+    off = _check(version, version["pool"].iloc[:500], tmp_path, "off.csv", policy={"enabled": False})
+    assert (off["estimate"], off["skipped"]["estimate"]) == (None, "drift.estimate.enabled is false")
+    tiny = _check(version, version["pool"].iloc[:60], tmp_path, "tiny.csv")
+    assert tiny["estimate"]["status"] == "refused" and tiny["estimate"]["metrics"] is None
+    assert tiny["alert"]["signals"]["estimate"] is False
+
+
+def test_the_estimate_policy_defaults_are_the_library_defaults():
+    from nbs_lib.driftjob import ESTIMATE_DEFAULTS
+    from nbs_lib.estimate import DEFAULT_POLICY
+    from nbs_lib.settings import Settings
+
+    d = Settings.model_construct().drift.estimate.model_dump()
+    assert {k: d[k] for k in ESTIMATE_DEFAULTS} == ESTIMATE_DEFAULTS
+    assert {k: d[k] for k in ("max_ece", "max_uncovered", "max_width")} == {
+        k: DEFAULT_POLICY[k] for k in ("max_ece", "max_uncovered", "max_width")
+    }
