@@ -68,9 +68,7 @@ def gbdt_onnx(model, n_in: int, opset: int = 17):
             return nid
         if node["decision_type"] != "<=":
             raise ValueError(f"split {node['decision_type']!r} is not supported (categorical splits)")
-        thr = np.float32(node["threshold"])
-        if float(thr) > node["threshold"]:
-            thr = np.nextafter(thr, np.float32(-np.inf))
+        thr = node["threshold"]
         i = len(a["nodeids"])
         a["treeids"].append(tree_id), a["nodeids"].append(nid), a["featureids"].append(node["split_feature"])
         a["values"].append(float(thr)), a["modes"].append("BRANCH_LEQ")
@@ -82,29 +80,29 @@ def gbdt_onnx(model, n_in: int, opset: int = 17):
 
     for ti in dump["tree_info"]:
         walk(ti["tree_index"], ti["tree_structure"], [0])
-    ens = helper.make_node(
-        "TreeEnsembleRegressor",
-        ["features"],
-        ["raw"],
-        domain="ai.onnx.ml",
-        n_targets=1,
-        aggregate_function="SUM",
-        post_transform="NONE",
-        nodes_treeids=a["treeids"],
-        nodes_nodeids=a["nodeids"],
-        nodes_featureids=a["featureids"],
-        nodes_values=a["values"],
-        nodes_modes=a["modes"],
-        nodes_truenodeids=a["true"],
-        nodes_falsenodeids=a["false"],
-        nodes_missing_value_tracks_true=a["missing"],
-        target_treeids=t["treeids"],
-        target_nodeids=t["nodeids"],
-        target_ids=[0] * len(t["nodeids"]),
-        target_weights=t["weights"],
-    )
     nodes = [
-        ens,
+        helper.make_node("Cast", ["features"], ["features64"], to=TensorProto.DOUBLE),
+        helper.make_node(
+            "TreeEnsembleRegressor",
+            ["features64"],
+            ["raw"],
+            domain="ai.onnx.ml",
+            n_targets=1,
+            aggregate_function="SUM",
+            post_transform="NONE",
+            nodes_treeids=a["treeids"],
+            nodes_nodeids=a["nodeids"],
+            nodes_featureids=a["featureids"],
+            nodes_values_as_tensor=helper.make_tensor("v", TensorProto.DOUBLE, [len(a["values"])], a["values"]),
+            nodes_modes=a["modes"],
+            nodes_truenodeids=a["true"],
+            nodes_falsenodeids=a["false"],
+            nodes_missing_value_tracks_true=a["missing"],
+            target_treeids=t["treeids"],
+            target_nodeids=t["nodeids"],
+            target_ids=[0] * len(t["nodeids"]),
+            target_weights_as_tensor=helper.make_tensor("w", TensorProto.DOUBLE, [len(t["weights"])], t["weights"]),
+        ),
         helper.make_node("Sigmoid", ["raw"], ["p2"]),
         helper.make_node("Squeeze", ["p2", "axis"], ["probability"]),
     ]
