@@ -374,7 +374,9 @@ def test_exit_codes_say_ok_alert_or_failed_in_one_line(tmp_path):
     assert (crash.returncode, crash.stdout.count("\n")) == (2, 1) and crash.stdout.startswith(
         "FAILED: ValueError: no data contract"
     )
-    (rec,) = [json.loads(q.read_text()) for q in (broken["products"] / "runs").glob("monitor-*.json")]
+    (rec,) = [
+        json.loads(q.read_text()) for q in (broken["products"].parent / "no-such-data" / "runs").glob("monitor-*.json")
+    ]
     assert (rec["status"], rec["outcome"]) == ("failed", "failed") and rec["error"]["message"].startswith(
         "ValueError: no data contract"
     )
