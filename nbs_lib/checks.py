@@ -301,7 +301,7 @@ class Plant:
 
 PLANTS: dict[str, list[Plant]] = {}
 
-
+# %% ../notebooks/32_checks.ipynb #48a2d083
 def plant(
     item: str,
     expect: str,
@@ -854,6 +854,8 @@ plant("I4", "pass", "the recorded model, first registration (the production gate
 plant("I4", "pass", "a second registration as good as production", second_registration)
 plant("I4", "fail", "the test metric below evaluate.min_metric (0.8 in the test env)", _metric_below)
 plant("I4", "fail", "the baseline beats the chosen model on the test set", _no_better_than_the_baseline)
+
+# %% ../notebooks/32_checks.ipynb #c084baeb
 plant(
     "I4",
     "fail",
@@ -1013,7 +1015,7 @@ def _lock_of_v1(change=None):
 
     return f
 
-
+# %% ../notebooks/32_checks.ipynb #6d50f2c2
 def _older_numpy(text):
     return (
         "\n".join(line if not line.lower().startswith("numpy==") else "numpy==1.26.0" for line in text.splitlines())
@@ -1693,7 +1695,7 @@ def _M3(it, c):
         winner=best,
     )
 
-
+# %% ../notebooks/32_checks.ipynb #b19d7476
 def _search(trials: int, used_lr: float):
     "A search.json of `trials` completed trials of the recorded chosen model (mlp), its winner's lr 0.002; the model trained with `used_lr`."
 

@@ -129,7 +129,7 @@ def _iso_dates(v: pd.Series) -> bool:
         return False
     return bool(pd.to_datetime(v, format="ISO8601", errors="coerce").notna().all())
 
-
+# %% ../notebooks/16_drift.ipynb #292a04a8
 def _times(s: pd.Series, name: str, kind: str) -> np.ndarray:
     "Non-missing datetimes as seconds since the epoch, or durations as seconds."
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
@@ -188,7 +188,7 @@ def _numbers(s: pd.Series, name: str, kind: str, split: bool = False):
     fin = np.isfinite(x)
     return x[fin], int(len(x) - fin.sum())
 
-
+# %% ../notebooks/16_drift.ipynb #1d2f3aa4
 BOOL_TEXT = {"true": "true", "false": "false", "1": "true", "0": "false", "1.0": "true", "0.0": "false"}
 
 
@@ -260,7 +260,7 @@ def _sequence_like(x: np.ndarray) -> bool:
         return False
     return len(np.unique(x)) == len(x)
 
-
+# %% ../notebooks/16_drift.ipynb #98e53d26
 def _column_profile(s: pd.Series, name: str, kind: str, bins: int, max_categories: int) -> dict:
     "The profile of one reference column."
     n, missing = len(s), int(s.isna().sum())
@@ -288,7 +288,7 @@ def _column_profile(s: pd.Series, name: str, kind: str, bins: int, max_categorie
         out.update(identifier=True, n_unique=int(len(x)))
     return out
 
-
+# %% ../notebooks/16_drift.ipynb #420b34fe
 def profile_reference(
     df: pd.DataFrame,  # reference rows (typed, or text that parses)
     types: dict | None = None,  # column -> continuous | discrete | categorical | datetime | timedelta | numeric
@@ -342,7 +342,7 @@ def save_profile(profile: dict, path) -> Path:
     "Write a profile as JSON (atomically)."
     return write_json(path, profile)
 
-
+# %% ../notebooks/16_drift.ipynb #e5a5ff18
 def load_profile(path) -> dict:
     "Read a profile written by `save_profile`."
     p = json.loads(Path(path).read_text())
@@ -517,7 +517,7 @@ def _test_psi(ref, cur, n, m, alpha):
     me = n * m / (n + m)
     return psi, _chi2_crit(len(ref), alpha) / me, _chi2_sf(me * psi, max(len(ref) - 1, 1))
 
-
+# %% ../notebooks/16_drift.ipynb #db182283
 def _test_js(ref, cur, n, m, alpha):
     "Jensen-Shannon distance (natural log) on smoothed shares."
     p, q = _shares(ref, cur)
@@ -590,7 +590,7 @@ class _Current:
     unseen_examples: list = field(default_factory=list)
     raw: np.ndarray | None = None
 
-
+# %% ../notebooks/16_drift.ipynb #bcb5eeac
 def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Current:
     "Reduce a current column to counts on its reference profile's bins or categories (vectorised)."
     rows = len(s)
@@ -763,7 +763,7 @@ def _not_compared(out: dict, status: str, reason: str) -> dict:
         "histogram": None,
     }
 
-
+# %% ../notebooks/16_drift.ipynb #2da3af16
 def _compare(
     name: str,
     cp: dict,
@@ -1001,7 +1001,7 @@ def _thresholds(thresholds: dict | None, col: str) -> dict:
     t = {**DEFAULT_THRESHOLDS, **{k: v for k, v in (thresholds or {}).items() if not isinstance(v, dict)}}
     return {**t, **((thresholds or {}).get(col) or {})}
 
-
+# %% ../notebooks/16_drift.ipynb #92abbfb0
 def detect_drift(
     reference,  # a reference DataFrame or a profile from `profile_reference`
     current,  # the current batch (pandas DataFrame or pyarrow Table): the same columns
@@ -1179,7 +1179,7 @@ def _concept_reason(e: dict, confidence: float) -> dict:
 
 HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "brier": False, "log_loss": False}
 
-
+# %% ../notebooks/16_drift.ipynb #12b29815
 def concept_drift(
     reference_metrics: dict,  # reference metrics (`binary_metrics` output, or evaluate's metrics.json)
     y_true,  # labels of the batch (1 = positive)

@@ -109,7 +109,7 @@ def _scores(model_dir: Path, batch: pd.DataFrame, step: int) -> np.ndarray:
         [onnx_predict(sess, transform(spec, batch.iloc[i : i + step])) for i in range(0, len(batch), step)]
     )
 
-
+# %% ../notebooks/35_driftjob.ipynb #9333914c
 def _alert(report, out: dict, alert_on: list) -> dict:
     "Which signals fired, and the alert's message."
     signals = {

@@ -136,7 +136,7 @@ def _split(m: dict) -> dict:
     "The test metrics of a candidate (evaluate's {valid, test} entries), or the metrics themselves."
     return m["test"] if isinstance(m.get("test"), dict) else m
 
-
+# %% ../notebooks/13_evaluate.ipynb #33a81d55
 def quality_gates(
     candidates: dict,  # name -> test metrics (`binary_metrics`), or {"valid": ..., "test": ...} as in metrics.json
     chosen: str,  # the chosen candidate

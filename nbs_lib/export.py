@@ -264,7 +264,7 @@ def target_report(
     }
     return out
 
-
+# %% ../notebooks/24_export.ipynb #ec60fa49
 def skipped(target: str, reason: str) -> dict:
     "The report of a target that cannot run here."
     return {"target": target, "status": "skipped", "reason": reason, "hardware": hardware()}
@@ -277,7 +277,7 @@ TREE_NA = {
     "(no GPU path for trees is run or claimed)",
 }
 
-
+# %% ../notebooks/24_export.ipynb #6db5fa0c
 def export_targets(
     model: torch.nn.Module,
     X: np.ndarray,

@@ -174,7 +174,7 @@ def _take(it: dict, contract, products, thresholds, opts, na_values, root, seen,
         e = quarantined(it["path"], products, exc, it["sig"])
         return None if (it["name"], e["key"]) in known else e
 
-
+# %% ../notebooks/44_monitor.ipynb #3251df52
 def process_incoming(
     incoming,
     contract: dict,
@@ -283,7 +283,7 @@ def _holdout_path(m) -> str | None:
     rel = ((getattr(m, "entry", None) or {}).get("files") or {}).get("holdout")
     return str(m.dir / Path(rel).name) if rel and (m.dir / Path(rel).name).exists() else None
 
-
+# %% ../notebooks/44_monitor.ipynb #0eb65ef1
 def check_drift(env: dict, products, root, model=None) -> dict:
     "Drift-check every validated batch without a verdict, oldest first: tasks, checked batches, alerts, failures, notes."
     products = Path(products)

@@ -321,7 +321,7 @@ class Availability(Open):
     available: bool
     reason: str | None
 
-
+# %% ../notebooks/02_products.ipynb #e949d644
 class ExportReport(Open):
     "06_export/export.json: each export target's proof against eager PyTorch, keyed by target name."
 
@@ -609,7 +609,7 @@ class DriftReport(Open):
             raise ValueError("outcome 'ok' contradicts the alert that fired")
         return self
 
-
+# %% ../notebooks/02_products.ipynb #ae0452b7
 class LatestDrift(DriftReport):
     "monitoring/latest.json: the newest batch's drift report, its batch and ledger entry, and the model it was checked against."
 

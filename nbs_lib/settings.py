@@ -159,7 +159,7 @@ def _label(path: Path, root: Path | None) -> str:
             pass
     return str(path)
 
-
+# %% ../notebooks/00_settings.ipynb #ea6785f2
 def read_source(
     source: str | Path | dict | None,  # a YAML file (relative to `root`) or a dict given by code
     root: str | Path | None = None,  # the project root
@@ -325,7 +325,7 @@ class Format(Section):
             raise PydanticCustomError("encoding", "unknown text encoding (e.g. utf-8, latin-1)") from None
         return v
 
-
+# %% ../notebooks/00_settings.ipynb #7cf37f63
 class ColumnSpec(Section):
     "The role of one column, and its options."
 
@@ -423,7 +423,7 @@ class MLP(Section):
     weight_decay: Num(ge=0) = 0.0001
     dropout: Num(ge=0, lt=1) = 0.1
 
-
+# %% ../notebooks/00_settings.ipynb #ebe6a997
 class Baseline(Section):
     "The logistic-regression baseline (arguments of `train.fit_baseline`)."
 

@@ -182,7 +182,7 @@ SEARCH_SPACE = {
     "lambda_l2": ("float", 1e-3, 10.0, True),
 }
 
-
+# %% ../notebooks/12_train.ipynb #61b84cf0
 def search_lightgbm(
     X: np.ndarray,
     y: np.ndarray,  # training split: what each trial fits on

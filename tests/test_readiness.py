@@ -27,7 +27,7 @@ from nbs_lib.checks import (
 from nbs_lib.config import load_env, read_json, sha256_file, write_json
 from nbs_lib.evidence import skew_check
 from nbs_lib.readiness_widget import header_html
-from nbs_lib.rubric import CHECKLIST, TESTS, attest, read_readiness, save_intake
+from nbs_lib.rubric import CHECKLIST, TEST_RUN, TESTS, attest, read_readiness, save_intake
 from nbs_lib.scorecard import (
     GateError,
     build_scorecard,
@@ -408,8 +408,17 @@ def test_the_real_build_on_the_bundled_data_is_no_go_because_of_fairness_and_mon
     # The fairness audit fails (M7 and the checklist's fairness-audit: parity differences of 0.2-0.5 across sex and race),
     # and the monitoring job has no business-layer alert while no business metric is configured (monitoring-coverage).
     # Serving latency is measured on the machine at hand: a loaded shared CPU may miss the 5 ms p99 budget, so it is left out.
-    assert [i for i in blocking(sc) if i != "serving-latency"] == ["M7", "fairness-audit", "monitoring-coverage"]
+    # I3 reads this checkout's last recorded test run (`make test` writes it after the suite): a fresh clone has none
+    # while the suite runs (I3 unknown), a developer's checkout may hold an older, failing one.
+    assert [i for i in blocking(sc) if i not in ("serving-latency", "I3")] == [
+        "M7",
+        "fairness-audit",
+        "monitoring-coverage",
+    ]
     it = {i["id"]: i for i in sc["items"]}
+    if not (ROOT / TEST_RUN).exists():
+        assert it["I3"]["status"] == "unknown"
+    assert it["M3"]["status"] == "pass"  # the search ran and the chosen model carries its winner's settings
     assert {k: it[k]["status"] for k in ("Mo1", "Mo6")} == {"Mo1": "n/a", "Mo6": "n/a"}  # first registration
     assert [i["credit"] for i in (it["Mo1"], it["Mo6"])] == [0.0, 0.0]
     assert [m["na"] for m in it["I4"]["measurements"] if m.get("na")] == [

@@ -254,7 +254,7 @@ def test_metrics_are_prometheus_text_that_counts_what_was_served(scratch, rows):
 
 def test_the_tap_feeds_the_monitoring_intake_and_labels_join_by_key(scratch, rows):
     "Served rows become an inbox batch the monitoring job validates; labels joined by key become a labelled batch."
-    from nbs_lib.config import products_dir, read_json
+    from nbs_lib.config import load_env, products_dir, read_json
     from nbs_lib.ledger import ignored, process_file
     from nbs_lib.serve import join_labels, serving
 
@@ -278,7 +278,9 @@ def test_the_tap_feeds_the_monitoring_intake_and_labels_join_by_key(scratch, row
     lab = process_file(Path(j["batches"][0]), contract, scratch["tmp"] / "intake", thresholds)
     assert (lab["status"], lab["rows_in"], lab["labelled"]) == ("ok", 25, True)
     kept = list(
-        csv.DictReader(open(next((products_dir(scratch["env"], ROOT) / "serving" / "tap").glob("served-*.csv"))))
+        csv.DictReader(
+            open(next((products_dir(load_env(scratch["env"], ROOT), ROOT) / "serving" / "tap").glob("served-*.csv")))
+        )
     )
     assert [float(k["probability"]) for k in kept if k["status"] == "ok"] == [
         float(w["probability"]) for w in want[:50] if w["status"] == "ok"
