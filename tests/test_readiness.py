@@ -16,14 +16,13 @@ import pytest
 from conftest import ROOT
 from nbs_lib.checks import (
     EVALUATORS,
-    NOT_AUTOMATED,
     PLANTS,
     Context,
-    automated,
     evaluate,
     recorded_at,
     recorded_project,
 )
+from nbs_lib.checks_suite import NOT_AUTOMATED, automated  # every evaluator registered
 from nbs_lib.config import load_env, read_json, sha256_file, write_json
 from nbs_lib.evidence import skew_check
 from nbs_lib.readiness_widget import header_html
@@ -212,7 +211,7 @@ def test_monitoring_coverage_ignores_alert_text_in_the_configuration(rec):
 
 def _all_answered(root):
     "Everything a person can do on the recorded project: a fair audit (planted), every attestation, the intake and a business metric."
-    from nbs_lib.checks import _equal_rates
+    from nbs_lib.checks_model import _equal_rates
 
     _equal_rates(root)
     next(p for p in PLANTS["M3"] if p.expect == "pass").change(root)  # a search record, as today's builds write

@@ -76,7 +76,7 @@ def test_lock_file_pins_every_requirement():
 def test_scoring_monitoring_and_readiness_never_load_torch():
     "ONNX inference lives in `runtime`, apart from the torch → ONNX converter: a drift check or a gate must not pay for torch."
     code = (
-        "import sys, nbs_lib.runtime, nbs_lib.driftjob, nbs_lib.monitor, nbs_lib.registry, nbs_lib.scorecard, nbs_lib.checks;"
+        "import sys, nbs_lib.runtime, nbs_lib.driftjob, nbs_lib.monitor, nbs_lib.registry, nbs_lib.scorecard, nbs_lib.checks, nbs_lib.checks_suite;"
         "print(' '.join(m for m in ('torch', 'great_expectations') if m in sys.modules))"
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
