@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 
-from .checks_infra import _drill_failed, _metric_below
-from .checks_model import _equal_rates
-
 from . import checks_infra, checks_model  # noqa: F401 (the items the checklist includes)
 from nbs_lib.checks import (
     attestation,
@@ -23,6 +20,8 @@ from nbs_lib.checks import (
     target,
     when,
 )
+from .checks_infra import _drill_failed, _metric_below
+from .checks_model import _equal_rates
 from .fairness import summarize
 from .ledger import ALERT_KINDS
 from .rubric import BUSINESS_METRIC, INTAKE_QUESTIONS, intake_answers
