@@ -29,8 +29,9 @@ from .rubric import ATTESTATION_STATUSES, measurement, policy, read_readiness
 
 # %% auto #0
 __all__ = ['REPORTS', 'FIXTURE', 'PLACEHOLDER', 'PLANTS', 'EVALUATORS', 'Context', 'Item', 'registry_state', 'candidate',
-           'partner', 'version_file', 'target', 'latency', 'recorded_project', 'recorded_at', 'Plant', 'plant',
-           'edit_json', 'evaluates', 'evaluate', 'show_plants', 'second_registration', 'ledger', 'attestation', 'when']
+           'partner', 'version_file', 'export_target', 'target', 'latency', 'recorded_project', 'recorded_at', 'Plant',
+           'plant', 'edit_json', 'evaluates', 'evaluate', 'show_plants', 'second_registration', 'ledger', 'attestation',
+           'check_sign_off', 'when']
 
 # %% ../notebooks/32_checks.ipynb #f21dbb1a
 REPORTS = {
@@ -216,6 +217,15 @@ def partner(it: Item, c: Context) -> tuple[dict | None, str | None, bool]:
 def version_file(c: Context, version: str, name: str) -> Path:
     "Where the registry keeps file `name` of `version` (versions/<v>/<name>)."
     return c.registry_dir / "versions" / version / name
+
+
+def export_target(it: Item, name: str = "onnx-fp32") -> dict | None:
+    "The export task's proof of target `name`, read as evidence of `it`; an export without that target is missing evidence."
+    x = it.json("06_export/export.json", "the export task")
+    t = target(x, name) if x else None
+    if x and t is None:
+        it.missing.append(f"export.json has no {name} target")
+    return t
 
 
 def target(export: dict, name: str = "onnx-fp32") -> dict | None:
@@ -419,6 +429,19 @@ def attestation(c, item_id) -> tuple[dict | None, str | None]:
             f"the attestation by {e['who']} ({e['when']}) is {age:.0f} days old (max {c.pol['max_attestation_age_days']})",
         )
     return e, None
+
+
+def check_sign_off(it: Item, name: str, att: dict | None, why: str | None) -> None:
+    "A sign-off as a measurement of `it`: done passes, another status fails, none waits for a person (`manual`)."
+    it.check(
+        name,
+        att["status"] if att else "not signed off",
+        "==",
+        "done",
+        "fail" if att else "manual",
+        who=(att or {}).get("who"),
+        note=why,
+    )
 
 
 def when(att: dict) -> dt.datetime:

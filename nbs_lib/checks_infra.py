@@ -12,6 +12,7 @@ from nbs_lib.checks import (
     candidate,
     edit_json,
     evaluates,
+    export_target,
     partner,
     plant,
     second_registration,
@@ -229,10 +230,7 @@ plant(
 # %% ../notebooks/32_checks_infra.ipynb #cac6fd1c
 @evaluates("I6")
 def _I6(it, c):
-    x = it.json("06_export/export.json", "the export task")
-    t = target(x) if x else None
-    if x and t is None:
-        it.missing.append("export.json has no onnx-fp32 target")
+    t = export_target(it)
     if t:
         it.check(
             "ONNX Runtime vs PyTorch max |Δprobability|",

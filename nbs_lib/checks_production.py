@@ -10,9 +10,11 @@ import os
 from . import checks_infra, checks_model  # noqa: F401 (the items the checklist includes)
 from nbs_lib.checks import (
     attestation,
+    check_sign_off,
     edit_json,
     evaluate,
     evaluates,
+    export_target,
     latency,
     ledger,
     plant,
@@ -187,10 +189,7 @@ plant("rollback", "fail", "the rollback drill failed", _drill_failed)
 # %% ../notebooks/32_checks_production.ipynb #b4c1a5e7
 @evaluates("serving-latency")
 def _serving_latency(it, c):
-    x = it.json("06_export/export.json", "the export task")
-    t = target(x) if x else None
-    if x and t is None:
-        it.missing.append("export.json has no onnx-fp32 target")
+    t = export_target(it)
     if t:
         it.check(
             "ONNX Runtime p99 latency at batch 1 (µs)",
@@ -277,15 +276,7 @@ def _fairness_audit(it, c):
     f = c.products / "readiness/fairness.json"
     if att and f.exists() and when(att) < c.mtime(f).replace(microsecond=0):
         att, why = None, f"the fairness sign-off by {att['who']} ({att['when']}) predates this audit"
-    it.check(
-        "fairness sign-off (readiness.yaml sign_offs.fairness)",
-        att["status"] if att else "not signed off",
-        "==",
-        "done",
-        "fail" if att else "manual",
-        who=(att or {}).get("who"),
-        note=why,
-    )
+    check_sign_off(it, "fairness sign-off (readiness.yaml sign_offs.fairness)", att, why)
     it.source(c.root / "readiness.yaml")
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from .checks import EVALUATORS, Context, Item, attestation, evaluate, when
+from .checks import EVALUATORS, Context, Item, attestation, check_sign_off, evaluate, when
 from .checks_suite import NOT_AUTOMATED  # every evaluator registered
 from .config import find_root, load_env, products_dir, read_json, resolve
 from .modelcard import write_cards
@@ -140,15 +140,7 @@ def _dimension(c: Context, id, title, members, items) -> dict:
     extra = evaluate(c, id) if id in EVALUATORS else None
     if id == "dim-ethical":
         att, why = attestation(c, "model-card")
-        extra.check(
-            "model card sign-off (readiness.yaml sign_offs.model-card)",
-            att["status"] if att else "not signed off",
-            "==",
-            "done",
-            "fail" if att else "manual",
-            who=(att or {}).get("who"),
-            note=why,
-        )
+        check_sign_off(extra, "model card sign-off (readiness.yaml sign_offs.model-card)", att, why)
     own = [extra.status()] if extra else []
     status = min([st(m) for m in ms] + own, key=SEVERITY.index)
     modes = {m["mode"] for m in ms}
