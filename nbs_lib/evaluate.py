@@ -108,28 +108,11 @@ def trivial_metrics(positive_rate: float) -> dict:
 # %% ../notebooks/13_evaluate.ipynb #69368ee5
 def _check(key: str, name: str, value, op: str, threshold, reason: str, na: str | None = None) -> dict:
     "One gate: pass or fail from `value op threshold`, or n/a with the reason."
+    gate = {"key": key, "name": name, "value": value, "op": op, "threshold": threshold}
     if na is not None:
-        return {
-            "key": key,
-            "name": name,
-            "value": value,
-            "op": op,
-            "threshold": threshold,
-            "passed": None,
-            "status": "n/a",
-            "reason": na,
-        }
+        return gate | {"passed": None, "status": "n/a", "reason": na}
     ok = bool({">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[op])
-    return {
-        "key": key,
-        "name": name,
-        "value": value,
-        "op": op,
-        "threshold": threshold,
-        "passed": ok,
-        "status": "pass" if ok else "fail",
-        "reason": reason,
-    }
+    return gate | {"passed": ok, "status": "pass" if ok else "fail", "reason": reason}
 
 
 def _split(m: dict) -> dict:
