@@ -18,6 +18,7 @@ import pyarrow as pa
 from scipy import special, stats
 
 from .config import write_json
+from .settings import DEFAULT_EFFECT
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIPPED_KINDS', 'MIN_IDENTIFIER', 'TAIL_PROBS',
@@ -26,17 +27,7 @@ __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIP
            'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
-DEFAULT_THRESHOLDS = {
-    "ks": 0.1,
-    "psi": 0.1,
-    "wasserstein": 0.1,
-    "tail": 0.01,
-    "chi2": 0.1,
-    "jensenshannon": 0.1,
-    "missing": 0.05,
-    "nonfinite": 0.05,
-    "unseen": 0.05,
-}
+DEFAULT_THRESHOLDS = DEFAULT_EFFECT  # effect-size minimums per test: one table, in the settings (`drift.effect`)
 HEAVY_TAIL = 2.5  # a continuous column whose tail index is below this uses `tail` instead of `wasserstein`
 METHODS = {
     "continuous": ("ks", "psi", "wasserstein"),

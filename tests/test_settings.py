@@ -281,7 +281,6 @@ def test_schema_defaults_are_the_library_defaults(tmp_path):
     assert {
         k: getattr(d.drift, k) for k in ("alpha", "min_rows", "small_sample", "psi_bins", "min_columns", "drift_share")
     } == {k: det[k] for k in ("alpha", "min_rows", "small_sample", "psi_bins", "min_columns", "drift_share")}
-    assert d.drift.effect == drift.DEFAULT_THRESHOLDS
     cd = sig(drift.concept_drift)
     assert (
         tuple(d.drift.concept.metrics),
