@@ -36,8 +36,8 @@ from .validate import contract_paths, contract_version
 
 # %% auto #0
 __all__ = ['REPORT_HTML', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure',
-           'process_alive', 'settle_run', 'list_runs', 'landing_facts', 'write_index', 'refresh_index', 'build',
-           'status', 'build_task']
+           'process_alive', 'settle_run', 'list_runs', 'landing_facts', 'write_index', 'refresh_index', 'new_run',
+           'build', 'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {
@@ -428,6 +428,18 @@ def refresh_index(products) -> Path | None:
     return write_index(products, runs[0]) if runs else None
 
 # %% ../notebooks/41_pipeline.ipynb #782937e1
+def new_run(run_id: str, trigger: str, started_at: str, tasks: list) -> dict:
+    "The record of a pipeline run that starts now: `running`, with its tasks' first states."
+    return {
+        "id": run_id,
+        "kind": "pipeline",
+        "trigger": trigger,
+        "started_at": started_at,
+        "status": "running",
+        "tasks": tasks,
+    }
+
+
 def build(overrides=None, root=None, trigger: str = "python", force: bool = False, wait: bool = False) -> dict:
     "Build the pipeline and return its run record (outcome `ok` or `failed`, with the failing task); one build at a time."
     root = Path(root) if root else find_root()
@@ -443,33 +455,20 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
         try:
             dag.render(force=force, show_progress=False)
             todo = [n for n in dag if dag[n].exec_status.name in ("WaitingExecution", "WaitingUpstream")]
+            tasks = [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag]
             write_json(
                 path,
-                {
-                    "id": run_id,
-                    "kind": "pipeline",
-                    "trigger": trigger,
-                    "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
-                    "status": "running",
+                new_run(run_id, trigger, os.environ["SHIPSHAPE_RUN_STARTED"], tasks)
+                | {
                     "pid": os.getpid(),
                     "process_started": psutil.Process().create_time(),
                     "current": todo[0] if todo else None,
-                    "tasks": [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag],
                 },
             )
             dag.build(force=force, show_progress=True)
         except Exception as e:  # the on_failure hook has normally written the record already
             rec = (
-                read_json(path)
-                if path.exists()
-                else {
-                    "id": run_id,
-                    "kind": "pipeline",
-                    "trigger": trigger,
-                    "tasks": [],
-                    "started_at": os.environ["SHIPSHAPE_RUN_STARTED"],
-                    "status": "running",
-                }
+                read_json(path) if path.exists() else new_run(run_id, trigger, os.environ["SHIPSHAPE_RUN_STARTED"], [])
             )
             if rec["status"] == "running":
                 write_json(
@@ -529,13 +528,7 @@ def build_task(
         rec = (
             read_json(path)
             if path.exists()
-            else {
-                "id": run_id,
-                "kind": "pipeline",
-                "trigger": trigger,
-                "started_at": now(),
-                "tasks": [{"name": n, "status": "pending", "ran": False} for n in dag],
-            }
+            else new_run(run_id, trigger, now(), [{"name": n, "status": "pending", "ran": False} for n in dag])
         )
         for k in ("killed", "error", "finished_at", "duration_s"):
             rec.pop(k, None)  # a retry resumes the run
