@@ -13,7 +13,7 @@ import pandas as pd
 from .evaluate import slice_labels
 
 # %% auto #0
-__all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 'summary_table']
+__all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 'summary_table', 'reweigh', 'candidate_fairness']
 
 # %% ../notebooks/14_fairness.ipynb #fb9df759
 def sensitive_groups(df: pd.DataFrame, attributes: list, bins: dict | None = None) -> pd.DataFrame:
@@ -188,3 +188,60 @@ def summary_table(summary: dict) -> pd.DataFrame:
         "status",
     ]
     return pd.DataFrame(summary["attributes"], columns=cols)
+
+# %% ../notebooks/14_fairness.ipynb #e8b9f69b
+def reweigh(
+    df: pd.DataFrame,  # rows with the sensitive attributes
+    y: np.ndarray,  # their 0/1 labels
+    attributes: list,
+    bins: dict | None = None,
+    min_group_size: int = 30,  # (group, label) cells smaller than this keep weight 1
+) -> np.ndarray:
+    "Kamiran–Calders weights P(g)·P(y)/P(g, y) per row, g the intersection of `attributes`: the label independent of the groups."
+    y = np.asarray(y).astype(int)
+    if len(df) != len(y):
+        raise ValueError(f"rows and labels differ in length: {len(df)}, {len(y)}")
+    if not attributes:
+        raise ValueError("no sensitive attributes to reweigh by (dataset.sensitive is empty)")
+    labels = sensitive_groups(df, attributes, bins).astype(str)
+    g = labels[attributes[0]]
+    for a in attributes[1:]:
+        g = g + " & " + labels[a]
+    cells = pd.DataFrame({"g": g.to_numpy(), "y": y})
+    n = len(cells)
+    p_g = cells["g"].map(cells["g"].value_counts()) / n
+    p_y = cells["y"].map(cells["y"].value_counts()) / n
+    size = cells.groupby(["g", "y"])["y"].transform("size")
+    w = (p_g * p_y / (size / n)).to_numpy()
+    return np.where(size.to_numpy() >= min_group_size, w, 1.0)
+
+# %% ../notebooks/14_fairness.ipynb #adb11fe0
+def candidate_fairness(
+    df: pd.DataFrame,
+    y: np.ndarray,
+    p: np.ndarray,
+    attributes: list,
+    bins: dict | None = None,
+    threshold: float = 0.5,
+    policy: dict | None = None,  # `readiness.fairness`
+) -> dict:
+    "The policy's status and the worst parity differences of one candidate's predictions (`n/a` without attributes)."
+    if not attributes:
+        return {"status": "n/a", "reason": "no sensitive attributes (dataset.sensitive is empty)"}
+    pol = {**POLICY, **(policy or {})}
+    s = summarize(audit(df, y, p, attributes, bins, threshold, pol.get("intersections", True)), pol)
+
+    def worst(key):
+        vals = [(a[key], a["attribute"]) for a in s["attributes"] if a[key] is not None]
+        return max(vals) if vals else (None, None)
+
+    (dp, dp_at), (eo, eo_at) = worst("demographic_parity_difference"), worst("equalized_odds_difference")
+    failing = [c["name"] for a in s["attributes"] for c in a["checks"] if c["passed"] is False]
+    return {
+        "status": s["status"],
+        "demographic_parity_difference": dp,
+        "demographic_parity_at": dp_at,
+        "equalized_odds_difference": eo,
+        "equalized_odds_at": eo_at,
+        "failing": failing,
+    }
