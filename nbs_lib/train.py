@@ -154,6 +154,7 @@ def train_lightgbm(
     min_child_samples: int = 20,
     feature_fraction: float = 0.8,
     lambda_l2: float = 1.0,
+    weight: np.ndarray | None = None,  # per-row training weights (e.g. `fairness.reweigh`); None: all 1
     num_threads: int = 1,  # one thread: the same trees on any machine, and no thread contention on a shared CPU
 ) -> GBDTModel:
     "Fit a seeded, deterministic LightGBM binary classifier; its hyperparameters are on `.config['params']`."
@@ -169,7 +170,9 @@ def train_lightgbm(
     }
     lgb_params = {k: v for k, v in params.items() if k != "n_estimators"}
     lgb_params |= LIGHTGBM_FIXED | {"seed": seed, "num_threads": num_threads}
-    b = lgb.train(lgb_params, lgb.Dataset(X, y.astype(np.float64)), num_boost_round=params["n_estimators"])
+    b = lgb.train(
+        lgb_params, lgb.Dataset(X, y.astype(np.float64), weight=weight), num_boost_round=params["n_estimators"]
+    )
     return GBDTModel(b.model_to_string(), params)
 
 # %% ../notebooks/12_train.ipynb #97d5898a
