@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['LIGHTGBM_FIXED', 'SEARCH_SPACE', 'TabularNet', 'Probability', 'predict_proba', 'train_mlp', 'fit_baseline',
-           'GBDTModel', 'train_lightgbm', 'search_lightgbm', 'save_model', 'load_model']
+           'GBDTModel', 'train_lightgbm', 'search_lightgbm', 'save_model', 'save_skipped', 'load_model']
 
 # %% ../notebooks/12_train.ipynb #94524760
 class TabularNet(nn.Module):
@@ -264,9 +264,22 @@ def save_model(model: TabularNet | GBDTModel, path, **meta) -> Path:
     return atomic_write(path, buf.getvalue())
 
 
+def save_skipped(path, reason: str) -> Path:
+    "In place of a candidate that was not trained: a file that says why (`load_model` raises with the reason)."
+    import io
+
+    from nbs_lib.config import atomic_write
+
+    buf = io.BytesIO()
+    torch.save({"kind": "skipped", "reason": reason}, buf)
+    return atomic_write(path, buf.getvalue())
+
+
 def load_model(path) -> TabularNet | GBDTModel:
     "Load a model saved by `save_model`; its `meta` is on `.meta`."
     d = torch.load(path, weights_only=True)
+    if d.get("kind") == "skipped":
+        raise ValueError(f"{path}: no model was trained: {d['reason']}")
     if d.get("kind") == "lightgbm":
         m = GBDTModel(d["booster"], d["config"]["params"])
     else:
