@@ -11,6 +11,7 @@ import shutil
 from .checks import edit_json, evaluates, plant, show_plants
 from .config import write_json
 from .fairness import summarize
+from .staleness import backtest, tolerance
 
 # %% auto #0
 __all__ = []
@@ -49,6 +50,71 @@ plant(
         root / "products/uci-adult/readiness/provenance.json", lambda p: p["git"].update(commit=None, dirty=None)
     ),
 )
+
+# %% ../notebooks/32_checks_model.ipynb #a4a0b190
+@evaluates("M4")
+def _M4(it, c):
+    s = it.json("readiness/staleness.json", "the readiness task's staleness backtest (nbs_lib.staleness)")
+    if not s:
+        return
+    if s.get("status") == "n/a":
+        it.na("backtest of quality against model age", s.get("reason") or "no time-ordered labelled data")
+        return
+    days = s.get("interval_days")
+    if days is None or s.get("at_least") is None:
+        it.missing.append("readiness/staleness.json has no recommended retraining interval")
+        return
+    m = c.products / "05_evaluation/metrics.json"
+    if it.file(m, "the evaluate task"):
+        lag = (c.mtime(c.products / "readiness/staleness.json") - c.mtime(m)).total_seconds() / 3600
+        it.check("staleness.json written after the evaluated model's metrics.json (hours)", lag, ">=", 0.0)
+    tol, allowed = s.get("tolerance") or {}, c.pol["max_model_age_days"]
+    what = f"{tol.get('metric')} within {tol.get('max_drop')} of the youngest period ({s.get('source')})"
+    if s["at_least"]:
+        it.check(
+            f"days the model is seen to hold ({what}, at least) against max_model_age_days",
+            days,
+            ">=",
+            allowed,
+            "warn",
+            reason=s.get("reason"),
+        )
+    else:
+        it.check(
+            f"recommended retraining interval in days ({what}) against max_model_age_days",
+            days,
+            ">=",
+            allowed,
+            reason=s.get("reason"),
+        )
+
+# %% ../notebooks/32_checks_model.ipynb #07a3ba18
+def _staleness(values, step: float = 30.0, lag_s: float = 0.0, status: str = "ok"):
+    "A change writing readiness/staleness.json: periods every `step` days with these ROC AUCs (±0.01), `lag_s` after metrics.json."
+
+    def change(root):
+        ps = [
+            {"age_days": step * (i + 1), "value": v, "lower": v - 0.01, "upper": v + 0.01, "rows": 500}
+            for i, v in enumerate(values)
+        ]
+        led = {"periods": ps} if status == "ok" else "no labelled batch in the ledger yet"
+        p = root / "products/uci-adult/readiness/staleness.json"
+        write_json(p, backtest("dataset.time is not set", led, tolerance({"max_drop": 0.02}, "roc_auc")))
+        t = (root / "products/uci-adult/05_evaluation/metrics.json").stat().st_mtime + lag_s
+        os.utime(p, (t, t))
+
+    return change
+
+
+plant("M4", "unknown", "the recorded project, built before the backtest: no staleness.json")
+plant(
+    "M4", "pass", "no drop within 120 days of batches (at least 120 days >= 90)", _staleness([0.90, 0.90, 0.895, 0.90])
+)
+plant("M4", "pass", "a drop after 120 days (interval 120 >= 90)", _staleness([0.90, 0.90, 0.895, 0.90, 0.80]))
+plant("M4", "fail", "a drop after 30 days (interval 30 < 90)", _staleness([0.90, 0.80, 0.78]))
+plant("M4", "warn", "no drop, but only 60 days observed (at least 60 < 90)", _staleness([0.90, 0.90]))
+plant("M4", "n/a", "no time order and no labelled batches", _staleness([], status="n/a"))
+plant("M4", "fail", "the backtest predates the evaluated model", _staleness([0.90, 0.90, 0.90, 0.90], lag_s=-3600))
 
 # %% ../notebooks/32_checks_model.ipynb #b45cfe00
 @evaluates("M5")

@@ -39,9 +39,9 @@ __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen',
            'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num',
            'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'LightGBM',
            'Search', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Estimate', 'Drift',
-           'Canary', 'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Readiness', 'Airflow', 'Settings',
-           'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys', 'load_settings',
-           'settings_schema']
+           'Canary', 'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Staleness', 'Readiness', 'Airflow',
+           'Settings', 'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys',
+           'load_settings', 'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -403,6 +403,22 @@ class Dataset(Section):
     derive: dict[Column, Derive] = Field(
         {}, description="derived columns, e.g. a sensitive attribute from a combined code"
     )
+    time: Column | None = Field(
+        None, description="the column ordering the rows in time, for the staleness backtest (null: none)"
+    )
+
+    @model_validator(mode="after")
+    def _time_is_a_datetime(self):
+        spec = self.columns.get(self.time) if self.time else None
+        if spec is not None and spec.role != "datetime":
+            raise PydanticCustomError(
+                "role",
+                "dataset.time {time!r} is declared in `columns:` as {role}, not datetime",
+                {"time": self.time, "role": spec.role},
+            )
+        if self.time is not None and self.time == self.target:
+            raise PydanticCustomError("role", "dataset.time cannot be the target {t!r}", {"t": self.target})
+        return self
 
 
 class Validation(Section):
@@ -642,6 +658,17 @@ class Spark(Section):
     conf: dict[StrictStr, Scalar] = Field({}, description="Spark configuration, e.g. {spark.executor.memory: 4g}")
 
 # %% ../notebooks/00_settings.ipynb #5046a277
+class Staleness(Section):
+    "The staleness backtest's tolerance (readiness M4, `staleness.tolerance`)."
+
+    metric: Literal["roc_auc", "accuracy", "pr_auc"] | None = Field(None, description="null: evaluate.metric")
+    max_drop: Num(ge=0) = Field(0.02, description="tolerated drop below the first period's metric")
+    min_rows: Int(ge=1) = Field(30, description="a period or batch with fewer labelled rows is not used")
+    periods: Int(ge=2) = Field(6, description="at most this many periods after the training window")
+    train_fraction: Fraction = Field(0.3, description="the earliest share of the time-ordered rows trains the backtest")
+    confidence: Fraction = Field(0.95, description="of each period's interval")
+
+
 class Readiness(Section):
     "The readiness scorecard's policy."
 
@@ -665,6 +692,7 @@ class Readiness(Section):
     max_regression: Num(ge=0) = 0.0
     max_skew: Num(ge=0) = 1e-4
     max_model_age_days: Int(ge=1) = 90
+    staleness: Staleness = Staleness()
     latency_regression: Num(ge=0) = 0.10
     max_quality_drop: Num(ge=0) = 0.05
     # the scorecard takes these from evaluate:, validation: and export: unless set here
