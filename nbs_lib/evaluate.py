@@ -12,8 +12,8 @@ import pandas as pd
 from sklearn import metrics as skm
 
 # %% auto #0
-__all__ = ['LOWER_IS_BETTER', 'binary_metrics', 'slice_labels', 'slice_metrics', 'select_model', 'trivial_metrics',
-           'quality_gates']
+__all__ = ['LOWER_IS_BETTER', 'binary_metrics', 'slice_labels', 'slice_metrics', 'weighted_metric', 'paired_gain', 'refit',
+           'selection_scores', 'select_model', 'trivial_metrics', 'quality_gates']
 
 # %% ../notebooks/13_evaluate.ipynb #5fccf868
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:
@@ -55,7 +55,126 @@ def slice_metrics(
             rows.append({"column": c, "slice": g, **binary_metrics(y[m], p[m], threshold)})
     return pd.DataFrame(rows)
 
-# %% ../notebooks/13_evaluate.ipynb #4217602b
+# %% ../notebooks/13_evaluate.ipynb #e851690f
+def _by_score(y: np.ndarray, p: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Positive and negative weight per distinct score, scores descending: two arrays of shape (weightings, scores)."
+    order = np.argsort(-p, kind="stable")
+    s, yo, Wo = p[order], y[order], W[:, order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    return np.add.reduceat(Wo * yo, starts, axis=1), np.add.reduceat(Wo * (1 - yo), starts, axis=1)
+
+
+def weighted_metric(y, p, W, metric: str = "roc_auc", threshold: float = 0.5) -> np.ndarray:
+    "`metric` (roc_auc, pr_auc or accuracy) of probabilities `p` on 0/1 labels `y` under each row of row weights `W`."
+    y, p, W = np.asarray(y, dtype=float), np.asarray(p, dtype=float), np.atleast_2d(np.asarray(W, dtype=float))
+    if metric == "accuracy":
+        return (W * ((p >= threshold) == (y == 1))).sum(1) / W.sum(1)
+    if metric not in ("roc_auc", "pr_auc"):
+        raise ValueError(f"selection metric {metric!r} is not one of roc_auc, pr_auc, accuracy")
+    pos, neg = _by_score(y, p, W)
+    P, N = pos.sum(1), neg.sum(1)
+    if metric == "roc_auc":  # each positive against the negatives scored below it, ties counting half
+        below = N[:, None] - np.cumsum(neg, 1)
+        return (pos * (below + 0.5 * neg)).sum(1) / (P * N)
+    tp, seen = np.cumsum(pos, 1), np.cumsum(pos + neg, 1)  # average precision: precision at each positive's score
+    return (pos * tp / np.maximum(seen, 1e-300)).sum(1) / P
+
+# %% ../notebooks/13_evaluate.ipynb #056761f4
+def paired_gain(
+    y,  # 0/1 validation labels
+    p,  # the candidate's validation probabilities
+    p_ref,  # the reference's (the simpler model's) on the same rows
+    metric: str = "roc_auc",
+    confidence: float = 0.9,  # of the one-sided lower bound
+    resamples: int = 1000,
+    seed: int = 42,
+    threshold: float = 0.5,  # for accuracy
+    chunk: int = 250,  # resamples weighed at once (bounds memory)
+) -> dict:
+    "The gain of `p` over `p_ref` in `metric` on the same rows, and its seeded paired bootstrap bounds (resampled within each label)."
+    y = np.asarray(y, dtype=float)
+    classes = [np.flatnonzero(y == c) for c in (0, 1)]
+    if min(map(len, classes)) == 0:
+        raise ValueError(f"the validation labels have one class only ({len(y)} rows): no {metric} gain can be measured")
+    n, rng, diffs = len(y), np.random.default_rng(seed), []
+    for start in range(0, resamples, chunk):
+        b = min(chunk, resamples - start)
+        draws = np.concatenate([rng.choice(idx, size=(b, len(idx))) for idx in classes], axis=1)
+        W = np.bincount((np.arange(b)[:, None] * n + draws).ravel(), minlength=b * n).reshape(b, n)
+        diffs.append(weighted_metric(y, p, W, metric, threshold) - weighted_metric(y, p_ref, W, metric, threshold))
+    d, one = np.concatenate(diffs), np.ones((1, n))
+    gain = float(
+        weighted_metric(y, p, one, metric, threshold)[0] - weighted_metric(y, p_ref, one, metric, threshold)[0]
+    )
+    low, high = np.quantile(d, [1 - confidence, confidence])
+    return {
+        "gain": gain,
+        "low": float(low),
+        "high": float(high),
+        "confidence": confidence,
+        "resamples": resamples,
+        "seed": seed,
+        "rows": n,
+    }
+
+# %% ../notebooks/13_evaluate.ipynb #560b38d7
+def refit(model, X: np.ndarray, y: np.ndarray, seed: int | None = None, params: dict | None = None):
+    "A model of `model`'s family with its settings (`params`, else its `meta['params']` or a tree model's own), fitted on `X`, `y` with its seed."
+    from nbs_lib.train import GBDTModel, fit_baseline, train_lightgbm, train_mlp
+
+    meta = getattr(model, "meta", None) or {}
+    seed = meta.get("seed", 42) if seed is None else seed
+    if isinstance(model, GBDTModel):
+        return train_lightgbm(X, y, seed=seed, **(params or model.config["params"]))
+    params = dict(params if params is not None else meta.get("params") or {})
+    if model.kind == "logistic":
+        return fit_baseline(X, y, seed=seed, **params)
+    return train_mlp(X, y, X, y, seed=seed, progress=False, **params)[0]
+
+
+def selection_scores(
+    models: dict,  # name -> a trained candidate (train.load_model: its settings on .meta)
+    X: np.ndarray,
+    y: np.ndarray,  # the training split
+    Xv: np.ndarray,
+    yv: np.ndarray,  # the validation split
+    cv_below: int = 1000,  # fewer validation rows than this: out-of-fold scores on train + valid
+    folds: int = 5,
+    seed: int = 42,
+) -> tuple[np.ndarray, dict, str]:
+    "The labels and each candidate's probabilities the choice rests on, and their basis: `validation`, or `out-of-fold` (seeded stratified `folds`-fold refits on train + valid)."
+    from sklearn.model_selection import StratifiedKFold
+
+    from nbs_lib.train import predict_proba
+
+    if len(yv) >= cv_below:
+        return np.asarray(yv), {n: predict_proba(m, Xv) for n, m in models.items()}, "validation"
+    Xa, ya = np.concatenate([X, Xv]), np.concatenate([y, yv])
+    oof = {n: np.zeros(len(ya), dtype=np.float64) for n in models}
+    for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(Xa, ya):
+        for n, m in models.items():
+            oof[n][held] = predict_proba(refit(m, Xa[fit], ya[fit]), Xa[held])
+    return ya, oof, "out-of-fold"
+
+# %% ../notebooks/13_evaluate.ipynb #c1bd73bd
+def _verdict(name: str, g: dict, simplest: str, metric: str, min_gain: float, basis: str) -> tuple[bool, str]:
+    "Whether a candidate's gain over the simplest clears `min_gain` and the noise margin, and why."
+    gain, low, said = g["gain"], g.get("low"), f"{name} gains {g['gain']:+.4f} {basis} {metric} over {simplest}"
+    if gain < min_gain:
+        return False, f"{said} (< min_gain {min_gain})"
+    if low is None:
+        return True, f"{said} (≥ min_gain {min_gain}; noise not measured)"
+    if low <= 0:
+        return (
+            False,
+            f"{said}, within the noise of {g['rows']} {basis} rows ({g['confidence']:.0%} lower bound {low:+.4f} ≤ 0)",
+        )
+    return (
+        True,
+        f"{said} (≥ min_gain {min_gain}; {g['confidence']:.0%} lower bound {low:+.4f} > 0 on {g['rows']} {basis} rows)",
+    )
+
+# %% ../notebooks/13_evaluate.ipynb #0a867fe1
 def select_model(
     candidates: dict,  # name -> {metric: validation value, "p99_us": batch-1 latency, ...}
     metric: str = "roc_auc",
@@ -63,36 +182,72 @@ def select_model(
     simplest: str = "baseline",
     latency_budget_us: float | None = None,
     latency_key: str = "p99_us",
-) -> tuple[str, str]:
-    "The chosen candidate and why: the best `metric` within the latency budget, unless it beats the simplest by less than `min_gain`."
-    fits = {k: v for k, v in candidates.items() if latency_budget_us is None or v[latency_key] <= latency_budget_us}
-    over = sorted(set(candidates) - set(fits))
-    note = (
-        f"; over the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs: {', '.join(over)}" if over else ""
-    )
+    y: np.ndarray | None = None,  # labels and ...
+    scores: dict | None = None,  # ... name -> probabilities (`selection_scores`): metric and noise from these
+    confidence: float | None = 0.9,  # of the gain's lower bound (None: min_gain alone)
+    resamples: int = 1000,
+    seed: int = 42,
+    threshold: float = 0.5,
+    basis: str = "validation",  # what `y` and `scores` are: validation | out-of-fold
+) -> tuple[str, str, dict]:
+    "The chosen candidate, why, and the record of every candidate: the best `metric` within the latency budget among those whose gain over `simplest` is at least `min_gain` with a lower bound above 0; else `simplest`."
+    noise = confidence is not None and y is not None and scores is not None
+    one = None if y is None or scores is None else np.ones(len(y))
+    val = {
+        k: float(weighted_metric(y, scores[k], one, metric, threshold)[0]) if one is not None else v[metric]
+        for k, v in candidates.items()
+    }
+    budget = f"the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs" if latency_budget_us else ""
+    fits = [k for k, v in candidates.items() if latency_budget_us is None or v[latency_key] <= latency_budget_us]
+    rec = {k: {"value": val[k], "within_budget": k in fits} for k in candidates}
+    for k in set(candidates) - set(fits):
+        rec[k]["reason"] = f"over {budget} ({candidates[k][latency_key]:.0f} µs)"
     if not fits:
-        fast = min(candidates, key=lambda k: candidates[k][latency_key])
-        return (
-            fast,
-            f"no candidate meets the {latency_key[:3]} latency budget of {latency_budget_us:.0f} µs; {fast} is the fastest ({candidates[fast][latency_key]:.0f} µs)",
+        chosen = min(candidates, key=lambda k: candidates[k][latency_key])
+        why = f"no candidate meets {budget}; {chosen} is the fastest ({candidates[chosen][latency_key]:.0f} µs)"
+    elif simplest not in fits:
+        chosen = max(fits, key=val.get)
+        why = f"{chosen} has the best {basis} {metric} ({val[chosen]:.4f}) among the candidates within budget"
+    else:
+        rec[simplest]["reason"] = "the simplest candidate: the reference the others must beat"
+        cleared = []
+        for k in (k for k in fits if k != simplest):
+            g = (
+                paired_gain(y, scores[k], scores[simplest], metric, confidence, resamples, seed, threshold)
+                if noise
+                else {"gain": val[k] - val[simplest]}
+            )
+            ok, rec[k]["reason"] = _verdict(k, g, simplest, metric, min_gain, basis)
+            rec[k] |= {x: g.get(x) for x in ("gain", "low", "high")} | {"cleared": ok}
+            cleared += [k] if ok else []
+        chosen = max(cleared, key=val.get) if cleared else simplest
+        for k in cleared:
+            rec[k]["reason"] += f"; {chosen} has the higher {basis} {metric}" if k != chosen else ""
+        best = max(fits, key=val.get)
+        why = (
+            rec[chosen]["reason"]
+            if cleared
+            else f"{simplest} has the best {basis} {metric} ({val[simplest]:.4f})"
+            if best == simplest
+            else f"no candidate beats {simplest} by min_gain and beyond the noise ({rec[best]['reason']}): the simpler model is chosen"
         )
-    best = max(fits, key=lambda k: fits[k][metric])
-    if simplest not in fits or best == simplest:
-        return (
-            best,
-            f"{best} has the best validation {metric} ({fits[best][metric]:.4f}) among the candidates within budget"
-            + note,
-        )
-    b, s = fits[best][metric], fits[simplest][metric]
-    if b - s < min_gain:
-        return (
-            simplest,
-            f"{best} beats {simplest} by only {b - s:.4f} validation {metric} (< min_gain {min_gain}); the simpler model is chosen"
-            + note,
-        )
+    over = [k for k in candidates if k not in fits]
+    why += f"; over {budget}: {', '.join(over)}" if over and fits else ""
+    for k in rec:
+        rec[k]["chosen"] = k == chosen
+    noise_settings = {"confidence": confidence, "resamples": resamples, "seed": seed} if noise else {"confidence": None}
     return (
-        best,
-        f"{best} beats {simplest} by {b - s:.4f} validation {metric} ({b:.4f} vs {s:.4f}, min_gain {min_gain})" + note,
+        chosen,
+        why,
+        {
+            "metric": metric,
+            "basis": basis,
+            "simplest": simplest,
+            "min_gain": min_gain,
+            **noise_settings,
+            "rows": None if y is None else len(y),
+            "candidates": rec,
+        },
     )
 
 # %% ../notebooks/13_evaluate.ipynb #ff178083

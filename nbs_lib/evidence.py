@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import now, read_json, sha256_file, write_json
 from .data import read_rows, sensitive_columns
+from .evaluate import refit
 from .explain import explain, permutation_importance, reference_values
 from .fairness import audit
 from .features import fit_transform_spec, load_spec, transform
@@ -133,17 +134,56 @@ def _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check):
     return {"checks": checks, "hidden": hidden, "seed": seed}
 
 # %% ../notebooks/31_evidence.ipynb #67f07e27
+def _refit_check(model, d, features) -> dict:
+    "A whole retrain of a candidate that is not the network (a tree model, the baseline), against the stored model."
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    t0, meta = time.time(), getattr(model, "meta", None) or {}
+    again = refit(model, d["X_train"], d["y_train"])
+    p = {s: (predict_proba(model, d[f"X_{s}"]), predict_proba(again, d[f"X_{s}"])) for s in ("train", "valid")}
+
+    def figures(k):
+        def ll(s):
+            return float(log_loss(d[f"y_{s}"], np.clip(p[s][k], 1e-7, 1 - 1e-7), labels=[0, 1]))
+
+        return {
+            "loss": ll("train"),
+            "valid_loss": ll("valid"),
+            "valid_roc_auc": float(roc_auc_score(d["y_valid"], p["valid"][k])),
+        }
+
+    stored, retrain = figures(0), figures(1)
+    n = int(model.config["params"]["n_estimators"]) if model.kind == "lightgbm" else 1  # trees; the baseline: one fit
+    return {
+        "family": model.kind,
+        "data_sha256": sha256_file(features),
+        "seed": meta.get("seed"),
+        "config": meta.get("params") or model.config.get("params"),
+        "epochs": n,
+        "pipeline_epochs": n,
+        "seconds": round(time.time() - t0, 2),
+        "max_abs_diff": {k: abs(retrain[k] - stored[k]) for k in stored}
+        | {"probability": float(max(np.abs(a - b).max() for a, b in p.values()))},
+        "retrain": [retrain],
+        "pipeline": [stored],
+    }
+
+
 def reproducibility_check(
     features,
     training,
     progress: bool = False,
     epochs: int | None = None,  # retrain only the first epochs (None: all); epoch k does not depend on later ones
+    model_file=None,  # the served candidate (metrics.json's model_file); None: the network
 ) -> dict:
-    "Retrain the network from the pipeline's features with its recorded config and seed; the largest differences per epoch (I1)."
+    "Retrain the served candidate from the pipeline's features with its recorded settings and seed: the network epoch by epoch, another family whole (I1)."
     d, t = np.load(features), read_json(training)
     cfg = t.get("config")
     if not cfg:
         raise ValueError(f"{training} records no training config: cannot retrain")
+    model = load_model(model_file) if model_file is not None else None
+    if model is not None and model.kind != "mlp":
+        return _refit_check(model, d, features)
     t0 = time.time()
     n = min(epochs or len(t["mlp"]), len(t["mlp"]))
     _, hist = train_mlp(
@@ -160,6 +200,7 @@ def reproducibility_check(
         return max(abs(a[k] - b[k]) for a, b in zip(hist, t["mlp"][:n]))
 
     return {
+        "family": "mlp",
         "data_sha256": sha256_file(features),
         "seed": cfg["seed"],
         "config": cfg["mlp"],
@@ -427,7 +468,10 @@ def run_checks(root, products, env: dict, progress: bool = False) -> dict:
             stored,
         ),
         "reproducibility": lambda: reproducibility_check(
-            P / "03_features/features.npz", P / "04_models/training.json", epochs=pol["reproducibility_epochs"]
+            P / "03_features/features.npz",
+            P / "04_models/training.json",
+            epochs=pol["reproducibility_epochs"],
+            model_file=met["model_file"],  # the served candidate's family and settings
         ),
         "data_rerun": lambda: data_rerun_check(root, P, env),
         "provenance": lambda: record_provenance(root, P),

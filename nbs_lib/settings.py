@@ -38,10 +38,10 @@ __all__ = ['Scalar', 'PathText', 'Column', 'Fraction', 'Rate', 'Role', 'Unseen',
            'DriftMethod', 'EffectName', 'ExportTarget', 'DEFAULT_EFFECT', 'Schedule', 'IsoDate', 'PATH_KEYS',
            'FEATURE_TEST', 'TEMPLATE', 'Problem', 'SettingsError', 'read_source', 'merge_sources', 'Section', 'Num',
            'Int', 'SkipLines', 'Format', 'ColumnSpec', 'Derive', 'Dataset', 'Validation', 'MLP', 'Baseline', 'LightGBM',
-           'Search', 'Train', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain', 'Estimate', 'Drift',
-           'Canary', 'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Staleness', 'Readiness', 'Airflow',
-           'Settings', 'template_problems', 'is_inside', 'path_problems', 'dataset_problems', 'allowed_keys',
-           'load_settings', 'settings_schema']
+           'Search', 'Train', 'GainInterval', 'Evaluate', 'Limits', 'Export', 'Monitoring', 'Concept', 'Retrain',
+           'Estimate', 'Drift', 'Canary', 'Registry', 'Wandb', 'Fairness', 'Tap', 'Serve', 'Spark', 'Staleness',
+           'Readiness', 'Airflow', 'Settings', 'template_problems', 'is_inside', 'path_problems', 'dataset_problems',
+           'allowed_keys', 'load_settings', 'settings_schema']
 
 # %% ../notebooks/00_settings.ipynb #71a93a15
 class _Unset(enum.Enum):
@@ -497,6 +497,20 @@ DEFAULT_EFFECT = {
 }
 
 
+class GainInterval(Section):
+    "The noise margin of model selection (`evaluate.select_model`): a seeded paired bootstrap of the validation gain."
+
+    confidence: Num(gt=0.5, lt=1) = Field(
+        0.9, description="a candidate replaces the baseline only when its gain's lower bound at this confidence is > 0"
+    )
+    resamples: Int(ge=100) = Field(1000, description="bootstrap resamples of the validation rows")
+    seed: Int(ge=0) = Field(42, description="the resampling (and folds') seed: the same seed, the same choice")
+    cv_below: Int(ge=0) = Field(
+        1000, description="fewer validation rows: out-of-fold predictions of refits on train + valid (0: never)"
+    )
+    folds: Int(ge=2) = Field(5, description="folds of those refits")
+
+
 class Evaluate(Section):
     "Model selection and the quality gate."
 
@@ -509,6 +523,13 @@ class Evaluate(Section):
     )
     latency_budget_ms: Num(gt=0) | None = Field(None, description="p99 latency at batch 1 a candidate must fit")
     latency_repeats: Int(ge=1) = 300
+    calibration: Literal["auto", "none", "platt", "isotonic"] = Field(
+        "auto",
+        description="the served probability map, fitted on the validation split (nbs_lib.calibrate); auto: the lowest cross-fitted Brier score",
+    )
+    gain_interval: GainInterval | None = Field(
+        GainInterval(), description="the noise margin a candidate's validation gain must clear; null: min_gain alone"
+    )
 
 
 class Limits(Section):

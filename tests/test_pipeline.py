@@ -41,9 +41,12 @@ def test_metrics_json_has_three_candidates_and_an_honest_choice(built):
         for split in ("valid", "test"):
             assert {"roc_auc", "pr_auc", "accuracy", "brier"} <= set(c[split])
     assert all(c["p99_us"] <= m["latency_budget_ms"] * 1000 for c in m["serving_cost"].values())  # all within budget
-    valid = {n: c["valid"]["roc_auc"] for n, c in m["candidates"].items()}
-    best = max(valid, key=valid.get)
-    assert m["chosen"] == ("baseline" if valid[best] - valid["baseline"] < 0.002 else best)
+    sel = m["selection"]  # every candidate's verdict; one replaces the baseline only with a gain beyond the noise
+    assert [k for k, c in sel["candidates"].items() if c["chosen"]] == [m["chosen"]]
+    assert all(c["reason"] for c in sel["candidates"].values()) and sel["confidence"] == 0.9
+    if m["chosen"] != "baseline":
+        c = sel["candidates"][m["chosen"]]
+        assert c["cleared"] and c["gain"] >= 0.002 and c["low"] > 0
     assert m["test"] == m["candidates"][m["chosen"]]["test"]
     assert m["test"]["roc_auc"] > 0.85  # a 25 % sample and 3 epochs; the full run reaches 0.90
     assert {s["column"] for s in m["slices"]} == {"sex", "race", "age"}
