@@ -118,14 +118,23 @@ def paired_gain(
     }
 
 # %% ../notebooks/13_evaluate.ipynb #560b38d7
-def refit(model, X: np.ndarray, y: np.ndarray, seed: int | None = None, params: dict | None = None):
+def refit(
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int | None = None,
+    params: dict | None = None,
+    weight: np.ndarray | None = None,  # per-row training weights (a reweighed tree model: `fairness.reweigh`)
+):
     "A model of `model`'s family with its settings (`params`, else its `meta['params']` or a tree model's own), fitted on `X`, `y` with its seed."
     from nbs_lib.train import GBDTModel, fit_baseline, train_lightgbm, train_mlp
 
     meta = getattr(model, "meta", None) or {}
     seed = meta.get("seed", 42) if seed is None else seed
     if isinstance(model, GBDTModel):
-        return train_lightgbm(X, y, seed=seed, **(params or model.config["params"]))
+        return train_lightgbm(X, y, seed=seed, weight=weight, **(params or model.config["params"]))
+    if weight is not None:
+        raise ValueError(f"training weights apply to the tree model, not to a {model.kind} model")
     params = dict(params if params is not None else meta.get("params") or {})
     if model.kind == "logistic":
         return fit_baseline(X, y, seed=seed, **params)
@@ -141,6 +150,7 @@ def selection_scores(
     cv_below: int = 1000,  # fewer validation rows than this: out-of-fold scores on train + valid
     folds: int = 5,
     seed: int = 42,
+    weights: dict | None = None,  # name -> training weights of train + valid rows (a reweighed model)
 ) -> tuple[np.ndarray, dict, str]:
     "The labels and each candidate's probabilities the choice rests on, and their basis: `validation`, or `out-of-fold` (seeded stratified `folds`-fold refits on train + valid)."
     from sklearn.model_selection import StratifiedKFold
@@ -153,7 +163,8 @@ def selection_scores(
     oof = {n: np.zeros(len(ya), dtype=np.float64) for n in models}
     for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(Xa, ya):
         for n, m in models.items():
-            oof[n][held] = predict_proba(refit(m, Xa[fit], ya[fit]), Xa[held])
+            w = (weights or {}).get(n)
+            oof[n][held] = predict_proba(refit(m, Xa[fit], ya[fit], weight=None if w is None else w[fit]), Xa[held])
     return ya, oof, "out-of-fold"
 
 # %% ../notebooks/13_evaluate.ipynb #c1bd73bd
