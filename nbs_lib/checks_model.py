@@ -126,6 +126,20 @@ def _M5(it, c):
     if "baseline" not in cands:
         it.missing.append("metrics.json has no baseline candidate")
         return
+    sel = ((m.get("selection") or {}).get("candidates") or {}).get(chosen) or {}
+    if chosen != "baseline" and sel.get("gain") is not None:  # the rule's own record: gain and its noise on its basis
+        basis, low = m["selection"].get("basis", "validation"), sel.get("low")
+        it.check(f"{basis} {metric} gain of {chosen} over the baseline", sel["gain"], ">=", c.pol["min_gain"])
+        if m["selection"].get("confidence") is not None:
+            conf = m["selection"]["confidence"]
+            it.check(
+                f"lower {conf:.0%} bound of that gain (beyond the noise)",
+                low,
+                ">",
+                0.0,
+                rows=m["selection"].get("rows"),
+            )
+        return
     gain = cands[chosen]["valid"][metric] - cands["baseline"]["valid"][metric]
     if chosen == "baseline":
         it.check(
@@ -148,6 +162,24 @@ def _baseline_as_good(root):
 
 plant("M5", "pass", "the recorded candidates (the network beats the baseline)")
 plant("M5", "fail", "the baseline is as good as the network on validation", _baseline_as_good)
+
+
+def _selection(gain: float, low: float):
+    "The selection rule's record for the recorded chosen model: its gain over the baseline and the gain's lower bound."
+
+    def f(m):
+        m["selection"] = {
+            "basis": "out-of-fold",
+            "confidence": 0.9,
+            "rows": 800,
+            "candidates": {m["chosen"]: {"gain": gain, "low": low, "high": gain + 0.01}},
+        }
+
+    return lambda root: edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
+
+
+plant("M5", "pass", "the selection rule's record: gain 0.02, its lower bound 0.004", _selection(0.02, 0.004))
+plant("M5", "fail", "a gain within the noise: lower bound -0.003", _selection(0.02, -0.003))
 
 # %% ../notebooks/32_checks_model.ipynb #1f493646
 @evaluates("M6")
@@ -236,7 +268,8 @@ def _M3(it, c):
     it.check("completed search trials", len(done), ">=", 1, family=s.get("family"), seconds=s.get("seconds"))
     chosen, best = m["chosen"], (s.get("best") or {}).get("params")
     used = (m.get("hyperparameters") or {}).get(chosen)
-    it.check(f"the chosen model ({chosen}) is of the searched family", chosen, "==", s.get("family"))
+    family = ((m.get("families") or {}).get(chosen)) or chosen  # a reweighed tree model is of the tree family
+    it.check(f"the chosen model ({chosen}) is of the searched family", family, "==", s.get("family"))
     it.check(
         "the chosen model was trained with the search winner's hyperparameters",
         used == best,
