@@ -39,7 +39,7 @@ from nbs_lib.config import (
     resolve,
     write_json,
 )
-from .ledger import ignored
+from .ledger import ignored, read_ledger
 from .monitor import summary as monitor_summary
 from .pipeline import list_runs, process_alive
 from .pipeline import status as pipeline_status
@@ -62,14 +62,15 @@ from .runtime import target_availability
 from .scorecard import GateError, load_gate, load_scorecard, refresh
 
 # %% auto #0
-__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'SKIP_DIRS', 'CONFIG_SUFFIXES', 'AppError', 'Invalid',
-           'NotFound', 'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody', 'IntakeBody',
-           'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse', 'inside',
-           'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest', 'intake',
-           'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
+__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'SKIP_DIRS', 'CONFIG_SUFFIXES', 'NO_ESTIMATE', 'AppError',
+           'Invalid', 'NotFound', 'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody',
+           'IntakeBody', 'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse',
+           'inside', 'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest',
+           'intake', 'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
            'run_summary', 'run_view', 'status_inputs', 'fingerprint', 'task_status', 'runs_state', 'pipeline_runs',
-           'pipeline_state', 'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'start_monitoring', 'gate',
-           'export_reports', 'export_state', 'start_export', 'promote', 'rollback']
+           'pipeline_state', 'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view',
+           'batch_timeline', 'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote',
+           'rollback']
 
 # %% ../notebooks/47_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -729,7 +730,7 @@ def batches(p: Project) -> list[str]:
 
 
 def drift_state(root) -> dict:
-    "The newest drift verdict, the standing monitoring status, recent monitoring runs, the batch files and the monitoring job."
+    "The newest drift verdict, the standing monitoring status, the batch timeline, recent monitoring runs, the batch files and the monitoring job."
     p = project(root)
     mon = p.products / "monitoring"
     out = {"report": None, "path": None, "report_error": None, "status": None}
@@ -753,11 +754,67 @@ def drift_state(root) -> dict:
         if out["report"]
         else "No monitoring report yet: run the monitoring job on a batch (`make monitor`).",
         "runs": runs,
+        "timeline": batch_timeline(p.products),
         "batches": batches(p),
         "incoming": relative(incoming_folder(p), p.root) if incoming_folder(p).is_relative_to(p.root) else None,
         "job": job,
         "last_job": last,
     }
+
+# %% ../notebooks/47_app.ipynb #1cadfa58
+NO_ESTIMATE = (
+    "no estimate in this batch's drift report: its model version keeps no labelled holdout "
+    "(the estimate's reference), or the batch was checked before the estimate existed"
+)
+
+
+def estimate_view(verdict: dict) -> dict:
+    "A batch's estimate in the timeline's terms: `estimated` (the metric, its interval, the drop), `refused` (reasons) or `none` (why)."
+    e = verdict.get("estimate")
+    if not e:
+        return {"status": "none", "reason": (verdict.get("skipped") or {}).get("estimate") or NO_ESTIMATE}
+    metric = e.get("metric") or "roc_auc"
+    m = (e.get("metrics") or {}).get(metric) or {}
+    return {
+        "status": e.get("status", "refused"),
+        "metric": metric,
+        "method": e.get("method"),
+        "level": e.get("level"),
+        "estimate": m.get("estimate"),
+        "low": m.get("low"),
+        "high": m.get("high"),
+        "baseline": e.get("baseline"),
+        "max_drop": e.get("max_drop"),
+        "drop": bool(e.get("drop")),
+        "reasons": list(e.get("reasons") or []),
+        "realised": (e.get("realised") or {}).get(metric),
+    }
+
+
+def _timeline_entry(products: Path, e: dict) -> dict:
+    done = (e.get("state") or {}).get("drift_checked")
+    row = {"batch": e.get("file"), "processed_at": e.get("processed_at"), "health": e.get("health")}
+    row |= {"labelled": e.get("labelled"), "checked_at": None, "outcome": None, "model_version": None}
+    row |= {"signals": {}, "estimate": None, "report": None}
+    if e.get("status") != "ok":
+        return row | {"estimate": {"status": "none", "reason": f"the file was {e.get('status')}: no rows to check"}}
+    if not done:
+        return row | {"estimate": {"status": "none", "reason": "the batch waits for its drift check"}}
+    row |= {k: done.get(k) for k in ("outcome", "model_version", "report")} | {"checked_at": done.get("at")}
+    if done.get("outcome") == "failed":
+        return row | {"estimate": {"status": "none", "reason": f"the drift check failed: {done.get('message')}"}}
+    path = products / "monitoring" / Path(e["file"]).stem / "drift.json"
+    try:
+        verdict = read_json(path)
+    except (OSError, ValueError) as err:
+        return row | {"estimate": {"status": "none", "reason": f"{path} cannot be read: {err}"}}
+    return row | {"signals": (verdict.get("alert") or {}).get("signals") or {}, "estimate": estimate_view(verdict)}
+
+
+def batch_timeline(products, limit: int = 20) -> list[dict]:
+    "The batches the monitoring job took (the ledger), newest first: each one's drift verdict and estimated performance."
+    entries = [e for e in read_ledger(products) if e.get("file")]
+    return [_timeline_entry(Path(products), e) for e in reversed(entries[-limit:])]
 
 # %% ../notebooks/47_app.ipynb #bf835a75
 def start_monitoring(root, body) -> dict:

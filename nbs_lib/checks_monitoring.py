@@ -30,7 +30,7 @@ from nbs_lib.checks import (
 from .config import read_json
 
 # %% auto #0
-__all__ = ['dependency_diff']
+__all__ = ['NO_QUALITY', 'dependency_diff']
 
 # %% ../notebooks/32_checks_monitoring.ipynb #fde0398d
 def _pins(text: str) -> dict:
@@ -325,28 +325,38 @@ plant(
 )
 
 # %% ../notebooks/32_checks_monitoring.ipynb #3460bef1
+def _drift_reports(c) -> list:
+    "The monitoring job's per-batch drift reports (`monitoring/<batch>/drift.json`), newest first: (path, verdict)."
+    out = []
+    for p in sorted((c.products / "monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime, reverse=True):
+        try:
+            out.append((p, read_json(p)))
+        except ValueError:
+            continue
+    return out
+
+
+def _realised(verdict: dict, metric: str) -> dict | None:
+    "A labelled batch's realised `metric` beside the reference (the concept check), or None."
+    m = ((verdict.get("concept") or {}).get("metrics") or {}).get(metric) or {}
+    return m if m.get("current") is not None and m.get("reference") is not None else None
+
+
 @evaluates("Mo7")
 def _Mo7(it, c):
     led = ledger(it, c)
     if led is None:
         return
-    if not any(e.get("status") == "ok" and e.get("labelled") for e in led):
-        it.missing.append("no labelled batch in the ledger yet: quality is measured on labelled production batches")
-        return
-    metric = c.pol["metric"]
-    found = None
-    for p in sorted((c.products / "monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime, reverse=True):
-        try:
-            m = ((read_json(p).get("concept") or {}).get("metrics") or {}).get(metric) or {}
-        except ValueError:
-            continue
-        if m.get("current") is not None and m.get("reference") is not None:
-            found = (it.file(p), m)
-            break
-    if found is None:
+    metric, reports = c.pol["metric"], _drift_reports(c)
+    found = next(((p, m) for p, d in reports if (m := _realised(d, metric))), None)
+    if found is None and any(e.get("status") == "ok" and e.get("labelled") for e in led):
         it.missing.append(f"no drift report with a labelled batch's {metric} under monitoring/ (the monitoring job)")
         return
+    if found is None:
+        _estimated_quality(it, c, reports)
+        return
     p, m = found
+    it.file(p)
     it.check(
         f"{metric} drop on the newest labelled batch ({p.parent.name}) against the test set",
         m["reference"] - m["current"],
@@ -356,7 +366,56 @@ def _Mo7(it, c):
         reference=m["reference"],
     )
 
+# %% ../notebooks/32_checks_monitoring.ipynb #c5ac3262
+NO_QUALITY = "nothing measures the quality of production yet"
 
+
+def _estimated_quality(it, c, reports: list) -> None:
+    "Mo7 without labels: the newest estimated batch's drop (production's test value - the interval's top), or n/a with why."
+    name = "estimated quality drop on the newest estimated batch"
+    if not reports:
+        it.na(name, f"no batch has been drift-checked yet (no labels, no estimate): {NO_QUALITY}")
+        return
+    made = [(p, d["estimate"]) for p, d in reports if d.get("estimate")]
+    est = [(p, e) for p, e in made if e.get("status") == "estimated"]
+    if not made:
+        p, d = reports[0]
+        it.file(p)
+        why = (d.get("skipped") or {}).get("estimate") or "its model version keeps no labelled holdout to estimate from"
+        it.na(
+            name,
+            f"no batch's drift report carries a performance estimate (newest, {p.parent.name}: {why}): {NO_QUALITY}",
+        )
+        return
+    if not est:
+        p, e = made[0]
+        it.file(p)
+        reasons = "; ".join(e.get("reasons") or []) or "no reason recorded"
+        it.na(
+            name,
+            f"the estimate was refused on every batch ({len(made)}; newest, {p.parent.name}: {reasons}): {NO_QUALITY}",
+        )
+        return
+    p, e = est[0]
+    m = (e.get("metrics") or {}).get(e.get("metric")) or {}
+    it.file(p)
+    if e.get("baseline") is None or m.get("high") is None:
+        it.na(name, f"{p.parent.name}: no production test {e.get('metric')} to compare the estimate with")
+        return
+    it.check(
+        f"estimated {e['metric']} drop on the newest estimated batch ({p.parent.name}): test value - interval top",
+        e["baseline"] - m["high"],
+        "<=",
+        c.pol["max_quality_drop"],
+        estimate=m.get("estimate"),
+        low=m.get("low"),
+        high=m["high"],
+        baseline=e["baseline"],
+        method=e.get("method"),
+        refused_since=[q.parent.name for q, x in made[: made.index((p, e))]],
+    )
+
+# %% ../notebooks/32_checks_monitoring.ipynb #843d28ba
 def _quality_dropped(root):
     p = max((root / "products/uci-adult/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
     edit_json(
@@ -367,5 +426,48 @@ def _quality_dropped(root):
     )
 
 
+def _estimated(below: float | None, labelled: bool = False, skipped: str | None = None):
+    "The newest drift report with an estimate `below` the test ROC AUC (None: refused; no estimate with `skipped`); unlabelled unless `labelled`."
+
+    def set_estimate(d):
+        base = d["concept"]["metrics"]["roc_auc"]["reference"]
+        e = {"status": "refused", "method": "cbpe", "rows": d["n_rows"], "threshold": 0.5, "level": 0.9}
+        e |= {"metric": "roc_auc", "baseline": base, "max_drop": 0.05, "drop": False, "metrics": None}
+        e["reasons"] = ["12.0% of the batch's rows lie where the reference barely covers (> 5%): native-country 12.0%"]
+        if below is not None:
+            est = base - below
+            e |= {"status": "estimated", "reasons": [], "drop": est + 0.015 < base - 0.05}
+            e["metrics"] = {"roc_auc": {"estimate": est, "low": est - 0.015, "high": est + 0.015}}
+        d["estimate"] = None if skipped else e
+        d["skipped"] = {"estimate": skipped} if skipped else {}
+        if not labelled:
+            d["concept"], d["skipped"]["concept"] = None, "the batch has no 'income' labels"
+
+    def f(root):
+        p = max((root / "products/uci-adult/monitoring").glob("*/drift.json"), key=lambda q: q.stat().st_mtime)
+        edit_json(p, set_estimate)
+        if not labelled:
+            _edit_ledger(lambda lines: [e.update(labelled=False) for e in lines])(root)
+
+    return f
+
+
+def _no_batch(root):
+    _edit_ledger(lambda lines: lines.clear())(root)
+    for p in (root / "products/uci-adult/monitoring").glob("*/drift.json"):
+        p.unlink()
+
+
 plant("Mo7", "pass", "the recorded labelled batch")
 plant("Mo7", "fail", "the newest labelled batch scores 0.1 below the test set", _quality_dropped)
+plant("Mo7", "pass", "unlabelled batches, estimated 0.01 below the test ROC AUC", _estimated(0.01))
+plant("Mo7", "fail", "unlabelled batches, estimated 0.12 below (interval top 0.105 below)", _estimated(0.12))
+plant("Mo7", "pass", "an estimated drop, but labels came and the realised value holds", _estimated(0.12, labelled=True))
+plant("Mo7", "n/a", "unlabelled batches whose estimate was refused (coverage)", _estimated(None))
+plant(
+    "Mo7",
+    "n/a",
+    "unlabelled batches, the estimate switched off",
+    _estimated(None, skipped="drift.estimate.enabled is false"),
+)
+plant("Mo7", "n/a", "no batch processed yet (an empty ledger)", _no_batch)

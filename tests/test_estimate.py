@@ -3,6 +3,7 @@ its interval, each assumption check refuses when its assumption fails and passes
 shift is reported as invisible to the estimate."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -230,3 +231,89 @@ def test_the_estimate_policy_defaults_are_the_library_defaults():
     assert {k: d[k] for k in ("max_ece", "max_uncovered", "max_width")} == {
         k: DEFAULT_POLICY[k] for k in ("max_ece", "max_uncovered", "max_width")
     }
+
+
+# ---------------------------------------------------------------- in the panel's timeline and the readiness item Mo7
+def _mo7(verdicts: list, tmp_path, labelled: bool = False):
+    "Mo7 on a copy of the recorded project whose batches carry these real drift verdicts (oldest first)."
+    import nbs_lib.checks_monitoring  # noqa: F401  (registers the monitoring items' evaluators)
+    from nbs_lib.checks import Plant
+
+    def change(root):
+        mon, led = root / "products/uci-adult/monitoring", root / "products/uci-adult/ledger.jsonl"
+        for p in mon.glob("*/drift.json"):
+            p.unlink()
+        lines = []
+        for k, v in enumerate(verdicts):
+            (mon / f"b{k}").mkdir()
+            (mon / f"b{k}" / "drift.json").write_text(json.dumps(v))
+            os.utime(mon / f"b{k}" / "drift.json", (1e9 + k, 1e9 + k))  # the newest verdict is the newest file
+            lines.append({"file": f"b{k}.csv", "status": "ok", "labelled": labelled, "rows_in": v["n_rows"]})
+        led.write_text("".join(json.dumps(e) + "\n" for e in lines))
+
+    return Plant("Mo7", "?", "real verdicts", change).run(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def verdicts(version, tmp_path_factory):
+    "Real drift verdicts of the monitoring job: a clean batch, a batch of hard cases (an estimated drop), a tiny batch (refused)."
+    d, pool = tmp_path_factory.mktemp("verdicts"), version["pool"]
+    return {
+        "clean": _check(version, pool.iloc[:4000], d, "clean.csv"),
+        "drop": _check(version, pool[pool["_p"].between(0.3, 0.7)], d, "hard.csv"),
+        "refused": _check(version, pool.iloc[:60], d, "tiny.csv"),
+    }
+
+
+def test_mo7_without_labels_passes_on_an_estimate_without_drop_and_fails_on_an_estimated_drop(verdicts, tmp_path):
+    ok = _mo7([verdicts["drop"], verdicts["clean"]], tmp_path / "ok")
+    assert ok.status() == "pass"
+    assert ok.measurements[0]["name"].startswith("estimated roc_auc drop on the newest estimated batch (b1)")
+    dropped = _mo7([verdicts["clean"], verdicts["drop"]], tmp_path / "drop")
+    assert dropped.status() == "fail"
+    m = dropped.measurements[0]
+    assert m["high"] < m["baseline"] - 0.05 and m["value"] > 0.05
+
+
+def test_mo7_reads_past_a_newer_refusal_and_is_na_with_the_reasons_when_every_estimate_was_refused(verdicts, tmp_path):
+    past = _mo7([verdicts["drop"], verdicts["refused"]], tmp_path / "past")
+    assert past.status() == "fail" and past.measurements[0]["refused_since"] == ["b1"]
+    refused = _mo7([verdicts["refused"]], tmp_path / "refused")
+    assert refused.status() == "n/a"
+    assert verdicts["refused"]["estimate"]["reasons"][0] in refused.na_reasons()[0]
+    assert _mo7([], tmp_path / "none").status() == "n/a"
+
+
+def test_mo7_takes_the_realised_value_over_the_estimate_when_labels_came(version, tmp_path):
+    hard = version["pool"][version["pool"]["_p"].between(0.3, 0.7)]
+    out = _check(version, hard, tmp_path, "hard.csv", labelled=True)
+    assert out["estimate"]["drop"] is True and out["concept"] is not None
+    item = _mo7([out], tmp_path / "labelled", labelled=True)
+    assert item.measurements[0]["name"].startswith("roc_auc drop on the newest labelled batch")
+    assert item.measurements[0]["batch_value"] == pytest.approx(out["estimate"]["realised"]["roc_auc"], abs=1e-6)
+
+
+def test_the_panel_timeline_shows_each_batch_estimate_refusal_and_realised_value(verdicts, version, tmp_path):
+    from nbs_lib.app import batch_timeline
+
+    products, lines = tmp_path / "products", []
+    labelled = _check(version, version["pool"].iloc[:4000], tmp_path, "labelled.csv", labelled=True)
+    for name, v in [*verdicts.items(), ("labelled", labelled)]:
+        (products / "monitoring" / name).mkdir(parents=True)
+        (products / "monitoring" / name / "drift.json").write_text(json.dumps(v))
+        state = {
+            "drift_checked": {"at": "2026-12-01T20:00:00+00:00", "outcome": v["outcome"], "model_version": "v0001"}
+        }
+        lines.append({"file": f"{name}.csv", "status": "ok", "labelled": name == "labelled", "state": state})
+    (products / "ledger.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    rows = {r["batch"]: r for r in batch_timeline(products)}
+    assert list(rows) == ["labelled.csv", "refused.csv", "drop.csv", "clean.csv"]
+    drop = rows["drop.csv"]["estimate"]
+    assert (drop["status"], drop["drop"]) == ("estimated", True)
+    assert drop["low"] <= drop["estimate"] <= drop["high"] < drop["baseline"] - drop["max_drop"]
+    assert rows["drop.csv"]["signals"]["estimate"] is True and rows["drop.csv"]["outcome"] == "alert"
+    assert rows["clean.csv"]["estimate"]["drop"] is False
+    assert rows["refused.csv"]["estimate"]["reasons"] == verdicts["refused"]["estimate"]["reasons"]
+    assert rows["labelled.csv"]["estimate"]["realised"] == pytest.approx(
+        labelled["concept"]["metrics"]["roc_auc"]["current"]
+    )

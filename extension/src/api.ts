@@ -2,6 +2,7 @@
  * What the `/shipshape/` routes answer, built on the generated product types (src/products.ts, from
  * nbs_lib.products). The routes are thin translations of nbs_lib.app: each interface names the function.
  */
+import type { ITimelineEntry } from './drift';
 import {
   IAliases,
   IAvailability,
@@ -121,6 +122,8 @@ export interface IDriftState {
   status: IMonitoringStatus | null;
   message: string | null;
   runs: IRun[];
+  /** the batches the monitoring job took, newest first (`app.batch_timeline`); see drift.ts */
+  timeline?: ITimelineEntry[];
   batches: string[];
   incoming: string | null;
   job: IJob | null;

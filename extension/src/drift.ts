@@ -8,6 +8,158 @@ import { View } from './view';
 
 export { IDriftState };
 
+/** A batch's estimated performance as the timeline shows it (`app.estimate_view`). */
+export interface IEstimateView {
+  status: 'estimated' | 'refused' | 'none';
+  metric?: string;
+  method?: string | null;
+  level?: number | null;
+  estimate?: number | null;
+  low?: number | null;
+  high?: number | null;
+  baseline?: number | null;
+  max_drop?: number | null;
+  drop?: boolean;
+  reasons?: string[];
+  realised?: number | null;
+  reason?: string;
+}
+
+/** One batch of the timeline (`app.batch_timeline`), newest first. */
+export interface ITimelineEntry {
+  batch: string;
+  processed_at: string | null;
+  health: string | null;
+  labelled: boolean | null;
+  checked_at: string | null;
+  outcome: string | null;
+  model_version: string | null;
+  signals: { [signal: string]: boolean };
+  estimate: IEstimateView | null;
+  report: string | null;
+}
+
+const METRIC_NAMES: { [metric: string]: string } = {
+  roc_auc: 'ROC AUC',
+  accuracy: 'accuracy',
+  precision: 'precision',
+  recall: 'recall',
+  f1: 'F1'
+};
+
+/** A metric's name in words: `roc_auc` → `ROC AUC`. */
+export function metricName(metric: string | undefined): string {
+  return METRIC_NAMES[metric ?? ''] ?? metric ?? 'metric';
+}
+
+const num = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '—' : v.toFixed(2);
+
+/** "est. ROC AUC 0.91 [0.89–0.93]", "estimate refused: <reasons>" or "no estimate: <why>". */
+export function estimateWords(e: IEstimateView | null): string {
+  if (!e) {
+    return 'no estimate: the batch has no drift report';
+  }
+  if (e.status === 'estimated') {
+    return `est. ${metricName(e.metric)} ${num(e.estimate)} [${num(e.low)}–${num(e.high)}]`;
+  }
+  if (e.status === 'refused') {
+    return `estimate refused: ${(e.reasons ?? []).join('; ') || 'no reason recorded'}`;
+  }
+  return `no estimate: ${e.reason ?? 'no reason recorded'}`;
+}
+
+/** The drift signals that fired on a batch, in words (the estimated drop apart: a model alert of its own). */
+function driftSignals(signals: { [signal: string]: boolean }): string[] {
+  return ['data', 'prediction', 'concept']
+    .filter(k => signals[k])
+    .map(k => `${k} drift`);
+}
+
+/** The batch timeline: per batch its verdict, its estimated performance (or refusal, or why none) and the realised value. */
+export function renderTimeline(
+  timeline: ITimelineEntry[] | undefined,
+  env: IEnv
+): HTMLElement {
+  const rows = timeline ?? [];
+  return h(
+    'div',
+    { class: 'ss-timeline' },
+    h('h3', {}, 'Batch timeline'),
+    rows.length
+      ? h(
+          'ol',
+          { class: 'ss-timeline-list' },
+          rows.map(r => timelineRow(r, env))
+        )
+      : h(
+          'div',
+          { class: 'ss-muted' },
+          'No batch has been taken by the monitoring job yet.'
+        )
+  );
+}
+
+/** An amber drift badge ("alert: data drift, prediction drift"), apart from the outcome badge. */
+function driftBadge(drift: string[]): HTMLElement {
+  const b = badge('alert', `alert: ${drift.join(', ')}`);
+  b.classList.add('ss-tl-drift');
+  return b;
+}
+
+function timelineRow(r: ITimelineEntry, env: IEnv): HTMLElement {
+  const e = r.estimate;
+  const drop = !!(e && e.status === 'estimated' && e.drop);
+  const drift = driftSignals(r.signals ?? {});
+  return h(
+    'li',
+    {
+      class: `ss-tl-batch ss-tl-${e?.status ?? 'none'}${drop ? ' ss-tl-drop' : ''}`,
+      'data-batch': r.batch
+    },
+    h(
+      'div',
+      { class: 'ss-tl-head' },
+      h('b', {}, r.batch),
+      ' ',
+      badge(r.outcome ?? 'unknown', r.outcome ?? 'not checked'),
+      drift.length ? [' ', driftBadge(drift)] : null,
+      drop ? [' ', badge('estimated-drop', 'estimated performance drop')] : null
+    ),
+    h(
+      'div',
+      { class: 'ss-tl-estimate' },
+      h('span', { class: 'ss-tl-est' }, estimateWords(e)),
+      e &&
+        e.status === 'estimated' &&
+        e.baseline !== null &&
+        e.baseline !== undefined
+        ? h(
+            'span',
+            { class: 'ss-muted' },
+            ` · production's test value ${num(e.baseline)}`
+          )
+        : null,
+      e && e.realised !== null && e.realised !== undefined
+        ? h(
+            'span',
+            { class: 'ss-tl-realised' },
+            ` · realised ${metricName(e.metric)} ${num(e.realised)}`
+          )
+        : null
+    ),
+    h(
+      'div',
+      { class: 'ss-muted' },
+      r.checked_at
+        ? `checked ${when(r.checked_at)}${r.model_version ? ` against ${r.model_version}` : ''}`
+        : `taken ${when(r.processed_at)}`,
+      r.labelled ? ' · labelled' : ' · no labels',
+      r.report ? [' · ', fileLink(env, r.report, 'report')] : null
+    )
+  );
+}
+
 /** A column of the newest drift verdict, with its name. */
 export interface INamedColumn extends IColumnDrift {
   column: string;
@@ -109,6 +261,9 @@ export interface IDriftActions {
   notice?: HTMLElement | null;
 }
 
+/** The kind of the model alert the monitoring job raises on an estimated drop (`monitor._drift_alerts`). */
+export const ESTIMATED_DROP = 'estimated performance drop';
+
 /**
  * The standing verdict of the monitoring job (`monitoring/status.json`), worded from the newest drift report:
  * an alert stays shown until a newer verdict replaces it.
@@ -130,19 +285,34 @@ export function renderVerdict(
       ` ${st.message} (run ${st.run_id}, ${when(st.at)})`
     );
   }
-  const drift = report?.alert.fired ? alertWords(report.alert) : null;
+  const fired = report?.alert.fired
+    ? driftSignals(report.alert.signals as unknown as { [k: string]: boolean })
+    : [];
+  const drift = report && fired.length ? alertWords(report.alert) : null;
   const others = st.alerts.filter(
     a => !(drift && a.kind.endsWith(' drift') && a.file === report?.batch)
   );
+  const estimated = others.filter(a => a.kind === ESTIMATED_DROP);
+  const headline =
+    drift ?? (estimated.length ? `alert: ${ESTIMATED_DROP}` : 'alert');
   return outcomeBox(
     'alert',
-    h('b', { class: 'ss-verdict ss-verdict-alert' }, drift ?? 'alert'),
+    h('b', { class: 'ss-verdict ss-verdict-alert' }, headline),
     drift && report ? ` — batch ${report.batch}` : null,
     others.length
       ? h(
           'ul',
           { class: 'ss-alert-list' },
-          others.map(a => h('li', {}, `${a.kind}: ${a.message}`))
+          others.map(a =>
+            a.kind === ESTIMATED_DROP
+              ? h(
+                  'li',
+                  { class: 'ss-alert-estimate' },
+                  badge('estimated-drop', 'model alert'),
+                  ` ${a.kind}: ${a.message}`
+                )
+              : h('li', {}, `${a.kind}: ${a.message}`)
+          )
         )
       : null,
     h(
@@ -285,7 +455,8 @@ export function renderDrift(
             state.message ?? 'No monitoring report exists yet.'
           ),
       renderVerdict(state, env),
-      renderRunner(state, env, actions)
+      renderRunner(state, env, actions),
+      renderTimeline(state.timeline, env)
     );
   }
   const cols = driftColumns(report);
@@ -296,6 +467,7 @@ export function renderDrift(
     renderVerdict(state, env),
     header(report, state.path, env),
     renderRunner(state, env, actions),
+    renderTimeline(state.timeline, env),
     h(
       'table',
       { class: 'ss-table ss-drift-table' },

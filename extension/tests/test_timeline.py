@@ -1,0 +1,138 @@
+"""The drift view's batch timeline in a real Chromium against `jupyter lab` serving a real built project: each
+batch's estimated performance with its interval, or the refusal with its reasons, the realised value beside it when
+labels came, and an estimated performance drop shown as a model alert of its own, apart from data drift.
+
+Screenshots go to <repo>/test-artifacts/extension/ (git-ignored): look at them.
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
+sys.path.insert(0, str(REPO / "extension" / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab  # noqa: E402, F401  (the same Chromium, skipped alike)
+from testproject import jupyter, shipshape  # noqa: E402
+
+CLEAN, DRIFTED, HARD = "uci-adult-2026-06-01.csv", "uci-adult-2026-05-01.csv", "uci-adult-hard-cases.csv"
+WIDE = "drift:\n  estimate:\n    max_width: 0.25  # the test build keeps a 1,000-row holdout: wider intervals\n"
+
+
+def monitor(root: Path, batch: str, *args: str) -> int:
+    return shipshape(root, "monitor", f"--batch=data/incoming/{batch}", *args, timeout=600, check=False).returncode
+
+
+def hard_cases(root: Path, batch: str) -> None:
+    "The clean batch's valid rows the production model finds hardest (scores 0.3-0.7), as a new batch file."
+    from nbs_lib.config import load_env, products_dir, read_json, registry_dir
+    from nbs_lib.driftjob import _scores, needed_columns, read_batches
+    from nbs_lib.ledger import read_ledger
+    from nbs_lib.registry import load
+
+    env = load_env(root=root)
+    m = load("production", registry_dir(env, root))
+    entry = next(e for e in read_ledger(products_dir(env, root)) if e["file"] == batch)
+    rows = pd.read_csv(entry["valid_path"], dtype=str, keep_default_na=False)
+    cols = needed_columns(read_json(m.dir / "reference_profile.json"), m.dir, env["dataset"]["target"])
+    p = _scores(m.dir, read_batches([entry["valid_path"]], columns=cols), 20_000)
+    rows[(p > 0.3) & (p < 0.7)].to_csv(root / "data" / "incoming" / HARD, index=False)
+    (root / "data" / "incoming" / f"{HARD}.ready").touch()
+
+
+@pytest.fixture(scope="module")
+def monitored(project, tmp_path_factory):
+    "A copy of the built project that monitored a clean batch, a drifted one and a batch of hard cases, in that order."
+    root = tmp_path_factory.mktemp("timeline") / "project"
+    shutil.copytree(project, root, symlinks=True)
+    (root / "env.wide.yaml").write_text(WIDE)
+    for start, extra in (("2026-06-01", ()), ("2026-05-01", ("--drift-from", "0"))):
+        shipshape(root, "simulate", "--days", "1", "--start", start, "--seed", "21", *extra, timeout=300)
+    for f in (root / "data" / "incoming").glob("*.csv"):
+        f.with_name(f.name + ".ready").touch()
+    codes = {CLEAN: monitor(root, CLEAN), DRIFTED: monitor(root, DRIFTED)}
+    hard_cases(root, CLEAN)
+    codes[HARD] = monitor(root, HARD, "--env=env.wide.yaml")
+    mon = root / "products" / "uci-adult" / "monitoring"
+    verdicts = {b: json.loads((mon / Path(b).stem / "drift.json").read_text()) for b in codes}
+    return {"root": root, "codes": codes, "verdicts": verdicts}
+
+
+@pytest.fixture(scope="module")
+def page(monitored, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with jupyter(monitored["root"], tmp_path_factory.mktemp("lab")) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1280, "height": 900})
+        pg.set_default_timeout(60_000)
+        pg.goto(f"{server['url']}/lab?token={server['token']}")
+        pg.wait_for_selector(".jp-LauncherCard", timeout=120_000)
+        pg.locator(".jp-LauncherCard", has_text="Shipshape: open panel").click()
+        handle = pg.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first  # the panel as wide as test_browser's
+        box = handle.bounding_box()
+        pg.mouse.move(box["x"] + 1, box["y"] + 300)
+        pg.mouse.down()
+        pg.mouse.move(640, box["y"] + 300, steps=5)
+        pg.mouse.up()
+        tab(pg, "Drift")
+        pg.locator(f".ss-timeline li.ss-tl-batch[data-batch='{HARD}']").wait_for()
+        yield pg
+        browser.close()
+
+
+def row(page, batch: str):
+    return page.locator(f".ss-timeline li.ss-tl-batch[data-batch='{batch}']")
+
+
+def interval(e: dict) -> str:
+    m = e["metrics"]["roc_auc"]
+    return f"est. ROC AUC {m['estimate']:.2f} [{m['low']:.2f}–{m['high']:.2f}]"
+
+
+def test_the_timeline_shows_each_batch_estimate_with_its_interval_or_refusal(page, monitored):
+    v = monitored["verdicts"]
+    assert monitored["codes"] == {CLEAN: 0, DRIFTED: 1, HARD: 1}
+    assert v[CLEAN]["estimate"]["status"] == "estimated"
+    assert v[DRIFTED]["estimate"]["status"] == "refused"  # rows where the 1,000-row reference barely reaches
+    order = page.locator(".ss-timeline li.ss-tl-batch").evaluate_all("els => els.map(e => e.dataset.batch)")
+    assert order.index(HARD) < order.index(DRIFTED) < order.index(CLEAN)  # newest first
+    clean = row(page, CLEAN)
+    assert clean.locator(".ss-tl-est").inner_text() == interval(v[CLEAN]["estimate"])
+    realised = v[CLEAN]["estimate"]["realised"]["roc_auc"]
+    assert clean.locator(".ss-tl-realised").inner_text().strip() == f"· realised ROC AUC {realised:.2f}"
+    refused = row(page, DRIFTED).locator(".ss-tl-est").inner_text()
+    assert refused == "estimate refused: " + "; ".join(v[DRIFTED]["estimate"]["reasons"])
+    assert row(page, DRIFTED).locator(".ss-tl-drift").inner_text().startswith("alert: data drift")
+    shot = row(page, DRIFTED)
+    shot.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "11_timeline.png"))
+
+
+def test_an_estimated_drop_is_a_model_alert_of_its_own_colour_and_words(page, monitored):
+    e = monitored["verdicts"][HARD]["estimate"]
+    assert e["status"] == "estimated" and e["drop"] is True
+    hard = row(page, HARD)
+    assert "ss-tl-drop" in hard.get_attribute("class")
+    assert hard.locator(".ss-tl-est").inner_text() == interval(e)
+    drop = hard.locator(".ss-b-estimated-drop")
+    assert drop.inner_text() == "estimated performance drop"
+    amber = row(page, DRIFTED).locator(".ss-tl-drift").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert drop.evaluate("e => getComputedStyle(e).backgroundColor") not in (amber, "rgba(0, 0, 0, 0)")
+    model = page.locator(".ss-alert li.ss-alert-estimate")
+    assert model.inner_text().startswith(f"model alert estimated performance drop: {HARD}: estimated roc_auc")
+    hard.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "12_timeline_estimated_drop.png"))
+
+
+def test_nothing_in_the_drift_view_scrolls_sideways(page):
+    widths = {
+        sel: page.locator(sel).first.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        for sel in ("#shipshape-panel", ".ss-drift", ".ss-timeline", ".ss-tl-drop")
+    }
+    assert {sel: w for sel, w in widths.items() if w[0] > w[1]} == {}
