@@ -455,7 +455,8 @@ def run_checks(root, products, env: dict, progress: bool = False) -> dict:
     d = np.load(P / "03_features/features.npz")
     met = read_json(P / "05_evaluation/metrics.json")
     tr = read_json(P / "04_models/training.json")
-    stored = pd.read_parquet(P / "05_evaluation/test_predictions.parquet")[f"p_{met['chosen']}"].to_numpy()
+    pred, c = pd.read_parquet(P / "05_evaluation/test_predictions.parquet"), met["chosen"]
+    stored = pred[f"raw_{c}" if f"raw_{c}" in pred else f"p_{c}"].to_numpy()  # the model's own output (uncalibrated)
     steps = {
         "feature_tests": lambda: feature_tests(root, pol["feature_tests"]),
         "model_checks": lambda: model_unit_checks(

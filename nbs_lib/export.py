@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .calibrate import Calibrator, calibration_onnx
 from .config import sha256_file
 from .evaluate import binary_metrics
 from .runtime import GPU_REASON, latency, onnx_predict, onnx_session, target_availability, throughput
@@ -24,15 +25,22 @@ __all__ = ['TREE_NA', 'export_onnx', 'gbdt_onnx', 'serving_cost', 'quantize_int8
            'export_report', 'export_failures']
 
 # %% ../notebooks/24_export.ipynb #96194ed8
-def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Path:
-    "Export a logit model as ONNX returning probabilities; input `features` [batch, n_in], output `probability` [batch]."
+def export_onnx(
+    model: torch.nn.Module,
+    n_in: int,
+    path,
+    opset: int = 17,
+    calibrator: Calibrator | None = None,  # appended to the graph (`calibrate.calibration_onnx`); None: none
+) -> Path:
+    "Export a logit model as ONNX returning probabilities, calibrated by `calibrator`; input `features` [batch, n_in], output `probability` [batch]."
+    import onnx
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".onnx.tmp")
+    cal = calibrator or Calibrator()
     if not isinstance(model, torch.nn.Module):  # a tree model: its own converter, same input and output
-        import onnx
-
-        onnx.save(gbdt_onnx(model, n_in, opset), str(tmp))
+        onnx.save(calibration_onnx(gbdt_onnx(model, n_in, opset), cal), str(tmp))
         tmp.replace(path)
         return path
     torch.onnx.export(
@@ -45,6 +53,8 @@ def export_onnx(model: torch.nn.Module, n_in: int, path, opset: int = 17) -> Pat
         output_names=["probability"],
         dynamic_axes={"features": {0: "batch"}, "probability": {0: "batch"}},
     )
+    if cal.method != "none":
+        onnx.save(calibration_onnx(onnx.load(str(tmp)), cal), str(tmp))
     tmp.replace(path)
     return path
 
@@ -286,21 +296,23 @@ def export_targets(
     cfg: dict,  # the `export:` section of env.yaml
     threshold: float = 0.5,
     targets: list | None = None,
+    calibrator: Calibrator | None = None,  # the served calibration (metrics.json `calibration`); None: none
 ) -> dict:
-    "Export `model` into `out_dir` for each target (all by default) with its proof against eager PyTorch; reports keyed by target name."
+    "Export `model` into `out_dir` for each target (all by default), calibrated by `calibrator`, with its proof against eager PyTorch (+ the calibrator in numpy); reports keyed by target name."
     avail = available_targets()
     targets = targets or list(avail)
     reps, lim, out = cfg["latency_repeats"], cfg["limits"], Path(out_dir)
     unknown = [t for t in targets if t not in avail]
     if unknown:
         raise ValueError(f"unknown export target {unknown[0]!r}; one of {', '.join(avail)}")
-    baseline, p_torch = pytorch_baseline(model, X, reps), predict_proba(model, X)
+    cal = calibrator or Calibrator()
+    baseline, p_torch = pytorch_baseline(model, X, reps), cal.apply(predict_proba(model, X))
     reports, fp32, tree = {}, None, not isinstance(model, torch.nn.Module)
     for t in targets:
         if tree and t in TREE_NA:
             reports[t] = skipped(t, TREE_NA[t])
             if t == "onnx-int8":  # the bundle keeps its files: the fp32 graph, unchanged, stands in
-                fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"])
+                fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"], cal)
                 shutil.copyfile(fp32, out / "model.int8.onnx")
             continue
         if not avail[t]["available"]:
@@ -314,7 +326,7 @@ def export_targets(
             reports[t] = target_report(
                 t,
                 f,
-                tensorrt_predict(trt, X),
+                cal.apply(tensorrt_predict(trt, X)),  # the engine serves the raw probability
                 p_torch,
                 y,
                 lambda a, trt=trt: trt(torch.from_numpy(a).cuda()),
@@ -325,7 +337,7 @@ def export_targets(
                 X,
             )
             continue
-        fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"])
+        fp32 = fp32 or export_onnx(model, X.shape[1], out / "model.onnx", cfg["opset"], cal)
         f = fp32 if t == "onnx-fp32" else quantize_int8(fp32, out / "model.int8.onnx")
         sess = onnx_session(f)
         reports[t] = target_report(
@@ -341,7 +353,7 @@ def export_targets(
             reps,
             X,
         ) | {"opset": cfg["opset"]}
-    return {"targets": reports, "baseline": baseline, "availability": avail}
+    return {"targets": reports, "baseline": baseline, "availability": avail, "calibration": cal.to_dict()}
 
 # %% ../notebooks/24_export.ipynb #a7f030e1
 def export_report(
@@ -368,7 +380,8 @@ def export_report(
         "baseline": ex["baseline"],
         "availability": ex["availability"],
         "bundle": str(bundle),
-        "key_figures": key,
+        "calibration": ex.get("calibration") or {"method": "none"},
+        "key_figures": {"calibration": (ex.get("calibration") or {}).get("method", "none")} | key,
     }
 
 

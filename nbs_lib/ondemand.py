@@ -5,6 +5,7 @@
 # %% ../notebooks/43_ondemand.ipynb #b4b6abe4
 from __future__ import annotations
 
+from .calibrate import Calibrator
 from .config import file_lock, find_root, load_env, now, products_dir, read_json, registry_dir
 from .export import available_targets, export_targets
 from .products import write_product
@@ -33,7 +34,9 @@ def export_version(target: str, version: str = "production", root=None, env_over
     rows, y = holdout(m)
     out = products_dir(env, root) / "06_export" / "versions" / m.version
     with file_lock(out / ".lock", f"export of {m.version}", wait=True):
-        ex = export_targets(model, m.features(rows), y, out, env["export"], m.bundle["threshold"], [target])
+        mf = m.dir / "metrics.json"  # the version's served calibration, appended to the graph like the pipeline's
+        cal = Calibrator.from_dict(read_json(mf).get("calibration") if mf.exists() else None)
+        ex = export_targets(model, m.features(rows), y, out, env["export"], m.bundle["threshold"], [target], cal)
         rep = ex["targets"][target] | {"version": m.version, "on_demand": True, "at": now()}
         path = out / "export.json"
         report = (

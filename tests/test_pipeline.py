@@ -72,6 +72,7 @@ def test_every_row_is_valid_or_quarantined(built):
 
 
 def test_onnx_export_matches_pytorch(built):
+    from nbs_lib.calibrate import Calibrator
     from nbs_lib.runtime import onnx_predict, onnx_session
     from nbs_lib.train import load_model, predict_proba
 
@@ -81,9 +82,11 @@ def test_onnx_export_matches_pytorch(built):
     d = np.load(built["products"] / "03_features/features.npz")
     m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
     sess = onnx_session(built["products"] / "06_export/model.onnx")
+    cal = Calibrator.from_dict(m["calibration"])  # the graph serves the evaluate task's calibration
     assert (
         np.abs(
-            onnx_predict(sess, d["X_test"][:100]) - predict_proba(load_model(m["model_file"]), d["X_test"][:100])
+            onnx_predict(sess, d["X_test"][:100])
+            - cal.apply(predict_proba(load_model(m["model_file"]), d["X_test"][:100]))
         ).max()
         < 1e-4
     )
