@@ -527,10 +527,6 @@ class Evaluate(Section):
         "auto",
         description="the served probability map, fitted on the validation split (nbs_lib.calibrate); auto: the lowest cross-fitted Brier score",
     )
-    calibration: Literal["auto", "none", "platt", "isotonic"] = Field(
-        "auto",
-        description="the served probability map, fitted on the validation split (nbs_lib.calibrate); auto: the lowest cross-fitted Brier score",
-    )
     gain_interval: GainInterval | None = Field(
         GainInterval(), description="the noise margin a candidate's validation gain must clear; null: min_gain alone"
     )
