@@ -21,16 +21,16 @@ from .config import now, read_json, sha256_file, write_json
 from .data import read_rows, sensitive_columns
 from .evaluate import refit
 from .explain import explain, permutation_importance, reference_values
-from .fairness import audit
+from .fairness import audit, reweigh
 from .features import fit_transform_spec, load_spec, transform
 from .rubric import TEST_RUN, measurement, policy
 from .tracking import git_state
 from .train import TabularNet, load_model, predict_proba, save_model, train_mlp
 
 # %% auto #0
-__all__ = ['feature_tests', 'model_unit_checks', 'reproducibility_check', 'data_rerun_check', 'record_provenance',
-           'fairness_evidence', 'importance_evidence', 'explanation_evidence', 'skew_check', 'record_test_run',
-           'run_checks']
+__all__ = ['feature_tests', 'model_unit_checks', 'training_weights', 'reproducibility_check', 'data_rerun_check',
+           'record_provenance', 'fairness_evidence', 'importance_evidence', 'explanation_evidence', 'skew_check',
+           'record_test_run', 'run_checks']
 
 # %% ../notebooks/31_evidence.ipynb #5eca169e
 def feature_tests(root, notebooks=("notebooks/11_features.ipynb",), timeout: int = 600) -> dict:
@@ -134,12 +134,24 @@ def _model_unit_checks(X, y, mlp, seed, model_file, X_check, p_check):
     return {"checks": checks, "hidden": hidden, "seed": seed}
 
 # %% ../notebooks/31_evidence.ipynb #67f07e27
-def _refit_check(model, d, features) -> dict:
+def training_weights(products, env: dict, model_file) -> np.ndarray | None:
+    "The training weights of a reweighed tree model, as the train task computed them (`fairness.reweigh`); None for any other model."
+    meta = load_model(model_file).meta
+    if not meta.get("reweighed_by"):
+        return None
+    P, ds = Path(products), env.get("dataset") or {}
+    d = np.load(P / "03_features/features.npz")
+    rows = read_rows(P / "02_validated/train.parquet").loc[d["line_train"]]
+    pol = ((env.get("readiness") or {}).get("fairness")) or {}
+    return reweigh(rows, d["y_train"], meta["reweighed_by"], ds.get("slice_bins"), pol.get("min_group_size", 30))
+
+
+def _refit_check(model, d, features, weight=None) -> dict:
     "A whole retrain of a candidate that is not the network (a tree model, the baseline), against the stored model."
     from sklearn.metrics import log_loss, roc_auc_score
 
     t0, meta = time.time(), getattr(model, "meta", None) or {}
-    again = refit(model, d["X_train"], d["y_train"])
+    again = refit(model, d["X_train"], d["y_train"], weight=weight)
     p = {s: (predict_proba(model, d[f"X_{s}"]), predict_proba(again, d[f"X_{s}"])) for s in ("train", "valid")}
 
     def figures(k):
@@ -175,6 +187,7 @@ def reproducibility_check(
     progress: bool = False,
     epochs: int | None = None,  # retrain only the first epochs (None: all); epoch k does not depend on later ones
     model_file=None,  # the served candidate (metrics.json's model_file); None: the network
+    weight=None,  # a reweighed tree model's training weights (`training_weights`)
 ) -> dict:
     "Retrain the served candidate from the pipeline's features with its recorded settings and seed: the network epoch by epoch, another family whole (I1)."
     d, t = np.load(features), read_json(training)
@@ -183,7 +196,7 @@ def reproducibility_check(
         raise ValueError(f"{training} records no training config: cannot retrain")
     model = load_model(model_file) if model_file is not None else None
     if model is not None and model.kind != "mlp":
-        return _refit_check(model, d, features)
+        return _refit_check(model, d, features, weight)
     t0 = time.time()
     n = min(epochs or len(t["mlp"]), len(t["mlp"]))
     _, hist = train_mlp(
@@ -473,6 +486,7 @@ def run_checks(root, products, env: dict, progress: bool = False) -> dict:
             P / "04_models/training.json",
             epochs=pol["reproducibility_epochs"],
             model_file=met["model_file"],  # the served candidate's family and settings
+            weight=training_weights(P, env, met["model_file"]),
         ),
         "data_rerun": lambda: data_rerun_check(root, P, env),
         "provenance": lambda: record_provenance(root, P),

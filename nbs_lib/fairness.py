@@ -13,7 +13,8 @@ import pandas as pd
 from .evaluate import slice_labels
 
 # %% auto #0
-__all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 'summary_table', 'reweigh', 'candidate_fairness']
+__all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 'summary_table', 'reweigh', 'candidate_fairness',
+           'fairness_gate']
 
 # %% ../notebooks/14_fairness.ipynb #fb9df759
 def sensitive_groups(df: pd.DataFrame, attributes: list, bins: dict | None = None) -> pd.DataFrame:
@@ -245,3 +246,29 @@ def candidate_fairness(
         "equalized_odds_at": eo_at,
         "failing": failing,
     }
+
+# %% ../notebooks/14_fairness.ipynb #0f6254b3
+def fairness_gate(fair: dict, chosen: str, required: bool) -> dict:
+    "The selection's fairness gate: with `required`, the chosen candidate's validation audit (`candidate_fairness`) must not fail."
+    f = fair.get(chosen) or {"status": "n/a", "reason": f"{chosen} was not audited"}
+    gate = {
+        "key": "fairness",
+        "name": "fairness policy on the validation split",
+        "value": f["status"],
+        "op": "!=",
+        "threshold": "fail",
+    }
+    if not required:
+        why = "evaluate.require_fairness is false: the readiness fairness audit judges the served model"
+        return gate | {"passed": None, "status": "n/a", "reason": why}
+    if f["status"] == "n/a":
+        return gate | {"passed": None, "status": "n/a", "reason": f["reason"]}
+    ok = f["status"] != "fail"
+    meets = [n for n, v in fair.items() if v["status"] not in ("fail", "n/a")]
+    reason = (
+        f"{chosen}: {f['status']} (meeting the policy: {', '.join(meets)})"
+        if ok
+        else f"no candidate meets the fairness policy on the validation split; {chosen} fails "
+        + "; ".join(f.get("failing", [])[:3])
+    )
+    return gate | {"passed": ok, "status": "pass" if ok else "fail", "reason": reason}

@@ -530,6 +530,10 @@ class Evaluate(Section):
     gain_interval: GainInterval | None = Field(
         GainInterval(), description="the noise margin a candidate's validation gain must clear; null: min_gain alone"
     )
+    require_fairness: StrictBool = Field(
+        False,
+        description="only candidates whose validation fairness audit (readiness.fairness) does not fail may be chosen; the reweighed tree model competes only then",
+    )
 
 
 class Limits(Section):
