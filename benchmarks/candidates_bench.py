@@ -95,6 +95,8 @@ def fit_candidates(d: dict, trials: int, quick: bool) -> tuple[dict, dict, dict]
             seed=s["seed"],
             fit_seed=tr["seed"],
             max_estimators=s["max_estimators"],
+            cv_below=s.get("cv_below"),
+            folds=s.get("folds", 5),
         ),
     }
     models, seconds, search = {}, {}, None

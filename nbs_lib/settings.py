@@ -465,6 +465,10 @@ class Search(Section):
     timeout_s: Num(gt=0) | None = Field(120, description="a safety stop: the search ends after this many seconds")
     seed: Int(ge=0) = Field(42, description="the sampler's and every trial's seed: the same seed, the same winner")
     max_estimators: Int(ge=1) = Field(600, description="the most trees a trial may grow (a smaller, faster search)")
+    cv_below: Int(ge=0) | None = Field(
+        1000, description="fewer validation rows than this: trials are scored out-of-fold on train + valid; null: never"
+    )
+    folds: Int(ge=2) = Field(5, description="the seeded stratified folds of that out-of-fold score")
 
 
 class Train(Section):

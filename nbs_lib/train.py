@@ -197,14 +197,23 @@ def search_lightgbm(
     space: dict | None = None,
     fit_seed: int | None = None,  # the seed of every trial's LightGBM fit (default: `seed`)
     max_estimators: int | None = None,  # a cap on the number of trees (a smaller, faster search)
+    cv_below: int | None = None,  # fewer validation rows than this: trials are scored out-of-fold on train + valid
+    folds: int = 5,
 ) -> tuple[dict, GBDTModel | None]:
-    "A seeded Optuna (TPE) search of LightGBM's hyperparameters by validation ROC AUC: the record of every trial and the winner, and the winning model."
+    "A seeded Optuna (TPE) search of LightGBM's hyperparameters by validation ROC AUC (out-of-fold below `cv_below` validation rows): the record of every trial and the winner, and the winning model."
     import time
 
     import optuna
     from sklearn.metrics import roc_auc_score
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    fs = seed if fit_seed is None else fit_seed
+    cv = cv_below is not None and len(yv) < cv_below  # a small validation split: the best of many trials flatters it
+    if cv:
+        from sklearn.model_selection import StratifiedKFold
+
+        Xa, ya = np.concatenate([X, Xv]), np.concatenate([y, yv])
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(Xa, ya))
     space, rows, models = dict(space or SEARCH_SPACE), [], {}
     if max_estimators:
         kind, lo, hi, log = space["n_estimators"]
@@ -216,13 +225,20 @@ def search_lightgbm(
             for k, (kind, lo, hi, log) in space.items()
         }
         t0 = time.perf_counter()
-        m = train_lightgbm(X, y, seed=seed if fit_seed is None else fit_seed, **params)
-        value = float(roc_auc_score(yv, m.predict_proba(Xv)))
+        if cv:  # out-of-fold on train + valid; the winner is fitted on train afterwards
+            oof = np.zeros(len(ya))
+            for fit, held in splits:
+                fold = train_lightgbm(Xa[fit], ya[fit], seed=fs, **params)
+                oof[held] = fold.predict_proba(Xa[held])
+            value, m, typed = float(roc_auc_score(ya, oof)), None, fold.config["params"]
+        else:
+            m = train_lightgbm(X, y, seed=fs, **params)
+            value, typed = float(roc_auc_score(yv, m.predict_proba(Xv))), m.config["params"]
         models[trial.number] = m
         rows.append(
             {
                 "number": trial.number,
-                "params": m.config["params"],
+                "params": typed,
                 "value": value,
                 "seconds": time.perf_counter() - t0,
                 "state": "complete",
@@ -238,7 +254,9 @@ def search_lightgbm(
     report = {
         "family": "lightgbm",
         "metric": "roc_auc",
-        "split": "valid",
+        "split": f"out-of-fold ({folds} folds of train + valid, {len(yv)} validation rows < {cv_below})"
+        if cv
+        else "valid",
         "sampler": "optuna.TPESampler",
         "seed": seed,
         "fit_seed": seed if fit_seed is None else fit_seed,
@@ -247,6 +265,8 @@ def search_lightgbm(
         "trials": rows,
         "best": {"number": best["number"], "params": best["params"], "value": best["value"]} if best else None,
     }
+    if best and models[best["number"]] is None:  # scored out-of-fold: the winner fitted on the training split
+        models[best["number"]] = train_lightgbm(X, y, seed=fs, **best["params"])
     return report, models[best["number"]] if best else None
 
 # %% ../notebooks/12_train.ipynb #1d01a6df

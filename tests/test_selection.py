@@ -127,7 +127,9 @@ def test_the_pipeline_records_why_and_retrains_the_served_family(built):
     m = json.loads((P / "05_evaluation/metrics.json").read_text())
     sel = m["selection"]
     assert (sel["basis"], sel["rows"]) == ("validation", m["candidates"]["baseline"]["valid"]["n"])
-    assert set(sel["candidates"]) == set(m["candidates"]) and all(c["reason"] for c in sel["candidates"].values())
+    assert set(sel["candidates"]) == set(m["fairness"]["eligible"]) and all(
+        c["reason"] for c in sel["candidates"].values()
+    )
     assert all(c["low"] <= c["gain"] <= c["high"] for k, c in sel["candidates"].items() if k != "baseline")
     r = json.loads((P / "readiness/reproducibility.json").read_text())
     family = load_model_kind(m["model_file"])
