@@ -185,6 +185,8 @@ def write_bundle(
     threshold: float,
     version: str | None = None,
     contract: dict | None = None,  # the data contract the pipeline validated with (the validate task's `contract.json`)
+    served: dict
+    | None = None,  # what the ONNX files serve, for a reader: e.g. {"model": "lightgbm", "calibration": {...}}
 ) -> Path:
     "Write a scoring bundle: the ONNX files, `model.json` (transform, contract, formats) and the generated `score.py`."
     from nbs_lib.config import atomic_write, write_json
@@ -199,6 +201,7 @@ def write_bundle(
         out_dir / "model.json",
         {
             "version": version,
+            "served": served or {},
             "threshold": threshold,
             "transform": spec,
             "contract": None if contract is None else {k: v for k, v in contract.items() if k != "source"},

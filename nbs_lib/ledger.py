@@ -31,7 +31,7 @@ from .validate import required_columns, validate
 # %% auto #0
 __all__ = ['ALERT_KINDS', 'MONITORING_DEFAULTS', 'STEPS', 'alert', 'monitoring_options', 'read_ledger', 'append_ledger',
            'update_entry', 'pending_batches', 'labelled_batches', 'read_valid', 'ignored', 'scan_incoming', 'Rejected',
-           'Pending', 'read_chunks', 'refused', 'quarantined', 'process_file']
+           'Pending', 'read_chunks', 'refused', 'quarantined', 'quarantine_level', 'process_file']
 
 # %% ../notebooks/21_ledger.ipynb #66365b86
 ALERT_KINDS = {
@@ -548,6 +548,11 @@ def quarantined(path, products, error: BaseException, listed: dict | None = None
     return e
 
 # %% ../notebooks/21_ledger.ipynb #7171431f
+def quarantine_level(rate: float, thresholds: dict) -> str:
+    "ok, warn or fail: a quarantine rate against `validation`'s warn_rate and fail_rate (above each, not at it)."
+    return "fail" if rate > thresholds["fail_rate"] else "warn" if rate > thresholds["warn_rate"] else "ok"
+
+
 def process_file(
     path,
     contract: dict,
@@ -638,7 +643,7 @@ def process_file(
     for k, p in tmp.items():
         os.replace(p, out / f"{k}.csv")
     rate = r["rows_quarantined"] / max(r["rows_in"], 1)
-    level = "fail" if rate > thresholds["fail_rate"] else "warn" if rate > thresholds["warn_rate"] else "ok"
+    level = quarantine_level(rate, thresholds)
     return (
         entry
         | r

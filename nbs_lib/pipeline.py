@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import re
 import time
@@ -29,13 +30,14 @@ from nbs_lib.config import (
     registry_dir,
     write_json,
 )
-from .ledger import labelled_batches
+from .ledger import labelled_batches, quarantine_level
 from .lineage import record
 from .scorecard import GateError, load_gate, load_scorecard
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['REPORT_HTML', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'task_finished', 'on_finish', 'on_failure',
+__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'task_verdict',
+           'verdict_markdown', 'lineage_markdown', 'finish_report', 'task_finished', 'on_finish', 'on_failure',
            'process_alive', 'settle_run', 'list_runs', 'landing_facts', 'write_index', 'refresh_index', 'new_run',
            'build', 'status', 'build_task']
 
@@ -165,8 +167,122 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     write_index(out, rec)
     return rec
 
+# %% ../notebooks/41_pipeline.ipynb #fd90fa14
+VERDICT = {"pass": ("#1a7f37", "PASS"), "warn": ("#9a6700", "WARN"), "fail": ("#cf222e", "FAIL")}
+
+
+def _product_json(prods: dict, key: str) -> dict:
+    p = prods.get(key)
+    return read_json(p) if p and str(p).endswith(".json") and Path(p).exists() else {}
+
+
+def task_verdict(name: str, prods: dict) -> tuple[str, str]:
+    "A finished task's verdict for its report, read from its products: (pass | warn | fail, what was decided)."
+    if name == "ingest":
+        bad = _product_json(prods, "summary").get("key_figures", {}).get("malformed lines", 0)
+        return (
+            ("warn", f"{bad:,} malformed line(s) set aside with their reason") if bad else ("pass", "every line read")
+        )
+    if name == "validate":
+        v = _product_json(prods, "summary")
+        worst = max((v.get("quarantine_rate") or {}).values(), default=0.0)
+        level = quarantine_level(worst, v["thresholds"])
+        return ("pass" if level == "ok" else level, f"worst quarantine rate {worst:.2%} ({level})")
+    if name == "evaluate":
+        m = _product_json(prods, "metrics")
+        failed = [c["name"] for c in (m.get("checks") or {}).values() if c.get("status") == "fail"]
+        head = f"chosen `{m['chosen']}`: test {m['metric']} {m['test'][m['metric']]:.4f}"
+        return ("fail", f"{head}; fails: {', '.join(failed)}") if failed else ("pass", f"{head}; every gate passes")
+    if name == "export":
+        t = _product_json(prods, "report").get("targets") or {}
+        failed = [n for n, r in t.items() if r.get("status") not in ("ok", "skipped")]
+        ok = [n for n, r in t.items() if r.get("status") == "ok"]
+        return ("fail", f"proof failed: {', '.join(failed)}") if failed else ("pass", f"proven: {', '.join(ok)}")
+    if name == "register":
+        r = _product_json(prods, "registered")
+        drill = _product_json(prods, "drill")
+        bad = [
+            k for k, s in (("canary", r.get("canary")), ("rollback drill", drill)) if (s or {}).get("status") == "fail"
+        ]
+        head = f"version {r.get('version')}"
+        return ("fail", f"{head}; failed: {', '.join(bad)}") if bad else ("pass", f"{head} registered")
+    if name == "readiness":
+        try:
+            g = load_gate(Path(prods["scorecard"]).parents[1])
+        except GateError as e:
+            return ("fail", f"no current scorecard: {e}")
+        kind = {"go": "pass", "needs-review": "warn"}.get(g["decision"], "fail")
+        blocking = ", ".join(b.get("id", str(b)) if isinstance(b, dict) else str(b) for b in g["blocking"][:6])
+        return (kind, f"gate: {g['decision'].upper()}" + (f"; blocking: {blocking}" if blocking else ""))
+    return ("pass", "done")
+
+# %% ../notebooks/41_pipeline.ipynb #9cd55de5
+def _figure(v) -> str:
+    "A key figure for people: integers with thousands separators, other numbers to 4 significant digits."
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    return f"{v:,}" if isinstance(v, int) else f"{v:.4g}"
+
+
+def verdict_markdown(kind: str, headline: str, figures: dict) -> str:
+    "The opening cell of a report: the badge, what was decided, the key figures."
+    colour, label = VERDICT.get(kind, ("#57606a", kind.upper()))
+    badge = (
+        f'<span style="background:{colour};color:#fff;padding:2px 8px;border-radius:4px;font-weight:600">{label}</span>'
+    )
+    rows = "".join(f"| {html.escape(str(k))} | {html.escape(_figure(v))} |\n" for k, v in figures.items())
+    return f"{badge} **{headline}**\n\n" + (f"| key figure | value |\n|---|---|\n{rows}" if rows else "")
+
+
+def lineage_markdown(lin: dict, run_id: str | None, packages: dict) -> str:
+    "The closing cell of a report: run, commit, inputs with sha256, parameters, package versions."
+    git = (lin.get("code") or {}).get("git") or {}
+    commit = f"`{(git.get('commit') or 'unknown')[:12]}`" + (" (uncommitted changes)" if git.get("dirty") else "")
+    ins = "".join(
+        f"| {k} | `{Path(f['path']).name}` | `{(f.get('sha256') or f.get('kind') or 'missing')[:16]}` |\n"
+        for k, f in (lin.get("inputs") or {}).items()
+    )
+    params = "; ".join(
+        f"`{k}` = {json.dumps(v, default=str)[:80]}" + ("…" if len(json.dumps(v, default=str)) > 80 else "")
+        for k, v in (lin.get("params") or {}).items()
+    )
+    pk = ", ".join(f"{k} {v}" for k, v in packages.items() if v)
+    return (
+        f"---\n#### Lineage\nRun `{run_id or 'outside a build'}` · commit {commit} · at {lin.get('at')}\n\n"
+        + (f"| input | file | sha256 (first 16) |\n|---|---|---|\n{ins}\n" if ins else "No input files.\n\n")
+        + (f"Parameters: {params}\n\n" if params else "")
+        + f"Packages: {pk}"
+    )
+
+# %% ../notebooks/41_pipeline.ipynb #12049e2b
+REPORT_TAG = "shipshape-report"  # the cells finish_report adds (a re-finish replaces them)
+
+
+def finish_report(task, lineage: dict) -> None:
+    "Open the task's executed notebook with its verdict, close it with its lineage, and render its HTML again (code hidden)."
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from nbs_lib.tracking import package_versions
+
+    prods = {k: str(p) for k, p in task.product.products.products.items()}
+    if "nb" not in prods or "html" not in prods:
+        return
+    nb = nbformat.read(prods["nb"], as_version=4)
+    nb.cells = [c for c in nb.cells if REPORT_TAG not in c.get("metadata", {}).get("tags", [])]
+    kind, headline = task_verdict(task.name, prods)
+    tag = {"tags": [REPORT_TAG]}
+    top = nbformat.v4.new_markdown_cell(verdict_markdown(kind, headline, _key_figures(prods)), metadata=tag)
+    pk = package_versions()
+    end = nbformat.v4.new_markdown_cell(lineage_markdown(lineage, os.environ.get("SHIPSHAPE_RUN_ID"), pk), metadata=tag)
+    nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, top)
+    nb.cells.append(end)
+    atomic_write(prods["nb"], nbformat.writes(nb).encode())
+    body, _ = HTMLExporter(**REPORT_HTML).from_notebook_node(nb)
+    atomic_write(prods["html"], body.encode())
+
 # %% ../notebooks/41_pipeline.ipynb #5d2509e0
-def _task_lineage(task):
+def _task_lineage(task) -> dict:
     "Write the lineage record of a finished task: upstream products (or the data files) in, its products out."
     params = {k: v for k, v in task.params.to_dict().items() if k not in ("upstream", "product")}
     inputs = {}
@@ -183,12 +299,12 @@ def _task_lineage(task):
             if p.exists()
         }
     outputs = {k: str(p) for k, p in task.product.products.products.items()}
-    record(Path(str(task.product["nb"])).parents[1], task.name, inputs, outputs, params, task.source.loc, root)
+    return record(Path(str(task.product["nb"])).parents[1], task.name, inputs, outputs, params, task.source.loc, root)
 
 
 def task_finished(task):
-    "Ploomber task hook: write the task's lineage, and mark it done in the running build's record (live progress)."
-    _task_lineage(task)
+    "Ploomber task hook: write the task's lineage, open and close its report with its verdict and lineage, and mark it done in the running build's record (live progress)."
+    finish_report(task, _task_lineage(task))
     run_id = os.environ.get("SHIPSHAPE_RUN_ID")
     if not run_id:
         return

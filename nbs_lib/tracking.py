@@ -15,7 +15,8 @@ from importlib import metadata
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PACKAGES', 'git_state', 'environment_info', 'wandb_mode', 'log_run', 'read_offline_run', 'wandb_summary']
+__all__ = ['PACKAGES', 'git_state', 'package_versions', 'environment_info', 'wandb_mode', 'log_run', 'read_offline_run',
+           'wandb_summary']
 
 # %% ../notebooks/04_tracking.ipynb #9da732a8
 PACKAGES = [
@@ -49,15 +50,25 @@ def git_state(root) -> dict:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
-def environment_info(root) -> dict:
-    "Python, platform, package versions and git state."
+def package_versions() -> dict:
+    "The installed version of each of `PACKAGES` (None when missing)."
     pk = {}
     for p in PACKAGES:
         try:
             pk[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             pk[p] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": pk, "git": git_state(root)}
+    return pk
+
+
+def environment_info(root) -> dict:
+    "Python, platform, package versions and git state."
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git": git_state(root),
+    }
 
 # %% ../notebooks/04_tracking.ipynb #a6b055f3
 def wandb_mode(configured: str | None = "auto") -> str:

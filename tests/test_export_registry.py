@@ -27,6 +27,8 @@ def test_export_report_proves_each_target(built):
     e = json.loads((built["products"] / "06_export/export.json").read_text())
     t = e["targets"]  # keyed by target name
     assert m["chosen"] == e["model"] == "lightgbm"
+    served = json.loads((built["products"] / "06_export/bundle/model.json").read_text())["served"]
+    assert (served["model"], served["calibration"]["method"]) == (m["chosen"], m["calibration"]["method"])
     assert set(t) == {"onnx-fp32", "onnx-int8", "tensorrt-fp16"} and all(r["target"] == n for n, r in t.items())
     r = t["onnx-fp32"]
     assert r["status"] == "ok" and Path(r["file"]).stat().st_size == r["size_bytes"] and len(r["sha256"]) == 64

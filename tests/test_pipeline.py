@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -203,3 +204,20 @@ def test_a_killed_build_leaves_a_record_that_says_killed(tmp_path):
     [settled] = list_runs(tmp_path / "products" / "uci-adult")
     assert (settled["status"], settled["outcome"], settled["killed"]) == ("failed", "failed", True)
     assert f"process {p.pid}" in settled["error"]["message"]
+
+
+def test_every_report_opens_with_its_verdict_and_closes_with_its_lineage(built):
+    "#13: a reviewer reads the decision first and the lineage last; the .ipynb carries the same cells."
+    run = built["record"]["id"]
+    for t in built["record"]["tasks"]:
+        page = Path(t["report"]).read_text()
+        page = page[page.index("<body") :]  # the styles in <head> name the classes too
+        badge = re.search(r'<span style="background:#[0-9a-f]{6};color:#fff[^>]*>(PASS|WARN|FAIL)</span>', page)
+        assert badge and badge.start() < page.index('class="jp-OutputArea')  # before any output of the task's code
+        lin = json.loads((built["products"] / "lineage" / f"{t['name']}.json").read_text())
+        first = next(iter(lin["inputs"].values()))
+        assert page.index("Lineage") > badge.start() and f"<code>{run}</code>" in page
+        assert (first.get("sha256") or first.get("kind"))[:16] in page
+    m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
+    ev = Path(next(t["notebook"] for t in built["record"]["tasks"] if t["name"] == "evaluate")).read_text()
+    assert f"chosen `{m['chosen']}`" in ev  # the verdict names the chosen model in the notebook too
