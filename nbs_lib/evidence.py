@@ -141,7 +141,7 @@ def training_weights(products, env: dict, model_file) -> np.ndarray | None:
         return None
     P, ds = Path(products), env.get("dataset") or {}
     d = np.load(P / "03_features/features.npz")
-    rows = read_rows(P / "02_validated/train.parquet").loc[d["line_train"]]
+    rows = read_rows(P / "02_validated/train.parquet").iloc[d["pos_train"]]  # lines can repeat (batches)
     pol = ((env.get("readiness") or {}).get("fairness")) or {}
     return reweigh(rows, d["y_train"], meta["reweighed_by"], ds.get("slice_bins"), pol.get("min_group_size", 30))
 
