@@ -252,7 +252,10 @@ class SearchReport(Open):
 
     family: str
     metric: str
-    split: Literal["valid"]
+    split: Literal["valid", "out-of-fold"] = Field(
+        description="what each trial is scored on: the validation split, or out-of-fold on train + valid (a small validation split)"
+    )
+    folds: int | None = Field(None, description="the folds of an out-of-fold score")
     seed: int
     budget: dict[str, Any]
     seconds: float

@@ -254,9 +254,8 @@ def search_lightgbm(
     report = {
         "family": "lightgbm",
         "metric": "roc_auc",
-        "split": f"out-of-fold ({folds} folds of train + valid, {len(yv)} validation rows < {cv_below})"
-        if cv
-        else "valid",
+        "split": "out-of-fold" if cv else "valid",  # out-of-fold: fewer validation rows than cv_below
+        "folds": folds if cv else None,
         "sampler": "optuna.TPESampler",
         "seed": seed,
         "fit_seed": seed if fit_seed is None else fit_seed,
