@@ -85,6 +85,13 @@ def model_card(root, products, env: dict) -> str:
         if chosen == "mlp"
         else "logistic regression (scikit-learn), served as a PyTorch module with no hidden layer"
         if chosen == "baseline"
+        else "LightGBM gradient-boosted trees, hyperparameters from the seeded search"
+        + (
+            ", refitted on rows reweighed by the sensitive attributes (the fairness lever)"
+            if chosen == "lightgbm_fair"
+            else ""
+        )
+        if chosen in ("lightgbm", "lightgbm_fair")
         else chosen
     )
     onnx = target(exp) if exp else None

@@ -136,6 +136,11 @@ def backtest_family(chosen: str) -> tuple[str, str]:
             "lightgbm",
             "the chosen network costs minutes per fit on a CPU: the tree candidate, with its chosen hyperparameters, stands in for it",
         )
+    if chosen == "lightgbm_fair":
+        return (
+            "lightgbm",
+            "the reweighed tree model: its family and hyperparameters, unweighted (the periods' weights are not kept)",
+        )
     return chosen, f"the chosen candidate's family ({chosen}), with its chosen hyperparameters"
 
 
