@@ -2,7 +2,6 @@
  * What the `/shipshape/` routes answer, built on the generated product types (src/products.ts, from
  * nbs_lib.products). The routes are thin translations of nbs_lib.app: each interface names the function.
  */
-import type { ITimelineEntry } from './drift';
 import {
   IAliases,
   IAvailability,
@@ -112,6 +111,37 @@ export interface IMonitoringStatus {
   message: string;
   run_id: string;
   at: string;
+}
+
+/** A batch's estimated performance as the timeline shows it (`app.estimate_view`). */
+export interface IEstimateView {
+  status: 'estimated' | 'refused' | 'none';
+  metric?: string;
+  method?: string | null;
+  level?: number | null;
+  estimate?: number | null;
+  low?: number | null;
+  high?: number | null;
+  baseline?: number | null;
+  max_drop?: number | null;
+  drop?: boolean;
+  reasons?: string[];
+  realised?: number | null;
+  reason?: string;
+}
+
+/** One batch of the timeline (`app.batch_timeline`), newest first. */
+export interface ITimelineEntry {
+  batch: string;
+  processed_at: string | null;
+  health: string | null;
+  labelled: boolean | null;
+  checked_at: string | null;
+  outcome: string | null;
+  model_version: string | null;
+  signals: { [signal: string]: boolean };
+  estimate: IEstimateView | null;
+  report: string | null;
 }
 
 /** `GET /shipshape/drift` (`app.drift_state`). */

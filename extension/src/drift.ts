@@ -1,4 +1,4 @@
-import { IDriftState } from './api';
+import { IDriftState, IEstimateView, ITimelineEntry } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, when } from './dom';
 import { alertWords, exitWords, outcomeBox } from './outcome';
@@ -7,37 +7,6 @@ import { get } from './request';
 import { View } from './view';
 
 export { IDriftState };
-
-/** A batch's estimated performance as the timeline shows it (`app.estimate_view`). */
-export interface IEstimateView {
-  status: 'estimated' | 'refused' | 'none';
-  metric?: string;
-  method?: string | null;
-  level?: number | null;
-  estimate?: number | null;
-  low?: number | null;
-  high?: number | null;
-  baseline?: number | null;
-  max_drop?: number | null;
-  drop?: boolean;
-  reasons?: string[];
-  realised?: number | null;
-  reason?: string;
-}
-
-/** One batch of the timeline (`app.batch_timeline`), newest first. */
-export interface ITimelineEntry {
-  batch: string;
-  processed_at: string | null;
-  health: string | null;
-  labelled: boolean | null;
-  checked_at: string | null;
-  outcome: string | null;
-  model_version: string | null;
-  signals: { [signal: string]: boolean };
-  estimate: IEstimateView | null;
-  report: string | null;
-}
 
 const METRIC_NAMES: { [metric: string]: string } = {
   roc_auc: 'ROC AUC',
