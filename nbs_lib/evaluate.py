@@ -127,18 +127,13 @@ def refit(
     weight: np.ndarray | None = None,  # per-row training weights (a reweighed tree model: `fairness.reweigh`)
 ):
     "A model of `model`'s family with its settings (`params`, else its `meta['params']` or a tree model's own), fitted on `X`, `y` with its seed."
-    from nbs_lib.train import GBDTModel, fit_baseline, train_lightgbm, train_mlp
+    from nbs_lib.train import GBDTModel, fit_family
 
     meta = getattr(model, "meta", None) or {}
     seed = meta.get("seed", 42) if seed is None else seed
     if isinstance(model, GBDTModel):
-        return train_lightgbm(X, y, seed=seed, weight=weight, **(params or model.config["params"]))
-    if weight is not None:
-        raise ValueError(f"training weights apply to the tree model, not to a {model.kind} model")
-    params = dict(params if params is not None else meta.get("params") or {})
-    if model.kind == "logistic":
-        return fit_baseline(X, y, seed=seed, **params)
-    return train_mlp(X, y, X, y, seed=seed, progress=False, **params)[0]
+        return fit_family("lightgbm", X, y, params or model.config["params"], seed, weight)
+    return fit_family(model.kind, X, y, dict(params if params is not None else meta.get("params") or {}), seed, weight)
 
 
 def selection_scores(

@@ -143,18 +143,6 @@ def backtest_family(chosen: str) -> tuple[str, str]:
         )
     return chosen, f"the chosen candidate's family ({chosen}), with its chosen hyperparameters"
 
-
-def _fit(family: str, X, y, params: dict, seed: int):
-    from nbs_lib import train as tr  # torch: imported only when a backtest runs
-
-    if family == "baseline":
-        return tr.fit_baseline(X, y, seed=seed, **params)
-    if family == "lightgbm":
-        return tr.train_lightgbm(X, y, seed=seed, **params)
-    if family == "mlp":
-        return tr.train_mlp(X, y, X, y, seed=seed, progress=False, **params)[0]
-    raise ValueError(f"unknown model family {family!r} (baseline, lightgbm or mlp)")
-
 # %% ../notebooks/18_staleness.ipynb #f19d0be5
 def time_periods(
     rows: pd.DataFrame,  # labelled rows as text (None for missing), every input column, the target and the time column
@@ -196,7 +184,9 @@ def time_periods(
             "reason": f"{len(rest)} labelled rows after the training window: fewer than 2 periods of {tol['min_rows']} rows"
         }
     spec = fit_transform_spec(train, types)
-    model = _fit(family, transform(spec, train), encode_labels(train[target], positive), params or {}, seed)
+    from nbs_lib.train import fit_family  # torch: imported only when a backtest runs
+
+    model = fit_family(family, transform(spec, train), encode_labels(train[target], positive), params or {}, seed)
     for chunk in np.array_split(np.arange(len(rest)), k):
         d = rest.iloc[chunk]
         m = metric_interval(

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['LIGHTGBM_FIXED', 'SEARCH_SPACE', 'TabularNet', 'Probability', 'predict_proba', 'train_mlp', 'fit_baseline',
-           'GBDTModel', 'train_lightgbm', 'search_lightgbm', 'save_model', 'save_skipped', 'load_model']
+           'GBDTModel', 'train_lightgbm', 'search_lightgbm', 'save_model', 'save_skipped', 'load_model', 'fit_family']
 
 # %% ../notebooks/12_train.ipynb #94524760
 class TabularNet(nn.Module):
@@ -307,3 +307,23 @@ def load_model(path) -> TabularNet | GBDTModel:
         m.eval()
     m.meta = d["meta"]
     return m
+
+# %% ../notebooks/12_train.ipynb #30535eb7
+def fit_family(
+    family: str,  # baseline (or logistic) | mlp | lightgbm
+    X: np.ndarray,
+    y: np.ndarray,
+    params: dict,  # the family's settings (its train function's arguments)
+    seed: int = 42,
+    weight: np.ndarray | None = None,  # per-row training weights: the tree model only
+):
+    "A fresh model of a candidate family fitted on `X`, `y` with `params` and `seed` (the network: no separate validation split)."
+    if family == "lightgbm":
+        return train_lightgbm(X, y, seed=seed, weight=weight, **params)
+    if weight is not None:
+        raise ValueError(f"training weights apply to the tree model, not to a {family} model")
+    if family in ("baseline", "logistic"):
+        return fit_baseline(X, y, seed=seed, **params)
+    if family == "mlp":
+        return train_mlp(X, y, X, y, seed=seed, progress=False, **params)[0]
+    raise ValueError(f"unknown model family {family!r} (baseline, lightgbm or mlp)")
