@@ -38,16 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from datasets_bench import DATASETS  # noqa: E402  (the bundled data sets, beside this script)
 
 from nbs_lib.config import load_env  # noqa: E402
 from nbs_lib.data import encode_labels, feature_columns, split_data  # noqa: E402
 from nbs_lib.estimate import METHODS, estimate_performance, realised_metrics  # noqa: E402
 
-DATASETS = {
-    "uci-adult": "data/raw/env.dataset.yaml",
-    "german-credit": "data/german-credit/env.dataset.yaml",
-    "palmer-penguins": "data/palmer-penguins/env.dataset.yaml",
-}
 OPEN = {"max_ece": 1.0, "max_uncovered": 1.0, "max_width": 1.0}  # the checks switched off: a number for every batch
 EXPECT = {"covariate": "estimate", "none": "estimate", "concept": "estimate", "miscal": "refuse", "coverage": "refuse"}
 
