@@ -14,7 +14,7 @@ from .evaluate import slice_labels
 
 # %% auto #0
 __all__ = ['POLICY', 'sensitive_groups', 'audit', 'summarize', 'group_table', 'summary_table', 'reweigh', 'candidate_fairness',
-           'fairness_gate']
+           'selection_pool', 'fairness_gate']
 
 # %% ../notebooks/14_fairness.ipynb #fb9df759
 def sensitive_groups(df: pd.DataFrame, attributes: list, bins: dict | None = None) -> pd.DataFrame:
@@ -246,6 +246,13 @@ def candidate_fairness(
         "equalized_odds_at": eo_at,
         "failing": failing,
     }
+
+# %% ../notebooks/14_fairness.ipynb #bbcf2654
+def selection_pool(fair: dict, required: bool, lever: str = "lightgbm_fair") -> tuple[list, list]:
+    "The candidates the rule may choose from, and those whose validation audit (`candidate_fairness`) does not fail."
+    meets = [n for n, f in fair.items() if f["status"] != "fail"]
+    # required: only those; nothing meets it: as if not required (`fairness_gate` then fails); the lever competes only then
+    return (meets if required and meets else [n for n in fair if n != lever]), meets
 
 # %% ../notebooks/14_fairness.ipynb #0f6254b3
 def fairness_gate(fair: dict, chosen: str, required: bool) -> dict:
