@@ -72,6 +72,16 @@ def open_panel(page):
     raise AssertionError("the Shipshape panel did not open")
 
 
+def widen_panel(page, x: int = 640):
+    "Drag the side panel's edge to `x` pixels, as a person widens it."
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + 1, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + 300, steps=5)
+    page.mouse.up()
+
+
 def tab(page, title: str):
     "Show a view of the panel."
     open_panel(page)
@@ -89,12 +99,7 @@ def test_the_launcher_and_the_command_palette_open_the_panel(page):
     card.click()
     page.wait_for_selector("#shipshape-panel .ss-title")
     assert page.locator("#shipshape-panel").is_visible()
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first  # widen the side panel for the shots
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + 1, box["y"] + 300)
-    page.mouse.down()
-    page.mouse.move(640, box["y"] + 300, steps=5)
-    page.mouse.up()
+    widen_panel(page)  # for the shots
     shot(page, "01_launcher_panel_open")
 
 

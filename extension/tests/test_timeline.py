@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
 sys.path.insert(0, str(REPO / "extension" / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab  # noqa: E402, F401  (the same Chromium, skipped alike)
+from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab, widen_panel  # noqa: E402, F401  (the same Chromium, skipped alike)
 from testproject import jupyter, shipshape  # noqa: E402
 
 CLEAN, DRIFTED, HARD = "uci-adult-2026-06-01.csv", "uci-adult-2026-05-01.csv", "uci-adult-hard-cases.csv"
@@ -74,12 +74,7 @@ def page(monitored, tmp_path_factory):
         pg.goto(f"{server['url']}/lab?token={server['token']}")
         pg.wait_for_selector(".jp-LauncherCard", timeout=120_000)
         pg.locator(".jp-LauncherCard", has_text="Shipshape: open panel").click()
-        handle = pg.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first  # the panel as wide as test_browser's
-        box = handle.bounding_box()
-        pg.mouse.move(box["x"] + 1, box["y"] + 300)
-        pg.mouse.down()
-        pg.mouse.move(640, box["y"] + 300, steps=5)
-        pg.mouse.up()
+        widen_panel(pg)  # the panel as wide as test_browser's
         tab(pg, "Drift")
         pg.locator(f".ss-timeline li.ss-tl-batch[data-batch='{HARD}']").wait_for()
         yield pg
