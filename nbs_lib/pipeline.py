@@ -168,7 +168,12 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     return rec
 
 # %% ../notebooks/41_pipeline.ipynb #fd90fa14
-VERDICT = {"pass": ("#1a7f37", "PASS"), "warn": ("#9a6700", "WARN"), "fail": ("#cf222e", "FAIL")}
+VERDICT = {
+    "pass": ("#1a7f37", "PASS"),
+    "warn": ("#9a6700", "WARN"),
+    "fail": ("#cf222e", "FAIL"),
+    "done": ("#57606a", "DONE"),  # a task that decides nothing: it ran, no pass is claimed
+}
 
 
 def _product_json(prods: dict, key: str) -> dict:
@@ -177,7 +182,7 @@ def _product_json(prods: dict, key: str) -> dict:
 
 
 def task_verdict(name: str, prods: dict) -> tuple[str, str]:
-    "A finished task's verdict for its report, read from its products: (pass | warn | fail, what was decided)."
+    "A finished task's verdict for its report, read from its products: (pass | warn | fail | done, what was decided)."
     if name == "ingest":
         bad = _product_json(prods, "summary").get("key_figures", {}).get("malformed lines", 0)
         return (
@@ -214,7 +219,7 @@ def task_verdict(name: str, prods: dict) -> tuple[str, str]:
         kind = {"go": "pass", "needs-review": "warn"}.get(g["decision"], "fail")
         blocking = ", ".join(b.get("id", str(b)) if isinstance(b, dict) else str(b) for b in g["blocking"][:6])
         return (kind, f"gate: {g['decision'].upper()}" + (f"; blocking: {blocking}" if blocking else ""))
-    return ("pass", "done")
+    return ("done", "ran; this task decides nothing of its own")
 
 # %% ../notebooks/41_pipeline.ipynb #9cd55de5
 def _figure(v) -> str:

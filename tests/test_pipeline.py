@@ -212,7 +212,7 @@ def test_every_report_opens_with_its_verdict_and_closes_with_its_lineage(built):
     for t in built["record"]["tasks"]:
         page = Path(t["report"]).read_text()
         page = page[page.index("<body") :]  # the styles in <head> name the classes too
-        badge = re.search(r'<span style="background:#[0-9a-f]{6};color:#fff[^>]*>(PASS|WARN|FAIL)</span>', page)
+        badge = re.search(r'<span style="background:#[0-9a-f]{6};color:#fff[^>]*>(PASS|WARN|FAIL|DONE)</span>', page)
         assert badge and badge.start() < page.index('class="jp-OutputArea')  # before any output of the task's code
         lin = json.loads((built["products"] / "lineage" / f"{t['name']}.json").read_text())
         first = next(iter(lin["inputs"].values()))
