@@ -268,8 +268,9 @@ def fairness_gate(fair: dict, chosen: str, required: bool) -> dict:
     if not required:
         why = "evaluate.require_fairness is false: the readiness fairness audit judges the served model"
         return gate | {"passed": None, "status": "n/a", "reason": why}
-    if f["status"] == "n/a":
-        return gate | {"passed": None, "status": "n/a", "reason": f["reason"]}
+    if f["status"] in ("n/a", "insufficient"):  # nothing to judge: never a pass
+        why = f.get("reason") or "too few rows in each group to compare (readiness.fairness.min_group_size)"
+        return gate | {"passed": None, "status": "n/a", "reason": why}
     ok = f["status"] != "fail"
     meets = [n for n, v in fair.items() if v["status"] not in ("fail", "n/a")]
     reason = (
