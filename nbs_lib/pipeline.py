@@ -10,6 +10,8 @@ import html
 import json
 import os
 import re
+import shutil
+import sys
 import time
 import traceback
 import uuid
@@ -36,10 +38,10 @@ from .scorecard import GateError, load_gate, load_scorecard
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'BADGE', 'pipeline_env', 'make_dag', 'write_run', 'task_verdict',
-           'verdict_markdown', 'lineage_markdown', 'finish_report', 'task_finished', 'on_finish', 'on_failure',
-           'process_alive', 'settle_run', 'list_runs', 'landing_facts', 'write_index', 'refresh_index', 'new_run',
-           'build', 'status', 'build_task']
+__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'REPORT_RUNS', 'BADGE', 'pipeline_env', 'make_dag', 'write_run',
+           'task_verdict', 'verdict_markdown', 'lineage_markdown', 'finish_report', 'progress_line', 'task_finished',
+           'on_finish', 'on_failure', 'process_alive', 'settle_run', 'list_runs', 'keep_reports', 'run_reports',
+           'prune_reports', 'landing_facts', 'write_index', 'refresh_index', 'new_run', 'build', 'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {
@@ -135,7 +137,7 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
             "trigger": os.environ.get("SHIPSHAPE_TRIGGER", "ploomber build"),
         }
     )
-    tasks = _task_rows(dag)
+    tasks = run_reports(out, run_id, _task_rows(dag))
     if report is not None:
         el = dict(zip(report["name"], report["Elapsed (s)"]))
         for t in tasks:
@@ -164,6 +166,7 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
             1,
         )
     write_json(path, rec)
+    prune_reports(out)
     write_index(out, rec)
     return rec
 
@@ -307,21 +310,44 @@ def _task_lineage(task) -> dict:
     return record(Path(str(task.product["nb"])).parents[1], task.name, inputs, outputs, params, task.source.loc, root)
 
 
+def _clock(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {s % 60:02.0f} s"
+
+
+def progress_line(rec: dict, name: str) -> str:
+    "One line a person follows while a build runs: which step finished, in how long, the time so far, and what is next."
+    todo = [t for t in rec["tasks"] if t.get("status") != "skipped"]
+    done = [t for t in todo if t.get("ran")]
+    start = dt.datetime.fromisoformat(rec["started_at"])
+    ends = [dt.datetime.fromisoformat(t["finished_at"]) for t in done if t.get("finished_at")]
+    mine = next(t for t in done if t["name"] == name)
+    before = [e for e in ends if e < dt.datetime.fromisoformat(mine["finished_at"])]
+    took = (dt.datetime.fromisoformat(mine["finished_at"]) - max(before, default=start)).total_seconds()
+    so_far = (max(ends) - start).total_seconds()
+    nxt = rec.get("current")
+    return f"[{len(done)}/{len(todo)}] {name} done in {_clock(took)} · {_clock(so_far)} so far · " + (
+        f"next: {nxt}" if nxt else "last step"
+    )
+
+
 def task_finished(task):
     "Ploomber task hook: write the task's lineage, open and close its report with its verdict and lineage, and mark it done in the running build's record (live progress)."
     finish_report(task, _task_lineage(task))
     run_id = os.environ.get("SHIPSHAPE_RUN_ID")
     if not run_id:
         return
-    path = Path(str(task.product["nb"])).parents[1] / "runs" / f"{run_id}.json"
+    products = Path(str(task.product["nb"])).parents[1]
+    kept = keep_reports(products, run_id, {k: str(v) for k, v in task.product.products.products.items()})
+    path = products / "runs" / f"{run_id}.json"
     if not path.exists():
         return
     rec = read_json(path)
     for t in rec["tasks"]:
         if t["name"] == task.name:
-            t |= {"status": "executed", "ran": True, "finished_at": now()}
+            t |= {"status": "executed", "ran": True, "finished_at": now()} | kept
     rec["current"] = next((t["name"] for t in rec["tasks"] if t.get("status") == "pending"), None)
     write_json(path, rec)
+    print(progress_line(rec, task.name), file=sys.stderr, flush=True)
 
 
 def on_finish(dag, report):
@@ -382,6 +408,49 @@ def list_runs(products, limit: int = 20) -> list[dict]:
         except ValueError:
             continue  # a record being written right now
     return sorted(runs, key=lambda r: r.get("finished_at") or r.get("started_at") or "", reverse=True)[:limit]
+
+# %% ../notebooks/41_pipeline.ipynb #4908e89a
+REPORT_RUNS = 20  # run records whose report copies are kept (the panel lists the latest 20 runs)
+_LINK = {"nb": "notebook", "html": "report"}
+
+
+def keep_reports(products, run_id: str, prods: dict) -> dict:
+    "Copy a finished task's executed notebook and HTML into `runs/<run_id>/reports/`; the copies' links and run id."
+    dest = Path(products) / "runs" / run_id / "reports"
+    kept = {}
+    for key, link in _LINK.items():
+        src = Path(prods[key]) if key in prods else None
+        if src is not None and src.exists():
+            atomic_write(dest / src.name, src.read_bytes())
+            kept[link] = str(dest / src.name)
+    return kept | {"report_run": run_id} if kept else {}
+
+
+def run_reports(products, run_id: str, tasks: list[dict]) -> list[dict]:
+    "Point each task's report and notebook at this run's copies, or (a task this run did not run) at the copies of the run that last ran it."
+    older = {}
+    for r in reversed(list_runs(products, REPORT_RUNS)):
+        older |= {t["name"]: t for t in r.get("tasks") or [] if t.get("report_run") and r["id"] != run_id}
+    dest = Path(products) / "runs" / run_id / "reports"
+    for t in tasks:
+        mine = {link: dest / Path(t[link]).name for link in _LINK.values() if t.get(link)}
+        if t.get("ran") and mine and all(p.exists() for p in mine.values()):
+            t |= {k: str(p) for k, p in mine.items()} | {"report_run": run_id}
+        elif t["name"] in older:
+            t |= {k: older[t["name"]].get(k) for k in (*_LINK.values(), "report_run")}
+    return tasks
+
+
+def prune_reports(products, keep: int = REPORT_RUNS) -> list[str]:
+    "Remove the report folders of runs that none of the latest `keep` run records points at; the removed run ids."
+    runs = list_runs(products, keep)
+    used = {r["id"] for r in runs} | {t.get("report_run") for r in runs for t in r.get("tasks") or []}
+    gone = []
+    for d in sorted((Path(products) / "runs").glob("*/reports")):
+        if d.parent.name not in used:
+            shutil.rmtree(d.parent, ignore_errors=True)
+            gone.append(d.parent.name)
+    return gone
 
 # %% ../notebooks/41_pipeline.ipynb #6ad0f07f
 def _fig(v):

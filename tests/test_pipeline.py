@@ -109,10 +109,12 @@ def test_wandb_offline_run_holds_params_metrics_and_artifacts(built):
     assert len(run["history"]) == 3
 
 
-def test_index_links_every_task_report(built):
+def test_index_links_every_task_report_of_its_own_run(built):
     page = (built["products"] / "index.html").read_text()
+    run = built["record"]["id"]
     for t in TASKS:
-        assert f'href="reports/{t}.html"' in page
+        assert f'href="runs/{run}/reports/{t}.html"' in page
+        assert (built["products"] / "runs" / run / "reports" / f"{t}.ipynb").exists()
     assert "test roc_auc" in page
 
 
@@ -121,6 +123,12 @@ def test_second_build_runs_no_task(built):
 
     rec = build(built["env"], root=ROOT, trigger="pytest")
     assert rec["status"] == "ok" and not any(t["ran"] for t in rec["tasks"])
+    # nothing ran: each task's report and notebook are the copies of the run that last ran it, both from that run
+    first = built["record"]["id"]
+    assert {t["report_run"] for t in rec["tasks"]} == {first}
+    assert all(
+        f"/runs/{first}/reports/" in t["report"] and f"/runs/{first}/reports/" in t["notebook"] for t in rec["tasks"]
+    )
 
 
 def test_training_is_reproducible(built):
