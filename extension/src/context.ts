@@ -1,5 +1,6 @@
 import { IContext } from './api';
 import { h } from './dom';
+import type { JobWatcher } from './notify';
 
 export type { IContext };
 
@@ -11,6 +12,8 @@ export interface IEnv {
   open(labPath: string): void;
   /** Ask the user to confirm an action. */
   confirm(title: string, body: string): Promise<boolean>;
+  /** What announces finished jobs and new alerts (a notification each), if anything. */
+  watch?: JobWatcher;
 }
 
 /**

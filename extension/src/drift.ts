@@ -416,14 +416,14 @@ export function renderDrift(
     return h(
       'div',
       { class: 'ss-drift' },
+      renderVerdict(state, env),
       state.report_error
         ? h('div', { class: 'ss-error' }, state.report_error)
         : h(
             'div',
-            { class: 'ss-notice' },
+            { class: 'ss-notice ss-verdict-line' },
             state.message ?? 'No monitoring report exists yet.'
           ),
-      renderVerdict(state, env),
       renderRunner(state, env, actions),
       renderTimeline(state.timeline, env)
     );
@@ -510,6 +510,7 @@ export class DriftView extends View {
     } catch (err) {
       return this.showError(err);
     }
+    this.env.watch?.drift(this.state);
     if (this.state.job && !this.polling) {
       this.poll(() => this.load());
     } else if (!this.state.job && this.polling) {

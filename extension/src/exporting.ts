@@ -273,9 +273,27 @@ export function renderExport(
     promoteButtons.forEach(b => (b.disabled = gated && !reason.value.trim()))
   );
   const avail = state.availability;
+  const prod = reg?.aliases.production ?? null;
   return h(
     'div',
     { class: 'ss-export' },
+    h(
+      'div',
+      { class: 'ss-verdict-line' },
+      'Production: ',
+      prod ? badge('production', prod) : badge('unknown', 'none'),
+      ` · ${versions.length} registered version(s) · readiness gate `,
+      badge(state.gate.decision, state.gate.decision.toUpperCase()),
+      state.job
+        ? [
+            ' · ',
+            badge(
+              'running',
+              `exporting ${state.job.version} to ${state.job.target}`
+            )
+          ]
+        : null
+    ),
     state.errors.length
       ? h('div', { class: 'ss-error' }, state.errors.join('; '))
       : null,

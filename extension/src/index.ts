@@ -4,24 +4,37 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
-import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  MainAreaWidget,
+  Notification,
+  WidgetTracker,
+  showDialog
+} from '@jupyterlab/apputils';
 
 import { ILauncher } from '@jupyterlab/launcher';
 
 import { shipIcon } from './icon';
-// The side panel is added to the shell at activation, so it is needed at once (not a lazy import).
+// The watcher and the summary are built at activation (the summary is added to the shell at once).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { ShipshapePanel } from './panel';
+import { JobWatcher } from './notify';
+import { ShipshapeDashboard, VIEW_NAMES } from './panel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ShipshapeSummary } from './summary';
 
-const COMMAND = 'shipshape:open';
+const OPEN = 'shipshape:open';
+const OPEN_VIEW = 'shipshape:open-view';
+const VIEWS = Object.keys(VIEW_NAMES);
 
 /**
- * The Shipshape side panel: readiness checklist, drift, export and pipeline runs of the project JupyterLab serves.
+ * Shipshape in JupyterLab: a main-area dashboard (readiness checklist, drift, export and pipeline runs of the
+ * project JupyterLab serves) and a compact summary in the left sidebar that links into it.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'shipshape-lab:plugin',
   description:
-    'Shipshape side panel: readiness checklist, drift, export and pipeline runs.',
+    'Shipshape dashboard and sidebar summary: readiness checklist, drift, export and pipeline runs.',
   autoStart: true,
   optional: [ICommandPalette, ILauncher, ILayoutRestorer],
   activate: (
@@ -30,34 +43,100 @@ const plugin: JupyterFrontEndPlugin<void> = {
     launcher: ILauncher | null,
     restorer: ILayoutRestorer | null
   ) => {
-    const panel = new ShipshapePanel({
-      open: path => void app.commands.execute('docmanager:open', { path }),
-      confirm: async (title, body) =>
-        (
-          await showDialog({
-            title,
-            body,
-            buttons: [
-              Dialog.cancelButton(),
-              Dialog.warnButton({ label: 'Confirm' })
-            ]
-          })
-        ).button.accept
+    const watcher = new JobWatcher((kind, message) => {
+      Notification.emit(message, kind, {
+        autoClose: kind === 'success' ? 10000 : false
+      });
     });
-    panel.title.icon = shipIcon;
-    panel.title.caption = 'Shipshape';
-    app.shell.add(panel, 'left', { rank: 900 });
-    restorer?.add(panel, 'shipshape-panel');
+    const tracker = new WidgetTracker<MainAreaWidget<ShipshapeDashboard>>({
+      namespace: 'shipshape'
+    });
+    let dashboard: MainAreaWidget<ShipshapeDashboard> | null = null;
 
-    app.commands.addCommand(COMMAND, {
-      label: 'Shipshape: open panel',
+    const open = async (view?: string): Promise<void> => {
+      if (!dashboard || dashboard.isDisposed) {
+        const content = new ShipshapeDashboard({
+          open: path => void app.commands.execute('docmanager:open', { path }),
+          confirm: async (title, body) =>
+            (
+              await showDialog({
+                title,
+                body,
+                buttons: [
+                  Dialog.cancelButton(),
+                  Dialog.warnButton({ label: 'Confirm' })
+                ]
+              })
+            ).button.accept,
+          watch: watcher
+        });
+        dashboard = new MainAreaWidget({ content });
+        dashboard.id = 'shipshape-dashboard';
+        dashboard.title.label = 'Shipshape';
+        dashboard.title.icon = shipIcon;
+        dashboard.title.caption = 'Shipshape dashboard';
+        dashboard.title.closable = true;
+        if (view) {
+          await content.select(view, false); // loaded when shown
+        }
+        app.shell.add(dashboard, 'main');
+        void tracker.add(dashboard);
+      } else if (view) {
+        void dashboard.content.select(view);
+      }
+      app.shell.activateById(dashboard.id);
+    };
+
+    const summary = new ShipshapeSummary(
+      view =>
+        void app.commands.execute(
+          view ? OPEN_VIEW : OPEN,
+          view ? { view } : {}
+        ),
+      watcher
+    );
+    summary.title.icon = shipIcon;
+    summary.title.caption = 'Shipshape';
+    app.shell.add(summary, 'left', { rank: 900 });
+    restorer?.add(summary, 'shipshape-panel');
+
+    app.commands.addCommand(OPEN, {
+      label: 'Shipshape: open dashboard',
       caption: 'Readiness, drift, export and pipeline runs',
       icon: shipIcon,
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => app.shell.activateById(panel.id)
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { view: { type: 'string', enum: VIEWS } }
+        }
+      },
+      execute: args => open((args.view as string | undefined) ?? undefined)
     });
-    palette?.addItem({ command: COMMAND, category: 'Shipshape' });
-    launcher?.add({ command: COMMAND, category: 'Other', rank: 1 });
+    app.commands.addCommand(OPEN_VIEW, {
+      label: args =>
+        args.view
+          ? `Shipshape: open ${String(args.view)}`
+          : 'Shipshape: open a view',
+      caption: 'Open the Shipshape dashboard on one view',
+      icon: shipIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { view: { type: 'string', enum: VIEWS } },
+          required: ['view']
+        }
+      },
+      execute: args => open(String(args.view ?? 'readiness'))
+    });
+    palette?.addItem({ command: OPEN, category: 'Shipshape' });
+    launcher?.add({ command: OPEN, category: 'Other', rank: 1 });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: OPEN,
+        args: w => ({ view: w.content.currentView.toLowerCase() }),
+        name: () => 'dashboard'
+      });
+    }
   }
 };
 

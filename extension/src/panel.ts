@@ -9,8 +9,17 @@ import { ReadinessView } from './readiness';
 import { get } from './request';
 import { View, errorBox } from './view';
 
-/** The Shipshape side panel: four views behind a tab row. */
-export class ShipshapePanel extends Widget {
+/** The names a view answers to in `shipshape:open-view` (`models` is the Export view's other name). */
+export const VIEW_NAMES: { [name: string]: string } = {
+  readiness: 'Readiness',
+  drift: 'Drift',
+  export: 'Export',
+  models: 'Export',
+  pipeline: 'Pipeline'
+};
+
+/** The Shipshape dashboard (a main-area tab): four views behind a tab row. */
+export class ShipshapeDashboard extends Widget {
   readonly views: View[];
   private ctx: IContext | null = null;
   private current = 0;
@@ -20,8 +29,8 @@ export class ShipshapePanel extends Widget {
 
   constructor(env: Omit<IEnv, 'context'>) {
     super();
-    this.id = 'shipshape-panel';
     this.addClass('ss-panel');
+    this.addClass('ss-dashboard');
     const full: IEnv = { ...env, context: () => this.ctx };
     this.views = [
       new ReadinessView(full),
@@ -29,40 +38,53 @@ export class ShipshapePanel extends Widget {
       new ExportView(full),
       new PipelineView(full)
     ];
-    this.tabs = h('div', { class: 'ss-tabs', role: 'tablist' });
-    this.body = h('div', { class: 'ss-body' });
+    this.tabs = h('div', {
+      class: 'ss-tabs',
+      role: 'tablist',
+      'aria-label': 'Shipshape views'
+    });
+    this.body = h('div', { class: 'ss-body', role: 'tabpanel' });
     this.banner = h('div', {});
     this.node.append(
       h(
         'div',
         { class: 'ss-title' },
         h('b', {}, 'Shipshape'),
+        this.banner,
         h(
           'button',
           {
             class: 'ss-button ss-small ss-refresh',
             title: 'reload this view',
+            'aria-label': 'reload this view',
             onclick: () => void this.refresh()
           },
           '⟳'
         )
       ),
-      this.banner,
       this.tabs,
       this.body
     );
     this.renderTabs();
   }
 
-  /** Show the view called `title` (Readiness, Drift, Export, Pipeline) and load it. */
-  async select(title: string): Promise<void> {
+  /** The title of the view shown (Readiness, Drift, Export, Pipeline). */
+  get currentView(): string {
+    return this.views[this.current].title;
+  }
+
+  /** Show the view called `title` (Readiness, Drift, Export, Pipeline, or a name of VIEW_NAMES) and load it (if `load`). */
+  async select(title: string, load = true): Promise<void> {
+    const name = VIEW_NAMES[title.toLowerCase()] ?? title;
     const i = this.views.findIndex(
-      v => v.title.toLowerCase() === title.toLowerCase()
+      v => v.title.toLowerCase() === name.toLowerCase()
     );
     if (i >= 0) {
       this.current = i;
       this.renderTabs();
-      await this.refresh();
+      if (load) {
+        await this.refresh();
+      }
     }
   }
 
@@ -73,7 +95,7 @@ export class ShipshapePanel extends Widget {
         this.ctx = await get<IContext>('context');
         this.banner.replaceChildren(
           h(
-            'div',
+            'span',
             { class: 'ss-muted ss-project', title: this.ctx.root },
             `project: ${this.ctx.root}`
           )
@@ -83,7 +105,10 @@ export class ShipshapePanel extends Widget {
       }
     }
     const v = this.views[this.current];
-    this.body.replaceChildren(v.node);
+    if (this.body.firstChild !== v.node) {
+      this.body.replaceChildren(v.node);
+    }
+    this.body.setAttribute('aria-label', v.title);
     await v.load();
   }
 
@@ -95,6 +120,7 @@ export class ShipshapePanel extends Widget {
           {
             class: `ss-tab${i === this.current ? ' ss-tab-active' : ''}`,
             role: 'tab',
+            'data-view': v.title.toLowerCase(),
             'aria-selected': String(i === this.current),
             onclick: () => void this.select(v.title)
           },

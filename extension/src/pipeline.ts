@@ -318,6 +318,42 @@ function history(
   );
 }
 
+/** The view's first line: what runs now, or how the last pipeline run ended and how many tasks are outdated. */
+export function pipelineVerdict(
+  state: IPipelineState,
+  last: IRun | undefined
+): HTMLElement {
+  const outdated = state.tasks.filter(t => t.outdated).length;
+  const tasks = state.status_error
+    ? ''
+    : outdated
+      ? ` · ${outdated} of ${state.tasks.length} task(s) outdated`
+      : ` · all ${state.tasks.length} task(s) up to date`;
+  if (state.running) {
+    return h(
+      'div',
+      { class: 'ss-verdict-line' },
+      badge('running'),
+      ` a pipeline run is in progress${state.live?.current ? `: ${state.live.current}` : ''}`
+    );
+  }
+  if (!last) {
+    return h(
+      'div',
+      { class: 'ss-verdict-line' },
+      badge('unknown', 'no run'),
+      ` the pipeline has not run yet${tasks}`
+    );
+  }
+  const outcome = runOutcome(last);
+  return h(
+    'div',
+    { class: 'ss-verdict-line' },
+    outcomeBadge(outcome),
+    ` last run ${when(last.started_at)} (${last.trigger ?? '?'}): ${outcome}${tasks}`
+  );
+}
+
 /** The Pipeline view: run button (with an env override by name), live progress, last failure, tasks, run history. */
 export function renderPipeline(
   state: IPipelineState,
@@ -334,6 +370,7 @@ export function renderPipeline(
   return h(
     'div',
     { class: 'ss-pipeline' },
+    pipelineVerdict(state, last),
     h(
       'div',
       { class: 'ss-toolbar' },
@@ -394,6 +431,7 @@ export class PipelineView extends View {
     } catch (err) {
       return this.showError(err);
     }
+    this.env.watch?.pipeline(this.state);
     this.render();
     if (this.state.running && !this.polling) {
       this.poll(() => this.refreshRuns());
@@ -404,6 +442,7 @@ export class PipelineView extends View {
     try {
       const runs = await get<IRunsState>('pipeline/runs');
       this.state = { ...(this.state as IPipelineState), ...runs };
+      this.env.watch?.pipeline(this.state);
     } catch (err) {
       this.notice = errorBox(err);
     }

@@ -13,7 +13,28 @@ export abstract class View {
     protected env: IEnv,
     readonly title: string
   ) {
-    this.node = h('div', { class: `ss-view ss-view-${title.toLowerCase()}` });
+    this.node = h(
+      'div',
+      { class: `ss-view ss-view-${title.toLowerCase()}` },
+      loadingLine(title)
+    );
+    // What the person typed or chose, by control: kept across the re-renders of a poll.
+    const mark = (e: Event) => {
+      const k = controlKey(e.target as Element);
+      if (k) {
+        this.dirty.add(k);
+      }
+    };
+    this.node.addEventListener('input', mark);
+    this.node.addEventListener('change', mark);
+  }
+
+  /** The keys (`controlKey`) of the form controls the person changed since the last successful action. */
+  private dirty = new Set<string>();
+
+  /** Whether the view has rendered data yet (else it shows its loading line). */
+  get loaded(): boolean {
+    return !this.node.querySelector(':scope > .ss-loading');
   }
 
   /** Fetch and render. */
@@ -21,7 +42,49 @@ export abstract class View {
 
   /** Replace the view's content. */
   protected show(...children: Child[]): void {
+    const kept = new Map<string, { value: string; checked: boolean }>();
+    let focus: {
+      key: string;
+      start: number | null;
+      end: number | null;
+    } | null = null;
+    for (const el of controls(this.node)) {
+      const k = controlKey(el);
+      if (k && this.dirty.has(k)) {
+        kept.set(k, {
+          value: el.value,
+          checked: el instanceof HTMLInputElement && el.checked
+        });
+      }
+      if (k && el === document.activeElement) {
+        const text = el instanceof HTMLSelectElement ? null : el;
+        focus = {
+          key: k,
+          start: text ? safe(() => text.selectionStart) : null,
+          end: text ? safe(() => text.selectionEnd) : null
+        };
+      }
+    }
     this.node.replaceChildren(h('div', {}, children));
+    for (const el of controls(this.node)) {
+      const k = controlKey(el);
+      const v = k ? kept.get(k) : undefined;
+      if (v) {
+        if (el instanceof HTMLInputElement && el.type === 'checkbox') {
+          el.checked = v.checked;
+        } else {
+          el.value = v.value;
+        }
+        // let the view's own listeners (e.g. the override reason enabling Promote) see the kept value
+        el.dispatchEvent(new Event('input'));
+      }
+      if (focus && k === focus.key) {
+        el.focus();
+        if (!(el instanceof HTMLSelectElement) && focus.start !== null) {
+          safe(() => el.setSelectionRange(focus!.start, focus!.end));
+        }
+      }
+    }
   }
 
   /** Render an error from the server (or the network) with a retry button. */
@@ -40,6 +103,7 @@ export abstract class View {
   ): Promise<T | null> {
     try {
       const reply = await post<T>(route, body);
+      this.dirty.clear(); // what was typed is now saved (or used): show what the server holds
       this.notice = done
         ? h('div', { class: 'ss-ok', role: 'status' }, done(reply))
         : null;
@@ -70,6 +134,54 @@ export abstract class View {
   dispose(): void {
     this.stopPolling();
   }
+}
+
+type Control = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+
+function controls(root: HTMLElement): Control[] {
+  return Array.from(root.querySelectorAll<Control>('input, textarea, select'));
+}
+
+function safe<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A form control's identity across re-renders: its class, its `data-key` and the item, version or target it
+ * belongs to (the nearest `data-item`, `data-version` or `data-target`).
+ */
+export function controlKey(el: Element | null): string | null {
+  if (
+    !el ||
+    !(
+      el instanceof HTMLInputElement ||
+      el instanceof HTMLTextAreaElement ||
+      el instanceof HTMLSelectElement
+    )
+  ) {
+    return null;
+  }
+  const owner = el.closest('[data-item], [data-version], [data-target]');
+  const of = owner
+    ? ['item', 'version', 'target']
+        .map(a => owner.getAttribute(`data-${a}`))
+        .find(x => x !== null)
+    : '';
+  return `${el.tagName}.${el.className}|${el.getAttribute('data-key') ?? ''}|${of ?? ''}`;
+}
+
+/** The line a view shows while its first GET is in flight. */
+export function loadingLine(title: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'ss-loading', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'ss-spinner', 'aria-hidden': 'true' }),
+    ` Loading ${title.toLowerCase()}…`
+  );
 }
 
 /** The message of an error, whatever threw it. */
