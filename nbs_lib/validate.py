@@ -22,8 +22,8 @@ from .data import as_date, column_roles, gc_paused, label_values, split_data
 # %% auto #0
 __all__ = ['NUMBER_RE', 'CHECKED_ROLES', 'RULES', 'make_contract', 'profile_contract', 'column_rule', 'contract_roles',
            'column_order', 'required_columns', 'as_number', 'value_faults', 'rule_effect', 'check_rows', 'gx_context',
-           'build_suite', 'Validation', 'validate', 'contract_paths', 'generate_contract', 'load_contract',
-           'contract_version', 'stale_roles']
+           'build_suite', 'Validation', 'arrow_frame', 'validate', 'read_table_arrow', 'contract_paths',
+           'generate_contract', 'load_contract', 'contract_version', 'stale_roles']
 
 # %% ../notebooks/20_validate.ipynb #fc5a8e75
 NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -354,22 +354,6 @@ def _failures_rows(df, contract, labelled, cols) -> tuple[list, int]:
     )
 
 
-def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
-    "Integer codes of a column's values and its distinct values (None for missing)."
-    if hasattr(col.array, "__arrow_array__"):  # pandas' Arrow-backed strings: Arrow encodes them, without the GIL
-        import pyarrow as pa
-
-        a = pa.array(col.array)
-        d = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a).dictionary_encode("encode")
-        return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist() or [None]
-    cc, u = pd.factorize(col)
-    v = [None if pd.isna(x) else x for x in u.astype(object)]
-    if (cc < 0).any():
-        cc = np.where(cc < 0, len(v), cc)
-        v.append(None)
-    return cc, v or [None]
-
-
 def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
     "Rows `idx` of `df`, column by column in threads (copying Arrow-backed strings releases the GIL)."
     from concurrent.futures import ThreadPoolExecutor
@@ -378,51 +362,143 @@ def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
         cols = list(ex.map(lambda c: df[c].array.take(idx), df.columns))
     return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[idx])
 
-# %% ../notebooks/20_validate.ipynb #2de73ad8
-def _duplicates(codes: list) -> int:
-    "How many rows repeat an earlier row exactly, from the columns' codes (Arrow groups them, without the GIL)."
+# %% ../notebooks/20_validate.ipynb #3ab87779
+def _arrow_codes(a) -> tuple[np.ndarray, list]:
+    "Codes and distinct values of an Arrow (chunked) array: a dictionary column's own codes, any other column encoded by Arrow."
     import pyarrow as pa
 
-    names = [str(i) for i in range(len(codes))]
-    return len(codes[0]) - pa.table(dict(zip(names, codes))).group_by(names).aggregate([]).num_rows
+    if isinstance(a, pa.ChunkedArray):
+        a = (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
+    if not pa.types.is_dictionary(a.type):
+        a = a.dictionary_encode()  # hashing in Arrow, without the GIL
+    vals = a.dictionary.to_pylist()
+    if a.indices.null_count:
+        codes = a.indices.fill_null(len(vals)).to_numpy()
+        vals.append(None)
+    else:
+        codes = a.indices.to_numpy()
+    return _one_code_per_value(codes, vals)
+
+
+def _one_code_per_value(codes: np.ndarray, vals: list) -> tuple[np.ndarray, list]:
+    "Codes remapped so that equal values share one code (a dictionary may repeat a value, or hold a null beside null codes)."
+    first = {}
+    to = np.array([first.setdefault(_key(v), i) for i, v in enumerate(vals)], np.int64)
+    if len(first) == len(vals):
+        return codes, vals or [None]
+    keep = np.unique(to)
+    new = np.searchsorted(keep, to)
+    return new[codes], [vals[i] for i in keep]
+
+
+def _key(v):
+    "A distinct value as a dictionary key (1, 1.0 and True are equal keys in Python, so non-text keeps its type)."
+    return v if type(v) is str or v is None else (type(v).__name__, v)
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
+    "Integer codes of a column's values and its distinct values (None for missing), without a Python object per row."
+    if isinstance(col.dtype, pd.CategoricalDtype):  # a category column carries its codes
+        cc, v = col.cat.codes.to_numpy(), list(col.cat.categories.astype(object))
+    elif hasattr(col.array, "__arrow_array__"):  # pandas' Arrow-backed strings or dictionaries: Arrow encodes them
+        import pyarrow as pa
+
+        return _arrow_codes(pa.array(col.array))
+    else:
+        cc, u = pd.factorize(col)
+        v = [None if pd.isna(x) else x for x in u.astype(object)]
+    if (cc < 0).any():
+        cc = np.where(cc < 0, len(v), cc)
+        v.append(None)
+    return _one_code_per_value(cc, v)
+
+# %% ../notebooks/20_validate.ipynb #2de73ad8
+def _duplicates(codes: list, sizes: list | None = None) -> int:
+    "How many rows repeat an earlier row exactly, from the columns' codes (`sizes`: each column's number of codes)."
+    n = len(codes[0])
+    sizes = sizes or [int(c.max()) + 1 if len(c) else 1 for c in codes]
+    keys, key, card = [], np.zeros(n, np.int64), 1
+    for cc, m in zip(codes, sizes):  # mixed-radix keys of at most 52 bits each
+        if card * m >= 2**52:
+            keys.append(key)
+            key, card = np.zeros(n, np.int64), 1
+        key = key * m + cc
+        card *= m
+    keys.append(key)
+    if len(keys) == 1:
+        return n - len(pd.unique(key))
+    if len(keys) == 2:  # two 52-bit keys as the mantissas of one complex number in [1, 2): one hash pass
+        z = np.empty(n, np.complex128)
+        z.real, z.imag = ((k + (1023 << 52)).view(np.float64) for k in keys)
+        return n - len(pd.unique(z))
+    import pyarrow as pa
+
+    names = [str(i) for i in range(len(keys))]
+    return n - pa.table(dict(zip(names, keys))).group_by(names).aggregate([]).num_rows
 
 # %% ../notebooks/20_validate.ipynb #75feb63d
+def _spec_key(contract: dict, c: str) -> str:
+    "What GX's verdict on a value of column `c` depends on: the column's contract (or the labels, for the label)."
+    s = contract["columns"].get(c) if c != contract["target"]["name"] else contract["target"]["labels"]
+    return json.dumps([c, s], sort_keys=True, default=str)
+
+
 def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
-    "column -> [(rule, type, failing positions among its distinct values)], GX run on frames of distinct values."
-    groups, found = {}, {}
+    """column -> [(rule, type, failing positions among its distinct values)]. GX decides each value once per process
+    and column contract (values it has judged before keep its verdict: a column-map verdict depends on nothing else),
+    on frames of the values it has not seen yet."""
+    memo = gx_context().setdefault("decided", {})
+    todo, groups, found = {}, {}, {}
     for c in vals:
-        groups.setdefault(len(str(len(vals[c]))), []).append(c)  # as many digits of distinct values: one frame
+        m = memo.setdefault(_spec_key(contract, c), {"rules": None, "bits": {}})
+        if len(m["bits"]) > 2_000_000:  # bounded: forget and relearn
+            m["bits"].clear()
+        new = vals[c] if m["rules"] is None else [v for v in vals[c] if _key(v) not in m["bits"]]
+        if new:
+            todo[c] = new
+            groups.setdefault(len(str(len(new))), []).append(c)  # as many digits of values: one frame
     for g in groups.values():
-        n = max(len(vals[c]) for c in g)
+        n = max(len(todo[c]) for c in g)
         frame = pd.DataFrame(
-            {c: vals[c] + [vals[c][0]] * (n - len(vals[c])) for c in g}, dtype=object
+            {c: todo[c] + [todo[c][0]] * (n - len(todo[c])) for c in g}, dtype=object
         )  # padding repeats a value
         for col, rule, typ, pos in _run_gx(frame, contract, labelled, g):
-            found.setdefault(col, []).append((rule, typ, pos[pos < len(vals[col])]))
-    return found
+            found.setdefault(col, []).append((rule, typ, pos[pos < len(todo[col])]))
+    out = {}
+    for c in vals:
+        m = memo[_spec_key(contract, c)]
+        if c in todo:
+            bits = np.zeros(len(todo[c]), np.int64)
+            for r, (*_, pos) in enumerate(found.get(c, [])):
+                bits[pos] |= 1 << r
+            m["rules"] = m["rules"] or [(rule, typ) for rule, typ, _ in found.get(c, [])]
+            m["bits"].update(zip(map(_key, todo[c]), bits.tolist()))
+        bits = np.fromiter((m["bits"][_key(v)] for v in vals[c]), np.int64, len(vals[c]))
+        out[c] = [(rule, typ, np.flatnonzero(bits & (1 << r))) for r, (rule, typ) in enumerate(m["rules"])]
+    return out
 
 
 def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
-    "(column, rule, type, failing row positions) per expectation, GX run on each column's distinct values; and the number of duplicate rows."
+    "(column, rule, type, failing row positions) per expectation, GX deciding on each column's distinct values; and the number of duplicate rows."
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # factorising releases the GIL
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # encoding releases the GIL
         codes, vals = map(
             dict, zip(*[((c, cv[0]), (c, cv[1])) for c, cv in zip(cols, ex.map(lambda c: _codes(df[c]), cols))])
         )
-        dups = ex.submit(_duplicates, list(codes.values()))  # runs while GX does
+        dups = ex.submit(_duplicates, [codes[c] for c in cols], [len(vals[c]) for c in cols])  # runs meanwhile
         found = _gx_distinct(vals, contract, labelled)
-    out = []
-    for c in cols:  # one gather per column, then per expectation only over its failing rows
-        colbad = np.zeros(len(vals[c]), bool)
-        for *_, pos in found.get(c, []):
-            colbad[pos] = True
-        rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
-        for rule, typ, pos in found.get(c, []):
-            badv = np.zeros(len(vals[c]), bool)
-            badv[pos] = True
-            out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
-    return out, dups.result()
+        out = []
+        for c in cols:  # one gather per column, then per expectation only over its failing rows
+            colbad = np.zeros(len(vals[c]), bool)
+            for *_, pos in found.get(c, []):
+                colbad[pos] = True
+            rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
+            for rule, typ, pos in found.get(c, []):
+                badv = np.zeros(len(vals[c]), bool)
+                badv[pos] = True
+                out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
+        return out, dups.result()
 
 # %% ../notebooks/20_validate.ipynb #b1bb652c
 @dataclass
@@ -460,14 +536,37 @@ def _unseen(fails, df, contract) -> dict:
             out[col] = {"policy": eff, "rows": int(len(idx)), "values": {str(k): int(n) for k, n in vc.items()}}
     return out
 
+# %% ../notebooks/20_validate.ipynb #d6cecd87
+def arrow_frame(table, lines=None) -> pd.DataFrame:
+    """A pyarrow Table as the frame `validate` reads, without a Python object per row: dictionary columns become
+    `category` columns over the same codes, strings stay Arrow-backed; indexed by `lines` (default 0, 1, ...)."""
+    import pyarrow as pa
+
+    def col(a):
+        a = a.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(a.type) else a.combine_chunks()
+        if pa.types.is_dictionary(a.type) and not a.dictionary.null_count:
+            cats = pd.Index(a.dictionary.to_pandas())
+            if cats.is_unique:
+                codes = a.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
+                return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats), validate=False)
+        if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+            return pd.array(a, dtype=pd.StringDtype("pyarrow"))
+        return a.to_pandas()
+
+    index = pd.RangeIndex(table.num_rows) if lines is None else pd.Index(lines, name="line")
+    return pd.DataFrame({n: col(table.column(n)) for n in table.column_names}, index=index, copy=False)
+
 # %% ../notebooks/20_validate.ipynb #e43fd2d0
 def validate(
-    df: pd.DataFrame,  # rows as text, indexed by line number
+    df,  # rows as text indexed by line number: a pandas frame (object, Arrow-backed or category columns), or a pyarrow Table
     contract: dict,
     malformed: pd.DataFrame | None = None,  # lines that could not be split into fields (`data.read_table`)
     engine: str = "distinct",  # "distinct": GX on distinct values (fast); "rows": GX on every row
+    lines=None,  # a pyarrow Table's line numbers (default 0, 1, ...)
 ) -> Validation:
     "Run the contract through Great Expectations and split `df` into valid and quarantined rows (warnings and unlabelled rows counted)."
+    if not isinstance(df, pd.DataFrame):
+        df = arrow_frame(df, lines)
     t = contract["target"]["name"]
     labelled = t in df.columns
     missing = [c for c in required_columns(contract, labelled) if c not in df.columns]
@@ -498,7 +597,8 @@ def validate(
                     | ({} if eff == "quarantine" else {"policy": eff})
                 )
     q = _take(df, np.flatnonzero(bad)).astype(object)
-    q.insert(0, "_reasons", [json.dumps(sorted(reasons[i], key=order), default=str) for i in np.flatnonzero(bad)])
+    enc = json.JSONEncoder(default=str).encode  # one encoder for every row
+    q.insert(0, "_reasons", [enc(sorted(reasons[i], key=order)) for i in np.flatnonzero(bad)])
     if malformed is not None and len(malformed):
         m = pd.DataFrame(
             {
@@ -509,7 +609,7 @@ def validate(
         )
         q = pd.concat([q, m]).sort_index()
     w = pd.DataFrame(
-        {"_warnings": [json.dumps(sorted(warns[i], key=order), default=str) for i in np.flatnonzero(warned)]},
+        {"_warnings": [enc(sorted(warns[i], key=order)) for i in np.flatnonzero(warned)]},
         index=df.index[warned],
     )
     eff = {(c, r): rule_effect(contract, c, r) for c, r, _, _ in fails}
@@ -546,6 +646,140 @@ def validate(
     if summary["rows_in"] != summary["rows_valid"] + summary["rows_quarantined"]:
         raise AssertionError(f"row accounting broken: {summary}")
     return Validation(valid, q, summary, w.loc[w.index.isin(valid.index)], t)
+
+# %% ../notebooks/20_validate.ipynb #164a8cf9
+def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`data.read_table` by pyarrow's CSV reader: the same rows, values, missing values, line numbers and malformed
+    lines, each column dictionary-encoded as it is parsed and handed on as a `category` column over its codes (numbers
+    too: a number that is not one must reach the contract as text, to be quarantined with its reason). Falls back to
+    `read_table` wherever the readers could differ: an encoding other than UTF-8, quotes, lone carriage returns,
+    a space separator with `strip`, or a one-column file."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from nbs_lib.data import read_records, read_table
+
+    data = Path(path).read_bytes()
+    enc, sep = fmt.get("encoding", "utf-8-sig").lower().replace("_", "-"), fmt.get("sep", ",")
+    strip = fmt.get("strip", True)
+    if data.startswith(b"\xef\xbb\xbf") and enc == "utf-8-sig":
+        data = data[3:]
+    if (
+        enc not in ("utf-8", "utf-8-sig", "utf8")
+        or len(sep) != 1
+        or data.startswith(b"\xef\xbb\xbf")
+        or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n"))
+        or (strip and sep == " " and (b"  " in data or b"\n " in data or data.startswith(b" ")))
+    ):
+        return read_table(path, fmt, skip_lines)
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(data)]])
+    if starts[-1] == len(data):  # the file ends with a line break
+        starts, ends = starts[:-1], ends[:-1]
+    crlf = np.zeros(len(ends), bool)
+    crlf[ends > starts] = np.frombuffer(data, np.uint8)[ends[ends > starts] - 1] == 13
+    quotes = np.bincount(
+        np.searchsorted(ends, np.flatnonzero(np.frombuffer(data, np.uint8) == 34)), minlength=len(ends)
+    )
+    if (quotes % 2).any():  # a quoted line break, or an unclosed quote: the Python reader decides
+        return read_table(path, fmt, skip_lines)
+    filled = ends - starts - crlf > 0  # pyarrow skips empty lines without counting them
+    line = np.flatnonzero(filled) + 1
+    line = line[line > skip_lines]
+    names, first = (None, 0) if fmt.get("header", True) else (list(fmt["names"]), 0)
+    if names is None:  # the header: the first line after the skipped ones with a value, read as `read_table` reads it
+        for k, ln in enumerate(line):
+            names = read_records(data[starts[ln - 1] : ends[ln - 1]].decode(), fmt)[0]
+            if names:
+                first = k + 1
+                break
+        if not names:
+            raise ValueError(f"{path}: no header row and no data")
+    line = line[first:]
+    if len(names) < 2:  # a line of spaces would be a row to pyarrow, a blank line to `read_table`
+        return read_table(path, fmt, skip_lines)
+    bad = {}
+
+    def invalid(r):
+        bad[r.number] = r.text
+        return "skip"
+
+    body = data[starts[line[0] - 1] :] if len(line) else b""
+    dict_type = pa.dictionary(pa.int32(), pa.string())
+    t = pcsv.read_csv(
+        pa.py_buffer(body),
+        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+        parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: dict_type for n in names}, strings_can_be_null=False, null_values=[]
+        ),
+    )
+    if t.num_rows + len(bad) != len(line):  # not one row per line: let the Python reader decide
+        return read_table(path, fmt, skip_lines)
+    na = {"", *map(str, fmt.get("na_values") or [])}
+    cols = {n: _clean(t.column(n), strip, na) for n in names}
+    blank = {k for k, v in bad.items() if strip and not v.strip()}  # spaces only: a blank line to `read_table`
+    wrong = np.array(sorted(set(bad) - blank), np.int64)
+    rows = np.delete(line, np.array(sorted(bad), np.int64) - 1) if bad else line
+    recs = {k: next(csv.reader([bad[k]], delimiter=sep, skipinitialspace=strip)) for k in wrong}
+    malformed = pd.DataFrame(
+        [
+            {
+                "line": int(line[k - 1]),
+                "text": sep.join(v.strip() if strip else v for v in recs[k]),
+                "reason": f"expected {len(names)} fields, found {len(recs[k])}",
+            }
+            for k in wrong
+        ],
+        columns=["line", "text", "reason"],
+    )
+    df = pd.DataFrame(cols, index=pd.Index(rows, name="line"), copy=False)
+    if not _same_quoted(df, data, starts, ends, quotes, malformed, fmt, na):
+        return read_table(path, fmt, skip_lines)
+    return df, malformed
+
+
+def _same_quoted(df, data, starts, ends, quotes, malformed, fmt, na) -> bool:
+    "Whether the Python reader reads every line holding a quote as pyarrow did (quoting rules differ at the edges)."
+    import csv
+
+    sep, strip = fmt.get("sep", ","), fmt.get("strip", True)
+    lines = np.flatnonzero(quotes) + 1
+    rows = lines[np.isin(lines, df.index)]
+    if not len(lines):
+        return True
+    got = df.loc[rows].astype(object)
+    for ln in lines:
+        text = data[starts[ln - 1] : ends[ln - 1]].decode().rstrip("\r")
+        rec = next(csv.reader([text], delimiter=sep, skipinitialspace=strip), [])
+        rec = [v.strip() if strip else v for v in rec]
+        if ln in got.index:
+            if [None if v in na else v for v in rec] != [None if pd.isna(v) else v for v in got.loc[ln]]:
+                return False
+        elif ln in set(malformed.line) and len(rec) == len(df.columns):
+            return False
+    return True
+
+
+def _clean(a, strip: bool, na: set) -> pd.Categorical:
+    "A dictionary column with its values stripped (`strip`) and the missing-value texts `na` as missing: work on the dictionary only."
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    a = a.unify_dictionaries().combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
+    vals = d.to_pylist()
+    cats, to = {}, np.empty(len(vals) + 1, np.int32)
+    for i, v in enumerate(vals):
+        to[i] = -1 if v in na else cats.setdefault(v, len(cats))
+    return pd.Categorical.from_codes(
+        to[a.indices.to_numpy()],
+        dtype=pd.CategoricalDtype(pd.Index(pa.array(list(cats), pa.string()).to_pandas())),
+        validate=False,
+    )
 
 # %% ../notebooks/20_validate.ipynb #9bc39caf
 def contract_paths(env: dict, root=None) -> tuple:
