@@ -488,17 +488,20 @@ def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
         )
         dups = ex.submit(_duplicates, [codes[c] for c in cols], [len(vals[c]) for c in cols])  # runs meanwhile
         found = _gx_distinct(vals, contract, labelled)
-        out = []
-        for c in cols:  # one gather per column, then per expectation only over its failing rows
+
+        def column(c):  # one gather per column (numpy releases the GIL), then per expectation only its failing rows
             colbad = np.zeros(len(vals[c]), bool)
             for *_, pos in found.get(c, []):
                 colbad[pos] = True
             rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
+            out = []
             for rule, typ, pos in found.get(c, []):
                 badv = np.zeros(len(vals[c]), bool)
                 badv[pos] = True
                 out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
-        return out, dups.result()
+            return out
+
+        return [f for part in ex.map(column, cols) for f in part], dups.result()
 
 # %% ../notebooks/20_validate.ipynb #b1bb652c
 @dataclass
@@ -581,9 +584,7 @@ def validate(
         )
         bad, warned = np.zeros(len(df), bool), np.zeros(len(df), bool)
         reasons, warns = {}, {}
-
-        def order(r):
-            return cols.index(r["column"]), RULES.index(r["rule"])
+        enc = json.JSONEncoder(default=str).encode  # one encoder for every reason
 
         for col, rule, _, idx in fails:
             eff = rule_effect(contract, col, rule)
@@ -591,14 +592,21 @@ def validate(
                 continue
             (bad if eff == "quarantine" else warned)[idx] = True
             into = reasons if eff == "quarantine" else warns
-            for i, v in zip(idx, df[col].iloc[idx].astype(object)):
-                into.setdefault(i, []).append(
-                    {"column": col, "rule": rule, "value": None if pd.isna(v) else v}
-                    | ({} if eff == "quarantine" else {"policy": eff})
-                )
+            at, texts = (cols.index(col), RULES.index(rule)), {}  # a row's reasons in column, then rule order
+            for i, v in zip(idx.tolist(), df[col].iloc[idx].astype(object).tolist()):
+                k = _key(None if pd.isna(v) else v)
+                if k not in texts:  # each distinct failing value's reason encoded once
+                    texts[k] = enc(
+                        {"column": col, "rule": rule, "value": None if pd.isna(v) else v}
+                        | ({} if eff == "quarantine" else {"policy": eff})
+                    )
+                into.setdefault(i, []).append((at, texts[k]))
+
+        def listed(parts):  # the JSON list of a row's reasons, as json.dumps writes it
+            return "[" + ", ".join(t for _, t in sorted(parts)) + "]"
+
     q = _take(df, np.flatnonzero(bad)).astype(object)
-    enc = json.JSONEncoder(default=str).encode  # one encoder for every row
-    q.insert(0, "_reasons", [enc(sorted(reasons[i], key=order)) for i in np.flatnonzero(bad)])
+    q.insert(0, "_reasons", [listed(reasons[i]) for i in np.flatnonzero(bad).tolist()])
     if malformed is not None and len(malformed):
         m = pd.DataFrame(
             {
@@ -609,7 +617,7 @@ def validate(
         )
         q = pd.concat([q, m]).sort_index()
     w = pd.DataFrame(
-        {"_warnings": [enc(sorted(warns[i], key=order)) for i in np.flatnonzero(warned)]},
+        {"_warnings": [listed(warns[i]) for i in np.flatnonzero(warned).tolist()]},
         index=df.index[warned],
     )
     eff = {(c, r): rule_effect(contract, c, r) for c, r, _, _ in fails}
@@ -645,7 +653,7 @@ def validate(
     }
     if summary["rows_in"] != summary["rows_valid"] + summary["rows_quarantined"]:
         raise AssertionError(f"row accounting broken: {summary}")
-    return Validation(valid, q, summary, w.loc[w.index.isin(valid.index)], t)
+    return Validation(valid, q, summary, w[~bad[warned]], t)
 
 # %% ../notebooks/20_validate.ipynb #164a8cf9
 def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
