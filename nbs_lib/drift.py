@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import special, stats
 
 from .config import write_json
@@ -22,9 +23,9 @@ from .settings import DEFAULT_EFFECT
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIPPED_KINDS', 'MIN_IDENTIFIER', 'TAIL_PROBS',
-           'PROFILE_VERSION', 'BOOL_TEXT', 'CHUNK', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference', 'save_profile',
-           'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong', 'concept_drift',
-           'typed_like']
+           'PROFILE_VERSION', 'BOOL_TEXT', 'CHUNK', 'UNSURE', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference',
+           'save_profile', 'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong',
+           'concept_drift', 'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
 DEFAULT_THRESHOLDS = DEFAULT_EFFECT  # effect-size minimums per test: one table, in the settings (`drift.effect`)
@@ -79,6 +80,35 @@ def _code_counts(s: pd.Series) -> pd.Series | None:
         return pd.Series([], dtype=np.int64)
     vc = pd.concat(parts)
     return vc.groupby(level=0, sort=False).sum() if len(parts) > 1 else vc
+
+
+def _arrow_text(s: pd.Series) -> pa.ChunkedArray | None:
+    "The Arrow strings behind a pandas text column, without a copy (None: not Arrow-backed text)."
+    dt = s.dtype
+    if isinstance(dt, pd.ArrowDtype):
+        ok = pa.types.is_string(dt.pyarrow_dtype) or pa.types.is_large_string(dt.pyarrow_dtype)
+    else:
+        ok = isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow"
+    if not ok:
+        return None
+    arr = s.array.__arrow_array__()
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _category_counts(s: pd.Series, cats: list) -> tuple[np.ndarray, pd.Series] | None:
+    "(counts of `cats`, counts of the other values) of Arrow-backed text, looked up in a hash table of `cats` (None: not Arrow text)."
+    arr = _arrow_text(s)
+    if arr is None:
+        return None
+    k, vs = len(cats), pa.array(cats, type=arr.type)
+    idx = pa.chunked_array([pc.index_in(ch, value_set=vs) for ch in arr.chunks], pa.int32())
+    counts = np.zeros(k + 1, np.int64)
+    for ch in idx.chunks:  # null: missing, or not a reference category
+        counts += np.bincount(ch.fill_null(k).to_numpy(), minlength=k + 1)
+    if counts[k] == arr.null_count:
+        return counts[:k], pd.Series([], dtype=np.int64)
+    vc = pc.value_counts(arr.filter(pc.and_(pc.is_null(idx), pc.is_valid(arr))))  # the unseen values only
+    return counts[:k], pd.Series(vc.field("counts").to_numpy(), index=vc.field("values").to_pylist(), dtype=np.int64)
 
 # %% ../notebooks/16_drift.ipynb #91bdb8ec
 def _examples(values, k: int = 3) -> str:
@@ -345,22 +375,27 @@ def load_profile(path) -> dict:
 
 # %% ../notebooks/16_drift.ipynb #ff3ccbcf
 CHUNK = 1 << 15  # values per block: a block and its temporaries stay in the CPU cache
+UNSURE = 1 << 30  # added to the table entry of a cell with an edge in or near it: its values are compared
 
 
 def _grid(edges: np.ndarray, grid: int = 16384):
-    "(start, 1/cell width, table): cell j = ⌊(x − start)·inv⌋ holds values whose bin is at least table[j] (None: too crowded)."
+    "(start, 1/cell width, table, top cell): cell j = ⌊(x − start)·inv⌋ holds bin table[j], or bins from table[j] − UNSURE (None: too crowded)."
     k = len(edges)
     for a, b in ((0, k - 1), (4, k - 5)):  # the whole range; else the core, the extreme tails apart
         if b < a + 1 or not edges[b] - edges[a] > 1e-9 * max(abs(edges[a]), abs(edges[b])):
             continue
         lo, inv = edges[a], grid / (edges[b] - edges[a])
-        lut = np.searchsorted(edges, lo + (np.arange(grid + 1) - 0.01) / inv)  # a hundredth of a cell early
-        if np.diff(lut).max() <= 8:
-            return lo - 1 / inv, inv, np.r_[0, lut], grid + 1  # cell 0: below lo; cell grid + 1: at or above hi
+        j = np.arange(grid + 1)
+        low = np.searchsorted(edges, lo + (j - 0.01) / inv)  # a hundredth of a cell early: never too high
+        if np.diff(low).max() <= 8:
+            high = np.searchsorted(edges, lo + (j + 1.01) / inv)  # a hundredth late: never too low
+            low, high = np.r_[0, low], np.r_[np.searchsorted(edges, lo + 0.01 / inv), high]
+            high[-1] = k  # cell 0: below lo; cell grid + 1: at or above hi
+            return lo - 1 / inv, inv, np.where(low == high, low, low + UNSURE), grid + 1
     return None
 
 
-def _bin_block(x: np.ndarray, edges: np.ndarray, ext: np.ndarray, g, buf: dict) -> np.ndarray:
+def _bin_block(x: np.ndarray, edges: np.ndarray, ext: np.ndarray, g, buf: dict, clip: bool = True) -> np.ndarray:
     "Bin index of each (finite) value of a block: 0 for x ≤ e0, i for e[i-1] < x ≤ e[i], len(edges) above the last."
     if g is None:
         return np.searchsorted(edges, x)
@@ -369,13 +404,19 @@ def _bin_block(x: np.ndarray, edges: np.ndarray, ext: np.ndarray, g, buf: dict) 
     c, ci, idx, e, hit = (buf[t][:n] for t in ("f", "i", "idx", "e", "b"))
     np.subtract(x, start, out=c)
     c *= inv
-    np.clip(c, 0, top, out=c)
+    if clip:  # some values may lie beyond the grid
+        np.clip(c, 0, top, out=c)
     np.copyto(ci, c, casting="unsafe")  # the cell (truncation = floor: c ≥ 0)
-    np.take(lut, ci, out=idx)
-    np.take(ext, idx, out=e)
-    np.greater(x, e, out=hit)
-    todo = np.flatnonzero(hit)  # the table gives a lower bound: step up until x ≤ edge
-    while len(todo):
+    np.take(lut, ci, out=idx, mode="clip")  # cells are in range: "clip" only skips numpy's bounds check
+    todo = np.flatnonzero(np.greater_equal(idx, UNSURE, out=hit))
+    if len(todo) * 4 > n:  # mostly unsure (values on the edges): compare every value
+        np.bitwise_and(idx, UNSURE - 1, out=idx)
+        np.take(ext, idx, out=e, mode="clip")
+        todo = np.flatnonzero(np.greater(x, e, out=hit))
+    else:
+        idx[todo] -= UNSURE
+        todo = todo[x[todo] > ext[idx[todo]]]
+    while len(todo):  # the table gives a lower bound: step up until x ≤ edge
         idx[todo] += 1
         todo = todo[x[todo] > ext[idx[todo]]]
     return idx
@@ -417,8 +458,8 @@ class _Binned:
     hi: float
 
 
-def _bin_counts(a: np.ndarray, edges: np.ndarray, discrete: bool = False) -> _Binned:
-    "Counts and sums per bin of `a` (float64, NaN missing, ±inf counted apart) in one cache-friendly pass."
+def _bin_counts(a: np.ndarray, edges: np.ndarray, discrete: bool = False, massed: bool = False) -> _Binned:
+    "Counts and sums per bin of `a` (float64, NaN missing, ±inf counted apart) in one cache-friendly pass (`massed`: most values are edges)."
     edges = np.asarray(edges, dtype=np.float64)
     k = len(edges)
     g = _grid(edges) if len(a) >= 50_000 else None  # small columns: a plain binary search
@@ -427,6 +468,7 @@ def _bin_counts(a: np.ndarray, edges: np.ndarray, discrete: bool = False) -> _Bi
     seen = np.zeros(k + 1, np.int64) if discrete else None
     n = missing = nonfinite = 0
     sumsq, lo, hi = 0.0, math.inf, -math.inf
+    inside = (-math.inf, math.inf) if g is None else (g[0] + 0.5 / g[1], g[0] + (g[3] + 0.5) / g[1])
     for i in range(0, len(a), CHUNK):
         x = a[i : i + CHUNK]
         x_lo, x_hi = float(x.min()), float(x.max())  # NaN or ±inf among the values: not both finite
@@ -439,11 +481,18 @@ def _bin_counts(a: np.ndarray, edges: np.ndarray, discrete: bool = False) -> _Bi
             if not len(x):
                 continue
             x_lo, x_hi = float(x.min()), float(x.max())
-        idx = _bin_block(x, edges, ext, g, buf)
-        counts += np.bincount(idx, minlength=k + 1)
-        sums += np.bincount(idx, weights=x, minlength=k + 1)
-        if discrete:
-            seen += np.bincount(idx[x == ext[idx]], minlength=k + 1)
+        idx = _bin_block(x, edges, ext, g, buf, clip=not (inside[0] <= x_lo and x_hi <= inside[1]))
+        here = np.bincount(idx, minlength=k + 1)
+        counts += here
+        if discrete or massed:  # most values are reference values: their sums are edge × count
+            off = np.flatnonzero(x != ext[idx])  # the few that are not
+            here -= np.bincount(idx[off], minlength=k + 1)
+            if discrete:
+                seen += here
+            sums[:k] += edges * here[:k]
+            sums += np.bincount(idx[off], weights=x[off], minlength=k + 1)
+        else:
+            sums += np.bincount(idx, weights=x, minlength=k + 1)
         sq = buf["f"][: len(x)]
         np.multiply(x, x, out=sq)
         sumsq += float(sq.sum())
@@ -589,11 +638,15 @@ def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Curre
     if kind == "categorical":
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             raise ValueError(f"column {name!r}: the reference is categorical but the current data holds datetimes")
-        vc = _counts(s, boolean=cp.get("boolean", False))
-        n = int(vc.sum())
         cats = cp["categories"]
-        seen = vc.reindex(cats, fill_value=0).to_numpy(dtype=np.int64)
-        extra = vc[~vc.index.isin(cats)].sort_values(ascending=False)
+        fast = None if cp.get("boolean") else _category_counts(s, cats)
+        if fast is None:
+            vc = _counts(s, boolean=cp.get("boolean", False))
+            seen, extra = vc.reindex(cats, fill_value=0).to_numpy(dtype=np.int64), vc[~vc.index.isin(cats)]
+        else:
+            seen, extra = fast
+        n = int(seen.sum() + extra.sum())
+        extra = extra.sort_values(ascending=False)
         return _Current(
             rows,
             rows - n,
@@ -610,7 +663,8 @@ def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Curre
         if "edges" not in cp or not len(a):
             return _Current(rows, rows - len(a) - inf, len(a), nonfinite=inf, raw=a if keep_raw else None)
     edges = np.asarray(cp["edges"], dtype=np.float64)
-    b = _bin_counts(a, edges, discrete=kind == "discrete")
+    ref = cp["counts"]
+    b = _bin_counts(a, edges, discrete=kind == "discrete", massed=max(ref) * 4 > sum(ref))  # e.g. zero-inflated
     n, inf = b.n, inf + b.nonfinite
     cur = _Current(rows, rows - n - inf, n, nonfinite=inf, raw=a if keep_raw else None)
     if n == 0:
