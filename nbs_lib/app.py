@@ -9,7 +9,6 @@ import copy
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -27,7 +26,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nbs_lib.config import (
-    data_files,
     env_file,
     env_files,
     find_root,
@@ -41,7 +39,7 @@ from nbs_lib.config import (
 )
 from .ledger import ignored, read_ledger
 from .monitor import summary as monitor_summary
-from .pipeline import list_runs, process_alive
+from .pipeline import build_inputs, fingerprint, list_runs, process_alive, product_folders
 from .pipeline import status as pipeline_status
 from .products import OUTCOMES, read_product
 from .registry import ALIASES, check_ref, list_versions, read_state
@@ -62,15 +60,14 @@ from .runtime import target_availability
 from .scorecard import GateError, load_gate, load_scorecard, refresh
 
 # %% auto #0
-__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'SKIP_DIRS', 'CONFIG_SUFFIXES', 'NO_ESTIMATE', 'AppError',
-           'Invalid', 'NotFound', 'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody',
-           'IntakeBody', 'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse',
-           'inside', 'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest',
-           'intake', 'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
-           'run_summary', 'run_view', 'status_inputs', 'fingerprint', 'task_status', 'runs_state', 'pipeline_runs',
-           'pipeline_state', 'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view',
-           'batch_timeline', 'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote',
-           'rollback']
+__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'NO_ESTIMATE', 'AppError', 'Invalid', 'NotFound',
+           'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody', 'IntakeBody',
+           'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse', 'inside',
+           'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest', 'intake',
+           'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
+           'run_summary', 'run_view', 'status_inputs', 'task_status', 'runs_state', 'pipeline_runs', 'pipeline_state',
+           'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view', 'batch_timeline',
+           'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote', 'rollback']
 
 # %% ../notebooks/47_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -566,59 +563,9 @@ def run_view(products, rec: dict) -> dict:
     return rec | {"summary": run_summary(rec), "log": str(log) if log.exists() else None}
 
 # %% ../notebooks/47_app.ipynb #c2950e57
-SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
-CONFIG_SUFFIXES = {".yaml", ".yml", ".ini", ".lock", ".toml", ".cfg"}
-
-
-def _product_folders(root) -> list[str] | None:
-    "The folders under the products folder that hold the DAG's declared products (from pipeline.yaml); None when any lies elsewhere."
-    try:
-        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
-        folders = set()
-        for t in spec.get("tasks") or []:
-            prods = t.get("product")
-            for v in prods.values() if isinstance(prods, dict) else [prods]:
-                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^/{}]+)/.+", str(v))
-                if not m:
-                    return None
-                folders.add(m.group(1))
-        return sorted(folders)
-    except (OSError, yaml.YAMLError, AttributeError):
-        return None
-
-
 def status_inputs(p: Project) -> list[Path]:
-    "Every file and folder the pipeline's task status depends on."
-    lib = Path(sys.modules["nbs_lib"].__file__).parent
-    ins = sorted(f for f in p.root.iterdir() if f.suffix in CONFIG_SUFFIXES)
-    ins += [p.root / "notebooks", p.root / "contracts", lib, *sorted(data_files(p.env, p.root).values())]
-    folders = _product_folders(p.root)
-    if folders is None or not p.products.is_dir():
-        return ins + [p.products]
-    return ins + [p.products / f for f in folders] + sorted(f for f in p.products.iterdir() if f.is_file())
-
-
-def fingerprint(paths) -> tuple:
-    "(path, mtime_ns, size, inode) of every file at or under `paths` (a missing one counts as missing)."
-    out = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError:
-            out.append((str(path), None))
-            continue
-        if not stat.S_ISDIR(st.st_mode):
-            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
-            continue
-        for d, dirs, files in os.walk(path):
-            dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS)
-            for f in sorted(files):
-                try:
-                    s = os.stat(os.path.join(d, f))
-                except OSError:
-                    continue
-                out.append((os.path.join(d, f), s.st_mtime_ns, s.st_size, s.st_ino))
-    return tuple(out)
+    "Every file and folder the pipeline's task status depends on (`pipeline.build_inputs`)."
+    return build_inputs(p.env, p.root)
 
 # %% ../notebooks/47_app.ipynb #7ee93429
 _status_cache: dict[str, tuple[tuple, list]] = {}

@@ -6,42 +6,60 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import time
 import traceback
 
-from nbs_lib import (
-    dags,
-    driftjob,
-    evidence,
-    lineage,
-    monitor,
-    ondemand,
-    pipeline,
-    registry,
-    release,
-    scorecard,
-    serve,
-    simulate,
-    validate,
-)
-from .bundle import ScoreError
+from . import pipeline
 from .config import Busy, find_root, load_env, products_dir, registry_dir
 from .products import OUTCOMES
-from .rubric import DECISIONS
+
+
+class _Lazy:
+    "A library module imported on first use: `shipshape run` on an unchanged project loads neither torch nor scipy nor GX."
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(f"nbs_lib.{self._name}"), attr)
+
+
+bundle, dags, driftjob, evidence, lineage, monitor, ondemand, registry, release, rubric, scorecard, serve, simulate = (
+    _Lazy(m)
+    for m in (
+        "bundle",
+        "dags",
+        "driftjob",
+        "evidence",
+        "lineage",
+        "monitor",
+        "ondemand",
+        "registry",
+        "release",
+        "rubric",
+        "scorecard",
+        "serve",
+        "simulate",
+    )
+)
+validate = _Lazy("validate")
 
 # %% auto #0
-__all__ = ['COMMANDS', 'ONE_LINE', 'parser', 'main']
+__all__ = ['bundle', 'dags', 'driftjob', 'evidence', 'lineage', 'monitor', 'ondemand', 'registry', 'release', 'rubric',
+           'scorecard', 'serve', 'simulate', 'validate', 'COMMANDS', 'ONE_LINE', 'parser', 'main']
 
 # %% ../notebooks/49_cli.ipynb #7d9b4463
 def _run(a) -> int:
     t0 = time.time()
     rec = pipeline.build(a.env, trigger=a.trigger, force=a.force, wait=a.wait)
     ran = [t["name"] for t in rec["tasks"] if t.get("ran")]
+    same = f" (nothing changed since run {rec['unchanged_since']})" if rec.get("unchanged_since") else ""
     print(
-        f"{rec['outcome'].upper()}: run {rec['id']} in {time.time() - t0:.1f}s; ran {len(ran)} task(s): {', '.join(ran) or 'none (all up to date)'}"
+        f"{rec['outcome'].upper()}: run {rec['id']} in {time.time() - t0:.1f}s; ran {len(ran)} task(s): {', '.join(ran) or 'none (all up to date)' + same}"
     )
     if rec["outcome"] != "ok":
         print(f"task {rec['error']['task']} failed: {rec['error']['message']}", file=sys.stderr)
@@ -174,7 +192,7 @@ def _gate(a) -> int:
         where = a.scorecard or products_dir(load_env(a.env))
         decision = scorecard.load_gate(where)["decision"]  # strict: missing, malformed or stale → 3
         print(scorecard.gate_report(scorecard.load_scorecard(where)))
-        return DECISIONS[decision]
+        return rubric.DECISIONS[decision]
     except (FileNotFoundError, ValueError) as e:
         print(f"shipshape gate: {e}", file=sys.stderr)
         return 3
@@ -202,7 +220,7 @@ def _score(a) -> int:
         return 0
     try:
         s = serve.batch_score(a.batch, a.out, a.alias, a.engine, a.input_format, a.key, a.master, env_overrides=a.env)
-    except ScoreError as e:
+    except bundle.ScoreError as e:
         print(f"shipshape score: {e}", file=sys.stderr)
         return 1
     print(json.dumps(s, indent=2))

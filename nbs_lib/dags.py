@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from .config import atomic_write, deep_merge, find_root, load_env, now, products_dir, read_overrides
-from .monitor import run_job
 from .pipeline import build_task, make_dag
 from .products import OUTCOMES
 from .settings import Airflow
@@ -580,6 +579,8 @@ def run_task(
 # %% ../notebooks/46_dags.ipynb #9ee8d94b
 def run_monitor(run_id: str, env_overrides=None, root=None, engine: str = "airflow") -> dict:
     "One monitoring run for an orchestrator: outcome ok | alert | failed, message, run, report and notebook."
+    from nbs_lib.monitor import run_job  # here: exporting or listing DAGs never loads the monitoring job's models
+
     rec = run_job(env_overrides, root, trigger=f"{engine}: {run_id}")
     first = next((t for t in rec.get("tasks") or [] if t.get("notebook")), {})
     return {

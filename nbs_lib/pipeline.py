@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import traceback
@@ -18,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import psutil
+import yaml
 
 from nbs_lib.config import (
     atomic_write,
@@ -34,14 +37,15 @@ from nbs_lib.config import (
 )
 from .ledger import labelled_batches, quarantine_level
 from .lineage import record
-from .scorecard import GateError, load_gate, load_scorecard
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'REPORT_RUNS', 'BADGE', 'pipeline_env', 'make_dag', 'write_run',
-           'task_verdict', 'verdict_markdown', 'lineage_markdown', 'finish_report', 'progress_line', 'task_finished',
-           'on_finish', 'on_failure', 'process_alive', 'settle_run', 'list_runs', 'keep_reports', 'run_reports',
-           'prune_reports', 'landing_facts', 'write_index', 'refresh_index', 'new_run', 'build', 'status', 'build_task']
+__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'REPORT_RUNS', 'BADGE', 'SKIP_DIRS', 'CONFIG_SUFFIXES', 'STAMP',
+           'pipeline_env', 'make_dag', 'write_run', 'task_verdict', 'verdict_markdown', 'lineage_markdown',
+           'finish_report', 'progress_line', 'task_finished', 'on_finish', 'on_failure', 'process_alive', 'settle_run',
+           'list_runs', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index', 'refresh_index',
+           'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'inputs_key', 'unchanged_run',
+           'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {
@@ -68,13 +72,17 @@ def pipeline_env(overrides=None, root=None) -> dict:
     return env
 
 
-def make_dag(overrides=None, root=None):
-    "The pipeline as a Ploomber DAG."
+def _dag(env: dict, root: Path):
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
     from ploomber.spec import DAGSpec
 
+    return DAGSpec(str(root / "pipeline.yaml"), env=env).to_dag()
+
+
+def make_dag(overrides=None, root=None):
+    "The pipeline as a Ploomber DAG."
     root = Path(root) if root else find_root()
-    return DAGSpec(str(root / "pipeline.yaml"), env=pipeline_env(overrides, root)).to_dag()
+    return _dag(pipeline_env(overrides, root), root)
 
 # %% ../notebooks/41_pipeline.ipynb #2af78206
 def _products_dir(dag) -> Path:
@@ -215,6 +223,8 @@ def task_verdict(name: str, prods: dict) -> tuple[str, str]:
         head = f"version {r.get('version')}"
         return ("fail", f"{head}; failed: {', '.join(bad)}") if bad else ("pass", f"{head} registered")
     if name == "readiness":
+        from nbs_lib.scorecard import GateError, load_gate  # only here: a build that runs nothing never loads it
+
         try:
             g = load_gate(Path(prods["scorecard"]).parents[1])
         except GateError as e:
@@ -475,6 +485,8 @@ def _badge(kind: str, text: str | None = None) -> str:
 
 def landing_facts(products) -> dict:
     "What the landing page leads with: the gate (strictly read), production's version, the standing monitoring verdict."
+    from nbs_lib.scorecard import GateError, load_gate, load_scorecard
+
     products = Path(products)
     try:
         g = load_gate(products)
@@ -633,16 +645,22 @@ def new_run(run_id: str, trigger: str, started_at: str, tasks: list) -> dict:
 def build(overrides=None, root=None, trigger: str = "python", force: bool = False, wait: bool = False) -> dict:
     "Build the pipeline and return its run record (outcome `ok` or `failed`, with the failing task); one build at a time."
     root = Path(root) if root else find_root()
-    dag = make_dag(overrides, root)
-    products = _products_dir(dag)
+    env = pipeline_env(overrides, root)
+    products = Path(env["products_dir"])
     run_id = (
         os.environ.get("SHIPSHAPE_RUN_ID")
         or f"run-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     )
     with file_lock(products / ".pipeline.lock", f"pipeline build {run_id} ({trigger})", wait=wait):
+        quick = None if force else unchanged_run(env, root, run_id, trigger)
+        if quick is not None:
+            return quick
+        (products / STAMP).unlink(missing_ok=True)
+        sources = fingerprint(build_inputs(env, root, products=False))
         os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=now())
         path = products / "runs" / f"{run_id}.json"
         try:
+            dag = _dag(env, root)
             dag.render(force=force, show_progress=False)
             todo = [n for n in dag if dag[n].exec_status.name in ("WaitingExecution", "WaitingUpstream")]
             tasks = [{"name": n, "status": "pending" if n in todo else "skipped", "ran": False} for n in dag]
@@ -674,7 +692,104 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
         finally:
             for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"):
                 os.environ.pop(k, None)
-    return read_json(path)
+        rec = read_json(path)
+        if rec.get("outcome") == "ok" and fingerprint(build_inputs(env, root, products=False)) == sources:
+            write_json(products / STAMP, {"key": inputs_key(env, root), "run": run_id})  # sources unchanged meanwhile
+    return rec
+
+# %% ../notebooks/41_pipeline.ipynb #3b7fa68a
+SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+CONFIG_SUFFIXES = {".yaml", ".yml", ".ini", ".lock", ".toml", ".cfg"}
+STAMP = "runs/.up-to-date"  # the key of the last successful build whose sources did not change while it ran
+
+
+def product_folders(root) -> list[str] | None:
+    "The folders under the products folder that hold the DAG's declared products (from pipeline.yaml); None when any lies elsewhere."
+    try:
+        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
+        folders = set()
+        for t in spec.get("tasks") or []:
+            prods = t.get("product")
+            for v in prods.values() if isinstance(prods, dict) else [prods]:
+                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^/{}]+)/.+", str(v))
+                if not m:
+                    return None
+                folders.add(m.group(1))
+        return sorted(folders)
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
+def build_inputs(env: dict, root, products: bool = True) -> list[Path]:
+    "Every file and folder the pipeline's task status depends on (`products=False`: the sources only, not the products)."
+    root = Path(root)
+    lib = Path(sys.modules["nbs_lib"].__file__).parent
+    ins = sorted(f for f in root.iterdir() if f.suffix in CONFIG_SUFFIXES)
+    ins += [root / "notebooks", root / "contracts", lib, *sorted(data_files(env, root).values())]
+    if not products:
+        return ins
+    out = Path(env["products_dir"]) if "products_dir" in env else products_dir(env, root)
+    folders = product_folders(root)
+    if folders is None or not out.is_dir():
+        return ins + [out]
+    return ins + [out / f for f in folders] + sorted(f for f in out.iterdir() if f.is_file())
+
+# %% ../notebooks/41_pipeline.ipynb #b55ca41d
+def fingerprint(paths) -> tuple:
+    "(path, mtime_ns, size, inode) of every file at or under `paths` (a missing one counts as missing)."
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            out.append((str(path), None))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+            continue
+        for d, dirs, files in os.walk(path):
+            dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS)
+            for f in sorted(files):
+                try:
+                    s = os.stat(os.path.join(d, f))
+                except OSError:
+                    continue
+                out.append((os.path.join(d, f), s.st_mtime_ns, s.st_size, s.st_ino))
+    return tuple(out)
+
+
+def inputs_key(env: dict, root) -> str:
+    "One hash of the parameters the DAG renders with and the fingerprint of everything its status depends on."
+    blob = json.dumps(env, sort_keys=True, default=str) + repr(fingerprint(build_inputs(env, root)))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def unchanged_run(env: dict, root, run_id: str, trigger: str) -> dict | None:
+    "When nothing changed since the last successful build: record a run that ran nothing (without rendering the DAG) and return it; else None."
+    products = Path(env["products_dir"])
+    try:
+        stamp = read_json(products / STAMP)
+        last = read_json(products / "runs" / f"{stamp['run']}.json")
+    except (OSError, ValueError, KeyError):
+        return None
+    if stamp.get("key") != inputs_key(env, root) or last.get("outcome") != "ok":
+        return None
+    tasks = [
+        {k: t[k] for k in ("name", "products", "key_figures") if k in t}
+        | {"status": "skipped", "ran": False, "elapsed_s": 0.0}
+        for t in last.get("tasks") or []
+    ]
+    started = now()
+    rec = new_run(run_id, trigger, started, run_reports(products, run_id, tasks)) | {
+        "status": "ok",
+        "outcome": "ok",
+        "finished_at": now(),
+        "duration_s": 0.0,
+        "error": None,
+        "unchanged_since": stamp["run"],
+    }
+    write_json(products / "runs" / f"{run_id}.json", rec)
+    return rec
 
 # %% ../notebooks/41_pipeline.ipynb #08c9e5c9
 def status(overrides=None, root=None) -> list[dict]:

@@ -125,6 +125,7 @@ def test_second_build_runs_no_task(built):
     assert rec["status"] == "ok" and not any(t["ran"] for t in rec["tasks"])
     # nothing ran: each task's report and notebook are the copies of the run that last ran it, both from that run
     first = built["record"]["id"]
+    assert rec["unchanged_since"] == first  # decided without rendering the DAG: nothing it depends on changed
     assert {t["report_run"] for t in rec["tasks"]} == {first}
     assert all(
         f"/runs/{first}/reports/" in t["report"] and f"/runs/{first}/reports/" in t["notebook"] for t in rec["tasks"]
