@@ -28,7 +28,7 @@ from .tracking import git_state
 from .train import TabularNet, load_model, predict_proba, save_model, train_mlp
 
 # %% auto #0
-__all__ = ['feature_tests', 'model_unit_checks', 'training_weights', 'reproducibility_check', 'data_rerun_check',
+__all__ = ['feature_tests', 'model_unit_checks', 'training_weights', 'reproducibility_check', 'split_rows', 'data_rerun_check',
            'record_provenance', 'fairness_evidence', 'importance_evidence', 'explanation_evidence', 'skew_check',
            'record_test_run', 'run_checks']
 
@@ -226,6 +226,12 @@ def reproducibility_check(
     }
 
 # %% ../notebooks/31_evidence.ipynb #f9762c2b
+def split_rows(rows, d, split: str):
+    "A split's validated rows: by their places when `features.npz` records them (line numbers repeat once labelled batches join the training rows), else by line."
+    key = f"pos_{split}"
+    return rows.iloc[d[key]] if key in d.files else rows.loc[d[f"line_{split}"]]
+
+
 def data_rerun_check(root, products, env: dict) -> dict:
     "Redo the deterministic data steps and compare with their products: raw file hashes, the refitted transform, the encoded features."
     P = Path(products)
@@ -239,10 +245,10 @@ def data_rerun_check(root, products, env: dict) -> dict:
     ]
     d, spec = np.load(P / "03_features/features.npz"), load_spec(P / "03_features/transform.json")
     rows = {"train": read_rows(P / "02_validated/train.parquet"), "test": read_rows(P / "02_validated/test.parquet")}
-    refit = fit_transform_spec(rows["train"].loc[d["line_train"]], {c["name"]: c["kind"] for c in spec["columns"]})
+    refit = fit_transform_spec(split_rows(rows["train"], d, "train"), {c["name"]: c["kind"] for c in spec["columns"]})
     checks.append({"name": "transform refitted on the same training rows = transform.json", "passed": refit == spec})
     for split, src in [("train", "train"), ("valid", "train"), ("test", "test")]:
-        X = transform(spec, rows[src].loc[d[f"line_{split}"]])
+        X = transform(spec, split_rows(rows[src], d, split))
         checks.append(
             {"name": f"{split} rows re-encoded = features.npz", "passed": bool(np.array_equal(X, d[f"X_{split}"]))}
         )
@@ -312,7 +318,7 @@ def explanation_evidence(products, env: dict) -> dict:
     "Occlusion explanations of three scored holdout rows: the highest, the lowest and the most uncertain probability (I5)."
     P = Path(products)
     met, model, spec, rows, y, p = _holdout(products)
-    train = read_rows(P / "02_validated/train.parquet").loc[np.load(P / "03_features/features.npz")["line_train"]]
+    train = split_rows(read_rows(P / "02_validated/train.parquet"), np.load(P / "03_features/features.npz"), "train")
     ref = reference_values(spec, train)
     thr = met.get("threshold", 0.5)
     pick = list(dict.fromkeys([int(np.argmax(p)), int(np.argmin(p)), int(np.argmin(np.abs(p - thr)))]))
