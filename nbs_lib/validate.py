@@ -414,7 +414,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
 
 # %% ../notebooks/20_validate.ipynb #2de73ad8
 def _duplicates(codes: list, sizes: list | None = None) -> int:
-    "How many rows repeat an earlier row exactly, from the columns' codes (`sizes`: each column's number of codes)."
+    "How many rows repeat an earlier row exactly, from the columns' codes (`sizes`: each column's number of codes), packed into as few 52-bit keys as fit."
     n = len(codes[0])
     sizes = sizes or [int(c.max()) + 1 if len(c) else 1 for c in codes]
     keys, key, card = [], np.zeros(n, np.int64), 1
@@ -425,15 +425,12 @@ def _duplicates(codes: list, sizes: list | None = None) -> int:
         key = key * m + cc
         card *= m
     keys.append(key)
-    if len(keys) == 1:
-        return n - len(pd.unique(key))
-    if len(keys) == 2:  # two 52-bit keys as the mantissas of one complex number in [1, 2): one hash pass
-        z = np.empty(n, np.complex128)
-        z.real, z.imag = ((k + (1023 << 52)).view(np.float64) for k in keys)
-        return n - len(pd.unique(z))
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    names = [str(i) for i in range(len(keys))]
+    if len(keys) == 1:
+        return n - len(pc.unique(pa.array(key)))
+    names = [str(i) for i in range(len(keys))]  # Arrow hashes the few keys together, without the GIL
     return n - pa.table(dict(zip(names, keys))).group_by(names).aggregate([]).num_rows
 
 # %% ../notebooks/20_validate.ipynb #75feb63d
@@ -660,14 +657,12 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
     """`data.read_table` by pyarrow's CSV reader: the same rows, values, missing values, line numbers and malformed
     lines, each column dictionary-encoded as it is parsed and handed on as a `category` column over its codes (numbers
     too: a number that is not one must reach the contract as text, to be quarantined with its reason). Falls back to
-    `read_table` wherever the readers could differ: an encoding other than UTF-8, quotes, lone carriage returns,
-    a space separator with `strip`, or a one-column file."""
-    import csv
-
+    `read_table` wherever the readers could differ: an encoding other than UTF-8, a quoted line break or a line the two
+    readers split differently, lone carriage returns, runs of spaces with a space separator, or a one-column file."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from nbs_lib.data import read_records, read_table
+    from nbs_lib.data import read_table
 
     data = Path(path).read_bytes()
     enc, sep = fmt.get("encoding", "utf-8-sig").lower().replace("_", "-"), fmt.get("sep", ",")
@@ -682,32 +677,13 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
         or (strip and sep == " " and (b"  " in data or b"\n " in data or data.startswith(b" ")))
     ):
         return read_table(path, fmt, skip_lines)
-    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    starts = np.concatenate([[0], ends + 1])
-    ends = np.concatenate([ends, [len(data)]])
-    if starts[-1] == len(data):  # the file ends with a line break
-        starts, ends = starts[:-1], ends[:-1]
-    crlf = np.zeros(len(ends), bool)
-    crlf[ends > starts] = np.frombuffer(data, np.uint8)[ends[ends > starts] - 1] == 13
-    quotes = np.bincount(
-        np.searchsorted(ends, np.flatnonzero(np.frombuffer(data, np.uint8) == 34)), minlength=len(ends)
-    )
-    if (quotes % 2).any():  # a quoted line break, or an unclosed quote: the Python reader decides
-        return read_table(path, fmt, skip_lines)
-    filled = ends - starts - crlf > 0  # pyarrow skips empty lines without counting them
-    line = np.flatnonzero(filled) + 1
-    line = line[line > skip_lines]
-    names, first = (None, 0) if fmt.get("header", True) else (list(fmt["names"]), 0)
-    if names is None:  # the header: the first line after the skipped ones with a value, read as `read_table` reads it
-        for k, ln in enumerate(line):
-            names = read_records(data[starts[ln - 1] : ends[ln - 1]].decode(), fmt)[0]
-            if names:
-                first = k + 1
-                break
-        if not names:
-            raise ValueError(f"{path}: no header row and no data")
-    line = line[first:]
+    names, at, first = _header(data, fmt, skip_lines)
+    if names is None:
+        raise ValueError(f"{path}: no header row and no data")
     if len(names) < 2:  # a line of spaces would be a row to pyarrow, a blank line to `read_table`
+        return read_table(path, fmt, skip_lines)
+    lines, quoted = _row_lines(data, at, first)
+    if lines is None:
         return read_table(path, fmt, skip_lines)
     bad = {}
 
@@ -715,61 +691,111 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
         bad[r.number] = r.text
         return "skip"
 
-    body = data[starts[line[0] - 1] :] if len(line) else b""
     dict_type = pa.dictionary(pa.int32(), pa.string())
     t = pcsv.read_csv(
-        pa.py_buffer(body),
+        pa.py_buffer(memoryview(data)[at:]),
         read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
         parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
         convert_options=pcsv.ConvertOptions(
             column_types={n: dict_type for n in names}, strings_can_be_null=False, null_values=[]
         ),
     )
-    if t.num_rows + len(bad) != len(line):  # not one row per line: let the Python reader decide
+    if t.num_rows + len(bad) != len(lines):  # not one row per line: let the Python reader decide
         return read_table(path, fmt, skip_lines)
     na = {"", *map(str, fmt.get("na_values") or [])}
-    cols = {n: _clean(t.column(n), strip, na) for n in names}
+    df = pd.DataFrame(
+        _threads(lambda n: _clean(t.column(n), strip, na), names, names),
+        index=pd.Index(np.delete(lines, np.array(sorted(bad), np.int64) - 1) if bad else lines, name="line"),
+        copy=False,
+    )
     blank = {k for k, v in bad.items() if strip and not v.strip()}  # spaces only: a blank line to `read_table`
-    wrong = np.array(sorted(set(bad) - blank), np.int64)
-    rows = np.delete(line, np.array(sorted(bad), np.int64) - 1) if bad else line
-    recs = {k: next(csv.reader([bad[k]], delimiter=sep, skipinitialspace=strip)) for k in wrong}
     malformed = pd.DataFrame(
-        [
-            {
-                "line": int(line[k - 1]),
-                "text": sep.join(v.strip() if strip else v for v in recs[k]),
-                "reason": f"expected {len(names)} fields, found {len(recs[k])}",
-            }
-            for k in wrong
-        ],
+        [{"line": int(lines[k - 1])} | _fields(bad[k], fmt, len(names)) for k in sorted(set(bad) - blank)],
         columns=["line", "text", "reason"],
     )
-    df = pd.DataFrame(cols, index=pd.Index(rows, name="line"), copy=False)
-    if not _same_quoted(df, data, starts, ends, quotes, malformed, fmt, na):
-        return read_table(path, fmt, skip_lines)
-    return df, malformed
+    return (df, malformed) if _same_quoted(df, quoted, malformed, fmt, na) else read_table(path, fmt, skip_lines)
+
+# %% ../notebooks/20_validate.ipynb #a455dfa0
+def _header(data: bytes, fmt: dict, skip_lines: int) -> tuple:
+    "(column names, where the rows begin, the line number of their first line): the header read as `read_table` reads it."
+    from nbs_lib.data import read_records
+
+    names = None if fmt.get("header", True) else list(fmt["names"])
+    pos, ln = 0, 0
+    while pos < len(data) and (ln < skip_lines or names is None):
+        e = data.find(b"\n", pos)
+        e = len(data) if e < 0 else e
+        ln += 1
+        if ln > skip_lines:
+            names = read_records(data[pos:e].decode(), {**fmt, "header": True})[0]  # None for a blank line
+        pos = e + 1
+    return names, min(pos, len(data)), ln + 1
 
 
-def _same_quoted(df, data, starts, ends, quotes, malformed, fmt, na) -> bool:
+def _row_lines(data: bytes, at: int, first: int) -> tuple:
+    """(the line number of each line pyarrow reads as a row from `at` on, {line: text} of the lines holding a quote);
+    (None, None) where a quote is open at a line's end (a quoted line break: the Python reader decides)."""
+    buf = np.frombuffer(data, np.uint8)[at:]
+    if data.find(b"\n\n", at) < 0 and data.find(b"\n\r\n", at) < 0 and not data.startswith((b"\n", b"\r\n"), at):
+        n = data.count(b"\n", at) + (len(data) > at and not data.endswith(b"\n"))
+        lines = first + np.arange(n)  # no blank line: one row per line
+    else:  # pyarrow skips empty lines without counting them
+        ends = np.flatnonzero(buf == 10)
+        starts = np.concatenate([[0], ends + 1])
+        ends = np.concatenate([ends, [len(buf)]])
+        if starts[-1] == len(buf):
+            starts, ends = starts[:-1], ends[:-1]
+        cr = np.zeros(len(ends), bool)
+        cr[ends > starts] = buf[ends[ends > starts] - 1] == 13
+        lines = first + np.flatnonzero(ends - starts - cr > 0)
+    quoted, q, last, nl = {}, data.find(b'"', at), at, 0
+    while q >= 0:  # each line holding a quote: its number and text (few in practice: one pass of `find`)
+        nl += data.count(b"\n", last, q)
+        s, e = data.rfind(b"\n", 0, q) + 1, data.find(b"\n", q)
+        e = len(data) if e < 0 else e
+        if data.count(b'"', s, e) % 2:
+            return None, None
+        quoted[first + nl] = data[s:e].decode().rstrip("\r")
+        last, q = q, data.find(b'"', e)
+    return lines, quoted
+
+
+def _fields(text: str, fmt: dict, n: int) -> dict:
+    "A malformed line's text and reason as `read_records` writes them."
+    import csv
+
+    sep, strip = fmt.get("sep", ","), fmt.get("strip", True)
+    rec = next(csv.reader([text], delimiter=sep, skipinitialspace=strip), [])
+    return {
+        "text": sep.join(v.strip() if strip else v for v in rec),
+        "reason": f"expected {n} fields, found {len(rec)}",
+    }
+
+
+def _same_quoted(df, quoted: dict, malformed, fmt: dict, na: set) -> bool:
     "Whether the Python reader reads every line holding a quote as pyarrow did (quoting rules differ at the edges)."
     import csv
 
     sep, strip = fmt.get("sep", ","), fmt.get("strip", True)
-    lines = np.flatnonzero(quotes) + 1
-    rows = lines[np.isin(lines, df.index)]
-    if not len(lines):
-        return True
-    got = df.loc[rows].astype(object)
-    for ln in lines:
-        text = data[starts[ln - 1] : ends[ln - 1]].decode().rstrip("\r")
-        rec = next(csv.reader([text], delimiter=sep, skipinitialspace=strip), [])
-        rec = [v.strip() if strip else v for v in rec]
+    got = df.loc[df.index.intersection(list(quoted))].astype(object)
+    broken = set(malformed.line)
+    for ln, text in quoted.items():
+        rec = [v.strip() if strip else v for v in next(csv.reader([text], delimiter=sep, skipinitialspace=strip), [])]
         if ln in got.index:
             if [None if v in na else v for v in rec] != [None if pd.isna(v) else v for v in got.loc[ln]]:
                 return False
-        elif ln in set(malformed.line) and len(rec) == len(df.columns):
+        elif ln in broken and len(rec) == len(df.columns):
             return False
     return True
+
+
+def _threads(fn, keys, names=None):
+    "fn over keys in threads (Arrow and numpy release the GIL): a list, or a dict by `names`."
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:
+        out = list(ex.map(fn, keys))
+    return out if names is None else dict(zip(names, out))
 
 
 def _clean(a, strip: bool, na: set) -> pd.Categorical:
@@ -779,9 +805,8 @@ def _clean(a, strip: bool, na: set) -> pd.Categorical:
 
     a = a.unify_dictionaries().combine_chunks() if a.num_chunks != 1 else a.chunk(0)
     d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
-    vals = d.to_pylist()
-    cats, to = {}, np.empty(len(vals) + 1, np.int32)
-    for i, v in enumerate(vals):
+    cats, to = {}, np.empty(len(d), np.int32)
+    for i, v in enumerate(d.to_pylist()):
         to[i] = -1 if v in na else cats.setdefault(v, len(cats))
     return pd.Categorical.from_codes(
         to[a.indices.to_numpy()],
