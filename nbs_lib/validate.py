@@ -682,25 +682,29 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
         raise ValueError(f"{path}: no header row and no data")
     if len(names) < 2:  # a line of spaces would be a row to pyarrow, a blank line to `read_table`
         return read_table(path, fmt, skip_lines)
-    lines, quoted = _row_lines(data, at, first)
-    if lines is None:
-        return read_table(path, fmt, skip_lines)
-    bad = {}
+    bad, odd = {}, []
 
     def invalid(r):
-        bad[r.number] = r.text
+        (odd.append(r) if r.number is None else bad.__setitem__(r.number, r.text))
         return "skip"
 
-    dict_type = pa.dictionary(pa.int32(), pa.string())
-    t = pcsv.read_csv(
-        pa.py_buffer(memoryview(data)[at:]),
-        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
-        parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
-        convert_options=pcsv.ConvertOptions(
-            column_types={n: dict_type for n in names}, strings_can_be_null=False, null_values=[]
-        ),
-    )
-    if t.num_rows + len(bad) != len(lines):  # not one row per line: let the Python reader decide
+    def parse(threads: bool):
+        return pcsv.read_csv(
+            pa.py_buffer(memoryview(data)[at:]),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=threads),
+            parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
+                strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+
+    t = parse(True)
+    if odd:  # pyarrow numbers the rows it skips only when it parses in one thread
+        t = parse(False)
+    lines, quoted = _row_lines(data, at, first, t.num_rows + len(bad))
+    if lines is None:  # a quoted line break, or not one row per line: the Python reader decides
         return read_table(path, fmt, skip_lines)
     na = {"", *map(str, fmt.get("na_values") or [])}
     df = pd.DataFrame(
@@ -732,13 +736,13 @@ def _header(data: bytes, fmt: dict, skip_lines: int) -> tuple:
     return names, min(pos, len(data)), ln + 1
 
 
-def _row_lines(data: bytes, at: int, first: int) -> tuple:
-    """(the line number of each line pyarrow reads as a row from `at` on, {line: text} of the lines holding a quote);
-    (None, None) where a quote is open at a line's end (a quoted line break: the Python reader decides)."""
+def _row_lines(data: bytes, at: int, first: int, rows: int) -> tuple:
+    """(the line number of each of the `rows` lines pyarrow read as rows from `at` on, {line: text} of the lines holding
+    a quote); (None, None) where a quote is open at a line's end, or the rows are not one per line."""
     buf = np.frombuffer(data, np.uint8)[at:]
-    if data.find(b"\n\n", at) < 0 and data.find(b"\n\r\n", at) < 0 and not data.startswith((b"\n", b"\r\n"), at):
-        n = data.count(b"\n", at) + (len(data) > at and not data.endswith(b"\n"))
-        lines = first + np.arange(n)  # no blank line: one row per line
+    n = data.count(b"\n", at) + (len(data) > at and not data.endswith(b"\n"))
+    if n == rows:  # as many rows as lines: no blank line
+        lines = first + np.arange(n)
     else:  # pyarrow skips empty lines without counting them
         ends = np.flatnonzero(buf == 10)
         starts = np.concatenate([[0], ends + 1])
@@ -748,6 +752,8 @@ def _row_lines(data: bytes, at: int, first: int) -> tuple:
         cr = np.zeros(len(ends), bool)
         cr[ends > starts] = buf[ends[ends > starts] - 1] == 13
         lines = first + np.flatnonzero(ends - starts - cr > 0)
+        if len(lines) != rows:
+            return None, None
     quoted, q, last, nl = {}, data.find(b'"', at), at, 0
     while q >= 0:  # each line holding a quote: its number and text (few in practice: one pass of `find`)
         nl += data.count(b"\n", last, q)
