@@ -1,4 +1,5 @@
 import { IExportState, IListedVersion } from './api';
+import { IHistoryEntry } from './products';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, longText, when } from './dom';
 import { exitWords } from './outcome';
@@ -15,6 +16,9 @@ export { IExportState };
 
 export interface IExportActions {
   exportTarget(target: string, version: string | null): void;
+  /** the two versions compared side by side, and how to choose another */
+  compare?: { a: string | null; b: string | null };
+  choose?(which: 'a' | 'b', version: string): void;
   promote(version: string, overrideReason: string): void;
   rollback(): void;
   scorecard: IScorecard | null;
@@ -207,7 +211,163 @@ function notPromotable(v: IListedVersion): string | null {
   return null;
 }
 
-/** The Export view: versions and aliases, gated promotion and rollback, export buttons, results. */
+/** The version compared as A (production, else the newest) and as B (the newest other one, else A), unless chosen. */
+export function compared(
+  versions: IListedVersion[],
+  chosen: { a: string | null; b: string | null } = { a: null, b: null }
+): [IListedVersion | null, IListedVersion | null] {
+  const by = (v: string | null) => versions.find(x => x.version === v) ?? null;
+  const newest = [...versions].sort((x, y) =>
+    y.created_at.localeCompare(x.created_at)
+  );
+  const a =
+    by(chosen.a) ??
+    versions.find(v => v.aliases.includes('production')) ??
+    newest[0] ??
+    null;
+  const b = by(chosen.b) ?? newest.find(v => v !== a) ?? a;
+  return [a, b];
+}
+
+/** Two registered versions side by side: model, when and by whom, aliases, evidence and every numeric metric (B − A). */
+export function renderCompare(
+  versions: IListedVersion[],
+  actions: Pick<IExportActions, 'compare' | 'choose'>
+): HTMLElement | null {
+  const [a, b] = compared(versions, actions.compare);
+  if (!a || !b) {
+    return null;
+  }
+  const pick = (which: 'a' | 'b', cur: IListedVersion) =>
+    h(
+      'select',
+      {
+        class: `ss-compare-${which}`,
+        'aria-label': `compare version ${which.toUpperCase()}`,
+        onchange: (e: Event) =>
+          actions.choose?.(which, (e.target as HTMLSelectElement).value)
+      },
+      versions.map(v =>
+        h(
+          'option',
+          { value: v.version, selected: v.version === cur.version },
+          `${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`
+        )
+      )
+    );
+  const num = (m: IListedVersion, k: string) => {
+    const x = (m.metrics ?? {})[k];
+    return typeof x === 'number' ? x : null;
+  };
+  const keys = [
+    ...new Set([
+      ...Object.keys(a.metrics ?? {}),
+      ...Object.keys(b.metrics ?? {})
+    ])
+  ]
+    .filter(k => num(a, k) !== null || num(b, k) !== null)
+    .sort();
+  const row = (label: string, x: unknown, y: unknown, d: string = '') =>
+    h(
+      'tr',
+      { 'data-key': label },
+      h('th', { scope: 'row' }, label),
+      h('td', {}, fmt(x)),
+      h('td', {}, fmt(y)),
+      h('td', {}, d)
+    );
+  return h(
+    'div',
+    { class: 'ss-compare' },
+    h('h3', {}, 'Compare two versions'),
+    h('div', {}, pick('a', a), ' against ', pick('b', b)),
+    h(
+      'table',
+      { class: 'ss-table ss-compare-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, ''),
+          h('th', {}, `A: ${a.version}`),
+          h('th', {}, `B: ${b.version}`),
+          h('th', {}, 'B − A')
+        )
+      ),
+      h(
+        'tbody',
+        {},
+        row('model', a.model, b.model),
+        row('created', when(a.created_at), when(b.created_at)),
+        row('registered by', a.registered_by, b.registered_by),
+        row('aliases', a.aliases.join(', '), b.aliases.join(', ')),
+        row(
+          'missing evidence',
+          a.missing_evidence.join(', ') || 'none',
+          b.missing_evidence.join(', ') || 'none'
+        ),
+        keys.map(k => {
+          const x = num(a, k);
+          const y = num(b, k);
+          const d = x !== null && y !== null ? y - x : null;
+          return row(k, x, y, d === null ? '' : `${d > 0 ? '+' : ''}${fmt(d)}`);
+        })
+      )
+    )
+  );
+}
+
+/** The registry's audit trail, newest first: registrations, promotions (with overrides) and rollbacks, who, when and why. */
+export function renderAudit(history: IHistoryEntry[]): HTMLElement {
+  const rows = [...history].reverse();
+  return h(
+    'div',
+    { class: 'ss-audit' },
+    h('h3', {}, 'Audit trail'),
+    h(
+      'table',
+      { class: 'ss-table ss-audit-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['when', 'action', 'version', 'previous', 'who', 'why'].map(c =>
+            h('th', {}, c)
+          )
+        )
+      ),
+      h(
+        'tbody',
+        {},
+        rows.length
+          ? rows.map(e =>
+              h(
+                'tr',
+                { 'data-action': e.action },
+                h('td', {}, when(e.at)),
+                h(
+                  'td',
+                  {},
+                  badge(e.action),
+                  e.override ? [' ', badge('warn', 'override')] : null
+                ),
+                h('td', {}, e.version),
+                h('td', {}, e.previous ?? '—'),
+                h('td', {}, e.who ?? '—'),
+                h('td', {}, e.reason ?? '—')
+              )
+            )
+          : h('tr', {}, h('td', { colspan: 6 }, 'Nothing recorded yet.'))
+      )
+    )
+  );
+}
+
+/** The Models view: versions and aliases, gated promotion and rollback, export buttons, results. */
 export function renderExport(
   state: IExportState,
   env: IEnv,
@@ -407,17 +567,23 @@ export function renderExport(
         )
       : null,
     h('h3', {}, 'Results'),
-    renderResults(state, env)
+    renderResults(state, env),
+    versions.length ? renderCompare(versions, actions) : null,
+    reg ? renderAudit(reg.history ?? []) : null
   );
 }
 
-/** The Export view. */
+/** The Models view: the registry's versions, promotion, export, comparison and audit trail. */
 export class ExportView extends View {
   private state: IExportState | null = null;
   private card: IScorecard | null = null;
+  private compare: { a: string | null; b: string | null } = {
+    a: null,
+    b: null
+  };
 
   constructor(env: IEnv) {
-    super(env, 'Export');
+    super(env, 'Models');
   }
 
   async load(): Promise<void> {
@@ -486,7 +652,12 @@ export class ExportView extends View {
           promote: (v, r) => void this.promote(v, r),
           rollback: () => void this.rollback(),
           scorecard: this.card,
-          notice: this.notice
+          notice: this.notice,
+          compare: this.compare,
+          choose: (which, v) => {
+            this.compare = { ...this.compare, [which]: v };
+            this.render();
+          }
         })
       );
     }

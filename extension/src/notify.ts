@@ -75,7 +75,9 @@ export class JobWatcher {
         ? `${newest.batch} ${newest.checked_at ?? newest.processed_at ?? ''}`
         : null;
     if (state.job) {
+      // while it runs, what it finds is its own to tell when it ends
       this.driftJob = `${state.job.started_at ?? ''} ${state.job.batch ?? ''}`;
+      return;
     } else if (this.driftJob !== null) {
       const key = this.driftJob;
       this.driftJob = null;
@@ -88,6 +90,8 @@ export class JobWatcher {
       if (alertKey) {
         this.said.add(`alert ${alertKey}`); // the job's own notice said it
       }
+      this.lastAlert = undefined; // and what stands at the next look is the job's doing, not news
+      return;
     }
     if (this.lastAlert === undefined) {
       this.lastAlert = alertKey; // what stood before we looked is not news

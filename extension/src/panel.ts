@@ -9,12 +9,12 @@ import { ReadinessView } from './readiness';
 import { get } from './request';
 import { View, errorBox } from './view';
 
-/** The names a view answers to in `shipshape:open-view` (`models` is the Export view's other name). */
+/** The names a view answers to in `shipshape:open-view` (`export` is the Models view's old name). */
 export const VIEW_NAMES: { [name: string]: string } = {
   readiness: 'Readiness',
   drift: 'Drift',
-  export: 'Export',
-  models: 'Export',
+  export: 'Models',
+  models: 'Models',
   pipeline: 'Pipeline'
 };
 
@@ -68,12 +68,12 @@ export class ShipshapeDashboard extends Widget {
     this.renderTabs();
   }
 
-  /** The title of the view shown (Readiness, Drift, Export, Pipeline). */
+  /** The title of the view shown (Readiness, Drift, Models, Pipeline). */
   get currentView(): string {
     return this.views[this.current].title;
   }
 
-  /** Show the view called `title` (Readiness, Drift, Export, Pipeline, or a name of VIEW_NAMES) and load it (if `load`). */
+  /** Show the view called `title` (Readiness, Drift, Models, Pipeline, or a name of VIEW_NAMES) and load it (if `load`). */
   async select(title: string, load = true): Promise<void> {
     const name = VIEW_NAMES[title.toLowerCase()] ?? title;
     const i = this.views.findIndex(

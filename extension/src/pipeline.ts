@@ -363,7 +363,11 @@ export function renderPipeline(
   const last = state.runs.find(r => (r.kind ?? 'pipeline') === 'pipeline');
   const envSel = h(
     'select',
-    { class: 'ss-env', title: 'an override file merged over env.yaml' },
+    {
+      class: 'ss-env',
+      title: 'an override file merged over env.yaml',
+      'aria-label': 'settings: env.yaml, or an override file merged over it'
+    },
     h('option', { value: '' }, 'env.yaml'),
     (state.env_files ?? []).map(f => h('option', { value: f }, `+ ${f}`))
   );

@@ -147,6 +147,7 @@ export function attestForm(
     type: 'text',
     class: 'ss-attest-comment',
     placeholder: 'comment: what was checked, where it is written up',
+    'aria-label': `comment on ${id}`,
     value: a?.comment ?? ''
   });
   return h(

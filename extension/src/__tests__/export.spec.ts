@@ -5,7 +5,12 @@ jest.mock('../request', () => ({
 }));
 
 import { IExportState, IListedVersion } from '../api';
-import { ExportView, renderExport } from '../exporting';
+import {
+  ExportView,
+  renderAudit,
+  renderCompare,
+  renderExport
+} from '../exporting';
 import { ApiError, get, post } from '../request';
 import { exported, makeEnv, scorecard } from './fixtures';
 
@@ -212,5 +217,54 @@ describe('ExportView', () => {
     await v.rollback();
     expect(env.confirm).toHaveBeenCalled();
     expect(post).not.toHaveBeenCalled();
+  });
+});
+
+describe('the Models view: comparison and audit trail', () => {
+  it('compares production with the newest other version, metric by metric, with B − A', () => {
+    const st = withCandidate();
+    const v2 = st.registry!.versions.find(v => v.version === 'v0002')!;
+    v2.created_at = '2026-12-02T00:00:00+00:00';
+    v2.metrics = { ...v2.metrics, roc_auc: 0.9 };
+    const v1 = st.registry!.versions.find(v => v.version === 'v0001')!;
+    v1.metrics = { ...v1.metrics, roc_auc: 0.85 };
+    const node = renderCompare(st.registry!.versions, {});
+    const head = Array.from(node!.querySelectorAll('thead th')).map(
+      th => th.textContent
+    );
+    expect(head).toEqual(['', 'A: v0001', 'B: v0002', 'B − A']);
+    const auc = node!.querySelector('tr[data-key=roc_auc]')!;
+    const cells = Array.from(auc.querySelectorAll('td')).map(
+      td => td.textContent
+    );
+    expect(cells).toEqual(['0.85', '0.9', '+0.05']);
+  });
+
+  it('compares the versions a person chose', () => {
+    const st = withCandidate();
+    const choose = jest.fn();
+    const node = renderCompare(st.registry!.versions, {
+      compare: { a: 'v0002', b: 'v0001' },
+      choose
+    });
+    const a = node!.querySelector<HTMLSelectElement>('.ss-compare-a')!;
+    expect(a.value).toBe('v0002');
+    a.value = 'v0001';
+    a.dispatchEvent(new Event('change'));
+    expect(choose).toHaveBeenCalledWith('a', 'v0001');
+  });
+
+  it('shows the recorded audit trail newest first, with who and why', () => {
+    const history = exported().registry!.history;
+    const node = renderAudit(history);
+    const rows = Array.from(node.querySelectorAll('tbody tr'));
+    expect(rows.map(r => r.getAttribute('data-action'))).toEqual(
+      [...history].reverse().map(e => e.action)
+    );
+    const promote = node.querySelector('tr[data-action=promote]')!;
+    expect(promote.textContent).toContain(
+      'first registered version: nothing in production to compare against'
+    );
+    expect(promote.textContent).toContain('root');
   });
 });

@@ -139,4 +139,25 @@ describe('the job watcher', () => {
     expect(notify.mock.calls[1][0]).toBe('warning'); // the recorded last job: exit 1, an alert
     expect(notify.mock.calls[1][1]).toContain('monitoring of');
   });
+
+  it('does not announce the alert of a monitoring job twice when it shows after the job ended', () => {
+    const notify = jest.fn();
+    const w = new JobWatcher(notify);
+    const before = drift();
+    before.timeline = before.timeline!.slice(1); // the clean batch only
+    w.drift(before); // the first look: the clean batch
+    w.drift({
+      ...before,
+      job: { kind: 'monitor', batch: 'data/incoming', started_at: 't' }
+    });
+    // the job's batch shows in the timeline while the job still runs, and again after it ended
+    w.drift({
+      ...drift(),
+      job: { kind: 'monitor', batch: 'data/incoming', started_at: 't' }
+    });
+    w.drift(before); // the job ended (a look that missed the timeline)
+    w.drift(drift()); // the alert the job's notice already told
+    w.drift(drift());
+    expect(notify).toHaveBeenCalledTimes(1);
+  });
 });
