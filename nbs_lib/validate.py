@@ -814,10 +814,11 @@ def _clean(a, strip: bool, na: set) -> pd.Categorical:
     cats, to = {}, np.empty(len(d), np.int32)
     for i, v in enumerate(d.to_pylist()):
         to[i] = -1 if v in na else cats.setdefault(v, len(cats))
+    codes = a.indices.to_numpy()
+    if not (len(cats) == len(to) and (to == np.arange(len(to))).all()):  # values changed: remap the codes
+        codes = to[codes]
     return pd.Categorical.from_codes(
-        to[a.indices.to_numpy()],
-        dtype=pd.CategoricalDtype(pd.Index(pa.array(list(cats), pa.string()).to_pandas())),
-        validate=False,
+        codes, dtype=pd.CategoricalDtype(pd.Index(pa.array(list(cats), pa.string()).to_pandas())), validate=False
     )
 
 # %% ../notebooks/20_validate.ipynb #9bc39caf
