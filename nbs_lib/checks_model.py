@@ -106,7 +106,13 @@ def _staleness(values, step: float = 30.0, lag_s: float = 0.0, status: str = "ok
     return change
 
 
-plant("M4", "unknown", "the recorded project, built before the backtest: no staleness.json")
+plant("M4", "n/a", "the recorded backtest: no dataset.time, no labelled batch when the build ran")
+plant(
+    "M4",
+    "unknown",
+    "no staleness.json (a build before the backtest)",
+    lambda root: (root / "products/uci-adult/readiness/staleness.json").unlink(),
+)
 plant(
     "M4", "pass", "no drop within 120 days of batches (at least 120 days >= 90)", _staleness([0.90, 0.90, 0.895, 0.90])
 )
@@ -154,14 +160,31 @@ def _M5(it, c):
 
 
 def _baseline_as_good(root):
+    "The baseline scores what the chosen model scores on validation, in the candidates and the selection rule's record."
+
     def f(m):
         m["candidates"]["baseline"]["valid"][m["metric"]] = m["candidates"][m["chosen"]]["valid"][m["metric"]]
+        sel = (m.get("selection") or {}).get("candidates") or {}
+        if m["chosen"] in sel:
+            sel[m["chosen"]].update(gain=0.0, low=-0.005, high=0.005)
 
     edit_json(root / "products/uci-adult/05_evaluation/metrics.json", f)
 
 
-plant("M5", "pass", "the recorded candidates (the network beats the baseline)")
-plant("M5", "fail", "the baseline is as good as the network on validation", _baseline_as_good)
+def _no_selection(root):
+    "A build before the selection rule: metrics.json has no `selection` record, M5 compares the candidates' validation scores."
+    edit_json(root / "products/uci-adult/05_evaluation/metrics.json", lambda m: m.pop("selection", None))
+
+
+plant("M5", "pass", "the recorded selection: the chosen model's gain over the baseline, beyond the noise")
+plant("M5", "fail", "the baseline is as good as the chosen model on validation", _baseline_as_good)
+plant("M5", "pass", "no selection record: the chosen model beats the baseline on validation", _no_selection)
+plant(
+    "M5",
+    "fail",
+    "no selection record, the baseline as good on validation",
+    lambda root: (_no_selection(root), _baseline_as_good(root)),
+)
 
 
 def _selection(gain: float, low: float):
@@ -280,41 +303,41 @@ def _M3(it, c):
     )
 
 # %% ../notebooks/32_checks_model.ipynb #b19d7476
-def _search(trials: int, used_lr: float):
-    "A search.json of `trials` completed trials of the recorded chosen model (mlp), its winner's lr 0.002; the model trained with `used_lr`."
+def _search(f=None, used=None):
+    "A change to the recorded search record (`f(search)`) and to the hyperparameters the chosen model was trained with (`used(params)`)."
 
     def change(root):
         P = root / "products/uci-adult"
-        won = {"hidden": [8], "epochs": 2, "lr": 0.002}
-        rows = [
-            {
-                "number": k,
-                "params": won | {"lr": 0.002 / (k + 1)},
-                "value": 0.9 - k / 100,
-                "seconds": 1.0,
-                "state": "complete",
-            }
-            for k in range(trials)
-        ]
-        s = {
-            "family": "mlp",
-            "metric": "roc_auc",
-            "split": "valid",
-            "seed": 42,
-            "budget": {"trials": trials},
-            "seconds": 1.0 * trials,
-        }
-        s |= {"trials": rows, "best": {k: rows[0][k] for k in ("number", "params", "value")} if rows else None}
-        t = (P / "05_evaluation/metrics.json").stat().st_mtime
-        write_json(P / "04_models/search.json", s)
-        os.utime(P / "04_models/search.json", (t - 1, t - 1))
-        edit_json(P / "05_evaluation/metrics.json", lambda m: m.update(hyperparameters={"mlp": won | {"lr": used_lr}}))
+        if f:
+            edit_json(P / "04_models/search.json", f)
+        if used:
+            edit_json(
+                P / "05_evaluation/metrics.json",
+                lambda m: m["hyperparameters"].update({m["chosen"]: used(m["hyperparameters"][m["chosen"]])}),
+            )
 
     return change
 
 
-plant("M3", "pass", "a search of 3 trials whose winner trained the chosen model", _search(3, 0.002))
-plant("M3", "fail", "no search record (the recorded build has none)")
+def _no_trial_completed(s):
+    for t in s["trials"]:
+        t["state"] = "fail"
+    s["best"] = None
+
+
+plant("M3", "pass", "the recorded build: a search of the tree model whose winner trained the chosen model")
+plant("M3", "fail", "no search record", lambda root: (root / "products/uci-adult/04_models/search.json").unlink())
 plant("M3", "unknown", "nothing trained yet", lambda root: shutil.rmtree(root / "products/uci-adult/04_models"))
-plant("M3", "fail", "a search with no completed trial", _search(0, 0.002))
-plant("M3", "fail", "the chosen model trained with other hyperparameters than the winner's", _search(3, 0.001))
+plant("M3", "fail", "a search with no completed trial", _search(_no_trial_completed))
+plant(
+    "M3",
+    "fail",
+    "the chosen model trained with other hyperparameters than the winner's",
+    _search(used=lambda h: h | {"learning_rate": h["learning_rate"] / 2}),
+)
+plant(
+    "M3",
+    "fail",
+    "a network chosen over the searched tree model",
+    lambda root: edit_json(root / "products/uci-adult/05_evaluation/metrics.json", lambda m: m.update(chosen="mlp")),
+)
