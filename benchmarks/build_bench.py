@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = os.environ | {"PLOOMBER_STATS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false", "WANDB_MODE": "offline"}
+ENV["SHIPSHAPE_ALSO_INSIDE"] = tempfile.gettempdir()  # --here: the products live under the temp folder (as the tests')
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
@@ -42,7 +43,7 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, fl
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({p.returncode}) in {cwd}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
-    lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
+    lines = [ln for ln in p.stdout.splitlines() if ln.strip()]
     return wall, cpu, lines[-1] if lines else ""
 
 
@@ -59,7 +60,8 @@ def build_here(tmp: Path, py: str) -> list[str]:
     code = (
         "import json, sys; from nbs_lib.pipeline import build; "
         f"r = build(json.loads({json.dumps(json.dumps(over))}), trigger='build_bench'); "
-        "print(r['outcome'], [t['name'] for t in r['tasks'] if t.get('ran')]); sys.exit(r['outcome'] != 'ok')"
+        "print(r['outcome'], 'ran', [t['name'] for t in r['tasks'] if t.get('ran')], 'unchanged since', r.get('unchanged_since')); "
+        "sys.exit(r['outcome'] != 'ok')"
     )
     return [py, "-c", code]
 
@@ -86,7 +88,10 @@ def main() -> None:
         wall, cpu, last = timed(cold, work)
         steps.append(("pipeline build, cold", wall, cpu))
         tasks = task_times(products)
-        warm = sorted((timed(cold, work) for _ in range(a.warm)), key=lambda r: r[0])
+        runs = [timed(cold, work) for _ in range(a.warm)]
+        for i, (w, c, last) in enumerate(runs, 1):
+            print(f"no-op run {i}: {w:.2f} s wall, {c:.2f} s CPU: {last}")
+        warm = sorted(runs, key=lambda r: r[0])
         steps.append((f"no-op run, warm (median of {a.warm})", warm[len(warm) // 2][0], warm[len(warm) // 2][1]))
         print(f"\n{'fresh clone' if a.clone else 'this checkout'}; {os.cpu_count()} CPUs; last line: {warm[-1][2]}\n")
         print("| step | wall s | CPU s |\n|---|---|---|")

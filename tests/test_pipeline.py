@@ -230,3 +230,16 @@ def test_every_report_opens_with_its_verdict_and_closes_with_its_lineage(built):
     m = json.loads((built["products"] / "05_evaluation/metrics.json").read_text())
     ev = Path(next(t["notebook"] for t in built["record"]["tasks"] if t["name"] == "evaluate")).read_text()
     assert f"chosen `{m['chosen']}`" in ev  # the verdict names the chosen model in the notebook too
+
+
+def test_reports_show_no_code_no_prompts_no_tracebacks_and_numbers_for_people(built):
+    "#13: no input cell, no In [ ] prompt, no traceback, no raw object repr, no float printed to machine precision."
+    for t in built["record"]["tasks"]:
+        page = Path(t["report"]).read_text()
+        body = page[page.index("<body") :]
+        text = re.sub(r"<(script|style)\b.*?</\1>|<img\b[^>]*>", "", body, flags=re.S)  # plots are images
+        text = re.sub(r"<[^>]+>", " ", text)
+        assert 'class="jp-InputArea' not in body and "jp-InputPrompt" not in body
+        assert "Traceback (most recent call last)" not in text and "PosixPath(" not in text
+        long = re.findall(r"(?<![\w.])\d+\.\d{7,}(?![\w.])", text)  # e.g. 0.9281934512 in a table
+        assert long == [], t["name"]
