@@ -90,6 +90,16 @@ export class ShipshapeDashboard extends Widget {
 
   /** Load the project context (once) and the current view. */
   async refresh(): Promise<void> {
+    const v = this.views[this.current];
+    v.node.setAttribute('aria-busy', 'true'); // until the view has loaded and rendered
+    try {
+      await this.loadInto(v);
+    } finally {
+      v.node.removeAttribute('aria-busy');
+    }
+  }
+
+  private async loadInto(v: View): Promise<void> {
     if (!this.ctx) {
       try {
         this.ctx = await get<IContext>('context');
@@ -104,7 +114,6 @@ export class ShipshapeDashboard extends Widget {
         this.banner.replaceChildren(errorBox(err, () => void this.refresh()));
       }
     }
-    const v = this.views[this.current];
     if (this.body.firstChild !== v.node) {
       this.body.replaceChildren(v.node);
     }

@@ -431,14 +431,25 @@ export class ReadinessView extends View {
     super(env, 'Readiness');
   }
 
+  /** Bumped by each load and save: a load that a newer one or a save overtook shows nothing. */
+  private generation = 0;
+
   async load(): Promise<void> {
+    const g = ++this.generation;
+    let card: IScorecard;
     try {
-      this.card = await get<IScorecard>('readiness');
+      card = await get<IScorecard>('readiness');
     } catch (err) {
-      return this.showError(err);
+      return g === this.generation ? this.showError(err) : undefined;
     }
+    if (g !== this.generation) {
+      return;
+    }
+    this.card = card;
     await this.loadAnswers();
-    this.render();
+    if (g === this.generation) {
+      this.render();
+    }
   }
 
   private async loadAnswers(): Promise<void> {
@@ -451,6 +462,7 @@ export class ReadinessView extends View {
   }
 
   private async save(route: string, body: object, done: string): Promise<void> {
+    ++this.generation; // what a load in flight brings is older than what the save answers
     const reply = await this.send<ISaved>(route, body, () => done);
     if (reply) {
       if (reply.scorecard) {

@@ -54,9 +54,17 @@ export async function requestAPI<T>(
   return data as T;
 }
 
-/** GET a route. */
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** GET a route; a GET of the same route still in flight (the summary's and a view's poll) is shared, not repeated. */
 export function get<T>(endPoint: string): Promise<T> {
-  return requestAPI<T>(endPoint);
+  const pending = inFlight.get(endPoint);
+  if (pending) {
+    return pending as Promise<T>;
+  }
+  const p = requestAPI<T>(endPoint).finally(() => inFlight.delete(endPoint));
+  inFlight.set(endPoint, p);
+  return p;
 }
 
 /** POST a JSON body to a route. */

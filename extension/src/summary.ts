@@ -189,12 +189,11 @@ export class ShipshapeSummary extends Widget {
         e instanceof Error ? e : new Error(String(e))
       );
     try {
-      const [readiness, exported, drift, runs] = await Promise.all([
-        ask<IScorecard>('readiness'),
-        ask<IExportState>('export'),
-        ask<IDriftState>('drift'),
-        ask<IRunsState>('pipeline/runs')
-      ]);
+      // One route at a time: two requests that both find a finished job must not race to retire it.
+      const readiness = await ask<IScorecard>('readiness');
+      const exported = await ask<IExportState>('export');
+      const drift = await ask<IDriftState>('drift');
+      const runs = await ask<IRunsState>('pipeline/runs');
       if (this.watcher) {
         if (!failed(runs)) {
           this.watcher.pipeline(runs);

@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO / "extension" / "scripts"))
 from testproject import jupyter, shipshape  # noqa: E402
 
 SHOTS = REPO / "test-artifacts" / "extension"
+AXE = REPO / "extension" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -59,48 +60,52 @@ def shot(page, name: str):
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def open_panel(page):
-    "Make sure the Shipshape panel is showing (after a reload JupyterLab may still be restoring its layout)."
+def sidebar(page):
+    "Show the Shipshape summary in the left sidebar (after a reload JupyterLab may still be restoring its layout)."
     page.locator(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']").wait_for(timeout=120_000)
     for _ in range(30):
         try:
-            page.locator("#shipshape-panel .ss-tab").first.wait_for(state="visible", timeout=2_000)
+            page.locator("#shipshape-panel .ss-open-dashboard").wait_for(state="visible", timeout=2_000)
             return
         except Exception:
             if not page.locator("#shipshape-panel").is_visible():
                 page.click(".jp-SideBar .lm-TabBar-tab[data-id='shipshape-panel']")
-    raise AssertionError("the Shipshape panel did not open")
+    raise AssertionError("the Shipshape summary did not show")
 
 
-def widen_panel(page, x: int = 640):
-    "Drag the side panel's edge to `x` pixels, as a person widens it."
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + 1, box["y"] + 300)
-    page.mouse.down()
-    page.mouse.move(x, box["y"] + 300, steps=5)
-    page.mouse.up()
+def open_dashboard(page):
+    "Make sure the dashboard is the current main-area tab, opening it from the sidebar summary when it is not."
+    for _ in range(30):
+        try:
+            page.locator("#shipshape-dashboard .ss-tab").first.wait_for(state="visible", timeout=2_000)
+            return
+        except Exception:
+            sidebar(page)
+            page.click("#shipshape-panel .ss-open-dashboard")
+    raise AssertionError("the Shipshape dashboard did not open")
 
 
 def tab(page, title: str):
-    "Show a view of the panel."
-    open_panel(page)
-    page.click(f".ss-tab:has-text('{title}')")
-    page.wait_for_selector(f".ss-tab-active:has-text('{title}')")
+    "Show a view of the dashboard."
+    open_dashboard(page)
+    page.click(f"#shipshape-dashboard .ss-tab:has-text('{title}')")
+    page.wait_for_selector(f"#shipshape-dashboard .ss-tab-active:has-text('{title}')")
+    page.wait_for_selector("#shipshape-dashboard .ss-body > .ss-view:not([aria-busy])")  # loaded and rendered
 
 
-def test_the_launcher_and_the_command_palette_open_the_panel(page):
-    card = page.locator(".jp-LauncherCard", has_text="Shipshape: open panel")
+def test_the_launcher_and_the_command_palette_open_the_dashboard(page):
+    card = page.locator(".jp-LauncherCard", has_text="Shipshape: open dashboard")
     card.wait_for()
     page.keyboard.press("Control+Shift+c")
     page.keyboard.type("Shipshape")
-    page.locator(".lm-CommandPalette-item", has_text="Shipshape: open panel").first.wait_for()
+    page.locator(".lm-CommandPalette-item", has_text="Shipshape: open dashboard").first.wait_for()
     page.keyboard.press("Escape")
     card.click()
-    page.wait_for_selector("#shipshape-panel .ss-title")
-    assert page.locator("#shipshape-panel").is_visible()
-    widen_panel(page)  # for the shots
-    shot(page, "01_launcher_panel_open")
+    page.wait_for_selector("#shipshape-dashboard .ss-title")
+    current = page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current")
+    assert current.get_attribute("data-id") == "shipshape-dashboard" and current.inner_text().strip() == "Shipshape"
+    assert page.locator("#shipshape-dashboard .ss-tab-active").inner_text() == "Readiness"
+    shot(page, "01_launcher_dashboard_open")
 
 
 def test_readiness_shows_the_items_of_the_real_scorecard(page, lab):
@@ -130,6 +135,7 @@ def test_an_evidence_link_opens_the_file_in_jupyterlab(page):
 
 
 def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
+    tab(page, "Readiness")  # the evidence file took the main area
     yml = lab["root"] / "readiness.yaml"
     before = yml.read_text() if yml.exists() else ""
     item = page.locator("li.ss-item[data-item='D3']")
@@ -150,7 +156,7 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
     card = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
     assert next(i for i in card["items"] if i["id"] == "D3")["status"] == "pass"
     assert "done — attested by" in page.locator("li.ss-item[data-item='D3'] .ss-attested").inner_text()
-    page.locator("li.ss-item[data-item='D3']").scroll_into_view_if_needed()
+    page.locator("li.ss-item[data-item='D3']").evaluate("e => e.scrollIntoView({block: 'center'})")
     shot(page, "04_manual_item_attested")
 
 
@@ -165,6 +171,8 @@ def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
     tab(page, "Pipeline")
     page.locator(".ss-run-button:not([disabled])").wait_for(timeout=300_000)
     row = page.locator(".ss-history tr.ss-run").first
+    run_id = row.locator("td").first.get_attribute("title")
+    page.locator(".jp-toast-message", has_text=f"Shipshape pipeline run {run_id} ok").wait_for()
     failure = page.locator(".ss-run-error")
     assert failure.count() == 0, failure.inner_text()
     assert "panel" in row.inner_text() and "ok" in row.inner_text()
@@ -177,7 +185,7 @@ def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
 def test_the_export_view_disables_tensorrt_on_cpu_with_its_reason(page):
     import torch
 
-    tab(page, "Export")
+    tab(page, "Models")
     trt = page.locator(".ss-target[data-target='tensorrt-fp16']")
     trt.wait_for()
     if not torch.cuda.is_available():
@@ -234,3 +242,109 @@ def test_a_drift_alert_shows_as_an_alert_not_a_failure(page, lab):
     page.locator(".ss-run-detail .ss-alert-list").wait_for()
     assert page.locator(".ss-run-detail .ss-error").count() == 0
     shot(page, "11_run_history_alert")
+
+
+def test_the_sidebar_summary_says_what_the_routes_say_and_opens_each_view(page, lab):
+    "After the flows above: a no-go (or other) gate, v0001 in production, the drifted batch's alert, no job."
+    from playwright.sync_api import expect
+
+    card = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
+    latest = json.loads((lab["root"] / "products" / "uci-adult" / "monitoring" / "latest.json").read_text())
+    reg = json.loads(next((lab["root"] / "registry").glob("*/registry.json")).read_text())
+    open_dashboard(page)
+    page.click(".lm-DockPanel .lm-TabBar-tab[data-id='shipshape-dashboard'] .lm-TabBar-tabCloseIcon")
+    page.locator("#shipshape-dashboard").wait_for(state="detached")
+    sidebar(page)
+    line = lambda view: page.locator(f"#shipshape-panel .ss-summary-line[data-view='{view}'] .ss-badge")  # noqa: E731
+    expect(line("readiness")).to_have_text(card["scores"]["gate"]["decision"].upper(), timeout=20_000)
+    expect(line("models")).to_have_text(reg["aliases"]["production"], timeout=20_000)
+    expect(line("drift")).to_have_text(f"alert: {latest['batch']}", timeout=20_000)  # the summary polls every 5 s
+    expect(line("pipeline")).to_have_text("idle", timeout=20_000)
+    page.click("#shipshape-panel .ss-summary-line[data-view='readiness']")
+    page.locator("#shipshape-dashboard .ss-tab-active", has_text="Readiness").wait_for()
+    page.locator("#shipshape-dashboard .ss-readiness .ss-gate").wait_for()
+    page.click("#shipshape-panel .ss-summary-line[data-view='drift']")
+    page.locator("#shipshape-dashboard .ss-tab-active", has_text="Drift").wait_for()
+    page.locator("#shipshape-dashboard .ss-drift").wait_for()
+    page.click("#shipshape-panel .ss-summary-line[data-view='models']")
+    page.locator("#shipshape-dashboard .ss-tab-active", has_text="Models").wait_for()
+
+
+# Anything that scrolls sideways inside `root`, anything that sticks out of it, and truncated text without a tooltip.
+SIDEWAYS = """root => {
+  const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+    ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const bad = [];
+  const r = root.getBoundingClientRect();
+  if (root.scrollWidth > root.clientWidth + 1) bad.push(`${name(root)} ${root.scrollWidth} > ${root.clientWidth}`);
+  for (const e of root.querySelectorAll('*')) {
+    const b = e.getBoundingClientRect();
+    if (!b.width || !b.height) continue;
+    const cs = getComputedStyle(e);
+    const over = e.scrollWidth > e.clientWidth + 1;
+    if (over && (cs.overflowX === 'auto' || cs.overflowX === 'scroll')) bad.push(`${name(e)} scrolls sideways`);
+    if (over && cs.textOverflow === 'ellipsis' && !e.closest('[title]')) bad.push(`${name(e)} truncated, no title`);
+    if (b.right > r.right + 1) bad.push(`${name(e)} sticks out by ${Math.round(b.right - r.right)} px`);
+  }
+  return bad;
+}"""
+
+AXE_RUN = """async sel => {
+  const r = await axe.run(document.querySelector(sel), {resultTypes: ['violations']});
+  return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(' | ')}`);
+}"""
+
+
+def set_theme(page, theme: str):
+    "Choose a theme from the Settings menu, as a person does."
+    name = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}[theme]
+    page.click(".lm-MenuBar-itemLabel:text-is('Settings')")
+    page.click(".lm-Menu-itemLabel:text-is('Theme')")
+    page.click(f".lm-Menu-itemLabel:text-is('{name}')")
+    page.wait_for_function(
+        "light => document.body.dataset.jpThemeLight === light", arg=str(theme == "light").lower(), timeout=30_000
+    )
+    page.wait_for_timeout(500)  # the theme's stylesheet applies
+
+
+def axe(page, selector: str) -> list[str]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN, selector)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_view_fits_1440_by_900_and_has_no_serious_accessibility_violation(page, theme):
+    assert page.viewport_size == {"width": 1440, "height": 900}
+    set_theme(page, theme)
+    for _ in range(10):  # hide the notifications of the flows above
+        close = page.locator(".jp-Notification-Toast-Close")
+        if close.count() == 0:
+            break
+        try:
+            close.first.click(timeout=2_000)
+        except Exception:
+            pass  # it went away by itself
+        page.wait_for_timeout(500)
+    sideways, violations = {}, {}
+    for view in ("Readiness", "Drift", "Models", "Pipeline"):
+        tab(page, view)
+        page.locator(f"#shipshape-dashboard .ss-view-{view.lower()} > div:not(.ss-loading)").first.wait_for()
+        page.locator("#shipshape-dashboard .ss-body").evaluate("e => e.scrollTo(0, 0)")
+        shot(page, f"dashboard_{view.lower()}_{theme}")
+        sideways[view] = page.locator("#shipshape-dashboard").evaluate(SIDEWAYS)
+        violations[view] = axe(page, "#shipshape-dashboard")
+    sidebar(page)
+    page.locator("#shipshape-panel .ss-summary-lines").wait_for()
+    shot(page, f"sidebar_summary_{theme}")
+    sideways["summary"] = page.locator("#shipshape-panel").evaluate(SIDEWAYS)
+    violations["summary"] = axe(page, "#shipshape-panel")
+    width = page.locator("#shipshape-panel").evaluate("e => e.getBoundingClientRect().width")
+    sideways = {k: v for k, v in sideways.items() if v}
+    violations = {k: v for k, v in violations.items() if v}
+    if theme == "dark":
+        set_theme(page, "light")
+    assert width < 400  # the default sidebar width, not a widened one
+    assert sideways == {}
+    assert violations == {}

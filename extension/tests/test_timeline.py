@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
 sys.path.insert(0, str(REPO / "extension" / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab, widen_panel  # noqa: E402, F401  (the same Chromium, skipped alike)
+from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab  # noqa: E402, F401  (the same Chromium, skipped alike)
 from testproject import jupyter, shipshape  # noqa: E402
 
 CLEAN, DRIFTED, HARD = "uci-adult-2026-06-01.csv", "uci-adult-2026-05-01.csv", "uci-adult-hard-cases.csv"
@@ -73,8 +73,7 @@ def page(monitored, tmp_path_factory):
         pg.set_default_timeout(60_000)
         pg.goto(f"{server['url']}/lab?token={server['token']}")
         pg.wait_for_selector(".jp-LauncherCard", timeout=120_000)
-        pg.locator(".jp-LauncherCard", has_text="Shipshape: open panel").click()
-        widen_panel(pg)  # the panel as wide as test_browser's
+        pg.locator(".jp-LauncherCard", has_text="Shipshape: open dashboard").click()
         tab(pg, "Drift")
         pg.locator(f".ss-timeline li.ss-tl-batch[data-batch='{HARD}']").wait_for()
         yield pg
@@ -128,6 +127,6 @@ def test_an_estimated_drop_is_a_model_alert_of_its_own_colour_and_words(page, mo
 def test_nothing_in_the_drift_view_scrolls_sideways(page):
     widths = {
         sel: page.locator(sel).first.evaluate("e => [e.scrollWidth, e.clientWidth]")
-        for sel in ("#shipshape-panel", ".ss-drift", ".ss-timeline", ".ss-tl-drop")
+        for sel in ("#shipshape-dashboard .ss-dashboard", ".ss-drift", ".ss-timeline", ".ss-tl-drop")
     }
     assert {sel: w for sel, w in widths.items() if w[0] > w[1]} == {}
