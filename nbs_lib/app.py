@@ -458,6 +458,9 @@ def _retire(products, kind: str, job: dict) -> dict:
     return job
 
 # %% ../notebooks/47_app.ipynb #b81a4d5d
+_retiring = threading.Lock()
+
+
 def active_job(products, kind: str) -> dict | None:
     "The running job of `kind`, or None; the lock of a job whose process has gone is retired (`last_job`)."
     lock = _job_file(products, kind)
@@ -475,7 +478,13 @@ def active_job(products, kind: str) -> dict | None:
         return None
     if _alive(job):
         return job
-    _retire(products, kind, job)
+    with _retiring:  # two requests that both see the job ended: one retires it, the other finds it retired
+        try:
+            if json.loads(lock.read_text()).get("pid") != job.get("pid"):
+                return None  # retired meanwhile, and another job started since
+        except (FileNotFoundError, ValueError):
+            return None
+        _retire(products, kind, job)
     return None
 
 
