@@ -732,7 +732,8 @@ def build_inputs(env: dict, root, products: bool = True) -> list[Path]:
     folders = product_folders(root)
     if folders is None or not out.is_dir():
         return ins + [out]
-    return ins + [out / f for f in folders] + sorted(f for f in out.iterdir() if f.is_file())
+    lock = out / ".pipeline.lock"  # who holds the build: rewritten by every build, no task reads it
+    return ins + [out / f for f in folders] + sorted(f for f in out.iterdir() if f.is_file() and f != lock)
 
 # %% ../notebooks/41_pipeline.ipynb #b55ca41d
 def fingerprint(paths) -> tuple:
