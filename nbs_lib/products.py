@@ -273,7 +273,7 @@ class SearchReport(Open):
 
 # %% ../notebooks/02_products.ipynb #a0e3a9c2
 class Parity(Open):
-    "The target's probabilities against eager PyTorch's on the same rows."
+    "The target's probabilities against the model's own library's on the same rows."
 
     rows: int
     max_abs_diff: float
@@ -313,7 +313,7 @@ TargetReport = Annotated[ProvenTarget | SkippedTarget, Field(discriminator="stat
 
 
 class Baseline(Open):
-    "Eager PyTorch on the CPU: what every target is measured against."
+    "The model's own library on the CPU (eager PyTorch, or LightGBM for a tree model; `runtime` says which): what every target is measured against."
 
     runtime: str
     latency_batch1: Latency
@@ -326,7 +326,7 @@ class Availability(Open):
 
 # %% ../notebooks/02_products.ipynb #e949d644
 class ExportReport(Open):
-    "06_export/export.json: each export target's proof against eager PyTorch, keyed by target name."
+    "06_export/export.json: each export target's proof against the model's own library, keyed by target name."
 
     model: str | None
     targets: dict[str, TargetReport]

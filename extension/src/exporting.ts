@@ -37,13 +37,22 @@ function proven(t: Target): t is IProvenTarget {
   return t.status !== 'skipped';
 }
 
+/** The baseline's runtime as people name it: the model's own library (the server says which). */
+function library(runtime: string | undefined): string {
+  const known: Record<string, string> = {
+    'pytorch-eager-cpu': 'PyTorch',
+    'lightgbm-cpu': 'LightGBM'
+  };
+  return known[runtime ?? ''] ?? runtime ?? 'the model library';
+}
+
 function latency(t: Target, report: IExportReport): string {
   if (!proven(t)) {
     return '—';
   }
-  const torch = report.baseline?.latency_batch1.p50_us;
+  const base = report.baseline?.latency_batch1.p50_us;
   return (
-    `${fmt(t.latency_batch1.p50_us)} µs vs PyTorch ${fmt(torch)} µs` +
+    `${fmt(t.latency_batch1.p50_us)} µs vs ${library(report.baseline?.runtime)} ${fmt(base)} µs` +
     (t.speedup_p50 ? ` (×${fmt(t.speedup_p50)})` : '')
   );
 }
@@ -69,7 +78,7 @@ function parity(t: Target): HTMLElement | string {
   );
 }
 
-/** One export report: parity, latency against PyTorch, size and file per target, read by target name. */
+/** One export report: parity, latency against the model's own library, size and file per target, read by target name. */
 export function renderReport(
   report: IExportReport,
   env: IEnv,

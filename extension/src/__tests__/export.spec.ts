@@ -53,6 +53,15 @@ describe('renderExport', () => {
     ).toBe(false);
   });
 
+  it("names the latency baseline by the model's own library (a tree model is not measured against PyTorch)", () => {
+    const st = exported();
+    st.export!.baseline!.runtime = 'lightgbm-cpu';
+    const el = renderExport(st, makeEnv(), acts());
+    const fp32 = el.querySelector('.ss-results tr[data-target="onnx-fp32"]');
+    expect(fp32?.textContent).toContain('13.14 µs vs LightGBM 61.27 µs');
+    expect(fp32?.textContent).not.toContain('PyTorch');
+  });
+
   it('reads the pipeline proof by target name: parity, latency against PyTorch, size and the file', () => {
     const env = makeEnv();
     const el = renderExport(exported(), env, acts());
