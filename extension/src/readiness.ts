@@ -42,7 +42,55 @@ export interface IReadinessActions {
     answers: { [k: string]: string },
     metric: { [k: string]: string }
   ): void;
+  /** The outcome of the last action, shown beside the control that caused it. */
   notice?: HTMLElement | null;
+  /** Where the notice goes: an item or sign-off id (beside its Save), 'intake' (beside Save answers), else at the top. */
+  noticeAt?: string | null;
+  /** The filter, kept by the view across re-renders (the renderer updates it as the person types). */
+  filter?: IFilter;
+  /** The sections whose "N passing" list the person opened, kept across re-renders. */
+  opened?: Set<string>;
+}
+
+/** The items filter: text matched against id and title (case-insensitive), and a status (or 'blocking'). */
+export interface IFilter {
+  text: string;
+  status: string;
+}
+
+/** The choices of the status filter: 'blocking' is what the gate says blocks it. */
+export const FILTER_STATUSES = [
+  'all',
+  'blocking',
+  'fail',
+  'unknown',
+  'warn',
+  'manual',
+  'pass',
+  'n/a'
+];
+
+/** Passing items (pass, n/a) fold away in their section. */
+export function passing(it: IItem): boolean {
+  return it.status === 'pass' || it.status === 'n/a';
+}
+
+/** Whether an item shows under a filter (`blocking`: the ids the gate's blocking list marks as blocking). */
+export function matches(
+  it: IItem,
+  filter: IFilter,
+  blocking: Set<string>
+): boolean {
+  const text = filter.text.trim().toLowerCase();
+  const st = filter.status || 'all';
+  const okText =
+    !text ||
+    it.id.toLowerCase().includes(text) ||
+    (it.title ?? '').toLowerCase().includes(text);
+  const okStatus =
+    st === 'all' ||
+    (st === 'blocking' ? blocking.has(it.id) : it.status === st);
+  return okText && okStatus;
 }
 
 /** Worst first: the order items are shown in (the library's order). */
@@ -169,6 +217,7 @@ export function attestForm(
       },
       'Save'
     ),
+    actions.noticeAt === id ? (actions.notice ?? null) : null,
     a && a.who
       ? h(
           'div',
@@ -197,7 +246,11 @@ export function renderItem(
 ): HTMLElement {
   return h(
     'li',
-    { class: `ss-item ss-item-${it.status}`, 'data-item': it.id },
+    {
+      class: `ss-item ss-item-${it.status}`,
+      'data-item': it.id,
+      tabindex: -1
+    },
     h(
       'div',
       { class: 'ss-item-head' },
@@ -222,12 +275,41 @@ export function renderItem(
   );
 }
 
-/** The gate decision and the ML Test Score band. */
-export function renderHeader(card: IScorecard): HTMLElement {
+/** A gate entry: the item's title with its id small, a button that shows the item (`reveal`). */
+function gateLink(
+  b: { id: string; title?: string | null; status?: string },
+  reveal: (id: string) => void
+): HTMLElement {
+  return h(
+    'li',
+    {},
+    h(
+      'button',
+      {
+        class: 'ss-gate-link',
+        'data-goto': b.id,
+        title: `show ${b.id}`,
+        onclick: () => reveal(b.id)
+      },
+      badge(b.status ?? 'unknown'),
+      ' ',
+      h('span', { class: 'ss-gate-title' }, b.title || b.id),
+      ' ',
+      h('span', { class: 'ss-gate-id' }, b.id)
+    )
+  );
+}
+
+/** The gate decision, what blocks it and what is to review (by title), and the ML Test Score band. */
+export function renderHeader(
+  card: IScorecard,
+  reveal: (id: string) => void = () => undefined
+): HTMLElement {
   const s = card.scores;
   const gate = s.gate;
   const blocking = gate.blocking;
   const nogo = blocking.filter(b => b.blocking);
+  const review = blocking.filter(b => !b.blocking);
   const m = card.subject.model;
   return h(
     'div',
@@ -241,18 +323,28 @@ export function renderHeader(card: IScorecard): HTMLElement {
         (gate.decision ?? 'unknown').toUpperCase()
       )
     ),
-    blocking.length
+    nogo.length
       ? h(
           'div',
           { class: 'ss-blocking' },
-          nogo.length ? `blocking: ${nogo.map(b => b.id).join(', ')}` : '',
-          nogo.length && blocking.length > nogo.length ? ' · ' : '',
-          blocking.length > nogo.length
-            ? `to review: ${blocking
-                .filter(b => !b.blocking)
-                .map(b => b.id)
-                .join(', ')}`
-            : ''
+          h('div', { class: 'ss-gate-label' }, `Blocking (${nogo.length}):`),
+          h(
+            'ul',
+            { class: 'ss-gate-list' },
+            nogo.map(b => gateLink(b, reveal))
+          )
+        )
+      : null,
+    review.length
+      ? h(
+          'details',
+          { class: 'ss-review' },
+          h('summary', {}, `${review.length} to review`),
+          h(
+            'ul',
+            { class: 'ss-gate-list' },
+            review.map(b => gateLink(b, reveal))
+          )
         )
       : null,
     h(
@@ -346,6 +438,7 @@ export function renderIntake(
       },
       'Save answers'
     ),
+    actions.noticeAt === 'intake' ? (actions.notice ?? null) : null,
     intake.who
       ? h(
           'span',
@@ -383,43 +476,188 @@ export function renderSignOffs(
   );
 }
 
-/** The Readiness view: header, intake and sign-offs, then the items by section, failing first. */
+/** The search box and the status filter. */
+function filterBar(filter: IFilter, apply: () => void): HTMLElement {
+  const text = h('input', {
+    type: 'search',
+    class: 'ss-filter-text',
+    placeholder: 'id or title',
+    value: filter.text
+  });
+  const status = h(
+    'select',
+    { class: 'ss-filter-status' },
+    FILTER_STATUSES.map(st => h('option', { value: st }, st))
+  );
+  status.value = filter.status || 'all';
+  const changed = () => {
+    filter.text = text.value;
+    filter.status = status.value;
+    apply();
+  };
+  for (const el of [text, status]) {
+    el.addEventListener('input', changed);
+    el.addEventListener('change', changed);
+  }
+  return h(
+    'div',
+    { class: 'ss-filter', role: 'search' },
+    h('label', {}, 'Find items ', text),
+    h('label', {}, ' status ', status),
+    h('span', { class: 'ss-muted ss-filter-count' })
+  );
+}
+
+/** One section: its open items worst first, then its passing items (pass, n/a) in a closed "N passing". */
+function renderSection(
+  section: string,
+  items: IItem[],
+  env: IEnv,
+  actions: IReadinessActions,
+  opened: Set<string>,
+  filtering: () => boolean
+): HTMLElement {
+  const open = items.filter(i => !passing(i));
+  const done = items.filter(passing);
+  return h(
+    'section',
+    { class: 'ss-section', 'data-section': section },
+    h(
+      'h3',
+      {},
+      SECTION_TITLES[section] ?? section,
+      ' ',
+      h(
+        'span',
+        { class: 'ss-muted' },
+        `(${items.filter(i => i.status === 'pass').length}/${items.length} pass)`
+      )
+    ),
+    open.length
+      ? h(
+          'ul',
+          { class: 'ss-items' },
+          open.map(it => renderItem(it, env, actions))
+        )
+      : null,
+    done.length
+      ? h(
+          'details',
+          {
+            class: 'ss-passing',
+            open: opened.has(section),
+            ontoggle: (e: Event) => {
+              if (!filtering()) {
+                const d = e.target as HTMLDetailsElement;
+                if (d.open) {
+                  opened.add(section);
+                } else {
+                  opened.delete(section);
+                }
+              }
+            }
+          },
+          h('summary', {}, `${done.length} passing`),
+          h(
+            'ul',
+            { class: 'ss-items' },
+            done.map(it => renderItem(it, env, actions))
+          )
+        )
+      : null
+  );
+}
+
+/**
+ * The Readiness view: the gate (decision, blocking items and items to review by title), the sign-offs beside it,
+ * the intake, a filter, then the items by section, failing first and passing ones folded away.
+ */
 export function renderReadiness(
   card: IScorecard,
   answers: IAnswers | null,
   env: IEnv,
   actions: IReadinessActions
 ): HTMLElement {
-  return h(
+  const filter = actions.filter ?? { text: '', status: 'all' };
+  const opened = actions.opened ?? new Set<string>();
+  const blocking = new Set(
+    card.scores.gate.blocking.filter(b => b.blocking).map(b => b.id)
+  );
+  const filtering = () => !!filter.text.trim() || filter.status !== 'all';
+  const groups = groupItems(card.items as IItem[]);
+  const sections = groups.map(([section, items]) =>
+    renderSection(section, items, env, actions, opened, filtering)
+  );
+  const byId = new Map((card.items as IItem[]).map(i => [i.id, i]));
+  const apply = () => {
+    let shown = 0;
+    for (const sec of sections) {
+      let any = false;
+      for (const li of Array.from(
+        sec.querySelectorAll<HTMLElement>('li.ss-item')
+      )) {
+        const it = byId.get(li.dataset.item ?? '');
+        const ok = !it || matches(it, filter, blocking);
+        li.hidden = !ok;
+        any = any || ok;
+        shown += ok ? 1 : 0;
+      }
+      sec.hidden = !any;
+      const folded =
+        sec.querySelector<HTMLDetailsElement>('details.ss-passing');
+      if (folded) {
+        const hits = folded.querySelector('li.ss-item:not([hidden])') !== null;
+        folded.hidden = !hits;
+        folded.open = filtering() ? hits : opened.has(sec.dataset.section!);
+      }
+    }
+    count.textContent = filtering()
+      ? `${shown} of ${byId.size} items shown`
+      : `${byId.size} items`;
+  };
+  const bar = filterBar(filter, apply);
+  const count = bar.querySelector('.ss-filter-count')!;
+  const reveal = (id: string) => {
+    const li = Array.from(
+      root.querySelectorAll<HTMLElement>('li.ss-item')
+    ).find(e => e.dataset.item === id);
+    if (!li) {
+      return;
+    }
+    if (li.hidden) {
+      // the filter hides it: show everything again
+      filter.text = '';
+      filter.status = 'all';
+      bar.querySelector<HTMLInputElement>('.ss-filter-text')!.value = '';
+      bar.querySelector<HTMLSelectElement>('.ss-filter-status')!.value = 'all';
+      apply();
+    }
+    const folded = li.closest<HTMLDetailsElement>('details.ss-passing');
+    if (folded && !folded.open) {
+      folded.open = true;
+    }
+    li.querySelectorAll('details').forEach(d => (d.open = true));
+    li.classList.add('ss-revealed');
+    li.scrollIntoView?.({ block: 'start' });
+    li.focus({ preventScroll: true });
+  };
+  const root = h(
     'div',
     { class: 'ss-readiness' },
-    renderHeader(card),
-    actions.notice ?? null,
+    renderHeader(card, reveal),
+    answers ? renderSignOffs(answers, actions) : null,
+    actions.noticeAt ? null : (actions.notice ?? null),
     answers ? renderIntake(answers, actions) : null,
-    groupItems(card.items as IItem[]).map(([section, items]) =>
-      h(
-        'section',
-        { class: 'ss-section', 'data-section': section },
-        h(
-          'h3',
-          {},
-          SECTION_TITLES[section] ?? section,
-          ' ',
-          h(
-            'span',
-            { class: 'ss-muted' },
-            `(${items.filter(i => i.status === 'pass').length}/${items.length} pass)`
-          )
-        ),
-        h(
-          'ul',
-          { class: 'ss-items' },
-          items.map(it => renderItem(it, env, actions))
-        )
-      )
-    ),
-    answers ? renderSignOffs(answers, actions) : null
+    bar,
+    sections
   );
+  const notice = actions.notice;
+  if (notice && !root.contains(notice)) {
+    // its control is gone (the item no longer asks for an answer): the notice goes under the gate
+    root.children[0].after(notice);
+  }
+  apply();
+  return root;
 }
 
 /** The Readiness view. */
@@ -458,15 +696,26 @@ export class ReadinessView extends View {
     } catch (err) {
       this.answers = null;
       this.notice = errorBox(err);
+      this.noticeAt = null;
     }
   }
 
-  private async save(route: string, body: object, done: string): Promise<void> {
+  private async save(
+    route: string,
+    body: object,
+    done: string,
+    at: string
+  ): Promise<void> {
     ++this.generation; // what a load in flight brings is older than what the save answers
+    this.noticeAt = at;
     const reply = await this.send<ISaved>(route, body, () => done);
     if (reply) {
       if (reply.scorecard) {
         this.card = reply.scorecard;
+        const it = (this.card.items as IItem[]).find(i => i.id === at);
+        if (it && passing(it)) {
+          this.opened.add(it.section ?? 'other'); // the saved item went to its section's passing list: show it
+        }
       } else {
         this.notice = h(
           'div',
@@ -479,6 +728,12 @@ export class ReadinessView extends View {
     this.render();
   }
 
+  /** Where the notice goes (an item or sign-off id, 'intake'), null: at the top. */
+  private noticeAt: string | null = null;
+  /** The filter and the opened passing lists: kept across polls and saves. */
+  private filter: IFilter = { text: '', status: 'all' };
+  private opened = new Set<string>();
+
   private render(): void {
     if (this.card) {
       this.show(
@@ -487,15 +742,20 @@ export class ReadinessView extends View {
             void this.save(
               'readiness/attest',
               { item, status, comment },
-              `Saved ${item} (${status}) to readiness.yaml; the scorecard was refreshed.`
+              `Saved ${item} (${status}) to readiness.yaml; the scorecard was refreshed.`,
+              item
             ),
           saveIntake: (answers, metric) =>
             void this.save(
               'readiness/intake',
               { answers, business_metric: metric },
-              'Saved the intake answers to readiness.yaml; the scorecard was refreshed.'
+              'Saved the intake answers to readiness.yaml; the scorecard was refreshed.',
+              'intake'
             ),
-          notice: this.notice
+          notice: this.notice,
+          noticeAt: this.noticeAt,
+          filter: this.filter,
+          opened: this.opened
         })
       );
     }

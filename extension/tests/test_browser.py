@@ -125,8 +125,73 @@ def test_readiness_shows_the_items_of_the_real_scorecard(page, lab):
     shot(page, "02_readiness")
 
 
+def test_readiness_names_the_blocking_items_by_title_and_each_shows_its_item(page, lab):
+    gate = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())["scores"][
+        "gate"
+    ]
+    nogo = [b for b in gate["blocking"] if b["blocking"]]
+    links = page.locator(".ss-header .ss-blocking .ss-gate-link")
+    assert links.evaluate_all("els => els.map(e => e.dataset.goto)") == [b["id"] for b in nogo]
+    titles = page.locator(".ss-header .ss-blocking .ss-gate-title").all_inner_texts()
+    assert titles == [b["title"] for b in nogo] and all(titles)
+    review = page.locator(".ss-header details.ss-review")
+    assert review.count() == (1 if len(gate["blocking"]) > len(nogo) else 0)
+    assert review.count() == 0 or review.get_attribute("open") is None  # the items to review start folded
+    # the sign-offs sit right under the gate
+    assert page.locator(".ss-readiness > .ss-header + .ss-signoffs").count() == 1
+    if nogo:
+        last = nogo[-1]["id"]
+        links.last.click()
+        item = page.locator(f"li.ss-item[data-item='{last}']")
+        from playwright.sync_api import expect
+
+        expect(item).to_be_in_viewport()
+        expect(item).to_be_focused()
+        shot(page, "02b_readiness_blocking_item_shown")
+
+
+def test_readiness_folds_the_passing_items_and_filters_by_id_or_title(page, lab):
+    card = json.loads((lab["root"] / "products" / "uci-adult" / "readiness" / "scorecard.json").read_text())
+    tab(page, "Readiness")
+    passing = [i["id"] for i in card["items"] if i["status"] in ("pass", "n/a")]
+    assert passing  # the test build has passing items
+    folded = page.locator("section.ss-section details.ss-passing li.ss-item").evaluate_all(
+        "els => els.map(e => e.dataset.item)"
+    )
+    assert sorted(folded) == sorted(passing)
+    assert page.locator("section.ss-section details.ss-passing[open]").count() == 0
+    assert not page.locator(f"li.ss-item[data-item='{passing[0]}']").is_visible()
+    target = next(i for i in card["items"] if i["status"] == "fail")
+    word = target["title"].split()[-1].strip("()").upper()  # a word of its title, in another case
+    page.fill(".ss-filter-text", word)
+
+    def visible():
+        return page.locator("section.ss-section li.ss-item:visible").evaluate_all("els => els.map(e => e.dataset.item)")
+
+    shown = visible()
+    titles = {i["id"]: f"{i['id']} {i['title']}".lower() for i in card["items"]}
+    assert target["id"] in shown and len(shown) < len(card["items"])
+    assert [i for i in shown if word.lower() not in titles[i]] == []
+    sections = page.locator("section.ss-section:visible").evaluate_all("els => els.map(e => e.dataset.section)")
+    assert len(sections) < len({i["section"] for i in card["items"]})  # the sections left empty are hidden
+    page.click("#shipshape-dashboard .ss-refresh")  # a reload of the view re-renders it, as a poll does
+    page.wait_for_selector("#shipshape-dashboard .ss-body > .ss-view:not([aria-busy])")
+    assert page.locator(".ss-filter-text").input_value() == word
+    assert visible() == shown
+    page.fill(".ss-filter-text", "")
+    page.select_option(".ss-filter-status", "pass")
+    status = {i["id"]: i["status"] for i in card["items"]}
+    shown = visible()
+    assert shown and {status[i] for i in shown} == {"pass"}
+    shot(page, "02c_readiness_filtered")
+    page.select_option(".ss-filter-status", "all")
+    assert page.locator("section.ss-section details.ss-passing[open]").count() == 0
+
+
 def test_an_evidence_link_opens_the_file_in_jupyterlab(page):
     link = page.locator(".ss-evidence a[data-path$='.json']").first
+    if not link.is_visible():  # it belongs to a passing item: open its section's passing list
+        link.locator("xpath=ancestor::details[contains(@class, 'ss-passing')]/summary").click()
     path = link.get_attribute("data-path")
     link.click()
     page.locator(".lm-DockPanel .lm-TabBar-tab", has_text=Path(path).name).first.wait_for()
@@ -143,7 +208,9 @@ def test_ticking_a_manual_item_writes_readiness_yaml(page, lab):
     item.locator(".ss-attest-box").check()
     item.locator(".ss-attest-comment").fill("feature costs reviewed in the design review")
     item.locator(".ss-attest-save").click()
-    page.locator("[role=status]", has_text="Saved D3 (done)").wait_for()
+    # the confirmation stands beside the Save that caused it (D3 now passes: its section's passing list opens)
+    item.locator(".ss-attest .ss-attest-save + [role=status]", has_text="Saved D3 (done)").wait_for()
+    assert page.locator(".ss-readiness [role=status]", has_text="Saved D3").count() == 1
     doc = yaml.safe_load(yml.read_text())
     d3 = doc["manual_items"]["D3"]
     assert yml.read_text() != before

@@ -19,18 +19,184 @@ function actions() {
 }
 
 describe('renderReadiness', () => {
-  it('shows the gate, what blocks it, the ML Test Score band and the production version at the top', () => {
+  it('shows the gate, what blocks it and what is to review by title, the ML Test Score band and the production version at the top', () => {
     const el = renderReadiness(scorecard(), null, makeEnv(), actions());
-    const head = el.querySelector('.ss-header')!.textContent!;
+    const head = el.querySelector('.ss-header')!;
+    expect(el.firstElementChild).toBe(head);
+    expect(head.firstElementChild!.className).toBe('ss-gate');
     expect(el.querySelector('.ss-gate')!.textContent).toBe(
       'Release gate: NO-GO'
     );
-    expect(head).toContain(
-      'blocking: M1, M7, training-reproducible, serving-latency, monitoring-coverage, fairness-audit'
+    const entries = (sel: string) =>
+      [...head.querySelectorAll(`${sel} .ss-gate-link`)].map(b => [
+        b.querySelector('.ss-gate-title')!.textContent,
+        b.querySelector('.ss-gate-id')!.textContent
+      ]);
+    expect(head.querySelector('.ss-blocking .ss-gate-label')!.textContent).toBe(
+      'Blocking (6):'
     );
-    expect(head).toContain('to review: M3, M4, I3, drift-retraining, D3');
-    expect(head).toContain('ML Test Score: 4 — strong');
-    expect(head).toContain('model mlp v0001 · production v0001');
+    expect(entries('.ss-blocking').slice(0, 3)).toEqual([
+      ['The model spec is reviewed and versioned', 'M1'],
+      ['The model is tested for inclusion (fairness)', 'M7'],
+      [
+        'Training is reproducible and version-controlled',
+        'training-reproducible'
+      ]
+    ]);
+    expect(entries('.ss-blocking').map(e => e[1])).toEqual([
+      'M1',
+      'M7',
+      'training-reproducible',
+      'serving-latency',
+      'monitoring-coverage',
+      'fairness-audit'
+    ]);
+    const review = head.querySelector(
+      'details.ss-review'
+    ) as HTMLDetailsElement;
+    expect(review.open).toBe(false);
+    expect(review.querySelector('summary')!.textContent).toBe('10 to review');
+    expect(entries('.ss-review').slice(0, 5)).toEqual([
+      ['Hyperparameters are tuned', 'M3'],
+      ['The impact of staleness is known', 'M4'],
+      ['The pipeline is integration tested', 'I3'],
+      [
+        'Drift detection and retraining are documented and tested',
+        'drift-retraining'
+      ],
+      ['No feature is too costly', 'D3']
+    ]);
+    expect(head.textContent).toContain('ML Test Score: 4 — strong');
+    expect(head.textContent).toContain('model mlp v0001 · production v0001');
+  });
+
+  it('puts the sign-offs directly under the gate', () => {
+    const el = renderReadiness(scorecard(), answers(), makeEnv(), actions());
+    expect(el.children[0].className).toBe('ss-header');
+    expect(el.children[1].className).toBe('ss-signoffs');
+    expect(
+      [...el.children[1].querySelectorAll('li[data-item]')].map(li =>
+        li.getAttribute('data-item')
+      )
+    ).toEqual(['fairness', 'model-card']);
+  });
+
+  it('folds the passing items of each section into a closed "N passing" at its end, the others open worst first', () => {
+    const el = renderReadiness(scorecard(), null, makeEnv(), actions());
+    const model = el.querySelector('section[data-section="model"]')!;
+    const ids = (root: Element) =>
+      [...root.querySelectorAll('li.ss-item')].map(li =>
+        li.getAttribute('data-item')
+      );
+    expect(ids(model.querySelector(':scope > ul.ss-items')!)).toEqual([
+      'M1',
+      'M7',
+      'M3',
+      'M4',
+      'M2'
+    ]);
+    const folded = model.lastElementChild as HTMLDetailsElement;
+    expect(folded.matches('details.ss-passing')).toBe(true);
+    expect(folded.open).toBe(false);
+    expect(folded.querySelector('summary')!.textContent).toBe('2 passing');
+    expect(ids(folded)).toEqual(['M5', 'M6']);
+    const monitoring = el.querySelector('section[data-section="monitoring"]')!;
+    expect(monitoring.querySelector(':scope > ul.ss-items')).toBeNull(); // all pass or n/a
+    expect(
+      monitoring.querySelector('details.ss-passing summary')!.textContent
+    ).toBe('7 passing');
+    for (const li of el.querySelectorAll('li.ss-item')) {
+      const inFold = li.closest('details.ss-passing') !== null;
+      expect([li.getAttribute('data-item'), inFold]).toEqual([
+        li.getAttribute('data-item'),
+        /ss-item-(pass|n\/a)/.test(li.className)
+      ]);
+    }
+  });
+
+  it('filters the items by id or title and by status, hiding empty sections', () => {
+    const el = renderReadiness(scorecard(), null, makeEnv(), actions());
+    const text = el.querySelector('input.ss-filter-text') as HTMLInputElement;
+    const status = el.querySelector(
+      'select.ss-filter-status'
+    ) as HTMLSelectElement;
+    expect(text.closest('label')!.textContent).toContain('Find items');
+    const shown = () =>
+      [...el.querySelectorAll<HTMLElement>('li.ss-item')]
+        .filter(li => !li.hidden)
+        .map(li => li.getAttribute('data-item'));
+    const sections = () =>
+      [...el.querySelectorAll<HTMLElement>('section.ss-section')]
+        .filter(s => !s.hidden)
+        .map(s => s.getAttribute('data-section'));
+    expect(shown().length).toBe(42);
+    text.value = 'FAIRNESS';
+    text.dispatchEvent(new Event('input'));
+    expect(shown()).toEqual(['M7', 'fairness-audit', 'dim-ethical']);
+    expect(sections()).toEqual(['model', 'checklist', 'dimensions']);
+    expect(el.querySelector('.ss-filter-count')!.textContent).toBe(
+      '3 of 42 items shown'
+    );
+    text.value = 'mo5';
+    text.dispatchEvent(new Event('input'));
+    expect(shown()).toEqual(['Mo5']);
+    const fold = el.querySelector(
+      'section[data-section="monitoring"] details.ss-passing'
+    ) as HTMLDetailsElement;
+    expect(fold.open).toBe(true); // a match among the passing items is shown
+    text.value = '';
+    status.value = 'blocking';
+    status.dispatchEvent(new Event('change'));
+    expect(shown()).toEqual([
+      'M1',
+      'M7',
+      'training-reproducible',
+      'serving-latency',
+      'monitoring-coverage',
+      'fairness-audit'
+    ]);
+    status.value = 'manual';
+    status.dispatchEvent(new Event('change'));
+    expect([...shown()].sort()).toEqual(
+      [
+        'D3',
+        'D5',
+        'D6',
+        'M2',
+        'business-metrics',
+        'dim-data',
+        'dim-organizational',
+        'end-users-trained'
+      ].sort()
+    );
+    status.value = 'all';
+    status.dispatchEvent(new Event('change'));
+    expect(shown().length).toBe(42);
+    expect(fold.open).toBe(false); // closed again once the filter is gone
+  });
+
+  it('shows a gate item when its entry is clicked: the filter that hid it is cleared, the item opened and focused', () => {
+    const el = renderReadiness(scorecard(), null, makeEnv(), actions());
+    document.body.append(el);
+    const status = el.querySelector(
+      'select.ss-filter-status'
+    ) as HTMLSelectElement;
+    status.value = 'pass';
+    status.dispatchEvent(new Event('change'));
+    const m7 = el.querySelector<HTMLElement>('li.ss-item[data-item="M7"]')!;
+    expect(m7.hidden).toBe(true);
+    (
+      el.querySelector('.ss-blocking button[data-goto="M7"]') as HTMLElement
+    ).click();
+    expect(m7.hidden).toBe(false);
+    expect(status.value).toBe('all');
+    expect(document.activeElement).toBe(m7);
+    expect(
+      [...m7.querySelectorAll('details')].every(
+        d => (d as HTMLDetailsElement).open
+      )
+    ).toBe(true);
+    el.remove();
   });
 
   it('groups items by section, the worst first (fail, unknown, warn, manual, n/a, pass)', () => {
@@ -229,6 +395,70 @@ describe('ReadinessView', () => {
     expect(v.node.querySelector('[role="status"]')!.textContent).toContain(
       'Saved D3 (done)'
     );
+  });
+
+  it('shows the save confirmation beside the Save of its item, and opens the passing list the item went to', async () => {
+    (get as jest.Mock).mockImplementation(async (p: string) =>
+      p === 'readiness' ? scorecard() : answers()
+    );
+    const after = scorecard();
+    after.items.find(i => i.id === 'D3')!.status = 'pass';
+    (post as jest.Mock).mockResolvedValue({
+      message: 'saved D3 (done) in readiness.yaml',
+      scorecard: after,
+      refresh_error: null
+    });
+    const v = new ReadinessView(makeEnv());
+    await v.load();
+    const d3 = () =>
+      v.node.querySelector('li[data-item="D3"] .ss-attest') as HTMLElement;
+    (d3().querySelector('.ss-attest-box') as HTMLInputElement).checked = true;
+    (d3().querySelector('.ss-attest-save') as HTMLButtonElement).click();
+    await flush();
+    await flush();
+    const ok = v.node.querySelectorAll('[role="status"]');
+    expect(ok.length).toBe(1);
+    expect(ok[0].parentElement).toBe(d3());
+    expect(ok[0].previousElementSibling!.textContent).toBe('Save');
+    expect(ok[0].textContent).toContain('Saved D3 (done)');
+    const fold = d3().closest('details.ss-passing') as HTMLDetailsElement;
+    expect(fold.open).toBe(true);
+  });
+
+  it('keeps the filter, what was typed and the focus across a poll and a save', async () => {
+    (get as jest.Mock).mockImplementation(async (p: string) =>
+      p === 'readiness' ? scorecard() : answers()
+    );
+    (post as jest.Mock).mockResolvedValue({
+      message: 'saved the intake answers',
+      scorecard: scorecard(),
+      refresh_error: null
+    });
+    const v = new ReadinessView(makeEnv());
+    document.body.append(v.node);
+    await v.load();
+    const text = () =>
+      v.node.querySelector('input.ss-filter-text') as HTMLInputElement;
+    const shown = () =>
+      [...v.node.querySelectorAll<HTMLElement>('section li.ss-item')]
+        .filter(li => !li.hidden)
+        .map(li => li.getAttribute('data-item'));
+    text().focus();
+    text().value = 'stale';
+    text().dispatchEvent(new Event('input', { bubbles: true }));
+    expect(shown()).toEqual(['M4', 'Mo4']);
+    await v.load(); // what the poll does
+    expect(text().value).toBe('stale');
+    expect(document.activeElement).toBe(text());
+    expect(shown()).toEqual(['M4', 'Mo4']);
+    (v.node.querySelector('.ss-intake-save') as HTMLButtonElement).click();
+    await flush();
+    await flush();
+    expect(text().value).toBe('stale');
+    expect(shown()).toEqual(['M4', 'Mo4']);
+    const ok = v.node.querySelector('[role="status"]')!;
+    expect(ok.previousElementSibling!.className).toContain('ss-intake-save');
+    v.node.remove();
   });
 
   it('says so when the answer was saved but the scorecard could not be refreshed', async () => {
