@@ -338,6 +338,7 @@ def test_a_taken_file_that_grows_is_rejected_not_taken_twice(tmp_path):
     assert _job(p).returncode == 0
     with open(path, "a") as f:
         f.write(rows.iloc[30:].to_csv(index=False, header=False))
+    time.sleep(2.2)  # the grown file is complete again (it used to settle while the command loaded torch)
     r = _job(p)
     assert r.returncode == 1 and "daily.csv: rejected (grew after it was taken: its first " in r.stdout, (
         r.stdout + r.stderr
