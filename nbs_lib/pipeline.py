@@ -44,8 +44,8 @@ __all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'REPORT_RUNS', 'BADGE', 'SKIP
            'pipeline_env', 'make_dag', 'write_run', 'task_verdict', 'verdict_markdown', 'lineage_markdown',
            'finish_report', 'progress_line', 'task_finished', 'on_finish', 'on_failure', 'process_alive', 'settle_run',
            'list_runs', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index', 'refresh_index',
-           'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'inputs_key', 'unchanged_run',
-           'status', 'build_task']
+           'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'declared_products', 'product_state',
+           'inputs_key', 'unchanged_run', 'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {
@@ -656,7 +656,7 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
         if quick is not None:
             return quick
         (products / STAMP).unlink(missing_ok=True)
-        sources = fingerprint(build_inputs(env, root, products=False))
+        sources = fingerprint(build_inputs(env, root, products=False), content=True)
         os.environ.update(SHIPSHAPE_RUN_ID=run_id, SHIPSHAPE_TRIGGER=trigger, SHIPSHAPE_RUN_STARTED=now())
         path = products / "runs" / f"{run_id}.json"
         try:
@@ -693,7 +693,7 @@ def build(overrides=None, root=None, trigger: str = "python", force: bool = Fals
             for k in ("SHIPSHAPE_RUN_ID", "SHIPSHAPE_TRIGGER", "SHIPSHAPE_RUN_STARTED"):
                 os.environ.pop(k, None)
         rec = read_json(path)
-        if rec.get("outcome") == "ok" and fingerprint(build_inputs(env, root, products=False)) == sources:
+        if rec.get("outcome") == "ok" and fingerprint(build_inputs(env, root, products=False), content=True) == sources:
             write_json(products / STAMP, {"key": inputs_key(env, root), "run": run_id})  # sources unchanged meanwhile
     return rec
 
@@ -736,8 +736,18 @@ def build_inputs(env: dict, root, products: bool = True) -> list[Path]:
     return ins + [out / f for f in folders] + sorted(f for f in out.iterdir() if f.is_file() and f != lock)
 
 # %% ../notebooks/41_pipeline.ipynb #b55ca41d
-def fingerprint(paths) -> tuple:
-    "(path, mtime_ns, size, inode) of every file at or under `paths` (a missing one counts as missing)."
+def _digest(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(paths, content: bool = False) -> tuple:
+    "(path, mtime_ns, size, inode) of every file at or under `paths` (a missing one counts as missing); `content`: (path, size, sha256) instead, so a touch or a rewrite with the same bytes is no change."
+    if content:
+        return tuple(f if f[1] is None else (f[0], f[2], _digest(f[0])) for f in fingerprint(paths))
     out = []
     for path in paths:
         try:
@@ -759,9 +769,37 @@ def fingerprint(paths) -> tuple:
     return tuple(out)
 
 
+def declared_products(root) -> list[str] | None:
+    "Every product pipeline.yaml declares, relative to the products folder; None when one lies elsewhere."
+    try:
+        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
+        out = []
+        for t in spec.get("tasks") or []:
+            prods = t.get("product")
+            for v in prods.values() if isinstance(prods, dict) else [prods]:
+                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^{}]+)", str(v))
+                if not m:
+                    return None
+                out.append(m.group(1))
+        return sorted(out)
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
+def product_state(env: dict, root) -> tuple:
+    "What Ploomber reads of the products: whether each declared product exists, and its metadata files in full (a product's content and time it never reads)."
+    out = Path(env["products_dir"]) if "products_dir" in env else products_dir(env, root)
+    declared, folders = declared_products(root), product_folders(root)
+    if declared is None or folders is None:  # a product outside the folders: every file of the products counts
+        return fingerprint([out])
+    meta = tuple(f for f in fingerprint([out / d for d in folders]) if f[0].endswith(".metadata"))
+    return tuple((p, (out / p).exists()) for p in declared) + meta
+
+
 def inputs_key(env: dict, root) -> str:
-    "One hash of the parameters the DAG renders with and the fingerprint of everything its status depends on."
-    blob = json.dumps(env, sort_keys=True, default=str) + repr(fingerprint(build_inputs(env, root)))
+    "One hash of the parameters the DAG renders with, the fingerprint of its sources and the state of its products."
+    sources = fingerprint(build_inputs(env, root, products=False), content=True)  # Ploomber reads source code
+    blob = json.dumps(env, sort_keys=True, default=str) + repr(sources) + repr(product_state(env, root))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
