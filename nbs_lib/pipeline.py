@@ -705,19 +705,10 @@ STAMP = "runs/.up-to-date"  # the key of the last successful build whose sources
 
 def product_folders(root) -> list[str] | None:
     "The folders under the products folder that hold the DAG's declared products (from pipeline.yaml); None when any lies elsewhere."
-    try:
-        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
-        folders = set()
-        for t in spec.get("tasks") or []:
-            prods = t.get("product")
-            for v in prods.values() if isinstance(prods, dict) else [prods]:
-                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^/{}]+)/.+", str(v))
-                if not m:
-                    return None
-                folders.add(m.group(1))
-        return sorted(folders)
-    except (OSError, yaml.YAMLError, AttributeError):
+    declared = declared_products(root)
+    if declared is None or any("/" not in p for p in declared):
         return None
+    return sorted({p.split("/")[0] for p in declared})
 
 
 def build_inputs(env: dict, root, products: bool = True) -> list[Path]:
