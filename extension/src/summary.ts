@@ -29,58 +29,39 @@ export interface ISummaryLine {
 
 const failed = (x: unknown): x is Error => x instanceof Error;
 
+/** A line from one route's answer: its error as an unknown status, else what `read` makes of the answer. */
+function line<T>(
+  view: ISummaryLine['view'],
+  label: string,
+  answer: T | Error,
+  read: (a: T) => { status: string; text: string }
+): ISummaryLine {
+  return {
+    view,
+    label,
+    ...(failed(answer)
+      ? { status: 'unknown', text: message(answer) }
+      : read(answer))
+  };
+}
+
 /** The four lines, from the routes' answers. */
 export function summaryLines(a: ISummaryAnswers): ISummaryLine[] {
-  const gate: ISummaryLine = failed(a.readiness)
-    ? {
-        view: 'readiness',
-        label: 'Gate',
-        status: 'unknown',
-        text: message(a.readiness)
-      }
-    : {
-        view: 'readiness',
-        label: 'Gate',
-        status: a.readiness.scores.gate.decision ?? 'unknown',
-        text: (a.readiness.scores.gate.decision ?? 'unknown').toUpperCase()
-      };
-  let prod: ISummaryLine;
-  if (failed(a.export)) {
-    prod = {
-      view: 'models',
-      label: 'Production',
-      status: 'unknown',
-      text: message(a.export)
-    };
-  } else {
-    const v = a.export.registry?.aliases.production ?? null;
-    prod = {
-      view: 'models',
-      label: 'Production',
-      status: v ? 'production' : 'unknown',
-      text: v ?? 'none'
-    };
-  }
-  let alert: ISummaryLine;
-  if (failed(a.drift)) {
-    alert = {
-      view: 'drift',
-      label: 'Last alert',
-      status: 'unknown',
-      text: message(a.drift)
-    };
-  } else {
-    const newest = (a.drift.timeline ?? [])[0];
-    alert =
-      newest && (newest.outcome === 'alert' || newest.outcome === 'rejected')
-        ? {
-            view: 'drift',
-            label: 'Last alert',
-            status: newest.outcome,
-            text: `${newest.outcome}: ${newest.batch}`
-          }
-        : { view: 'drift', label: 'Last alert', status: 'ok', text: 'none' };
-  }
+  const gate = line('readiness', 'Gate', a.readiness, r => {
+    const d = r.scores.gate.decision ?? 'unknown';
+    return { status: d, text: d.toUpperCase() };
+  });
+  const prod = line('models', 'Production', a.export, e => {
+    const v = e.registry?.aliases.production ?? null;
+    return { status: v ? 'production' : 'unknown', text: v ?? 'none' };
+  });
+  const alert = line('drift', 'Last alert', a.drift, d => {
+    const newest = (d.timeline ?? [])[0];
+    return newest &&
+      (newest.outcome === 'alert' || newest.outcome === 'rejected')
+      ? { status: newest.outcome, text: `${newest.outcome}: ${newest.batch}` }
+      : { status: 'ok', text: 'none' };
+  });
   const jobs: string[] = [];
   if (!failed(a.runs) && a.runs.running) {
     const live = a.runs.live;
@@ -96,19 +77,10 @@ export function summaryLines(a: ISummaryAnswers): ISummaryLine[] {
       `export ${a.export.job.version ?? ''} ${a.export.job.target ?? ''}`.trim()
     );
   }
-  const job: ISummaryLine = failed(a.runs)
-    ? {
-        view: 'pipeline',
-        label: 'Job',
-        status: 'unknown',
-        text: message(a.runs)
-      }
-    : {
-        view: 'pipeline',
-        label: 'Job',
-        status: jobs.length ? 'running' : 'idle',
-        text: jobs.length ? jobs.join('; ') : 'idle'
-      };
+  const job = line('pipeline', 'Job', a.runs, () => ({
+    status: jobs.length ? 'running' : 'idle',
+    text: jobs.length ? jobs.join('; ') : 'idle'
+  }));
   return [gate, prod, alert, job];
 }
 
