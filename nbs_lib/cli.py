@@ -28,24 +28,19 @@ class _Lazy:
         return getattr(importlib.import_module(f"nbs_lib.{self._name}"), attr)
 
 
-bundle, dags, driftjob, evidence, lineage, monitor, ondemand, registry, release, rubric, scorecard, serve, simulate = (
-    _Lazy(m)
-    for m in (
-        "bundle",
-        "dags",
-        "driftjob",
-        "evidence",
-        "lineage",
-        "monitor",
-        "ondemand",
-        "registry",
-        "release",
-        "rubric",
-        "scorecard",
-        "serve",
-        "simulate",
-    )
-)
+bundle = _Lazy("bundle")
+dags = _Lazy("dags")
+driftjob = _Lazy("driftjob")
+evidence = _Lazy("evidence")
+lineage = _Lazy("lineage")
+monitor = _Lazy("monitor")
+ondemand = _Lazy("ondemand")
+registry = _Lazy("registry")
+release = _Lazy("release")
+rubric = _Lazy("rubric")
+scorecard = _Lazy("scorecard")
+serve = _Lazy("serve")
+simulate = _Lazy("simulate")
 validate = _Lazy("validate")
 
 # %% auto #0
