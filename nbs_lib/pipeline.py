@@ -40,12 +40,13 @@ from .lineage import record
 from .validate import contract_paths, contract_version
 
 # %% auto #0
-__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'REPORT_RUNS', 'BADGE', 'SKIP_DIRS', 'CONFIG_SUFFIXES', 'STAMP',
-           'pipeline_env', 'make_dag', 'write_run', 'task_verdict', 'verdict_markdown', 'lineage_markdown',
-           'finish_report', 'progress_line', 'task_finished', 'on_finish', 'on_failure', 'process_alive', 'settle_run',
-           'list_runs', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index', 'refresh_index',
-           'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'declared_products', 'product_state',
-           'inputs_key', 'unchanged_run', 'status', 'build_task']
+__all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'CANCEL_GRACE_S', 'REPORT_RUNS', 'BADGE', 'SKIP_DIRS', 'CONFIG_SUFFIXES',
+           'STAMP', 'pipeline_env', 'make_dag', 'task_settings', 'blame_parameter', 'plain_failure', 'write_run',
+           'task_verdict', 'verdict_markdown', 'lineage_markdown', 'finish_report', 'progress_line', 'task_finished',
+           'on_finish', 'on_failure', 'task_products', 'forget_task', 'process_alive', 'settle_run', 'list_runs',
+           'cancel_run', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index',
+           'refresh_index', 'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'declared_products',
+           'product_state', 'inputs_key', 'unchanged_run', 'status', 'build_task']
 
 # %% ../notebooks/41_pipeline.ipynb #ebe47b2e
 REPORT_HTML = {
@@ -130,6 +131,57 @@ def _error_message(tb: str) -> str:
     hits = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Exit)\b.*?: ", ln) and not ln.startswith(wrappers)]
     return hits[0] if hits else next((ln for ln in reversed(lines) if ln), "unknown error")
 
+# %% ../notebooks/41_pipeline.ipynb #47df7d0a
+def task_settings(root) -> dict[str, dict[str, str]]:
+    "Per task, the setting behind each parameter that is one setting (`seed: '{{train.seed}}'` gives `seed` → `train.seed`)."
+    try:
+        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    out = {}
+    for t in spec.get("tasks") or []:
+        name = t.get("name") or Path(str(t.get("source"))).stem
+        for k, v in (t.get("params") or {}).items():
+            m = re.fullmatch(r"\{\{\s*([\w.]+)\s*\}\}", str(v))
+            if m:
+                out.setdefault(name, {})[k] = m.group(1)
+    return out
+
+
+def _nodes(value, path: str):
+    "(path, value, is a leaf) of a setting and of everything under it."
+    yield path, value, not isinstance(value, dict)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _nodes(v, f"{path}.{k}")
+
+
+def blame_parameter(message: str, params: dict, settings: dict) -> dict | None:
+    "The setting `message` names first (its dotted path, or a leaf's key of 6+ characters or with `_`, as a whole word): {setting, value}; None when it names none."
+    hits = []
+    for name, value in params.items():
+        if name in ("root", "product", "upstream", "products_dir"):
+            continue
+        for path, v, leaf in _nodes(value, settings.get(name, name)):
+            key = path.rsplit(".", 1)[-1]
+            words = ([path] if "." in path else []) + ([key] if leaf and (len(key) >= 6 or "_" in key) else [])
+            at = [m.start() for w in words for m in re.finditer(rf"(?<![\w.]){re.escape(w)}(?![\w])", message)]
+            if at:
+                hits.append((min(at), -len(path), {"setting": path, "value": v}))
+    return min(hits, key=lambda h: h[:2])[2] if hits else None
+
+
+def plain_failure(task: str | None, message: str, blamed: dict | None) -> str:
+    "A failure in words: which step stopped and why, and the setting the message names."
+    why = re.sub(r"^[\w.]*(Error|Exception|Exit)\w*:\s*", "", message).strip() or message
+    text = f"The {task} step stopped: {why}" if task else f"The run stopped: {why}"
+    if blamed:
+        text += (
+            f" The message names the setting {blamed['setting']} (it was {json.dumps(blamed['value'])}):"
+            " change it in env.yaml, or in the override file the run used, and run again."
+        )
+    return text
+
 # %% ../notebooks/41_pipeline.ipynb #597988c4
 def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     "Write this build's run record and the run index."
@@ -154,10 +206,18 @@ def write_run(dag, status: str, report=None, tb: dict | None = None) -> dict:
     if status == "failed":
         failed = [t["name"] for t in tasks if t["status"] in ("errored", "aborted")]
         first = next((t for t in tasks if t["status"] == "errored"), None)
+        message = _error_message((tb or {}).get("build", ""))
+        task = first["name"] if first else None
+        blamed = None
+        if task:
+            params = {k: v for k, v in dag[task].params.to_dict().items() if k not in ("upstream", "product")}
+            blamed = blame_parameter(message, params, task_settings(find_root(dag[task].source.loc)).get(task, {}))
         error = {
-            "task": first["name"] if first else None,
-            "message": _error_message((tb or {}).get("build", "")),
+            "task": task,
+            "message": message,
             "failed_tasks": failed,
+            "plain": plain_failure(task, message, blamed),
+            "parameter": blamed,
         }
     rec |= {
         "status": status,
@@ -369,6 +429,38 @@ def on_failure(dag, traceback):
     "Ploomber DAG hook: record a failed build with its failing task and message."
     write_run(dag, "failed", None, traceback)
 
+# %% ../notebooks/41_pipeline.ipynb #4e2799d8
+def task_products(root) -> dict[str, list[str]] | None:
+    "Each task's declared products (pipeline.yaml), relative to the products folder; None when one lies elsewhere."
+    try:
+        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
+        out = {}
+        for t in spec.get("tasks") or []:
+            prods = t.get("product")
+            name = t.get("name") or Path(str(t.get("source"))).stem
+            for v in prods.values() if isinstance(prods, dict) else [prods]:
+                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^{}]+)", str(v))
+                if not m:
+                    return None
+                out.setdefault(name, []).append(m.group(1))
+        return out
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
+def forget_task(products, task: str) -> list[Path]:
+    "Delete Ploomber's metadata of `task`'s products under `products` (the project: the nearest pipeline.yaml above), so the next build reruns it; the files deleted."
+    products = Path(products)
+    root = next((d for d in products.parents if (d / "pipeline.yaml").exists()), None)
+    declared = (task_products(root) or {}).get(task, []) if root else []
+    gone = []
+    for rel in declared:
+        meta = (products / rel).with_name(f".{Path(rel).name}.metadata")
+        if meta.exists():
+            meta.unlink()
+            gone.append(meta)
+    return gone
+
 # %% ../notebooks/41_pipeline.ipynb #d7ad3e77
 def process_alive(pid: int | None, started: float | None = None) -> bool:
     "Whether process `pid` still runs (and is the process that started at `started`, when given: pids are reused)."
@@ -384,15 +476,20 @@ def process_alive(pid: int | None, started: float | None = None) -> bool:
 
 
 def settle_run(path) -> dict:
-    "A run record, marked `failed (killed)` and rewritten when it says `running` but its process is gone."
+    "A run record, marked `failed (killed)` and rewritten when it says `running` but its process is gone (`cancelled`: who stopped it)."
+    path = Path(path)
     rec = read_json(path)
     if rec.get("status") != "running" or process_alive(rec.get("pid"), rec.get("process_started")):
         return rec
     orch = rec.get("orchestrator") or {}
     if not rec.get("pid") and orch.get("settle_after", "") > now():
         return rec  # between two tasks an orchestrator (Airflow) starts
+    cancel = path.with_suffix(".cancel")  # written by `cancel_run` before it stops the process
+    stop = read_json(cancel) if cancel.exists() else None
     gone = (
-        f"killed: process {rec.get('pid')} ended without finishing the run"
+        f"cancelled by {stop['by']} at {stop['at']}"
+        if stop
+        else f"killed: process {rec.get('pid')} ended without finishing the run"
         if rec.get("pid")
         else f"abandoned: {orch.get('engine')} started no task of run {orch.get('run_id')} until {orch.get('settle_after')}"
         if orch
@@ -404,8 +501,11 @@ def settle_run(path) -> dict:
         "killed": True,
         "finished_at": rec.get("finished_at") or now(),
         "error": {"task": rec.get("current"), "message": gone},
-    }
+    } | ({"cancelled": stop} if stop else {})
+    if rec.get("pid") and rec.get("current"):
+        forget_task(path.parents[1], rec["current"])  # stopped half-way: the next build reruns it
     write_json(path, rec)
+    cancel.unlink(missing_ok=True)
     return rec
 
 
@@ -418,6 +518,45 @@ def list_runs(products, limit: int = 20) -> list[dict]:
         except ValueError:
             continue  # a record being written right now
     return sorted(runs, key=lambda r: r.get("finished_at") or r.get("started_at") or "", reverse=True)[:limit]
+
+# %% ../notebooks/41_pipeline.ipynb #3ac46f7f
+CANCEL_GRACE_S = 10.0  # seconds between SIGTERM and SIGKILL
+
+
+def cancel_run(products, run_id: str, who: str, grace: float = CANCEL_GRACE_S) -> dict:
+    "Stop the live run `run_id` (its process and every process it started) and return its settled record; `ValueError` when it is not running."
+    path = Path(products) / "runs" / f"{run_id}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no run {run_id!r} in {path.parent}")
+    rec = settle_run(path)
+    if rec.get("status") != "running":
+        raise ValueError(f"run {run_id} is not running: it ended {rec.get('outcome')} at {rec.get('finished_at')}")
+    if not rec.get("pid"):
+        raise ValueError(f"run {run_id} names no process to stop (an orchestrator runs its tasks)")
+    write_json(path.with_suffix(".cancel"), {"by": who, "at": now()})
+    try:
+        top = psutil.Process(rec["pid"])
+        kids = top.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return settle_run(path)
+    for p in [top, *kids]:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    # the run's own process is waited for without reaping it: a parent (the panel's server) reads its exit status
+    deadline = time.monotonic() + grace
+    while process_alive(top.pid, rec.get("process_started")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _, alive = psutil.wait_procs(kids, timeout=max(0.0, deadline - time.monotonic()))
+    for p in ([top] if process_alive(top.pid, rec.get("process_started")) else []) + alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    while process_alive(top.pid, rec.get("process_started")) and time.monotonic() < deadline + grace:
+        time.sleep(0.05)
+    return settle_run(path)
 
 # %% ../notebooks/41_pipeline.ipynb #4908e89a
 REPORT_RUNS = 20  # run records whose report copies are kept (the panel lists the latest 20 runs)
@@ -600,7 +739,8 @@ def write_index(products, rec: dict) -> Path:
         )
     )
     err = (
-        f'<p class="error">Failed in <b>{html.escape(str(rec["error"]["task"]))}</b>: {html.escape(rec["error"]["message"])}</p>'
+        f'<p class="error">Failed in <b>{html.escape(str(rec["error"]["task"]))}</b>: '
+        f"{html.escape(rec['error'].get('plain') or rec['error']['message'])}</p>"
         if rec.get("error")
         else ""
     )
@@ -762,19 +902,8 @@ def fingerprint(paths, content: bool = False) -> tuple:
 
 def declared_products(root) -> list[str] | None:
     "Every product pipeline.yaml declares, relative to the products folder; None when one lies elsewhere."
-    try:
-        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
-        out = []
-        for t in spec.get("tasks") or []:
-            prods = t.get("product")
-            for v in prods.values() if isinstance(prods, dict) else [prods]:
-                m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^{}]+)", str(v))
-                if not m:
-                    return None
-                out.append(m.group(1))
-        return sorted(out)
-    except (OSError, yaml.YAMLError, AttributeError):
-        return None
+    by_task = task_products(root)
+    return None if by_task is None else sorted(p for ps in by_task.values() for p in ps)
 
 
 def product_state(env: dict, root) -> tuple:
@@ -823,7 +952,7 @@ def unchanged_run(env: dict, root, run_id: str, trigger: str) -> dict | None:
 
 # %% ../notebooks/41_pipeline.ipynb #08c9e5c9
 def status(overrides=None, root=None) -> list[dict]:
-    "Each task with whether it is up to date, and why not."
+    "Each task with whether it is up to date, and why not, and the tasks it reads from (`upstream`, the DAG's edges)."
     dag = make_dag(overrides, root)
     dag.render(show_progress=False)
     out = []
@@ -838,7 +967,8 @@ def status(overrides=None, root=None) -> list[dict]:
                 why.append("upstream changed")
             if t.product._outdated_code_dependency():
                 why.append("code or parameters changed")
-        out.append({"name": n, "outdated": bool(outdated), "why": why or ([] if not outdated else ["outdated"])})
+        why = why or ([] if not outdated else ["outdated"])
+        out.append({"name": n, "outdated": bool(outdated), "why": why, "upstream": sorted(t.upstream)})
     return out
 
 # %% ../notebooks/41_pipeline.ipynb #2c266f10

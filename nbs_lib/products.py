@@ -22,11 +22,11 @@ __all__ = ['OUTCOMES', 'Outcome', 'READINESS_STATUSES', 'ReadinessStatus', 'GATE
            'ValidationThresholds', 'Validation', 'BinaryMetrics', 'SliceMetrics', 'CandidateMetrics', 'ServingCost',
            'Metrics', 'SearchTrial', 'SearchBest', 'SearchReport', 'Parity', 'ProvenTarget', 'SkippedTarget',
            'Baseline', 'Availability', 'ExportReport', 'VersionEntry', 'HistoryEntry', 'Aliases', 'RegistryState',
-           'Canary', 'LedgerEntry', 'RunTask', 'RunError', 'RunRecord', 'DriftTest', 'Histogram', 'MissingShare',
-           'ColumnDrift', 'PredictionDrift', 'ConceptMetric', 'ConceptDrift', 'Signals', 'Alert', 'DriftReport',
-           'LatestDrift', 'Measurement', 'Evidence', 'Attestation', 'ItemTimestamps', 'Item', 'Blocker', 'Gate',
-           'Scores', 'SubjectModel', 'Subject', 'Scorecard', 'Spec', 'spec', 'validate_product', 'write_product',
-           'append_product', 'read_product', 'json_schema', 'write_schema']
+           'Canary', 'LedgerEntry', 'RunTask', 'Blamed', 'RunError', 'Cancelled', 'RunRecord', 'DriftTest', 'Histogram',
+           'MissingShare', 'ColumnDrift', 'PredictionDrift', 'ConceptMetric', 'ConceptDrift', 'Signals', 'Alert',
+           'DriftReport', 'LatestDrift', 'Measurement', 'Evidence', 'Attestation', 'ItemTimestamps', 'Item', 'Blocker',
+           'Gate', 'Scores', 'SubjectModel', 'Subject', 'Scorecard', 'Spec', 'spec', 'validate_product',
+           'write_product', 'append_product', 'read_product', 'json_schema', 'write_schema']
 
 # %% ../notebooks/02_products.ipynb #cbf6d464
 OUTCOMES = {"ok": 0, "alert": 1, "failed": 2}  # outcome -> exit code
@@ -469,10 +469,26 @@ class RunTask(Open):
     error: str | None = None
 
 
+class Blamed(Open):
+    "The setting a failure's message names (`pipeline.blame_parameter`), and the value it had."
+
+    setting: str
+    value: Any
+
+
 class RunError(Open):
     task: str | None
     message: str
     failed_tasks: list[str] = []
+    plain: str | None = Field(None, description="the failure in words: which step stopped and why")
+    parameter: Blamed | None = None
+
+
+class Cancelled(Open):
+    "Who stopped a run on purpose, and when."
+
+    by: str
+    at: Timestamp
 
 
 class RunRecord(Open):
@@ -491,6 +507,9 @@ class RunRecord(Open):
     pid: int | None = None
     process_started: float | None = Field(None, description="the process's start time (epoch seconds): pids are reused")
     killed: bool | None = None
+    cancelled: Cancelled | None = Field(
+        None, description="who stopped the run on purpose (`pipeline.cancel_run`), and when"
+    )
     error: RunError | None = None
 
     @model_validator(mode="after")

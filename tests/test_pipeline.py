@@ -248,3 +248,21 @@ def test_reports_show_no_code_no_prompts_no_tracebacks_and_numbers_for_people(bu
         assert "Traceback (most recent call last)" not in text and "PosixPath(" not in text
         long = re.findall(r"(?<![\w.])\d+\.0*[1-9]\d{6,}(?![\w.])", text)  # 0.9281934512, not 0.0001758
         assert long == [], t["name"]
+
+
+def test_a_failed_run_says_in_words_which_step_stopped_and_names_the_setting_its_message_names(tmp_path):
+    "A column declared as the label that is not the target: the run stops, and its record names dataset.columns."
+    from nbs_lib.config import load_env
+    from nbs_lib.pipeline import build
+
+    dataset = load_env(root=ROOT)["dataset"] | {"columns": {"age": "label"}}
+    rec = build(env_for(tmp_path, dataset=dataset), root=ROOT, trigger="pytest")
+    err = rec["error"]
+    assert rec["outcome"] == "failed"
+    assert err["parameter"] == {
+        "setting": "dataset.columns",
+        "value": {"age": {"role": "label"}},
+    }  # as the settings read it
+    assert err["plain"].startswith(f"The {err['task']} step stopped: dataset.columns declares 'age' as label, but ")
+    assert "The message names the setting dataset.columns" in err["plain"]
+    assert err["message"].startswith("ValueError: dataset.columns declares 'age' as label")
