@@ -35,6 +35,7 @@ from nbs_lib.config import (
     read_json,
     registry_dir,
     resolve,
+    sha256_file,
     write_json,
 )
 from .ledger import ignored, read_ledger
@@ -42,7 +43,7 @@ from .monitor import summary as monitor_summary
 from .pipeline import build_inputs, fingerprint, list_runs, process_alive, product_folders
 from .pipeline import status as pipeline_status
 from .products import OUTCOMES, read_product
-from .registry import ALIASES, check_ref, list_versions, read_state
+from .registry import ALIASES, check_ref, list_versions, read_state, readiness_at_registration
 from .release import promote_with_canary
 from .release import rollback as release_rollback
 from nbs_lib.rubric import (
@@ -60,14 +61,15 @@ from .runtime import target_availability
 from .scorecard import GateError, load_gate, load_scorecard, refresh
 
 # %% auto #0
-__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'NO_ESTIMATE', 'AppError', 'Invalid', 'NotFound',
-           'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody', 'IntakeBody',
+__all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'NO_ESTIMATE', 'NO_SNAPSHOT', 'AppError', 'Invalid',
+           'NotFound', 'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody', 'IntakeBody',
            'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse', 'inside',
            'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest', 'intake',
            'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
            'run_summary', 'run_view', 'status_inputs', 'task_status', 'runs_state', 'pipeline_runs', 'pipeline_state',
            'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view', 'batch_timeline',
-           'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote', 'rollback']
+           'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote', 'rollback',
+           'version_page']
 
 # %% ../notebooks/47_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -924,4 +926,91 @@ def rollback(root, body, who: str) -> dict:
         "message": f"production: {rec['previous']} → {rec['version']} (rolled back)",
         "record": rec,
         "registry": list_versions(p.registry),
+    }
+
+# %% ../notebooks/47_app.ipynb #ce814c88
+NO_SNAPSHOT = (
+    "no readiness snapshot was kept with this version: it was registered before the readiness task kept them, "
+    "or its pipeline run stopped before the readiness task judged it"
+)
+
+
+def _file_view(reg: Path, name: str, rel: str, recorded: str | None) -> dict:
+    "One file of a version: its size on disk, its recorded sha256, whether it still matches, whether it is binary."
+    path = reg / rel
+    out = {"name": name, "path": str(path), "sha256": recorded, "size_bytes": None, "binary": None, "intact": None}
+    if not path.is_file():
+        return out | {"missing": f"{rel} is missing from the registry folder"}
+    with path.open("rb") as f:
+        head = f.read(8192)
+    return out | {
+        "size_bytes": path.stat().st_size,
+        "binary": b"\x00" in head,  # offered for download rather than opened
+        "intact": None if recorded is None else sha256_file(path) == recorded,
+        "missing": None,
+    }
+
+
+def _report(path: Path) -> tuple[dict | None, str | None]:
+    "An export report and None, or None and why it cannot be read (None, None when there is none)."
+    if not path.is_file():
+        return None, None
+    try:
+        return read_product("export", path), None
+    except ValueError as e:
+        return None, str(e)
+
+
+def _readiness_view(reg: Path, version: str) -> dict:
+    "The readiness snapshot kept at registration, or `n/a` with the reason."
+    try:
+        snap = readiness_at_registration(reg, version)
+    except ValueError as e:
+        return {"status": "n/a", "reason": f"its readiness snapshot cannot be read: {e}"}
+    return {"status": "n/a", "reason": NO_SNAPSHOT} if snap is None else {"status": "recorded", **snap}
+
+# %% ../notebooks/47_app.ipynb #fee80c3c
+def version_page(root, version) -> dict:
+    "One registered version (an id or alias): record, files, export proof, aliases and evidence, audit entries, readiness at registration."
+    p = project(root)
+    v = _registered(p, version)
+    try:
+        listed = list_versions(p.registry)
+    except ValueError as e:
+        raise Broken(str(e)) from None
+    entry = next(x for x in listed["versions"] if x["version"] == v)
+    files = [_file_view(p.registry, n, rel, (entry.get("sha256") or {}).get(n)) for n, rel in entry["files"].items()]
+    proof = p.registry / entry["files"]["export"] if "export" in entry["files"] else None
+    on_demand = p.products / "06_export" / "versions" / v / "export.json"
+    (registered, e1), (later, e2) = _report(proof) if proof else (None, None), _report(on_demand)
+    readiness = _readiness_view(p.registry, v)
+    return {
+        "version": v,
+        "asked": version,
+        "registry": str(p.registry),
+        "record": entry,
+        "lineage": {
+            "git_commit": entry.get("git_commit"),
+            "git_dirty": readiness.get("git_dirty"),  # the scorecard's reading, kept with the snapshot
+            "data_version": entry.get("data_version"),
+            "created_at": entry["created_at"],
+            "registered_by": entry["registered_by"],
+            "wandb_run": entry.get("wandb_run"),
+        },
+        "files": sorted(files, key=lambda f: f["name"]),
+        "export": {
+            "registered": registered,
+            "registered_path": str(proof) if proof else None,
+            "on_demand": later,
+            "on_demand_path": str(on_demand),
+        },
+        "readiness": readiness,
+        "history": [h for h in listed["history"] if v in (h.get("version"), h.get("previous"))],
+        "errors": [e for e in (e1, e2) if e]
+        + [f"{f['name']}: {f['missing']}" for f in files if f["missing"]]
+        + [
+            f"{f['name']}: {Path(f['path']).name} does not match its recorded sha256"
+            for f in files
+            if f["intact"] is False
+        ],
     }

@@ -23,9 +23,10 @@ from .products import read_product, write_product
 from .runtime import onnx_predict, onnx_session
 
 # %% auto #0
-__all__ = ['ALIASES', 'VERSION_ID', 'PENDING', 'EVIDENCE', 'RESERVED', 'UNIQUE_META', 'KILL_AT', 'GATE_DECISIONS', 'check_ref',
-           'crash_point', 'read_state', 'register', 'drift_reference', 'ServedModel', 'load', 'record_evidence',
-           'missing_evidence', 'list_versions', 'check_promotable', 'promote', 'rollback']
+__all__ = ['ALIASES', 'VERSION_ID', 'PENDING', 'EVIDENCE', 'READINESS', 'RESERVED', 'UNIQUE_META', 'KILL_AT', 'GATE_DECISIONS',
+           'check_ref', 'crash_point', 'read_state', 'register', 'drift_reference', 'ServedModel', 'load',
+           'record_evidence', 'missing_evidence', 'list_versions', 'record_readiness', 'readiness_at_registration',
+           'check_promotable', 'promote', 'rollback']
 
 # %% ../notebooks/25_registry.ipynb #b7b61776
 ALIASES = ("production", "candidate")
@@ -41,7 +42,8 @@ def check_ref(ref, what: str = "version") -> str:
 # %% ../notebooks/25_registry.ipynb #3fde2211
 PENDING = "pending"  # the journal marker inside a version folder being registered
 EVIDENCE = ("canary.json", "drill.json")  # recorded with a version by `release.qualify`; promotion needs both
-RESERVED = {"meta.json", PENDING, *EVIDENCE}
+READINESS = "readiness.json"  # the readiness gate's verdict on a version when it was registered (`record_readiness`)
+RESERVED = {"meta.json", PENDING, READINESS, *EVIDENCE}
 UNIQUE_META = ("wandb_run",)  # no two versions may share these
 KILL_AT = "SHIPSHAPE_TEST_KILL_AT"
 
@@ -352,6 +354,24 @@ def list_versions(reg=None, root=None) -> dict:
         "versions": versions,
         "pending": pending,
     }
+
+# %% ../notebooks/25_registry.ipynb #f196a990
+def record_readiness(reg, version: str, snapshot: dict, who: str | None = None) -> bool:
+    "Keep `snapshot`, the readiness gate's verdict on `version`, in its folder; the first one stays (False when one was kept already)."
+    reg = Path(reg)
+    with _locked(reg, who or getpass.getuser()) as (state, _):
+        v = _version(state, version)["version"]
+        p = reg / "versions" / v / READINESS
+        if p.exists():
+            return False
+        write_json(p, snapshot | {"version": v})
+    return True
+
+
+def readiness_at_registration(reg, version: str) -> dict | None:
+    "The readiness snapshot kept with `version`; None when none was (registered before snapshots were kept)."
+    p = Path(reg) / "versions" / version / READINESS
+    return read_json(p) if p.is_file() else None
 
 # %% ../notebooks/25_registry.ipynb #e890b31f
 GATE_DECISIONS = ("go", "no-go", "needs-review", "unavailable")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .checks import EVALUATORS, Context, Item, attestation, check_sign_off, evaluate, when
 from .checks_suite import NOT_AUTOMATED  # every evaluator registered
-from .config import find_root, load_env, products_dir, read_json, resolve
+from .config import find_root, load_env, products_dir, read_json, resolve, sha256_file
 from .modelcard import write_cards
 from .products import write_product
 from nbs_lib.rubric import (
@@ -32,7 +32,7 @@ from .tracking import git_state
 
 # %% auto #0
 __all__ = ['ACCEPTED_BY', 'ITEM_KEYS', 'MATURITY', 'effective', 'gate', 'build_scorecard', 'check_scorecard', 'load_scorecard',
-           'stale', 'GateError', 'load_gate', 'refresh', 'headline', 'gate_report']
+           'stale', 'GateError', 'load_gate', 'refresh', 'headline', 'gate_report', 'readiness_snapshot']
 
 # %% ../notebooks/34_scorecard.ipynb #c0e743f5
 ACCEPTED_BY = {"M7": "fairness", "fairness-audit": "fairness"}  # a sign-off that also accepts the item's warnings
@@ -509,3 +509,25 @@ def gate_report(
         if len(shown) > limit:
             lines.append(f"  {'':8} {'':22} … and {len(shown) - limit} more (see the scorecard)")
     return "\n".join(lines)
+
+# %% ../notebooks/34_scorecard.ipynb #00a7b201
+def readiness_snapshot(sc: dict, path=None) -> dict:
+    "What a registered version keeps of the scorecard `sc` (read from `path`) that judged it: decision, items by title, counts, lineage."
+    h, sub = headline(sc), sc["subject"]
+    return {
+        "version": (sub.get("model") or {}).get("version"),
+        "decision": h["decision"],
+        "blocking": h["blocking"],
+        "review": h["review"],
+        "counts": sc["scores"]["gate"]["counts"],
+        "score": h["score"],
+        "band": h["band"],
+        "git_commit": sub.get("git_commit"),
+        "git_dirty": sub.get("git_dirty"),
+        "data_version": sub.get("data_version"),
+        "scorecard": {
+            "generated_at": sc["generated_at"],
+            "path": str(path) if path else None,
+            "sha256": sha256_file(path) if path else None,
+        },
+    }

@@ -1,12 +1,12 @@
 """Record the panel's jest fixtures from a real test build: what the `/shipshape/` routes answer.
 
-    .venv/bin/python extension/scripts/record_fixtures.py [--work DIR] [--keep]
+    .venv/bin/python extension/scripts/record_fixtures.py [--work DIR] [--keep] [--only NAME ...]
 
 1. copies the project files into DIR/lab/project with the test env and builds it with `shipshape run`
    (a few minutes; an existing build in DIR is reused);
 2. starts a real `jupyter server` with the extension on DIR/lab, and through the routes: monitors a clean
    batch, then a drifted one (a drift alert: exit 1), and exports v0001 to ONNX on demand;
-3. writes each GET answer to extension/src/__tests__/fixtures/<route>.json.
+3. writes each GET answer to extension/src/__tests__/fixtures/<name>.json (`--only NAME`: those answers alone).
 
 The only change to what the server answered: the temporary folder DIR/lab is written as /srv/lab, so the fixtures
 do not change with the folder they were recorded in. See extension/src/__tests__/fixtures/README.md.
@@ -32,6 +32,7 @@ ROUTES = {
     "pipeline": "pipeline",
     "drift": "drift",
     "export": "export",
+    "version": "registry/version?version=v0001",
 }
 SERVED_AS = "/srv/lab"
 
@@ -54,6 +55,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, help="where the project is built (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--only", nargs="+", choices=sorted(ROUTES), help="write only these answers (default: all)")
     a = ap.parse_args(argv)
     work = a.work or Path(tempfile.mkdtemp(prefix="shipshape-fixtures-"))
     lab = (work / "lab").resolve()
@@ -77,7 +79,7 @@ def main(argv=None) -> int:
             done = wait_for(server, "export", lambda s: s["job"] is None)["last_job"]
             print(f"on-demand export of v0001 to onnx-fp32: {done['outcome']}")
             OUT.mkdir(parents=True, exist_ok=True)
-            for name, route in ROUTES.items():
+            for name, route in ROUTES.items() if not a.only else ((n, ROUTES[n]) for n in a.only):
                 code, answer = request(server, route)
                 if code != 200:
                     raise AssertionError(f"GET {route}: {code} {answer}")

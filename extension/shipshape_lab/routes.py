@@ -157,6 +157,12 @@ class RollbackHandler(Base):
         await self.answer(app.rollback, self.server_root, self.body(), self.who())
 
 
+class VersionHandler(Base):
+    @tornado.web.authenticated
+    async def get(self):
+        await self.answer(app.version_page, self.server_root, self.get_query_argument("version", None))
+
+
 class NotFoundHandler(Base):
     "Any other path under /shipshape/."
 
@@ -184,6 +190,7 @@ ROUTES = [
     ("export/run", ExportRunHandler),
     ("registry/promote", PromoteHandler),
     ("registry/rollback", RollbackHandler),
+    ("registry/version", VersionHandler),
 ]
 
 

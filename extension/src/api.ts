@@ -209,3 +209,63 @@ export interface ISaved {
   scorecard: IScorecard | null;
   refresh_error: string | null;
 }
+
+/** One file of a registered version (`app.version_page`): its size on disk, recorded sha256, whether it still matches. */
+export interface IVersionFile {
+  name: string;
+  path: string;
+  sha256: string | null;
+  size_bytes: number | null;
+  /** a NUL byte in its first 8 KB: offered for download rather than opened */
+  binary: boolean | null;
+  /** null when no sha256 was recorded or the file is missing */
+  intact: boolean | null;
+  missing: string | null;
+}
+
+/** The readiness gate's verdict when the version was registered (`registry.readiness_at_registration`), or n/a and why. */
+export interface IReadinessAtRegistration {
+  status: 'recorded' | 'n/a';
+  reason?: string;
+  version?: string;
+  decision?: 'go' | 'no-go' | 'needs-review';
+  blocking?: { id: string; title: string; status: string }[];
+  review?: { id: string; title: string; status: string }[];
+  counts?: { [status: string]: number };
+  score?: number;
+  band?: string;
+  git_commit?: string | null;
+  git_dirty?: boolean | null;
+  data_version?: string | null;
+  scorecard?: {
+    generated_at: string;
+    path: string | null;
+    sha256: string | null;
+  };
+}
+
+/** `GET /shipshape/registry/version?version=v0001` (`app.version_page`). */
+export interface IVersionPage {
+  version: string;
+  asked: string;
+  registry: string;
+  record: IListedVersion;
+  lineage: {
+    git_commit: string | null;
+    git_dirty: boolean | null;
+    data_version: string | null;
+    created_at: string;
+    registered_by: string;
+    wandb_run: string | null;
+  };
+  files: IVersionFile[];
+  export: {
+    registered: IExportReport | null;
+    registered_path: string | null;
+    on_demand: IExportReport | null;
+    on_demand_path: string;
+  };
+  readiness: IReadinessAtRegistration;
+  history: IHistoryEntry[];
+  errors: string[];
+}

@@ -10,7 +10,13 @@ import {
   ISkippedTarget
 } from './products';
 import { get } from './request';
-import { View } from './view';
+import {
+  IVersionPage,
+  renderVersionPage,
+  versionLoading,
+  versionShell
+} from './version';
+import { errorBox, View } from './view';
 
 export { IExportState };
 
@@ -23,6 +29,8 @@ export interface IExportActions {
   rollback(): void;
   scorecard: IScorecard | null;
   notice?: HTMLElement | null;
+  /** open a version's page */
+  details?(version: string): void;
 }
 
 const LABEL: { [t: string]: string } = {
@@ -420,7 +428,26 @@ export function renderExport(
     return h(
       'tr',
       { 'data-version': v.version },
-      h('td', {}, v.version),
+      h(
+        'td',
+        {},
+        v.version,
+        actions.details
+          ? [
+              ' ',
+              h(
+                'button',
+                {
+                  class: 'ss-button ss-small ss-details',
+                  'data-version': v.version,
+                  title: `the page of ${v.version}: metrics, targets, files, lineage, readiness at registration`,
+                  onclick: () => actions.details?.(v.version)
+                },
+                'details'
+              )
+            ]
+          : null
+      ),
       h(
         'td',
         {},
@@ -590,6 +617,12 @@ export class ExportView extends View {
     a: null,
     b: null
   };
+  /** the version whose page is open (its answer once loaded, or the error), else null: the list */
+  private page: {
+    version: string;
+    data: IVersionPage | null;
+    error: unknown;
+  } | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Models');
@@ -649,7 +682,46 @@ export class ExportView extends View {
     }
   }
 
+  /** Open a version's page (loading first), or go back to the list with `null`. */
+  async details(version: string | null): Promise<void> {
+    this.page = version ? { version, data: null, error: null } : null;
+    this.render();
+    if (!version) {
+      return;
+    }
+    const open = this.page;
+    try {
+      const data = await get<IVersionPage>(
+        `registry/version?version=${encodeURIComponent(version)}`
+      );
+      if (this.page === open) {
+        this.page = { version, data, error: null };
+      }
+    } catch (error) {
+      if (this.page === open) {
+        this.page = { version, data: null, error };
+      }
+    }
+    this.render();
+  }
+
   private render(): void {
+    if (this.page) {
+      const back = () => void this.details(null);
+      const { version, data, error } = this.page;
+      this.show(
+        data
+          ? renderVersionPage(data, this.env, back)
+          : error
+            ? versionShell(
+                version,
+                back,
+                errorBox(error, () => void this.details(version))
+              )
+            : versionLoading(version, back)
+      );
+      return;
+    }
     if (this.state) {
       this.show(
         renderExport(this.state, this.env, {
@@ -662,6 +734,7 @@ export class ExportView extends View {
           rollback: () => void this.rollback(),
           scorecard: this.card,
           notice: this.notice,
+          details: v => void this.details(v),
           compare: this.compare,
           choose: (which, v) => {
             this.compare = { ...this.compare, [which]: v };

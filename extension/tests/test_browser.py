@@ -262,6 +262,37 @@ def test_the_export_view_disables_tensorrt_on_cpu_with_its_reason(page):
     shot(page, "07_export")
 
 
+def test_a_registered_versions_page_shows_its_metrics_targets_lineage_and_readiness_at_registration(page, lab):
+    "Models → details of v0001: what the registry and the readiness task kept, on one page that fits 1440x900."
+    folder = next((lab["root"] / "registry").glob("*/registry.json")).parent
+    v1 = json.loads((folder / "versions" / "v0001" / "meta.json").read_text())
+    kept = json.loads((folder / "versions" / "v0001" / "readiness.json").read_text())
+    tab(page, "Models")
+    page.click(".ss-versions button.ss-details[data-version='v0001']")
+    version = page.locator(".ss-version-page[data-version='v0001']")
+    version.locator(".ss-version-metrics").wait_for()
+    assert version.locator("h3").first.inner_text().startswith("Version v0001")
+    roc = version.locator(".ss-version-metrics tr[data-key='roc_auc'] td").inner_text()
+    assert float(roc) == pytest.approx(v1["metrics"]["roc_auc"], abs=1e-3)
+    fp32 = version.locator(".ss-version-targets tr[data-target='onnx-fp32'][data-source='at registration']")
+    assert "max_abs_diff" in fp32.inner_text() and "µs" in fp32.inner_text()
+    data = version.locator(".ss-version-lineage tr[data-key='data version'] code")
+    assert data.get_attribute("title") == v1["data_version"] and data.inner_text() == v1["data_version"][:12] + "…"
+    readiness = version.locator(".ss-version-readiness")
+    assert kept["decision"].upper() in readiness.inner_text()
+    assert all(b["title"] in readiness.inner_text() for b in kept["blocking"])
+    link = version.locator(".ss-version-files tr[data-file='onnx'] a.ss-download")
+    size = page.evaluate("h => fetch(h).then(r => r.arrayBuffer()).then(b => b.byteLength)", link.get_attribute("href"))
+    assert size == (folder / "versions" / "v0001" / "model.onnx").stat().st_size
+    page.locator("#shipshape-dashboard .ss-body").evaluate("e => e.scrollTo(0, 0)")
+    shot(page, "dashboard_version_light")
+    assert page.locator("#shipshape-dashboard").evaluate(SIDEWAYS) == []
+    version.locator(".ss-version-files").scroll_into_view_if_needed()
+    shot(page, "dashboard_version_files_light")
+    version.locator(".ss-back").click()
+    page.locator(".ss-versions").wait_for()
+
+
 def test_the_drift_view_runs_the_monitoring_job_and_shows_the_report(page, lab):
     root = lab["root"]
     shipshape(

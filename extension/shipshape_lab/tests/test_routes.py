@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-GETS = ["context", "readiness", "readiness/answers", "pipeline", "pipeline/runs", "drift", "export"]
+GETS = ["context", "readiness", "readiness/answers", "pipeline", "pipeline/runs", "drift", "export", "registry/version"]
 POSTS = [
     "readiness/attest",
     "readiness/intake",
@@ -485,6 +485,39 @@ async def test_an_on_demand_export_writes_beside_the_pipelines_proof_which_stays
     assert hashlib.sha256(proof.read_bytes()).hexdigest() == digest  # the pipeline's proof is untouched
     code, p = await fetch(jp_fetch, "pipeline")
     assert not any(t["outdated"] for t in p["tasks"])  # and the pipeline stays up to date (#20 failure 8)
+
+
+async def test_a_versions_page_has_its_record_files_export_proof_audit_and_readiness_at_registration(
+    jp_fetch, at_project
+):
+    code, page = await fetch(jp_fetch, "registry/version", params={"version": "v0001"})
+    assert code == 200, page
+    assert page["version"] == "v0001" and page["record"]["metrics"]["roc_auc"] > 0.5 and page["errors"] == []
+    files = {f["name"]: f for f in page["files"]}
+    onnx = Path(files["onnx"]["path"])
+    assert files["onnx"]["size_bytes"] == onnx.stat().st_size and files["onnx"]["binary"] is True
+    assert files["onnx"]["sha256"] == hashlib.sha256(onnx.read_bytes()).hexdigest() and files["onnx"]["intact"]
+    assert files["metrics"]["binary"] is False
+    assert page["export"]["registered"]["targets"]["onnx-fp32"]["parity"]["max_abs_diff"] < 1e-3
+    assert [h["action"] for h in page["history"]][:2] == ["register", "promote"]
+    snap = page["readiness"]  # the test build's scorecard is no-go: its blocking items, kept when v0001 was judged
+    assert (snap["status"], snap["version"], snap["decision"]) == ("recorded", "v0001", "no-go"), snap
+    assert snap["blocking"] and all(b["id"] and b["title"] for b in snap["blocking"])
+    code, card = await fetch(jp_fetch, "readiness")
+    assert snap["scorecard"]["generated_at"] <= card["generated_at"] and len(snap["scorecard"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    "params, code, words",
+    [
+        ({}, 400, "version None is not a version id"),
+        ({"version": "-h"}, 400, "version '-h' is not a version id"),
+        ({"version": "v0042"}, 404, "unknown model version 'v0042'"),
+    ],
+)
+async def test_a_bad_or_unknown_version_page_is_refused_naming_the_field(jp_fetch, at_project, params, code, words):
+    got, reply = await fetch(jp_fetch, "registry/version", params=params)
+    assert (got, reply["field"]) == (code, "version") and words in reply["message"]
 
 
 @pytest.mark.parametrize("route", ["registry/promote", "registry/rollback"])

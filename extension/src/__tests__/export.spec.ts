@@ -12,7 +12,8 @@ import {
   renderExport
 } from '../exporting';
 import { ApiError, get, post } from '../request';
-import { exported, makeEnv, scorecard } from './fixtures';
+import { renderVersionPage } from '../version';
+import { exported, makeEnv, scorecard, versionPage } from './fixtures';
 
 // The recorded export state is the real test build's: v0001 (production and candidate), the pipeline's proof of
 // onnx-fp32 and onnx-int8 (TensorRT skipped: no GPU), an on-demand ONNX export of v0001, and the no-go gate.
@@ -275,5 +276,149 @@ describe('the Models view: comparison and audit trail', () => {
       'first registered version: nothing in production to compare against'
     );
     expect(promote.textContent).toContain('root');
+  });
+});
+
+// The recorded page of v0001 (GET registry/version?version=v0001) on the same kind of build: its proof at
+// registration, the on-demand ONNX export, the files of its registry folder, and the readiness task's no-go verdict
+// kept when v0001 was judged. The build's temporary project has no git: no commit was recorded.
+
+describe("a registered version's page", () => {
+  it('shows the metrics rounded, parity and latency per target from both reports, and the readiness kept at registration', () => {
+    const page = versionPage();
+    const el = renderVersionPage(page, makeEnv(), jest.fn());
+    expect(el.querySelector('h3')!.textContent).toMatch(/^Version v0001/);
+    const roc = page.record.metrics!.roc_auc as number;
+    expect(
+      el.querySelector('.ss-version-metrics tr[data-key="roc_auc"] td')!
+        .textContent
+    ).toBe(String(Number(roc.toPrecision(4))));
+    const rows = [...el.querySelectorAll('.ss-version-targets tbody tr')].map(
+      r => `${r.getAttribute('data-target')} ${r.getAttribute('data-source')}`
+    );
+    expect(rows).toEqual([
+      'onnx-fp32 at registration',
+      'onnx-int8 at registration',
+      'tensorrt-fp16 at registration',
+      'onnx-fp32 on demand'
+    ]);
+    const fp32 = el.querySelector(
+      '.ss-version-targets tr[data-target="onnx-fp32"][data-source="at registration"]'
+    )!.textContent!;
+    expect(fp32).toContain('✔ max_abs_diff');
+    expect(fp32).toMatch(
+      /p50 [\d.]+ µs · p95 [\d.]+ µs \(baseline [\d.]+ µs, ×[\d.]+\)/
+    );
+    const kept = el.querySelector('.ss-version-readiness')!;
+    expect(kept.textContent).toContain('NO-GO');
+    expect(
+      [...kept.querySelectorAll('li[data-item]')].map(li =>
+        li.getAttribute('data-item')
+      )
+    ).toEqual(page.readiness.blocking!.map(b => b.id));
+    expect(kept.textContent).toContain(page.readiness.blocking![0].title);
+  });
+
+  it('offers binary files for download and opens text files; long hashes are shortened with the whole in the title', () => {
+    const page = versionPage();
+    const env = makeEnv();
+    const el = renderVersionPage(page, env, jest.fn());
+    const onnx = el.querySelector('tr[data-file="onnx"]')!;
+    const a = onnx.querySelector('a.ss-download') as HTMLAnchorElement;
+    expect(a.getAttribute('href')).toMatch(
+      /\/files\/project\/registry\/uci-adult\/versions\/v0001\/model\.onnx\?download=1$/
+    );
+    expect(a.getAttribute('download')).toBe('model.onnx');
+    const sha = onnx.querySelector('code.ss-short')!;
+    const file = page.files.find(f => f.name === 'onnx')!;
+    expect(sha.getAttribute('title')).toBe(file.sha256);
+    expect(sha.textContent).toBe(`${file.sha256!.slice(0, 12)}…`);
+    expect(onnx.textContent).toContain('KiB');
+    const metrics = el.querySelector(
+      'tr[data-file="metrics"] a'
+    ) as HTMLElement;
+    expect(metrics.classList.contains('ss-download')).toBe(false);
+    metrics.click();
+    expect(env.open).toHaveBeenCalledWith(
+      'project/registry/uci-adult/versions/v0001/metrics.json'
+    );
+    const lineage = el.querySelector('.ss-version-lineage')!.textContent!;
+    expect(lineage).toContain('not recorded (no git)');
+    expect(lineage).toContain(page.lineage.data_version!.slice(0, 12));
+  });
+
+  it('says n/a with the reason when no readiness was kept, and names a missing file', () => {
+    const page = versionPage();
+    page.readiness = {
+      status: 'n/a',
+      reason: 'no readiness snapshot was kept with this version'
+    };
+    const f = page.files.find(x => x.name === 'holdout')!;
+    Object.assign(f, {
+      size_bytes: null,
+      intact: null,
+      missing:
+        'versions/v0001/holdout.parquet is missing from the registry folder'
+    });
+    page.errors = [`holdout: ${f.missing}`];
+    const el = renderVersionPage(page, makeEnv(), jest.fn());
+    const kept = el.querySelector('.ss-version-readiness')!;
+    expect(kept.textContent).toBe(
+      'n/a no readiness snapshot was kept with this version'
+    );
+    const row = el.querySelector('tr[data-file="holdout"]')!;
+    expect(row.textContent).toContain('missing');
+    expect(row.querySelector('a')).toBeNull();
+    expect(el.querySelector('.ss-error')!.textContent).toContain(
+      'holdout.parquet is missing'
+    );
+  });
+
+  it('opens from the versions table with a loading state, and goes back to the list', async () => {
+    jest.resetAllMocks();
+    let answer: (v: unknown) => void = () => undefined;
+    (get as jest.Mock).mockImplementation((p: string) =>
+      p === 'export'
+        ? Promise.resolve(exported())
+        : p === 'readiness'
+          ? Promise.resolve(scorecard())
+          : new Promise(r => (answer = r))
+    );
+    const v = new ExportView(makeEnv());
+    await v.load();
+    (
+      v.node.querySelector(
+        '.ss-versions button.ss-details[data-version="v0001"]'
+      ) as HTMLButtonElement
+    ).click();
+    expect(get).toHaveBeenLastCalledWith('registry/version?version=v0001');
+    expect(v.node.querySelector('.ss-version-loading')!.textContent).toContain(
+      'Loading v0001'
+    );
+    answer(versionPage());
+    await new Promise(r => setTimeout(r, 0));
+    expect(v.node.querySelector('.ss-version-loading')).toBeNull();
+    expect(v.node.querySelector('.ss-version-metrics')).not.toBeNull();
+    (v.node.querySelector('.ss-back') as HTMLButtonElement).click();
+    expect(v.node.querySelector('.ss-version-page')).toBeNull();
+    expect(v.node.querySelector('.ss-versions')).not.toBeNull();
+  });
+
+  it('shows why a page cannot be read, with a retry', async () => {
+    jest.resetAllMocks();
+    (get as jest.Mock).mockImplementation(async (p: string) => {
+      if (p.startsWith('registry/version')) {
+        throw new ApiError(404, "version: unknown model version 'v0009'");
+      }
+      return p === 'export' ? exported() : scorecard();
+    });
+    const v = new ExportView(makeEnv());
+    await v.load();
+    await v.details('v0009');
+    expect(v.node.querySelector('h3')!.textContent).toBe('Version v0009');
+    expect(v.node.querySelector('.ss-notice')!.textContent).toContain(
+      "unknown model version 'v0009'"
+    );
+    expect(v.node.querySelector('.ss-version-loading')).toBeNull();
   });
 });

@@ -2,7 +2,13 @@
  * What the routes answered on a real test build, recorded by scripts/record_fixtures.py (see fixtures/README.md),
  * and an IEnv whose open/confirm are jest mocks. Tests take a deep copy of a recording and change what they need.
  */
-import { IContext, IDriftState, IExportState, IPipelineState } from '../api';
+import {
+  IContext,
+  IDriftState,
+  IExportState,
+  IPipelineState,
+  IVersionPage
+} from '../api';
 import { IEnv } from '../context';
 import { IScorecard } from '../products';
 import { IAnswers } from '../readiness';
@@ -12,6 +18,7 @@ import driftJson from './fixtures/drift.json';
 import exportJson from './fixtures/export.json';
 import pipelineJson from './fixtures/pipeline.json';
 import readinessJson from './fixtures/readiness.json';
+import versionJson from './fixtures/version.json';
 
 const RECORDED: { [name: string]: unknown } = {
   answers: answersJson,
@@ -19,7 +26,8 @@ const RECORDED: { [name: string]: unknown } = {
   drift: driftJson,
   export: exportJson,
   pipeline: pipelineJson,
-  readiness: readinessJson
+  readiness: readinessJson,
+  version: versionJson
 };
 
 /** A fresh copy of the recorded answer of a route (`fixtures/<name>.json`). */
@@ -34,6 +42,8 @@ export const pipeline = (): IPipelineState =>
   recorded<IPipelineState>('pipeline');
 export const drift = (): IDriftState => recorded<IDriftState>('drift');
 export const exported = (): IExportState => recorded<IExportState>('export');
+export const versionPage = (): IVersionPage =>
+  recorded<IVersionPage>('version');
 
 /** An IEnv whose open/confirm are jest mocks. */
 export function makeEnv(
