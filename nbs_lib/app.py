@@ -40,7 +40,7 @@ from nbs_lib.config import (
 )
 from .ledger import ignored, read_ledger
 from .monitor import summary as monitor_summary
-from .pipeline import build_inputs, fingerprint, list_runs, process_alive, product_folders
+from .pipeline import build_inputs, cancel_run, fingerprint, list_runs, process_alive, product_folders
 from .pipeline import status as pipeline_status
 from .products import OUTCOMES, read_product
 from .registry import ALIASES, check_ref, list_versions, read_state, readiness_at_registration
@@ -63,13 +63,13 @@ from .scorecard import GateError, load_gate, load_scorecard, refresh
 # %% auto #0
 __all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'NO_ESTIMATE', 'NO_SNAPSHOT', 'AppError', 'Invalid',
            'NotFound', 'Conflict', 'Refused', 'TooLarge', 'Broken', 'read_body', 'Body', 'AttestBody', 'IntakeBody',
-           'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'parse', 'inside',
-           'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest', 'intake',
-           'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
+           'PipelineRunBody', 'MonitorRunBody', 'ExportRunBody', 'PromoteBody', 'RollbackBody', 'CancelBody', 'parse',
+           'inside', 'relative', 'evidence_refs', 'Project', 'project', 'context', 'readiness', 'answers', 'attest',
+           'intake', 'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
            'run_summary', 'run_view', 'status_inputs', 'task_status', 'runs_state', 'pipeline_runs', 'pipeline_state',
-           'start_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view', 'batch_timeline',
-           'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote', 'rollback',
-           'version_page']
+           'start_pipeline', 'cancel_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view',
+           'batch_timeline', 'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote',
+           'rollback', 'version_page']
 
 # %% ../notebooks/47_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -177,6 +177,10 @@ class PromoteBody(Body):
 class RollbackBody(Body):
     confirm: Literal[True]
     reason: str | None = Field(None, max_length=2000)
+
+
+class CancelBody(Body):
+    run: str = Field(min_length=1, max_length=64)
 
 # %% ../notebooks/47_app.ipynb #7ffc6fa2
 HINTS = {"confirm": 'this action needs "confirm": true'}
@@ -669,6 +673,25 @@ def start_pipeline(root, body) -> dict:
         env_file=b.env,
     )
     return {"message": f"pipeline run {run_id} started", "job": job}
+
+# %% ../notebooks/47_app.ipynb #2d95de9d
+def cancel_pipeline(root, body, who: str) -> dict:
+    "Cancel the live pipeline run `body.run`; `Conflict` when it is not the run in progress, `Refused` when an orchestrator drives it."
+    b = parse(CancelBody, body)
+    p = project(root)
+    st = runs_state(p, limit=5)
+    live = st["live"]
+    if live is None or live["id"] != b.run:
+        now_running = f"the run in progress is {live['id']}" if live else "no pipeline run is in progress"
+        raise Conflict(f"run: {b.run} is not running ({now_running})", field="run", live=live)
+    if not live.get("pid"):
+        raise Refused(f"run {b.run} is driven by an orchestrator ({live.get('trigger')}): stop it there", field="run")
+    try:
+        rec = cancel_run(p.products, b.run, who)
+    except ValueError as e:  # it ended on its own meanwhile
+        raise Conflict(f"run: {e}", field="run") from None
+    active_job(p.products, "pipeline")  # the panel's job, if it was one, is retired with its exit
+    return {"message": f"run {b.run} cancelled in task {rec['error']['task'] or '?'}", "run": run_view(p.products, rec)}
 
 # %% ../notebooks/47_app.ipynb #f9547bac
 def incoming_folder(p: Project) -> Path:

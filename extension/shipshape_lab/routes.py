@@ -121,6 +121,12 @@ class PipelineRunHandler(Base):
         await self.answer(app.start_pipeline, self.server_root, self.body(), status=202)
 
 
+class PipelineCancelHandler(Base):
+    @tornado.web.authenticated
+    async def post(self):
+        await self.answer(app.cancel_pipeline, self.server_root, self.body(), self.who())
+
+
 class DriftHandler(Base):
     @tornado.web.authenticated
     async def get(self):
@@ -184,6 +190,7 @@ ROUTES = [
     ("pipeline", PipelineHandler),
     ("pipeline/runs", RunsHandler),
     ("pipeline/run", PipelineRunHandler),
+    ("pipeline/cancel", PipelineCancelHandler),
     ("drift", DriftHandler),
     ("drift/run", DriftRunHandler),
     ("export", ExportHandler),

@@ -96,6 +96,8 @@ export interface ITaskStatus {
   name: string;
   outdated: boolean;
   why: string[];
+  /** The tasks it reads from (the DAG's edges). */
+  upstream?: string[];
 }
 
 /** `GET /shipshape/pipeline` (`app.pipeline_state`). */

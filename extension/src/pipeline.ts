@@ -1,4 +1,4 @@
-import { IPipelineState, IRun, IRunsState } from './api';
+import { IPipelineState, IRun, IRunsState, ITaskStatus } from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, seconds, when } from './dom';
 import { alertsLine, exitWords, outcomeBadge, runOutcome } from './outcome';
@@ -9,10 +9,14 @@ import { View, errorBox } from './view';
 export { IPipelineState };
 
 export interface IPipelineActions {
-  run(env: string | null): void;
+  run(env: string | null, force?: boolean): void;
+  cancel?(run: string): void;
   toggle(id: string): void;
   expanded: Set<string>;
   notice?: HTMLElement | null;
+  /** Which action waits for its confirmation beside its button: `force` or `cancel`. */
+  confirming?: 'force' | 'cancel' | null;
+  confirm?(what: 'force' | 'cancel' | null): void;
 }
 
 const TASK_LABEL: { [s: string]: string } = {
@@ -75,16 +79,33 @@ export function renderProgress(run: IRun, env: IEnv): HTMLElement {
   );
 }
 
-/** A failed run's failing task and message. */
+/** A failed run's failing task and message: in words first (naming the setting when the message names one), then as raised. */
 export function renderFailure(run: IRun, env: IEnv): HTMLElement {
   const task = (run.tasks ?? []).find(t => t.name === run.error?.task);
+  const blamed = run.error?.parameter;
   return h(
     'div',
     { class: 'ss-error ss-run-error', role: 'alert' },
     h('b', {}, `Run ${run.id} failed`),
     run.error?.task ? [' in task ', h('b', {}, run.error.task)] : null,
-    ': ',
-    h('code', {}, run.error?.message ?? 'unknown error'),
+    run.error?.plain
+      ? [': ', h('span', { class: 'ss-plain' }, run.error.plain)]
+      : null,
+    blamed
+      ? h(
+          'div',
+          { class: 'ss-blamed' },
+          'Setting to check: ',
+          h('code', {}, blamed.setting),
+          ` = ${JSON.stringify(blamed.value)}`
+        )
+      : null,
+    h(
+      'div',
+      {},
+      run.error?.plain ? 'Raised: ' : ': ',
+      h('code', {}, run.error?.message ?? 'unknown error')
+    ),
     task ? [' — ', fileLink(env, task.notebook, 'executed notebook')] : null,
     run.log ? [' · ', fileLink(env, run.log, 'log')] : null
   );
@@ -102,6 +123,123 @@ function jobFailure(state: IRunsState, env: IEnv): HTMLElement | null {
     `The last run started from the panel failed (${exitWords(last)}): `,
     h('pre', {}, last.log_tail ?? ''),
     fileLink(env, last.log, 'log')
+  );
+}
+
+/** A task's state in the graph: the live run's, else up to date / outdated (why) / failed in the last run. */
+export function nodeState(
+  t: ITaskStatus,
+  live: IRun | null,
+  last: IRun | undefined
+): { status: string; label: string; detail: string } {
+  const row = live?.tasks?.find(x => x.name === t.name);
+  if (live && row) {
+    if (t.name === live.current) {
+      return { status: 'running', label: 'running…', detail: '' };
+    }
+    return {
+      status: row.status,
+      label: TASK_LABEL[row.status] ?? row.status,
+      detail: row.ran ? seconds(row.elapsed_s) : ''
+    };
+  }
+  if (last?.outcome === 'failed' && last.error?.task === t.name && t.outdated) {
+    return { status: 'failed', label: 'failed', detail: 'in the last run' };
+  }
+  return t.outdated
+    ? { status: 'outdated', label: 'outdated', detail: t.why.join(', ') }
+    : { status: 'ok', label: 'up to date', detail: '' };
+}
+
+/** Tasks in layers: each task one layer after the deepest task it reads from (the longest path from a source). */
+export function layers(tasks: ITaskStatus[]): ITaskStatus[][] {
+  const byName = new Map(tasks.map(t => [t.name, t]));
+  const depth = new Map<string, number>();
+  const level = (t: ITaskStatus, seen: Set<string>): number => {
+    if (depth.has(t.name)) {
+      return depth.get(t.name)!;
+    }
+    seen.add(t.name);
+    const ups = (t.upstream ?? [])
+      .map(u => byName.get(u))
+      .filter((u): u is ITaskStatus => !!u && !seen.has(u.name));
+    const d = ups.length ? 1 + Math.max(...ups.map(u => level(u, seen))) : 0;
+    depth.set(t.name, d);
+    return d;
+  };
+  const out: ITaskStatus[][] = [];
+  for (const t of tasks) {
+    const d = level(t, new Set());
+    (out[d] ??= []).push(t);
+  }
+  return out.filter(l => l);
+}
+
+/** The edges that are not implied by others: a task's direct inputs, without those it also reads through another input. */
+export function directInputs(t: ITaskStatus, tasks: ITaskStatus[]): string[] {
+  const byName = new Map(tasks.map(x => [x.name, x]));
+  const reach = (name: string, seen = new Set<string>()): Set<string> => {
+    for (const u of byName.get(name)?.upstream ?? []) {
+      if (!seen.has(u)) {
+        seen.add(u);
+        reach(u, seen);
+      }
+    }
+    return seen;
+  };
+  const ups = t.upstream ?? [];
+  return ups.filter(u => !ups.some(v => v !== u && reach(v).has(u)));
+}
+
+/** The pipeline as a graph: layers left to right (wrapping, never scrolling sideways), each task with its live state. */
+export function renderDag(
+  state: IPipelineState,
+  last: IRun | undefined
+): HTMLElement {
+  const ls = layers(state.tasks);
+  return h(
+    'ol',
+    {
+      class: 'ss-dag',
+      'aria-label': 'pipeline graph: tasks in the order they run'
+    },
+    ls.map((layer, i) =>
+      h(
+        'li',
+        { class: 'ss-dag-layer' },
+        i > 0
+          ? h('span', { class: 'ss-dag-arrow', 'aria-hidden': 'true' }, '→')
+          : null,
+        h(
+          'div',
+          { class: 'ss-dag-column' },
+          layer.map(t => {
+            const st = nodeState(t, state.live, last);
+            const direct = directInputs(t, state.tasks);
+            return h(
+              'div',
+              {
+                class: `ss-dag-node ss-dag-${st.status}`,
+                'data-task': t.name,
+                title: t.upstream?.length
+                  ? `${t.name} reads from ${t.upstream.join(', ')}`
+                  : `${t.name} reads the data files`
+              },
+              h('div', { class: 'ss-dag-name' }, t.name),
+              badge(st.status, st.label),
+              st.detail ? h('div', { class: 'ss-muted' }, st.detail) : null,
+              direct.length
+                ? h(
+                    'div',
+                    { class: 'ss-muted ss-dag-inputs' },
+                    `← ${direct.join(', ')}`
+                  )
+                : null
+            );
+          })
+        )
+      )
+    )
   );
 }
 
@@ -354,6 +492,90 @@ export function pipelineVerdict(
   );
 }
 
+/** Run, force rerun and cancel; force and cancel ask for their confirmation beside their button. */
+function toolbar(
+  state: IPipelineState,
+  envSel: HTMLSelectElement,
+  actions: IPipelineActions
+): HTMLElement {
+  const live = state.live;
+  const ask = (text: string, yes: string, go: () => void) =>
+    h(
+      'span',
+      { class: 'ss-confirm', role: 'group', 'aria-label': text },
+      ` ${text} `,
+      h(
+        'button',
+        { class: 'ss-button ss-primary ss-confirm-yes', onclick: go },
+        yes
+      ),
+      ' ',
+      h(
+        'button',
+        { class: 'ss-button', onclick: () => actions.confirm?.(null) },
+        'Keep as is'
+      )
+    );
+  return h(
+    'div',
+    { class: 'ss-toolbar' },
+    h(
+      'button',
+      {
+        class: 'ss-button ss-primary ss-run-button',
+        disabled: state.running,
+        onclick: () => actions.run(envSel.value || null)
+      },
+      state.running ? 'Pipeline running…' : 'Run pipeline'
+    ),
+    state.env_files?.length ? [' with ', envSel] : null,
+    ' ',
+    h(
+      'button',
+      {
+        class: 'ss-button ss-force-button',
+        disabled: state.running,
+        title: 'rerun every task, up to date or not',
+        onclick: () => actions.confirm?.('force')
+      },
+      'Force rerun'
+    ),
+    live?.pid && actions.cancel
+      ? [
+          ' ',
+          h(
+            'button',
+            {
+              class: 'ss-button ss-cancel-button',
+              title: `stop run ${live.id}`,
+              onclick: () => actions.confirm?.('cancel')
+            },
+            'Cancel run'
+          )
+        ]
+      : null,
+    actions.confirming === 'force' && !state.running
+      ? ask('Rerun every task, even those up to date?', 'Rerun all', () =>
+          actions.run(envSel.value || null, true)
+        )
+      : null,
+    actions.confirming === 'cancel' && live
+      ? ask(
+          `Stop run ${live.id}${live.current ? ` in ${live.current}` : ''}? That task reruns next time.`,
+          'Stop the run',
+          () => actions.cancel?.(live.id)
+        )
+      : null,
+    actions.confirming
+      ? null
+      : h(
+          'span',
+          { class: 'ss-muted' },
+          ' builds outdated tasks in the background; closing the browser does not stop it'
+        )
+  );
+}
+
 /** The Pipeline view: run button (with an env override by name), live progress, last failure, tasks, run history. */
 export function renderPipeline(
   state: IPipelineState,
@@ -375,25 +597,7 @@ export function renderPipeline(
     'div',
     { class: 'ss-pipeline' },
     pipelineVerdict(state, last),
-    h(
-      'div',
-      { class: 'ss-toolbar' },
-      h(
-        'button',
-        {
-          class: 'ss-button ss-primary ss-run-button',
-          disabled: state.running,
-          onclick: () => actions.run(envSel.value || null)
-        },
-        state.running ? 'Pipeline running…' : 'Run pipeline'
-      ),
-      state.env_files?.length ? [' with ', envSel] : null,
-      h(
-        'span',
-        { class: 'ss-muted' },
-        ' builds outdated tasks in the background; closing the browser does not stop it'
-      )
-    ),
+    toolbar(state, envSel, actions),
     actions.notice ?? null,
     state.live ? renderProgress(state.live, env) : null,
     !state.live && state.holder
@@ -408,6 +612,7 @@ export function renderPipeline(
       : null,
     jobFailure(state, env),
     h('h3', {}, 'Tasks'),
+    state.status_error ? null : renderDag(state, last),
     state.status_error
       ? h(
           'div',
@@ -424,6 +629,7 @@ export function renderPipeline(
 export class PipelineView extends View {
   private state: IPipelineState | null = null;
   private expanded = new Set<string>();
+  private confirming: 'force' | 'cancel' | null = null;
 
   constructor(env: IEnv) {
     super(env, 'Pipeline');
@@ -457,8 +663,12 @@ export class PipelineView extends View {
     this.render();
   }
 
-  async run(envFile: string | null = null): Promise<void> {
-    const body = envFile ? { env: envFile } : {};
+  async run(envFile: string | null = null, force = false): Promise<void> {
+    const body = {
+      ...(envFile ? { env: envFile } : {}),
+      ...(force ? { force } : {})
+    };
+    this.confirming = null;
     if ((await this.send('pipeline/run', body)) === null) {
       return this.render();
     }
@@ -469,13 +679,31 @@ export class PipelineView extends View {
     this.poll(() => this.refreshRuns());
   }
 
+  async cancel(run: string): Promise<void> {
+    this.confirming = null;
+    this.render();
+    await this.send<{ message: string }>(
+      'pipeline/cancel',
+      { run },
+      r => r.message
+    );
+    this.stopPolling();
+    return this.load();
+  }
+
   private render(): void {
     if (!this.state) {
       return;
     }
     this.show(
       renderPipeline(this.state, this.env, {
-        run: e => void this.run(e),
+        run: (e, force) => void this.run(e, force),
+        cancel: id => void this.cancel(id),
+        confirming: this.confirming,
+        confirm: what => {
+          this.confirming = what;
+          this.render();
+        },
         toggle: id => {
           if (this.expanded.has(id)) {
             this.expanded.delete(id);

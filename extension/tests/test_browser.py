@@ -231,6 +231,8 @@ def test_a_pipeline_run_started_in_the_panel_finishes(page, lab):
     (lab["root"] / "products" / "uci-adult" / "07_report" / "wandb.json").unlink()  # make the report task outdated
     tab(page, "Pipeline")
     page.locator(".ss-tasks tr[data-task='report']", has_text="outdated").wait_for()
+    assert page.locator(".ss-dag-node").count() == 9  # the graph: one node per task
+    assert "outdated" in page.locator(".ss-dag-node[data-task='report']").inner_text()
     page.click(".ss-run-button")
     page.locator(".ss-progress").wait_for()
     shot(page, "05_pipeline_running")

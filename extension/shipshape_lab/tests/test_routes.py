@@ -5,6 +5,7 @@ types, a bug as 500) fail on the extension of commit 4827877: see README "Tests"
 """
 
 import asyncio
+import getpass
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ POSTS = [
     "readiness/attest",
     "readiness/intake",
     "pipeline/run",
+    "pipeline/cancel",
     "drift/run",
     "export/run",
     "registry/promote",
@@ -109,6 +111,7 @@ OVERSIZED = {
     "readiness/attest": {"item": "D3", "comment": BIG},
     "readiness/intake": {"answers": {"decision": BIG}},
     "pipeline/run": {"env": "../nope.yaml", "pad": BIG},
+    "pipeline/cancel": {"run": "run-x", "pad": BIG},
     "drift/run": {"batch": "../nope.csv", "pad": BIG},
     "export/run": {"target": "pdf", "pad": BIG},
     "registry/promote": {"version": "v0001", "pad": BIG},
@@ -132,6 +135,7 @@ UNKNOWN_OR_BAD_FIELDS = [
     ("readiness/intake", {"answers": {"decision": "who gets a review"}, "colour": 1}, "colour"),
     ("readiness/intake", {"answers": {"colour": "red"}}, "answers.colour"),
     ("pipeline/run", {"env": "../nope.yaml", "colour": 1}, "colour"),
+    ("pipeline/cancel", {}, "run"),
     ("drift/run", {}, "batch"),
     ("export/run", {"target": "pdf", "colour": 1}, "colour"),
     ("registry/promote", {"version": "v0001", "confirm": True, "colour": 1}, "colour"),
@@ -155,6 +159,7 @@ WRONG_TYPES = [
     ("readiness/attest", {"item": "D3", "status": 5}, "status"),
     ("readiness/intake", {"answers": {"decision": 5}}, "answers.decision"),
     ("pipeline/run", {"force": "yes", "env": "../nope.yaml"}, "force"),
+    ("pipeline/cancel", {"run": 5}, "run"),
     ("drift/run", {"batch": 5}, "batch"),
     ("export/run", {"target": ["onnx-fp32"]}, "target"),
     ("registry/promote", {"version": "v0002", "confirm": True, "override_reason": 5}, "override_reason"),
@@ -384,6 +389,31 @@ async def test_a_run_from_the_panel_with_a_named_env_runs_to_completion_and_a_se
     code, st = await fetch(jp_fetch, "pipeline")
     assert not any(t["outdated"] for t in st["tasks"])
     (at_project / "env.panel.yaml").unlink()
+
+
+async def test_cancel_stops_the_live_run_it_names_and_the_record_says_who(jp_fetch, at_project):
+    products = at_project / "products" / "uci-adult"
+    code, reply = await fetch(jp_fetch, "pipeline/cancel", {"run": "run-none"})
+    assert code == 409 and reply["message"] == "run: run-none is not running (no pipeline run is in progress)"
+    code, started = await fetch(jp_fetch, "pipeline/run", {"force": True})
+    assert code == 202, started
+    run_id = started["job"]["id"]
+    st = await wait_for(jp_fetch, "pipeline/runs", lambda s: (s["live"] or {}).get("current") is not None)
+    code, reply = await fetch(jp_fetch, "pipeline/cancel", {"run": "run-other"})
+    assert code == 409 and f"the run in progress is {run_id}" in reply["message"]
+    code, reply = await fetch(jp_fetch, "pipeline/cancel", {"run": run_id})
+    assert code == 200, reply
+    run = reply["run"]
+    assert (run["status"], run["killed"], run["cancelled"]["by"]) == ("failed", True, getpass.getuser())
+    assert run["error"]["message"].startswith(f"cancelled by {run['cancelled']['by']} at ")
+    st = await wait_for(jp_fetch, "pipeline/runs", lambda s: not s["running"])
+    assert st["last_job"]["outcome"] == "failed" and st["live"] is None
+    assert not list(products.glob("runs/*.cancel"))
+    code, again = await fetch(jp_fetch, "pipeline/run", {})  # nothing is left holding the pipeline
+    assert code == 202, again
+    st = await wait_for(jp_fetch, "pipeline/runs", lambda s: not s["running"])
+    rerun = next(r for r in st["runs"] if r["id"] == again["job"]["id"])
+    assert rerun["status"] == "ok" and any(t["ran"] for t in rerun["tasks"])  # the stopped task reran
 
 
 # --- a built project: readiness --------------------------------------------------------------------------------

@@ -5,7 +5,13 @@ jest.mock('../request', () => ({
 }));
 
 import { IPipelineState, IRun } from '../api';
-import { PipelineView, renderPipeline } from '../pipeline';
+import {
+  PipelineView,
+  directInputs,
+  layers,
+  renderDag,
+  renderPipeline
+} from '../pipeline';
 import { ApiError, get, post } from '../request';
 import { makeEnv, pipeline } from './fixtures';
 
@@ -135,6 +141,36 @@ describe('renderPipeline', () => {
     );
   });
 
+  it('says in words which step stopped, and names the setting its message names', () => {
+    const st = pipeline();
+    const failed = build(st);
+    failed.status = failed.outcome = 'failed';
+    // as tests/test_pipeline.py's failed build records it
+    failed.error = {
+      task: 'validate',
+      message:
+        "ValueError: dataset.columns declares 'age' as label, but dataset.target is 'income'",
+      plain:
+        'The validate step stopped: dataset.columns declares \'age\' as label, but dataset.target is \'income\' The message names the setting dataset.columns (it was {"age": {"role": "label"}}): change it in env.yaml, or in the override file the run used, and run again.',
+      parameter: {
+        setting: 'dataset.columns',
+        value: { age: { role: 'label' } }
+      }
+    };
+    failed.tasks[1].status = 'errored';
+    const el = renderPipeline({ ...st, runs: [failed] }, makeEnv(), acts());
+    const box = el.querySelector('.ss-run-error')!;
+    expect(box.querySelector('.ss-plain')!.textContent).toMatch(
+      /^The validate step stopped: /
+    );
+    expect(box.querySelector('.ss-blamed')!.textContent).toBe(
+      'Setting to check: dataset.columns = {"age":{"role":"label"}}'
+    );
+    expect(box.textContent).toContain(
+      "Raised: ValueError: dataset.columns declares 'age' as label"
+    );
+  });
+
   it('says a killed run was killed', () => {
     const st = pipeline();
     const killed = build(st);
@@ -205,6 +241,135 @@ describe('renderPipeline', () => {
   });
 });
 
+describe('the pipeline graph', () => {
+  it('lays the recorded tasks out in the order their inputs allow, with only the direct edges', () => {
+    const st = pipeline();
+    expect(layers(st.tasks).map(l => l.map(t => t.name))).toEqual([
+      ['ingest'],
+      ['validate'],
+      ['features'],
+      ['train'],
+      ['evaluate'],
+      ['export'],
+      ['register'],
+      ['readiness'],
+      ['report']
+    ]);
+    const train = st.tasks.find(t => t.name === 'train')!;
+    expect(train.upstream).toEqual(['features', 'validate']);
+    expect(directInputs(train, st.tasks)).toEqual(['features']); // validate is read through features too
+  });
+
+  it('puts tasks that read from the same input side by side in one layer', () => {
+    const tasks = [
+      { name: 'a', outdated: false, why: [], upstream: [] },
+      { name: 'b', outdated: false, why: [], upstream: ['a'] },
+      { name: 'c', outdated: true, why: ['never built'], upstream: ['a'] },
+      {
+        name: 'd',
+        outdated: true,
+        why: ['upstream changed'],
+        upstream: ['b', 'c']
+      }
+    ];
+    expect(layers(tasks).map(l => l.map(t => t.name))).toEqual([
+      ['a'],
+      ['b', 'c'],
+      ['d']
+    ]);
+    expect(directInputs(tasks[3], tasks)).toEqual(['b', 'c']);
+  });
+
+  it('shows each task up to date or outdated when nothing runs, and the live state while a run is live', () => {
+    const st = pipeline();
+    st.tasks[3] = {
+      ...st.tasks[3],
+      outdated: true,
+      why: ['code or parameters changed']
+    };
+    const idle = renderDag(st, undefined);
+    const node = (el: HTMLElement, name: string) =>
+      el.querySelector(`.ss-dag-node[data-task='${name}']`)!;
+    expect(node(idle, 'train').className).toContain('ss-dag-outdated');
+    expect(node(idle, 'train').textContent).toContain(
+      'code or parameters changed'
+    );
+    expect(node(idle, 'ingest').className).toContain('ss-dag-ok');
+    const live = build(st);
+    live.status = 'running';
+    live.outcome = null;
+    live.current = 'train';
+    live.tasks = live.tasks.map((t, i) => ({
+      ...t,
+      status: i < 3 ? 'executed' : 'pending'
+    }));
+    const running = renderDag({ ...st, live, running: true }, live);
+    expect(node(running, 'train').textContent).toContain('running…');
+    expect(node(running, 'features').textContent).toContain('done');
+    expect(node(running, 'report').textContent).toContain('waiting');
+  });
+
+  it('marks the task a failed run stopped in', () => {
+    const st = pipeline();
+    const failed = build(st);
+    failed.status = failed.outcome = 'failed';
+    failed.error = { task: 'validate', message: 'ValueError: x' };
+    st.tasks[1] = { ...st.tasks[1], outdated: true, why: ['never built'] };
+    const el = renderDag({ ...st, runs: [failed] }, failed);
+    expect(
+      el.querySelector(".ss-dag-node[data-task='validate']")!.className
+    ).toContain('ss-dag-failed');
+  });
+});
+
+describe('force rerun and cancel', () => {
+  it('asks before a forced rerun, beside the button', () => {
+    const a = {
+      ...acts(),
+      confirm: jest.fn(),
+      confirming: null as 'force' | 'cancel' | null
+    };
+    let el = renderPipeline(pipeline(), makeEnv(), a);
+    (el.querySelector('.ss-force-button') as HTMLButtonElement).click();
+    expect(a.confirm).toHaveBeenCalledWith('force');
+    expect(a.run).not.toHaveBeenCalled();
+    el = renderPipeline(pipeline(), makeEnv(), { ...a, confirming: 'force' });
+    expect(el.querySelector('.ss-toolbar .ss-confirm')!.textContent).toContain(
+      'Rerun every task, even those up to date?'
+    );
+    (el.querySelector('.ss-confirm-yes') as HTMLButtonElement).click();
+    expect(a.run).toHaveBeenCalledWith(null, true);
+  });
+
+  it('offers Cancel only for a live run with a process, and names the run it stops', () => {
+    const st = pipeline();
+    const a = {
+      ...acts(),
+      cancel: jest.fn(),
+      confirm: jest.fn(),
+      confirming: null as 'force' | 'cancel' | null
+    };
+    expect(
+      renderPipeline(st, makeEnv(), a).querySelector('.ss-cancel-button')
+    ).toBeNull();
+    const live = build(st);
+    live.status = 'running';
+    live.outcome = null;
+    live.current = 'train';
+    live.pid = 4242;
+    const busy = { ...st, live, running: true, runs: [live, ...st.runs] };
+    const el = renderPipeline(busy, makeEnv(), { ...a, confirming: 'cancel' });
+    expect(
+      (el.querySelector('.ss-force-button') as HTMLButtonElement).disabled
+    ).toBe(true);
+    expect(el.querySelector('.ss-confirm')!.textContent).toContain(
+      `Stop run ${live.id} in train?`
+    );
+    (el.querySelector('.ss-confirm-yes') as HTMLButtonElement).click();
+    expect(a.cancel).toHaveBeenCalledWith(live.id);
+  });
+});
+
 describe('PipelineView', () => {
   beforeEach(() => jest.resetAllMocks());
 
@@ -251,6 +416,21 @@ describe('PipelineView', () => {
     expect(v.polling).toBe(false);
     expect(v.node.querySelector('.ss-progress')).toBeNull();
     jest.useRealTimers();
+  });
+
+  it('cancels the live run by its id and shows what the server says', async () => {
+    const st = pipeline();
+    (get as jest.Mock).mockResolvedValue(st);
+    (post as jest.Mock).mockResolvedValue({
+      message: 'run run-x cancelled in task train'
+    });
+    const v = new PipelineView(makeEnv());
+    await v.load();
+    await v.cancel('run-x');
+    expect(post).toHaveBeenCalledWith('pipeline/cancel', { run: 'run-x' });
+    expect(v.node.querySelector('.ss-ok')!.textContent).toBe(
+      'run run-x cancelled in task train'
+    );
   });
 
   it('shows a server error instead of the view', async () => {
