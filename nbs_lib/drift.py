@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,9 +24,9 @@ from .settings import DEFAULT_EFFECT
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIPPED_KINDS', 'MIN_IDENTIFIER', 'TAIL_PROBS',
-           'PROFILE_VERSION', 'BOOL_TEXT', 'CHUNK', 'UNSURE', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference',
-           'save_profile', 'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong',
-           'concept_drift', 'typed_like']
+           'PROFILE_VERSION', 'BOOL_TEXT', 'UNSURE', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference', 'save_profile',
+           'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong', 'concept_drift',
+           'typed_like']
 
 # %% ../notebooks/16_drift.ipynb #a1ad5c4e
 DEFAULT_THRESHOLDS = DEFAULT_EFFECT  # effect-size minimums per test: one table, in the settings (`drift.effect`)
@@ -374,7 +375,6 @@ def load_profile(path) -> dict:
     return p
 
 # %% ../notebooks/16_drift.ipynb #ff3ccbcf
-CHUNK = 1 << 15  # values per block: a block and its temporaries stay in the CPU cache
 UNSURE = 1 << 30  # added to the table entry of a cell with an edge in or near it: its values are compared
 
 
@@ -395,109 +395,115 @@ def _grid(edges: np.ndarray, grid: int = 16384):
     return None
 
 
-def _bin_block(x: np.ndarray, edges: np.ndarray, ext: np.ndarray, g, buf: dict, clip: bool = True) -> np.ndarray:
-    "Bin index of each (finite) value of a block: 0 for x ≤ e0, i for e[i-1] < x ≤ e[i], len(edges) above the last."
+@lru_cache(maxsize=512)
+def _table(edges: tuple, grid: bool) -> tuple:
+    "(edges + [inf], start, 1/cell width, lowest bin per cell) for the kernel, once per profile column; an empty table: binary search."
+    e = np.asarray(edges, dtype=np.float64)
+    g = _grid(e) if grid else None
     if g is None:
-        return np.searchsorted(edges, x)
-    start, inv, lut, top = g
-    n = len(x)
-    c, ci, idx, e, hit = (buf[t][:n] for t in ("f", "i", "idx", "e", "b"))
-    np.subtract(x, start, out=c)
-    c *= inv
-    if clip:  # some values may lie beyond the grid
-        np.clip(c, 0, top, out=c)
-    np.copyto(ci, c, casting="unsafe")  # the cell (truncation = floor: c ≥ 0)
-    np.take(lut, ci, out=idx, mode="clip")  # cells are in range: "clip" only skips numpy's bounds check
-    todo = np.flatnonzero(np.greater_equal(idx, UNSURE, out=hit))
-    if len(todo) * 4 > n:  # mostly unsure (values on the edges): compare every value
-        np.bitwise_and(idx, UNSURE - 1, out=idx)
-        np.take(ext, idx, out=e, mode="clip")
-        todo = np.flatnonzero(np.greater(x, e, out=hit))
-    else:
-        idx[todo] -= UNSURE
-        todo = todo[x[todo] > ext[idx[todo]]]
-    while len(todo):  # the table gives a lower bound: step up until x ≤ edge
-        idx[todo] += 1
-        todo = todo[x[todo] > ext[idx[todo]]]
-    return idx
-
-
-def _bin(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    "Bin index of each finite value: the same as `np.searchsorted(edges, x)`, block by block."
-    edges = np.asarray(edges, dtype=np.float64)
-    g, ext, buf = _grid(edges), np.append(edges, np.inf), _buffers(min(CHUNK, len(x)))
-    return np.concatenate(
-        [_bin_block(x[i : i + CHUNK], edges, ext, g, buf).copy() for i in range(0, len(x), CHUNK)]
-        or [np.zeros(0, np.intp)]
-    )
-
-
-def _buffers(n: int) -> dict:
-    "Scratch arrays for one block (reused from block to block)."
-    return {
-        "f": np.empty(n),
-        "i": np.empty(n, np.intp),
-        "idx": np.empty(n, np.intp),
-        "e": np.empty(n),
-        "b": np.empty(n, bool),
-    }
+        return np.append(e, np.inf), 0.0, 1.0, np.zeros(0, np.uint8)
+    lut = g[2] & (UNSURE - 1)  # the kernel steps up from every cell's lowest bin: no mark needed
+    return np.append(e, np.inf), float(g[0]), float(g[1]), lut.astype(np.uint8 if len(e) < 255 else np.int32)
 
 # %% ../notebooks/16_drift.ipynb #a310b037
 @dataclass
 class _Binned:
-    "A numeric column reduced to its bins: counts, sums, moments, and the values equal to an edge (discrete)."
+    "A numeric column reduced to its bins: counts, values equal to their bin's edge, gaps and moments."
 
     n: int  # finite values
     missing: int
     nonfinite: int
-    counts: np.ndarray
-    sums: np.ndarray
-    seen: np.ndarray | None
+    counts: np.ndarray  # per bin: len(edges) + 1
+    seen: np.ndarray  # per edge: values equal to it
+    gaps: np.ndarray  # per bin: Σ (upper edge − x); above the last edge Σ (x − last edge)
+    total: float
     sumsq: float
     lo: float
     hi: float
 
 
-def _bin_counts(a: np.ndarray, edges: np.ndarray, discrete: bool = False, massed: bool = False) -> _Binned:
-    "Counts and sums per bin of `a` (float64, NaN missing, ±inf counted apart) in one cache-friendly pass (`massed`: most values are edges)."
-    edges = np.asarray(edges, dtype=np.float64)
-    k = len(edges)
-    g = _grid(edges) if len(a) >= 50_000 else None  # small columns: a plain binary search
-    ext, buf = np.append(edges, np.inf), _buffers(min(CHUNK, len(a)))
-    counts, sums = np.zeros(k + 1, np.int64), np.zeros(k + 1)
-    seen = np.zeros(k + 1, np.int64) if discrete else None
-    n = missing = nonfinite = 0
-    sumsq, lo, hi = 0.0, math.inf, -math.inf
-    inside = (-math.inf, math.inf) if g is None else (g[0] + 0.5 / g[1], g[0] + (g[3] + 0.5) / g[1])
-    for i in range(0, len(a), CHUNK):
-        x = a[i : i + CHUNK]
-        x_lo, x_hi = float(x.min()), float(x.max())  # NaN or ±inf among the values: not both finite
-        if not (math.isfinite(x_lo) and math.isfinite(x_hi)):
-            nan = np.isnan(x)
-            fin = np.isfinite(x)
-            missing += int(nan.sum())
-            nonfinite += int(len(x) - nan.sum() - fin.sum())
-            x = x[fin]
-            if not len(x):
-                continue
-            x_lo, x_hi = float(x.min()), float(x.max())
-        idx = _bin_block(x, edges, ext, g, buf, clip=not (inside[0] <= x_lo and x_hi <= inside[1]))
-        here = np.bincount(idx, minlength=k + 1)
-        counts += here
-        if discrete or massed:  # most values are reference values: their sums are edge × count
-            off = np.flatnonzero(x != ext[idx])  # the few that are not
-            here -= np.bincount(idx[off], minlength=k + 1)
-            if discrete:
-                seen += here
-            sums[:k] += edges * here[:k]
-            sums += np.bincount(idx[off], weights=x[off], minlength=k + 1)
+def _scan_numbers(a, ext, start, inv, lut, counts, gaps):
+    "One pass over `a` (compiled by `_compiled`): bins' counts (+ 2³² per value equal to its edge) and gaps; missing, ±inf, Σx, Σx², min, max."
+    k, top = len(ext) - 1, len(lut) - 1  # top −1: no table, binary search
+    missing = nonfinite = 0
+    total = sumsq = 0.0
+    lo, hi = math.inf, -math.inf
+    for i in range(len(a)):
+        x = a[i]
+        if x - x != 0.0:  # NaN or ±inf
+            if x != x:
+                missing += 1
+            else:
+                nonfinite += 1
+            continue
+        if top >= 0:
+            c = (x - start) * inv
+            b = np.intp(lut[0 if c < 0 else (top if c > top else int(c))])
         else:
-            sums += np.bincount(idx, weights=x, minlength=k + 1)
-        sq = buf["f"][: len(x)]
-        np.multiply(x, x, out=sq)
-        sumsq += float(sq.sum())
-        lo, hi, n = min(lo, x_lo), max(hi, x_hi), n + len(x)
-    return _Binned(n, missing, nonfinite, counts, sums, None if seen is None else seen[:k], sumsq, lo, hi)
+            b, h = 0, k
+            while b < h:
+                m = (b + h) >> 1
+                if ext[m] < x:
+                    b = m + 1
+                else:
+                    h = m
+        while x > ext[b]:  # the table gives the lowest bin the cell can hold
+            b += 1
+        e = ext[b] if b < k else ext[k - 1]
+        counts[b] += 1 + (np.int64(x == e) << 32)
+        gaps[b] += e - x
+        total += x
+        sumsq += x * x
+        lo = min(lo, x)
+        hi = max(hi, x)
+    return missing, nonfinite, total, sumsq, lo, hi
+
+# %% ../notebooks/16_drift.ipynb #b7c1d2e3
+@lru_cache(maxsize=1)
+def _compiled():
+    "`_scan_numbers` compiled by numba, imported here on first use (never at `import nbs_lib.drift`)."
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_scan_numbers)
+
+
+def _bin_numpy(a: np.ndarray, edges) -> _Binned:
+    "The same reduction with `np.searchsorted` and `np.bincount`: the kernel's definition, and the path of small columns."
+    e, nan = np.asarray(edges, dtype=np.float64), np.isnan(a)
+    x = a[np.isfinite(a)]
+    k, idx = len(e), np.searchsorted(e, x)
+    top = np.r_[e, e[-1]][idx]
+    counts = np.bincount(idx, minlength=k + 1)
+    gaps = np.bincount(idx, weights=np.where(idx < k, top - x, x - top), minlength=k + 1)
+    seen = np.bincount(idx[x == top], minlength=k + 1)[:k]
+    lo, hi = float(x.min(initial=math.inf)), float(x.max(initial=-math.inf))
+    return _Binned(
+        len(x),
+        int(nan.sum()),
+        len(a) - int(nan.sum()) - len(x),
+        counts,
+        seen,
+        gaps,
+        float(x.sum()),
+        float(x @ x),
+        lo,
+        hi,
+    )
+
+
+def _bin_counts(a: np.ndarray, edges, compiled: bool | None = None, grid: bool = True) -> _Binned:
+    "Counts per `np.searchsorted` bin of `a` (float64, NaN missing, ±inf apart), gaps and moments: one compiled pass from 50,000 values (`compiled`), else numpy."
+    if not (len(a) >= 50_000 if compiled is None else compiled):
+        return _bin_numpy(a, edges)  # a small column: no compiler to start
+    if len(a) >= 1 << 32:
+        raise ValueError(f"a column of {len(a):,} values: at most 2³² − 1 per batch (split the batch)")
+    ext, start, inv, lut = _table(tuple(edges), grid)  # grid False: a binary search
+    k = len(ext) - 1
+    counts, gaps = np.zeros(k + 1, np.int64), np.zeros(k + 1)
+    missing, nonfinite, total, sumsq, lo, hi = _compiled()(a, ext, start, inv, lut, counts, gaps)
+    gaps[k] = -gaps[k]  # x − last edge above the range
+    n = len(a) - missing - nonfinite
+    return _Binned(n, missing, nonfinite, counts & 0xFFFFFFFF, counts[:k] >> 32, gaps, total, sumsq, lo, hi)
 
 # %% ../notebooks/16_drift.ipynb #5f89e61b
 def _merge_small(
@@ -662,20 +668,16 @@ def _reduce(s: pd.Series, name: str, cp: dict, keep_raw: bool = False) -> _Curre
         a, inf = _numbers(s, name, kind, split=True)
         if "edges" not in cp or not len(a):
             return _Current(rows, rows - len(a) - inf, len(a), nonfinite=inf, raw=a if keep_raw else None)
-    edges = np.asarray(cp["edges"], dtype=np.float64)
-    ref = cp["counts"]
-    b = _bin_counts(a, edges, discrete=kind == "discrete", massed=max(ref) * 4 > sum(ref))  # e.g. zero-inflated
+    b = _bin_counts(a, cp["edges"])
     n, inf = b.n, inf + b.nonfinite
     cur = _Current(rows, rows - n - inf, n, nonfinite=inf, raw=a if keep_raw else None)
     if n == 0:
         return cur
-    cur.counts = b.counts
-    cur.gaps = np.r_[edges, edges[-1]] * b.counts - b.sums
-    cur.gaps[-1] *= -1
+    cur.counts, cur.gaps = b.counts, b.gaps
     if kind == "discrete":
         cur.seen = b.seen
         cur.unseen = int(n - b.seen.sum())
-    mean = float(b.sums.sum() / n)
+    mean = b.total / n
     cur.stats = {"mean": mean, "std": math.sqrt(max(b.sumsq / n - mean * mean, 0.0)), "min": b.lo, "max": b.hi}
     return cur
 
@@ -1032,9 +1034,11 @@ def _columns_of(current):
     return len(current), list(current.columns), current.__getitem__
 
 
-def _workers(workers: int | None, ncols: int) -> int:
-    "Threads reducing columns: `workers`, one by default, never more than the columns."
-    return max(1, min(workers or 1, ncols))
+def _workers(workers: int | None, ncols: int, values: int) -> int:
+    "Threads reducing columns: `workers`; by default one per CPU for a batch of a million values or more, else one; never more than the columns."
+    if workers is None:
+        workers = (os.cpu_count() or 1) if values >= 1_000_000 else 1
+    return max(1, min(workers, ncols))
 
 # %% ../notebooks/16_drift.ipynb #0013adf1
 def _is_profile(x) -> bool:
@@ -1060,7 +1064,7 @@ def detect_drift(
     psi_bins: int = 10,  # PSI bins (fewer for small samples, so each expects ≥ 5 values)
     min_columns: int = 1,  # dataset verdict: at least this many drifted columns
     drift_share: float | None = None,  # ... and, when set, at least this share of the compared columns
-    workers: int | None = None,  # threads reducing columns (default 1; 2 on a 2-core machine with a core to spare)
+    workers: int | None = None,  # threads reducing columns (default: one per CPU from a million values, else one)
     **profile_opts,  # `types`, `bins`, ... for profiling a raw reference
 ) -> DriftReport:
     "Compare `current` with the reference column by column; see the rules above."
@@ -1112,7 +1116,7 @@ def detect_drift(
             return _Current(n_rows, int(s.isna().sum()), 0)  # not read: its values may be anything
         return _reduce(s, c, prof["columns"][c], keep_raw=raw is not None)
 
-    nw = _workers(workers, len(names))
+    nw = _workers(workers, len(names), n_rows * len(names))
     if nw > 1:
         with ThreadPoolExecutor(nw) as pool:
             reduced = dict(zip(names, pool.map(reduce, names)))  # in column order: the first bad column raises
