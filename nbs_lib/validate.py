@@ -347,20 +347,19 @@ def _run_gx(frame: pd.DataFrame, contract: dict, labelled: bool, columns: list) 
     ]
 
 
-def _failures_rows(df, contract, labelled, cols) -> tuple[list, int]:
-    "(column, rule, type, failing row positions) per expectation, GX run on every row; and the number of duplicate rows."
-    return _run_gx(df[cols].reset_index(drop=True).astype(object), contract, labelled, cols), int(
-        df[cols].duplicated().sum()
-    )
+def _failures_rows(df, contract, labelled, cols) -> tuple[list, int, None]:
+    "(column, rule, type, failing row positions) per expectation, GX run on every row; the number of duplicate rows; no codes."
+    fails = _run_gx(df[cols].reset_index(drop=True).astype(object), contract, labelled, cols)
+    return fails, int(df[cols].duplicated().sum()), None
 
 
-def _take(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
-    "Rows `idx` of `df`, column by column in threads (copying Arrow-backed strings releases the GIL)."
+def _take(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    "The rows of `df` at positions `rows` (or where the mask `rows` is true), column by column in threads (a category column: its codes; Arrow strings: Arrow's filter)."
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:
-        cols = list(ex.map(lambda c: df[c].array.take(idx), df.columns))
-    return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[idx])
+        cols = list(ex.map(lambda c: df[c].array[rows], df.columns))
+    return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[rows], copy=False)
 
 # %% ../notebooks/20_validate.ipynb #3ab87779
 def _arrow_codes(a) -> tuple[np.ndarray, list]:
@@ -398,8 +397,9 @@ def _key(v):
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
     "Integer codes of a column's values and its distinct values (None for missing), without a Python object per row."
-    if isinstance(col.dtype, pd.CategoricalDtype):  # a category column carries its codes
-        cc, v = col.cat.codes.to_numpy(), list(col.cat.categories.astype(object))
+    if isinstance(col.dtype, pd.CategoricalDtype):  # a category column carries its codes, over distinct values
+        cc, v = col.array.codes, col.cat.categories.astype(object).tolist()
+        return (np.where(cc < 0, len(v), cc), [*v, None]) if (cc < 0).any() else (cc, v)
     elif hasattr(col.array, "__arrow_array__"):  # pandas' Arrow-backed strings or dictionaries: Arrow encodes them
         import pyarrow as pa
 
@@ -474,9 +474,16 @@ def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
         out[c] = [(rule, typ, np.flatnonzero(bits & (1 << r))) for r, (rule, typ) in enumerate(m["rules"])]
     return out
 
+# %% ../notebooks/20_validate.ipynb #7a4e2d16
+def _rows_with(codes: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    "Positions of the rows whose code is marked in `bad` (numpy's lookup table over the codes' range)."
+    few = np.flatnonzero(bad)
+    return np.flatnonzero(np.isin(codes, few, kind="table")) if len(few) else np.zeros(0, np.int64)
 
-def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
-    "(column, rule, type, failing row positions) per expectation, GX deciding on each column's distinct values; and the number of duplicate rows."
+
+def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int, dict]:
+    """(column, rule, type, failing row positions) per expectation, GX deciding on each column's distinct values; the
+    number of duplicate rows; and column -> (its codes, its distinct values)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:  # encoding releases the GIL
@@ -490,7 +497,7 @@ def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
             colbad = np.zeros(len(vals[c]), bool)
             for *_, pos in found.get(c, []):
                 colbad[pos] = True
-            rows = np.flatnonzero(colbad[codes[c]]) if colbad.any() else np.zeros(0, np.int64)
+            rows = _rows_with(codes[c], colbad)
             out = []
             for rule, typ, pos in found.get(c, []):
                 badv = np.zeros(len(vals[c]), bool)
@@ -498,7 +505,8 @@ def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int]:
                 out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
             return out
 
-        return [f for part in ex.map(column, cols) for f in part], dups.result()
+        fails = [f for part in ex.map(column, cols) for f in part]
+        return fails, dups.result(), {c: (codes[c], vals[c]) for c in cols}
 
 # %% ../notebooks/20_validate.ipynb #b1bb652c
 @dataclass
@@ -525,16 +533,59 @@ def _ids(df: pd.DataFrame, contract: dict) -> dict:
         out[c] = {"rows": len(df), "missing": int(len(df) - len(v)), "repeated": int(v.duplicated().sum())}
     return out
 
+# %% ../notebooks/20_validate.ipynb #e9b3c7d5
+def _failing(df, col: str, idx: np.ndarray, enc: dict | None) -> tuple[np.ndarray, list]:
+    "(codes, distinct values) of column `col` in the rows `idx`: from the engine's codes, or encoded here (few rows)."
+    if enc is not None:
+        return enc[col][0][idx], enc[col][1]
+    return _codes(df[col].iloc[idx].reset_index(drop=True))
 
-def _unseen(fails, df, contract) -> dict:
+
+def _unseen(fails, df, contract, enc=None) -> dict:
     "Per column with unseen categories or dates: its policy, the rows, and the commonest unseen values."
     out = {}
     for col, rule, _, idx in fails:
         eff = rule_effect(contract, col, rule)
         if len(idx) and (rule == "category" or eff != "quarantine"):
-            vc = df[col].iloc[idx].astype(str).value_counts().head(5)
-            out[col] = {"policy": eff, "rows": int(len(idx)), "values": {str(k): int(n) for k, n in vc.items()}}
+            cc, vals = _failing(df, col, idx, enc)
+            vc = pd.Series(cc).value_counts().head(5)  # counted by code: one code per value
+            out[col] = {"policy": eff, "rows": int(len(idx)), "values": {str(vals[k]): int(n) for k, n in vc.items()}}
     return out
+
+
+def _json(v):
+    "A value as the reasons' JSON holds it (numpy scalars as Python's, missing as null)."
+    v = v.item() if isinstance(v, np.generic) else v
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT else v
+
+
+def _reasons(fails, df, enc, contract, cols, effect: str) -> tuple[np.ndarray, list]:
+    """(row positions, each row's reasons as one JSON list) for the failures whose effect is `effect`; a row's reasons
+    in column, then rule order. Each distinct failing value's reason is encoded once, then gathered by code; Arrow
+    joins each row's reasons."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encode, extra = json.JSONEncoder(default=str).encode, {} if effect == "quarantine" else {"policy": effect}
+    todo = sorted(
+        (cols.index(c), RULES.index(r), c, r, idx)
+        for c, r, _, idx in fails
+        if len(idx) and rule_effect(contract, c, r) == effect
+    )
+    rows, texts = [np.zeros(0, np.int64)], [np.zeros(0, object)]
+    for *_, c, r, idx in todo:
+        cc, vals = _failing(df, c, idx, enc)
+        table = np.empty(len(vals), object)
+        for k in np.unique(cc).tolist():
+            table[k] = encode({"column": c, "rule": r, "value": _json(vals[k])} | extra)
+        rows.append(idx)
+        texts.append(table[cc])
+    rows, texts = np.concatenate(rows), np.concatenate(texts)
+    order = np.argsort(rows, kind="stable")  # by row; within a row, in column then rule order
+    rows, texts = rows[order], texts[order]
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, np.int64)
+    lists = pa.ListArray.from_arrays(np.r_[first, len(rows)].astype(np.int32), pa.array(texts, pa.string()))
+    return rows[first], pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "").to_pylist()
 
 # %% ../notebooks/20_validate.ipynb #d6cecd87
 def arrow_frame(table, lines=None) -> pd.DataFrame:
@@ -545,10 +596,13 @@ def arrow_frame(table, lines=None) -> pd.DataFrame:
     def col(a):
         a = a.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(a.type) else a.combine_chunks()
         if pa.types.is_dictionary(a.type) and not a.dictionary.null_count:
-            cats = pd.Index(a.dictionary.to_pandas())
-            if cats.is_unique:
-                codes = a.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
-                return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats), validate=False)
+            try:
+                dtype = pd.CategoricalDtype(pd.Index(a.dictionary.to_pandas()))
+            except ValueError:  # a dictionary that repeats a value: its codes are not one per value
+                dtype = None
+            if dtype is not None:
+                codes = (a.indices.fill_null(-1) if a.null_count else a.indices).to_numpy()
+                return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
         if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
             return pd.array(a, dtype=pd.StringDtype("pyarrow"))
         return a.to_pandas()
@@ -574,36 +628,17 @@ def validate(
         raise ValueError(f"required columns missing: {', '.join(missing)}")
     cols = [c for c, _ in _checked_specs(contract, df.columns)]
     with gc_paused():  # GX and the reasons make many objects: no heap rescans meanwhile
-        fails, dups = (
-            ([], 0)
+        fails, dups, enc = (
+            ([], 0, None)
             if not len(df)
             else (_failures_distinct if engine == "distinct" else _failures_rows)(df, contract, labelled, cols)
         )
-        bad, warned = np.zeros(len(df), bool), np.zeros(len(df), bool)
-        reasons, warns = {}, {}
-        enc = json.JSONEncoder(default=str).encode  # one encoder for every reason
-
-        for col, rule, _, idx in fails:
-            eff = rule_effect(contract, col, rule)
-            if eff == "allow" or not len(idx):
-                continue
-            (bad if eff == "quarantine" else warned)[idx] = True
-            into = reasons if eff == "quarantine" else warns
-            at, texts = (cols.index(col), RULES.index(rule)), {}  # a row's reasons in column, then rule order
-            for i, v in zip(idx.tolist(), df[col].iloc[idx].astype(object).tolist()):
-                k = _key(None if pd.isna(v) else v)
-                if k not in texts:  # each distinct failing value's reason encoded once
-                    texts[k] = enc(
-                        {"column": col, "rule": rule, "value": None if pd.isna(v) else v}
-                        | ({} if eff == "quarantine" else {"policy": eff})
-                    )
-                into.setdefault(i, []).append((at, texts[k]))
-
-        def listed(parts):  # the JSON list of a row's reasons, as json.dumps writes it
-            return "[" + ", ".join(t for _, t in sorted(parts)) + "]"
-
-    q = _take(df, np.flatnonzero(bad)).astype(object)
-    q.insert(0, "_reasons", [listed(reasons[i]) for i in np.flatnonzero(bad).tolist()])
+        at, reasons = _reasons(fails, df, enc, contract, cols, "quarantine")
+        wat, warns = _reasons(fails, df, enc, contract, cols, "warn")
+    bad, warned = np.zeros(len(df), bool), np.zeros(len(df), bool)
+    bad[at], warned[wat] = True, True
+    q = _take(df, at).astype(object)
+    q.insert(0, "_reasons", reasons)
     if malformed is not None and len(malformed):
         m = pd.DataFrame(
             {
@@ -613,15 +648,12 @@ def validate(
             index=pd.Index(malformed.line.tolist(), name=df.index.name),
         )
         q = pd.concat([q, m]).sort_index()
-    w = pd.DataFrame(
-        {"_warnings": [listed(warns[i]) for i in np.flatnonzero(warned).tolist()]},
-        index=df.index[warned],
-    )
+    w = pd.DataFrame({"_warnings": warns}, index=df.index[wat])
     eff = {(c, r): rule_effect(contract, c, r) for c, r, _, _ in fails}
     counts = Counter({f"{c}:{r}": len(idx) for c, r, _, idx in fails if len(idx) and eff[c, r] == "quarantine"})
     if malformed is not None and len(malformed):
         counts["malformed"] = len(malformed)
-    valid = _take(df, np.flatnonzero(~bad)) if bad.any() else df
+    valid = _take(df, ~bad) if bad.any() else df
     checks = [
         {
             "column": c,
@@ -641,7 +673,7 @@ def validate(
         "rows_unlabelled": int(valid[t].isna().sum()) if labelled else 0,
         "rows_warned": int((warned & ~bad).sum()),
         "warnings": dict(sorted((f"{c}:{r}", len(idx)) for c, r, _, idx in fails if len(idx) and eff[c, r] == "warn")),
-        "unseen": _unseen(fails, df, contract),
+        "unseen": _unseen(fails, df, contract, enc),
         "ids": _ids(df, contract),
         "duplicate_rows": dups,
         "labelled": labelled,
@@ -655,10 +687,11 @@ def validate(
 # %% ../notebooks/20_validate.ipynb #164a8cf9
 def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`data.read_table` by pyarrow's CSV reader: the same rows, values, missing values, line numbers and malformed
-    lines, each column dictionary-encoded as it is parsed and handed on as a `category` column over its codes (numbers
-    too: a number that is not one must reach the contract as text, to be quarantined with its reason). Falls back to
-    `read_table` wherever the readers could differ: an encoding other than UTF-8, a quoted line break or a line the two
-    readers split differently, lone carriage returns, runs of spaces with a space separator, or a one-column file."""
+    lines, each column parsed as text, dictionary-encoded by Arrow (in threads) and handed on as a `category` column
+    over its codes (numbers too: a number that is not one must reach the contract as text, to be quarantined with its
+    reason). Falls back to `read_table` wherever the readers could differ: an encoding other than UTF-8, a quoted line
+    break or a line the two readers split differently, lone carriage returns, runs of spaces with a space separator,
+    or a one-column file."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -694,7 +727,7 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
             read_options=pcsv.ReadOptions(column_names=names, use_threads=threads),
             parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
+                column_types={n: pa.string() for n in names},  # text: Arrow encodes it in threads below
                 strings_can_be_null=False,
                 null_values=[],
             ),
@@ -739,8 +772,17 @@ def _header(data: bytes, fmt: dict, skip_lines: int) -> tuple:
 def _row_lines(data: bytes, at: int, first: int, rows: int) -> tuple:
     """(the line number of each of the `rows` lines pyarrow read as rows from `at` on, {line: text} of the lines holding
     a quote); (None, None) where a quote is open at a line's end, or the rows are not one per line."""
+    quoted, q, last, nl = {}, data.find(b'"', at), at, 0
+    while q >= 0:  # each line holding a quote: its number and text (few in practice: one pass of `find`)
+        nl += data.count(b"\n", last, q)
+        s, e = data.rfind(b"\n", 0, q) + 1, data.find(b"\n", q)
+        e = len(data) if e < 0 else e
+        if data.count(b'"', s, e) % 2:
+            return None, None
+        quoted[first + nl] = data[s:e].decode().rstrip("\r")
+        last, q = q, data.find(b'"', e)
     buf = np.frombuffer(data, np.uint8)[at:]
-    n = data.count(b"\n", at) + (len(data) > at and not data.endswith(b"\n"))
+    n = nl + data.count(b"\n", last) + (len(data) > at and not data.endswith(b"\n"))  # the lines: counted once
     if n == rows:  # as many rows as lines: no blank line
         lines = first + np.arange(n)
     else:  # pyarrow skips empty lines without counting them
@@ -754,15 +796,6 @@ def _row_lines(data: bytes, at: int, first: int, rows: int) -> tuple:
         lines = first + np.flatnonzero(ends - starts - cr > 0)
         if len(lines) != rows:
             return None, None
-    quoted, q, last, nl = {}, data.find(b'"', at), at, 0
-    while q >= 0:  # each line holding a quote: its number and text (few in practice: one pass of `find`)
-        nl += data.count(b"\n", last, q)
-        s, e = data.rfind(b"\n", 0, q) + 1, data.find(b"\n", q)
-        e = len(data) if e < 0 else e
-        if data.count(b'"', s, e) % 2:
-            return None, None
-        quoted[first + nl] = data[s:e].decode().rstrip("\r")
-        last, q = q, data.find(b'"', e)
     return lines, quoted
 
 
@@ -783,12 +816,14 @@ def _same_quoted(df, quoted: dict, malformed, fmt: dict, na: set) -> bool:
     import csv
 
     sep, strip = fmt.get("sep", ","), fmt.get("strip", True)
-    got = df.loc[df.index.intersection(list(quoted))].astype(object)
+    at = df.index.get_indexer(list(quoted))  # -1: not a row
+    got = df.iloc[at[at >= 0]].astype(object)
+    got = iter(got.where(got.notna(), None).values.tolist())
     broken = set(malformed.line)
-    for ln, text in quoted.items():
+    for (ln, text), i in zip(quoted.items(), at.tolist()):
         rec = [v.strip() if strip else v for v in next(csv.reader([text], delimiter=sep, skipinitialspace=strip), [])]
-        if ln in got.index:
-            if [None if v in na else v for v in rec] != [None if pd.isna(v) else v for v in got.loc[ln]]:
+        if i >= 0:
+            if [None if v in na else v for v in rec] != next(got):
                 return False
         elif ln in broken and len(rec) == len(df.columns):
             return False
@@ -805,21 +840,25 @@ def _threads(fn, keys, names=None):
 
 
 def _clean(a, strip: bool, na: set) -> pd.Categorical:
-    "A dictionary column with its values stripped (`strip`) and the missing-value texts `na` as missing: work on the dictionary only."
+    """A text column dictionary-encoded by Arrow, its values stripped (`strip`) and the missing-value texts `na` as
+    missing: the work on the dictionary, the rows' codes remapped once when a value changed."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    a = a.unify_dictionaries().combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    a = a if pa.types.is_dictionary(a.type) else a.dictionary_encode()
     d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
-    cats, to = {}, np.empty(len(d), np.int32)
-    for i, v in enumerate(d.to_pylist()):
-        to[i] = -1 if v in na else cats.setdefault(v, len(cats))
+    u = pc.dictionary_encode(d)  # equal values after stripping share one code, in order of first appearance
+    to, cats = u.indices.to_numpy().astype(np.int32), u.dictionary
+    gone = pc.is_in(cats, value_set=pa.array(sorted(na), pa.string())).to_numpy(zero_copy_only=False)
+    if gone.any():  # missing-value texts: code -1, the other values renumbered in order
+        new = np.cumsum(~gone, dtype=np.int32) - 1
+        new[gone] = -1
+        to, cats = new[to], cats.filter(pa.array(~gone))
     codes = a.indices.to_numpy()
     if not (len(cats) == len(to) and (to == np.arange(len(to))).all()):  # values changed: remap the codes
         codes = to[codes]
-    return pd.Categorical.from_codes(
-        codes, dtype=pd.CategoricalDtype(pd.Index(pa.array(list(cats), pa.string()).to_pandas())), validate=False
-    )
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(cats.to_pandas())), validate=False)
 
 # %% ../notebooks/20_validate.ipynb #9bc39caf
 def contract_paths(env: dict, root=None) -> tuple:
