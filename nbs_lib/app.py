@@ -68,8 +68,8 @@ __all__ = ['MAX_BODY', 'HINTS', 'NO_SCORECARD', 'JOB_KINDS', 'JOB_ENV', 'NO_ESTI
            'intake', 'lock_holder', 'job_outcome', 'tail', 'active_job', 'last_job', 'start_job', 'shipshape_command',
            'run_summary', 'run_view', 'status_inputs', 'task_status', 'runs_state', 'pipeline_runs', 'pipeline_state',
            'start_pipeline', 'cancel_pipeline', 'incoming_folder', 'batches', 'drift_state', 'estimate_view',
-           'batch_timeline', 'start_monitoring', 'gate', 'export_reports', 'export_state', 'start_export', 'promote',
-           'rollback', 'version_page']
+           'feature_view', 'trend_features', 'batch_timeline', 'start_monitoring', 'gate', 'export_reports',
+           'export_state', 'start_export', 'promote', 'rollback', 'version_page']
 
 # %% ../notebooks/47_app.ipynb #b8c7bb2d
 class AppError(Exception):
@@ -771,17 +771,40 @@ def estimate_view(verdict: dict) -> dict:
         "realised": (e.get("realised") or {}).get(metric),
     }
 
+# %% ../notebooks/47_app.ipynb #ftrend01
+def feature_view(verdict: dict) -> dict:
+    "A batch's per-feature summary from its drift report: severity, the deciding test, its statistic and threshold, their ratio (the score)."
+    out = {}
+    for c, v in (verdict.get("columns") or {}).items():
+        st, th = v.get("statistic"), v.get("threshold")
+        score = (st / th if th else None) if v.get("status", "compared") == "compared" and st is not None else None
+        out[c] = {"severity": v.get("severity", "n/a"), "method": v.get("method"), "statistic": st, "threshold": th}
+        out[c] |= {"score": None if score is None else round(score, 4), "drifted": bool(v.get("drifted"))}
+    return out
+
+
+def _batch_report(done: dict) -> str | None:
+    "The batch's human report: the HTML beside its executed drift notebook, else the notebook, else None."
+    r = done.get("report")
+    if not r:
+        return None
+    html = Path(r).with_suffix(".html")
+    return next((str(p) for p in (html, html.with_suffix(".ipynb")) if p.exists()), None)
+
 
 def _timeline_entry(products: Path, e: dict) -> dict:
     done = (e.get("state") or {}).get("drift_checked")
     row = {"batch": e.get("file"), "processed_at": e.get("processed_at"), "health": e.get("health")}
     row |= {"labelled": e.get("labelled"), "checked_at": None, "outcome": None, "model_version": None}
-    row |= {"signals": {}, "estimate": None, "report": None}
+    row |= {"signals": {}, "estimate": None, "report": None, "features": {}}
     if e.get("status") != "ok":
         return row | {"estimate": {"status": "none", "reason": f"the file was {e.get('status')}: no rows to check"}}
     if not done:
         return row | {"estimate": {"status": "none", "reason": "the batch waits for its drift check"}}
-    row |= {k: done.get(k) for k in ("outcome", "model_version", "report")} | {"checked_at": done.get("at")}
+    row |= {k: done.get(k) for k in ("outcome", "model_version")} | {
+        "checked_at": done.get("at"),
+        "report": _batch_report(done),
+    }
     if done.get("outcome") == "failed":
         return row | {"estimate": {"status": "none", "reason": f"the drift check failed: {done.get('message')}"}}
     path = products / "monitoring" / Path(e["file"]).stem / "drift.json"
@@ -789,13 +812,32 @@ def _timeline_entry(products: Path, e: dict) -> dict:
         verdict = read_json(path)
     except (OSError, ValueError) as err:
         return row | {"estimate": {"status": "none", "reason": f"{path} cannot be read: {err}"}}
-    return row | {"signals": (verdict.get("alert") or {}).get("signals") or {}, "estimate": estimate_view(verdict)}
+    signals = (verdict.get("alert") or {}).get("signals") or {}
+    return row | {"signals": signals, "estimate": estimate_view(verdict), "features": feature_view(verdict)}
+
+# %% ../notebooks/47_app.ipynb #ftrend03
+def trend_features(rows: list[dict], top: int = 10, max_features: int = 40) -> list[str]:
+    "The features a trend shows, most drifted first: those that drifted in any batch, then the `top` next by score; at most `max_features`."
+    seen: dict[str, tuple] = {}
+    for r in rows:
+        for c, f in r["features"].items():
+            n, best = seen.get(c, (0, -1.0))
+            seen[c] = (n + f["drifted"], max(best, f["score"] if f["score"] is not None else -1.0))
+    ranked = sorted(seen, key=lambda c: (-seen[c][0], -seen[c][1], c))
+    drifted = [c for c in ranked if seen[c][0]]
+    return (drifted + [c for c in ranked if not seen[c][0]][:top])[:max_features]
 
 
-def batch_timeline(products, limit: int = 20) -> list[dict]:
-    "The batches the monitoring job took (the ledger), newest first: each one's drift verdict and estimated performance."
+def batch_timeline(products, limit: int = 20, top: int = 10, max_features: int = 40) -> list[dict]:
+    "The batches the monitoring job took (the ledger), newest first: each one's drift verdict, estimated performance and feature trend."
     entries = [e for e in read_ledger(products) if e.get("file")]
-    return [_timeline_entry(Path(products), e) for e in reversed(entries[-limit:])]
+    rows = [_timeline_entry(Path(products), e) for e in reversed(entries[-limit:])]
+    keep = trend_features(rows, top, max_features)
+    every = {c for r in rows for c in r["features"]}
+    for r in rows:
+        r["features"] = {c: r["features"][c] for c in keep if c in r["features"]}
+        r["features_left_out"] = len(every) - len(keep)
+    return rows
 
 # %% ../notebooks/47_app.ipynb #bf835a75
 def start_monitoring(root, body) -> dict:

@@ -317,3 +317,41 @@ def test_the_panel_timeline_shows_each_batch_estimate_refusal_and_realised_value
     assert rows["labelled.csv"]["estimate"]["realised"] == pytest.approx(
         labelled["concept"]["metrics"]["roc_auc"]["current"]
     )
+
+
+def test_the_panel_timeline_carries_each_batch_feature_trend_capped_and_a_link_to_its_own_report(verdicts, tmp_path):
+    from nbs_lib.app import batch_timeline
+
+    products, lines = tmp_path / "products", []
+    for name, v in verdicts.items():
+        out = products / "monitoring" / name
+        out.mkdir(parents=True)
+        (out / "drift.json").write_text(json.dumps(v))
+        if name != "refused":  # the refused batch's notebook and HTML are gone
+            (out / "drift.ipynb").write_text("{}")
+        if name == "clean":  # the others: no HTML
+            (out / "drift.html").write_text("<html></html>")
+        done = {"at": "2026-12-01T20:00:00+00:00", "outcome": v["outcome"], "report": str(out / "drift.html")}
+        lines.append({"file": f"{name}.csv", "status": "ok", "state": {"drift_checked": done}})
+    (products / "ledger.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    rows = {r["batch"]: r for r in batch_timeline(products)}
+    mon = products / "monitoring"
+    assert [rows[f"{n}.csv"]["report"] for n in verdicts] == [
+        str(mon / "clean" / "drift.html"),
+        str(mon / "drop" / "drift.ipynb"),
+        None,
+    ]
+    drop, cols = rows["drop.csv"]["features"], verdicts["drop"]["columns"]
+    assert {c for c, f in drop.items() if f["drifted"]} == set(verdicts["drop"]["alert"]["drifted_columns"]) != set()
+    age = drop["age"]
+    assert (age["severity"], age["method"]) == (cols["age"]["severity"], cols["age"]["method"])
+    assert age["score"] == pytest.approx(cols["age"]["statistic"] / cols["age"]["threshold"], rel=1e-3)
+    every = set(cols) | set(verdicts["clean"]["columns"])
+    assert set(drop) == every and rows["drop.csv"]["features_left_out"] == 0  # 11 columns: none left out
+    narrow = {r["batch"]: r for r in batch_timeline(products, top=1)}
+    kept = set(narrow["drop.csv"]["features"])
+    drifted = {c for v in verdicts.values() for c, x in v["columns"].items() if x["drifted"]}
+    assert drifted < kept and len(kept - drifted) == 1  # every feature that ever drifted, then the top one by score
+    assert narrow["clean.csv"]["features_left_out"] == len(every) - len(kept) > 0
+    capped = batch_timeline(products, top=5, max_features=2)
+    assert len(capped[0]["features"]) <= 2 and capped[0]["features_left_out"] == len(every) - 2

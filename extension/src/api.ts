@@ -132,6 +132,16 @@ export interface IEstimateView {
   reason?: string;
 }
 
+/** One feature of a batch's drift report as the trend shows it (`app.feature_view`); `score` is statistic / threshold (> 1: drift). */
+export interface IFeatureTrend {
+  severity: 'high' | 'moderate' | 'watch' | 'none' | 'n/a';
+  method: string | null;
+  statistic: number | null;
+  threshold: number | null;
+  score: number | null;
+  drifted: boolean;
+}
+
 /** One batch of the timeline (`app.batch_timeline`), newest first. */
 export interface ITimelineEntry {
   batch: string;
@@ -143,7 +153,12 @@ export interface ITimelineEntry {
   model_version: string | null;
   signals: { [signal: string]: boolean };
   estimate: IEstimateView | null;
+  /** the batch's own report: the HTML of its executed drift notebook (else the notebook), or null */
   report: string | null;
+  /** the trend's features (`app.trend_features`: drifted in any batch first, then the top by score) in this batch's report */
+  features?: { [feature: string]: IFeatureTrend };
+  /** how many of the timeline's features the trend leaves out */
+  features_left_out?: number;
 }
 
 /** `GET /shipshape/drift` (`app.drift_state`). */

@@ -1,4 +1,9 @@
-import { IDriftState, IEstimateView, ITimelineEntry } from './api';
+import {
+  IDriftState,
+  IEstimateView,
+  IFeatureTrend,
+  ITimelineEntry
+} from './api';
 import { IEnv, fileLink } from './context';
 import { badge, fmt, h, when } from './dom';
 import { alertWords, exitWords, outcomeBox } from './outcome';
@@ -124,7 +129,144 @@ function timelineRow(r: ITimelineEntry, env: IEnv): HTMLElement {
         ? `checked ${when(r.checked_at)}${r.model_version ? ` against ${r.model_version}` : ''}`
         : `taken ${when(r.processed_at)}`,
       r.labelled ? ' · labelled' : ' · no labels',
-      r.report ? [' · ', fileLink(env, r.report, 'report')] : null
+      r.report ? [' · ', fileLink(env, r.report, 'batch report')] : null
+    )
+  );
+}
+
+/** The severities, worst first. */
+const SEVERITY: IColumnDrift['severity'][] = [
+  'high',
+  'moderate',
+  'watch',
+  'none',
+  'n/a'
+];
+
+/** Each severity's symbol in a trend cell: the colour is never the only sign. */
+export const SEVERITY_SIGN: { [severity: string]: string } = {
+  high: 'H',
+  moderate: 'M',
+  watch: 'W',
+  none: '·',
+  'n/a': '–'
+};
+
+/** One trend cell's words (its title and accessible label): the feature, the batch and the deciding test against its threshold. */
+export function trendWords(
+  feature: string,
+  batch: string,
+  f: IFeatureTrend | undefined
+): string {
+  if (!f) {
+    return `${feature} · ${batch}: no drift report for this batch`;
+  }
+  const test =
+    f.score !== null && f.statistic !== null
+      ? ` (${f.method} ${fmt(f.statistic)} vs threshold ${fmt(f.threshold)}, score ${fmt(f.score)})`
+      : ' (not compared)';
+  return `${feature} · ${batch}: ${f.severity}${test}`;
+}
+
+/** The trend's features, most drifted first: in how many batches each drifted, its worst severity, its top score, its name. */
+export function trendOrder(rows: ITimelineEntry[]): string[] {
+  const seen = new Map<string, { n: number; worst: number; top: number }>();
+  for (const r of rows) {
+    for (const [c, f] of Object.entries(r.features ?? {})) {
+      const s = seen.get(c) ?? { n: 0, worst: SEVERITY.length, top: -1 };
+      seen.set(c, {
+        n: s.n + Number(f.drifted),
+        worst: Math.min(s.worst, SEVERITY.indexOf(f.severity)),
+        top: Math.max(s.top, f.score ?? -1)
+      });
+    }
+  }
+  return [...seen.keys()].sort((a, b) => {
+    const x = seen.get(a)!;
+    const y = seen.get(b)!;
+    return (
+      y.n - x.n || x.worst - y.worst || y.top - x.top || a.localeCompare(b)
+    );
+  });
+}
+
+/** Feature trends: one row per feature, one cell per batch (oldest → newest), each cell its severity's colour and sign. */
+export function renderTrends(
+  timeline: ITimelineEntry[] | undefined
+): HTMLElement | null {
+  const rows = [...(timeline ?? [])].reverse(); // oldest first
+  const features = trendOrder(rows);
+  if (!features.length) {
+    return null;
+  }
+  const left = rows[0]?.features_left_out ?? 0;
+  return h(
+    'div',
+    { class: 'ss-trends' },
+    h('h3', {}, 'Feature trends'),
+    h(
+      'div',
+      { class: 'ss-muted ss-trend-legend' },
+      `${rows.length} batch(es), oldest → newest (each column's title names its batch) · `,
+      SEVERITY.map(sev => [
+        h(
+          'span',
+          { class: `ss-sev ss-sev-${sev === 'n/a' ? 'na' : sev}` },
+          SEVERITY_SIGN[sev]
+        ),
+        ` ${sev} `
+      ]),
+      left
+        ? ` · ${left} more feature(s) left out: no drift in any batch and lower scores`
+        : ''
+    ),
+    h(
+      'table',
+      {
+        class: 'ss-table ss-trend-table',
+        style: `--ss-batches: ${rows.length}`
+      },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { class: 'ss-trend-feature', scope: 'col' }, 'feature'),
+          rows.map((r, i) =>
+            h(
+              'th',
+              { scope: 'col', title: r.batch, 'aria-label': r.batch },
+              String(i + 1)
+            )
+          )
+        )
+      ),
+      h(
+        'tbody',
+        {},
+        features.map(c =>
+          h(
+            'tr',
+            { 'data-feature': c },
+            h('th', { class: 'ss-trend-feature', scope: 'row', title: c }, c),
+            rows.map(r => {
+              const f = r.features?.[c];
+              const words = trendWords(c, r.batch, f);
+              return h(
+                'td',
+                {
+                  class: `ss-sev ss-sev-${f ? (f.severity === 'n/a' ? 'na' : f.severity) : 'missing'}`,
+                  'data-batch': r.batch,
+                  title: words,
+                  'aria-label': words
+                },
+                f ? SEVERITY_SIGN[f.severity] : ''
+              );
+            })
+          )
+        )
+      )
     )
   );
 }
@@ -133,14 +275,6 @@ function timelineRow(r: ITimelineEntry, env: IEnv): HTMLElement {
 export interface INamedColumn extends IColumnDrift {
   column: string;
 }
-
-const SEVERITY: IColumnDrift['severity'][] = [
-  'high',
-  'moderate',
-  'watch',
-  'none',
-  'n/a'
-];
 
 /** The per-column verdicts of a drift report (`columns`, by name), most severe first, drifted before not. */
 export function driftColumns(report: ILatestDrift): INamedColumn[] {
@@ -425,7 +559,8 @@ export function renderDrift(
             state.message ?? 'No monitoring report exists yet.'
           ),
       renderRunner(state, env, actions),
-      renderTimeline(state.timeline, env)
+      renderTimeline(state.timeline, env),
+      renderTrends(state.timeline)
     );
   }
   const cols = driftColumns(report);
@@ -437,6 +572,7 @@ export function renderDrift(
     header(report, state.path, env),
     renderRunner(state, env, actions),
     renderTimeline(state.timeline, env),
+    renderTrends(state.timeline),
     h(
       'table',
       { class: 'ss-table ss-drift-table' },

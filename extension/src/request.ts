@@ -56,13 +56,32 @@ export async function requestAPI<T>(
 
 const inFlight = new Map<string, Promise<unknown>>();
 
+/** The performance mark a GET leaves when its answer arrived (`shipshape:data`); see View.show. */
+export const DATA_MARK = 'shipshape:data';
+
+/** A performance mark, where the browser has them (kept to the last 100 of a name). */
+function mark(name: string): void {
+  if (typeof performance === 'undefined' || !performance.mark) {
+    return;
+  }
+  if (performance.getEntriesByName(name, 'mark').length >= 100) {
+    performance.clearMarks(name);
+  }
+  performance.mark(name);
+}
+
 /** GET a route; a GET of the same route still in flight (the summary's and a view's poll) is shared, not repeated. */
 export function get<T>(endPoint: string): Promise<T> {
   const pending = inFlight.get(endPoint);
   if (pending) {
     return pending as Promise<T>;
   }
-  const p = requestAPI<T>(endPoint).finally(() => inFlight.delete(endPoint));
+  const p = requestAPI<T>(endPoint)
+    .then(data => {
+      mark(DATA_MARK); // the data arrived: a view's render is measured from here (View.show)
+      return data;
+    })
+    .finally(() => inFlight.delete(endPoint));
   inFlight.set(endPoint, p);
   return p;
 }

@@ -1,6 +1,6 @@
 import { IEnv } from './context';
 import { Child, h } from './dom';
-import { ApiError, post } from './request';
+import { ApiError, DATA_MARK, post } from './request';
 
 /** One of the panel's views: loads its data from the server and renders it into `node`. */
 export abstract class View {
@@ -66,6 +66,7 @@ export abstract class View {
       }
     }
     this.node.replaceChildren(h('div', {}, children));
+    this.measureRender();
     for (const el of controls(this.node)) {
       const k = controlKey(el);
       const v = k ? kept.get(k) : undefined;
@@ -85,6 +86,38 @@ export abstract class View {
         }
       }
     }
+  }
+
+  /** When this view last rendered (performance.now()). */
+  private _shown = -1;
+
+  /**
+   * The performance measure `shipshape:render:<view>`: from the newest data arrival (`shipshape:data`, a GET's answer)
+   * since this view last rendered to its DOM replaced, and `shipshape:paint:<view>` to the frame after it; none when the
+   * view re-renders without new data. benchmarks/render_bench.py reads these.
+   */
+  private measureRender(): void {
+    if (typeof performance === 'undefined' || !performance.measure) {
+      return;
+    }
+    const marks = performance.getEntriesByName(DATA_MARK, 'mark');
+    const start = marks.length ? marks[marks.length - 1].startTime : -1;
+    const name = `shipshape:render:${this.title.toLowerCase()}`;
+    const paint = `shipshape:paint:${this.title.toLowerCase()}`;
+    if (start > this._shown) {
+      if (performance.getEntriesByName(name, 'measure').length >= 500) {
+        performance.clearMeasures(name); // kept bounded while views poll
+        performance.clearMeasures(paint);
+      }
+      performance.measure(name, { start });
+      // and to the frame after it: style, layout and paint included
+      if (typeof requestAnimationFrame === 'function') {
+        requestAnimationFrame(() =>
+          setTimeout(() => performance.measure(paint, { start }))
+        );
+      }
+    }
+    this._shown = performance.now();
   }
 
   /** Render an error from the server (or the network) with a retry button. */

@@ -6,6 +6,7 @@ Screenshots go to <repo>/test-artifacts/extension/ (git-ignored): look at them.
 """
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -130,3 +131,60 @@ def test_nothing_in_the_drift_view_scrolls_sideways(page):
         for sel in ("#shipshape-dashboard .ss-dashboard", ".ss-drift", ".ss-timeline", ".ss-tl-drop")
     }
     assert {sel: w for sel, w in widths.items() if w[0] > w[1]} == {}
+
+
+def test_the_feature_trends_show_each_feature_per_batch_oldest_first_by_severity_in_colour_and_sign(page, monitored):
+    v = monitored["verdicts"]
+    table = page.locator(".ss-trends table.ss-trend-table")
+    table.scroll_into_view_if_needed()
+    heads = table.locator("thead th[title]").evaluate_all("els => els.map(e => e.title)")
+    assert heads == [CLEAN, DRIFTED, HARD]  # oldest first
+    order = table.locator("tbody tr").evaluate_all("els => els.map(e => e.dataset.feature)")
+    times = [sum(v[b]["columns"][c]["drifted"] for b in v) for c in order]  # in how many batches each drifted
+    assert times == sorted(times, reverse=True) and times[0] > 0  # the most drifted first
+    assert set(order) >= set(v[DRIFTED]["alert"]["drifted_columns"])
+    top = next(c for c in order if v[DRIFTED]["columns"][c]["drifted"])
+    cell = table.locator(f"tbody tr[data-feature='{top}'] td[data-batch='{DRIFTED}']")
+    sev = v[DRIFTED]["columns"][top]["severity"]
+    assert cell.inner_text() == {"high": "H", "moderate": "M"}[sev]
+    assert cell.get_attribute("aria-label").startswith(f"{top} · {DRIFTED}: {sev} (")
+    quiet = table.locator(f"tbody tr[data-feature='{top}'] td[data-batch='{CLEAN}']")
+    colours = {c.evaluate("e => getComputedStyle(e).backgroundColor") for c in (cell, quiet)}
+    assert len(colours) == 2 and quiet.inner_text() != cell.inner_text()
+    page.screenshot(path=str(SHOTS / "13_feature_trends.png"))
+
+
+def test_each_batch_links_to_its_own_html_report(page, monitored):
+    link = row(page, DRIFTED).locator("a.ss-link", has_text="batch report")
+    path = link.get_attribute("data-path")
+    assert path.endswith(f"monitoring/{Path(DRIFTED).stem}/drift.html")
+    assert (monitored["root"] / path).read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_twenty_batches_of_feature_trends_fit_1440_by_900_without_sideways_scrolling(page):
+    "The real drift answer with its timeline repeated to 20 batches (the timeline's limit)."
+
+    def twenty(route):
+        answer = route.fetch().json()
+        real = answer["timeline"]
+        answer["timeline"] = [r | {"batch": f"{i:02d}-{r['batch']}"} for i, r in enumerate((real * 20)[:20])]
+        route.fulfill(json=answer)
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    drift = re.compile(r".*/shipshape/drift(\?\d*)?$")  # JupyterLab adds a cache buster to each GET
+    page.route(drift, twenty)
+    try:
+        tab(page, "Pipeline")
+        tab(page, "Drift")
+        table = page.locator(".ss-trends table.ss-trend-table")
+        assert table.locator("thead th[title]").count() == 20
+        widths = {
+            sel: page.locator(sel).first.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            for sel in ("#shipshape-dashboard .ss-dashboard", ".ss-drift", ".ss-trends", ".ss-trend-table")
+        }
+        assert {sel: w for sel, w in widths.items() if w[0] > w[1]} == {}
+        table.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "14_feature_trends_20_batches.png"))
+    finally:
+        page.unroute(drift)
+        page.set_viewport_size({"width": 1280, "height": 900})

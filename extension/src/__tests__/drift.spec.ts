@@ -46,7 +46,7 @@ describe('drift rendering', () => {
     const el = renderDrift(drift(), makeEnv(), acts());
     const head = el.querySelector('.ss-header')!.textContent!;
     expect(head).toContain(
-      'Batch: uci-adult-2026-09-01.csv · checked 2026-12-01 21:50:59 UTC against v0001 · 15836 rows'
+      'Batch: uci-adult-2026-09-01.csv · checked 2026-12-02 04:12:39 UTC against v0001 · 15836 rows'
     );
     expect(head).not.toContain('—');
     expect(el.querySelector('.ss-health')!.textContent).toBe(
@@ -65,7 +65,7 @@ describe('drift rendering', () => {
       'alert: drift in education-num, age, education, workclass; prediction drift'
     );
     expect(box.textContent).toContain(
-      'standing since run monitor-20261201-215029-a2f4fb'
+      'standing since run monitor-20261202-041157-f616bf'
     );
     expect(el.querySelector('.ss-error')).toBeNull();
     const last = el.querySelector('.ss-last-job')!;

@@ -2,7 +2,8 @@ import {
   ESTIMATED_DROP,
   estimateWords,
   renderDrift,
-  renderTimeline
+  renderTimeline,
+  renderTrends
 } from '../drift';
 import { drift, makeEnv } from './fixtures';
 
@@ -135,5 +136,131 @@ describe('the batch timeline', () => {
       'No batch has been taken by the monitoring job yet.'
     );
     expect(renderTimeline(undefined, makeEnv()).querySelector('ol')).toBeNull();
+  });
+});
+
+// The recorded timeline also carries each batch's per-feature summary (app.feature_view): on the drifted batch
+// education-num, age and education drifted high, workclass moderate, capital-gain is on watch; nothing drifted on the
+// clean one.
+
+const CLEAN = 'uci-adult-2026-10-01.csv';
+const DRIFTED = 'uci-adult-2026-09-01.csv';
+
+describe('the feature trends', () => {
+  const cell = (el: HTMLElement, feature: string, batch: string) =>
+    el.querySelector(
+      `tr[data-feature='${feature}'] td[data-batch='${batch}']`
+    )!;
+
+  it('has one row per feature, most drifted first, and one cell per batch, oldest first', () => {
+    const el = renderTrends(drift().timeline)!;
+    expect(el.querySelector('h3')!.textContent).toBe('Feature trends');
+    const heads = [...el.querySelectorAll('thead th[title]')];
+    expect(heads.map(t => t.getAttribute('title'))).toEqual([CLEAN, DRIFTED]);
+    expect(heads.map(t => t.textContent)).toEqual(['1', '2']);
+    const rows = [...el.querySelectorAll('tbody tr')];
+    expect(rows.map(r => r.getAttribute('data-feature'))).toEqual([
+      'education-num',
+      'age',
+      'education',
+      'workclass',
+      'capital-gain',
+      'occupation',
+      'native-country',
+      'relationship',
+      'hours-per-week',
+      'marital-status',
+      'capital-loss'
+    ]);
+    expect(rows.every(r => r.querySelectorAll('td').length === 2)).toBe(true);
+    expect(el.textContent).not.toContain('left out');
+  });
+
+  it('shows each severity in its own colour and sign, and says the batch and the test in the cell label', () => {
+    const el = renderTrends(drift().timeline)!;
+    const high = cell(el, 'education-num', DRIFTED);
+    expect([high.className, high.textContent]).toEqual([
+      'ss-sev ss-sev-high',
+      'H'
+    ]);
+    expect(high.getAttribute('aria-label')).toBe(
+      'education-num · uci-adult-2026-09-01.csv: high (psi 2.39 vs threshold 0.1, score 23.9)'
+    );
+    expect(high.getAttribute('title')).toBe(high.getAttribute('aria-label'));
+    const signs = (f: string, b: string) => {
+      const c = cell(el, f, b);
+      return [c.className, c.textContent];
+    };
+    expect(signs('workclass', DRIFTED)).toEqual([
+      'ss-sev ss-sev-moderate',
+      'M'
+    ]);
+    expect(signs('capital-gain', DRIFTED)).toEqual([
+      'ss-sev ss-sev-watch',
+      'W'
+    ]);
+    expect(signs('education-num', CLEAN)).toEqual(['ss-sev ss-sev-none', '·']);
+    expect(el.querySelector('.ss-trend-legend')!.textContent).toContain(
+      'H high M moderate W watch · none – n/a'
+    );
+  });
+
+  it('marks a feature that was not compared, a batch without a report, and the features left out', () => {
+    const st = drift();
+    const [drifted, clean] = st.timeline!;
+    clean.features!['age'] = {
+      ...clean.features!['age'],
+      severity: 'n/a',
+      score: null,
+      drifted: false
+    };
+    drifted.features = {}; // as the server answers for a batch that waits for its drift check
+    for (const r of st.timeline!) {
+      r.features_left_out = 7;
+    }
+    const el = renderTrends(st.timeline)!;
+    const na = cell(el, 'age', CLEAN);
+    expect([na.className, na.textContent]).toEqual(['ss-sev ss-sev-na', '–']);
+    expect(na.getAttribute('aria-label')).toBe(
+      'age · uci-adult-2026-10-01.csv: n/a (not compared)'
+    );
+    const none = cell(el, 'age', DRIFTED);
+    expect([none.className, none.textContent]).toEqual([
+      'ss-sev ss-sev-missing',
+      ''
+    ]);
+    expect(none.getAttribute('aria-label')).toBe(
+      'age · uci-adult-2026-09-01.csv: no drift report for this batch'
+    );
+    expect(el.textContent).toContain(
+      '7 more feature(s) left out: no drift in any batch and lower scores'
+    );
+  });
+
+  it('is left out of the drift view while no batch has a drift report', () => {
+    const st = drift();
+    for (const r of st.timeline!) {
+      r.features = {};
+    }
+    expect(renderTrends(st.timeline)).toBeNull();
+    expect(
+      renderDrift(st, makeEnv(), acts()).querySelector('.ss-trends')
+    ).toBeNull();
+    expect(
+      renderDrift(drift(), makeEnv(), acts()).querySelector('.ss-trends')
+    ).not.toBeNull();
+  });
+
+  it('links each batch to its own HTML report', () => {
+    const env = makeEnv();
+    const el = renderTimeline(drift().timeline, env);
+    const link = el.querySelector(
+      `li[data-batch='${DRIFTED}'] a.ss-link`
+    ) as HTMLAnchorElement;
+    expect(link.textContent).toBe('batch report');
+    link.click();
+    expect(env.open).toHaveBeenCalledWith(
+      'project/products/uci-adult/monitoring/uci-adult-2026-09-01/drift.html'
+    );
   });
 });
