@@ -397,13 +397,14 @@ def _grid(edges: np.ndarray, grid: int = 16384):
 
 @lru_cache(maxsize=512)
 def _table(edges: tuple, grid: bool) -> tuple:
-    "(edges + [inf], start, 1/cell width, lowest bin per cell) for the kernel, once per profile column; an empty table: binary search."
+    "(edges + [inf], edges + [last edge], start, 1/cell width, lowest bin per cell) for the kernel, once per profile column; an empty table: binary search."
     e = np.asarray(edges, dtype=np.float64)
     g = _grid(e) if grid else None
+    ext, top = np.append(e, np.inf), np.append(e, e[-1])
     if g is None:
-        return np.append(e, np.inf), 0.0, 1.0, np.zeros(0, np.uint8)
+        return ext, top, 0.0, 1.0, np.zeros(0, np.uint8)
     lut = g[2] & (UNSURE - 1)  # the kernel steps up from every cell's lowest bin: no mark needed
-    return np.append(e, np.inf), float(g[0]), float(g[1]), lut.astype(np.uint8 if len(e) < 255 else np.int32)
+    return ext, top, float(g[0]), float(g[1]), lut.astype(np.uint8 if len(e) < 255 else np.int32)
 
 # %% ../notebooks/16_drift.ipynb #a310b037
 @dataclass
@@ -422,12 +423,11 @@ class _Binned:
     hi: float
 
 
-def _scan_numbers(a, ext, start, inv, lut, counts, gaps):
-    "One pass over `a` (compiled by `_compiled`): bins' counts (+ 2³² per value equal to its edge) and gaps; missing, ±inf, Σx, Σx², min, max."
-    k, top = len(ext) - 1, len(lut) - 1  # top −1: no table, binary search
+def _scan_numbers(a, ext, top, start, inv, lut, counts, gaps):
+    "One pass over `a` (compiled by `_compiled`): per bin the count (+ 2³² per value equal to its edge) and Σ (top[bin] − x); missing, ±inf, Σx², min, max."
+    k, last = len(ext) - 1, len(lut) - 1  # last −1: no table, binary search
     missing = nonfinite = 0
-    total = sumsq = 0.0
-    lo, hi = math.inf, -math.inf
+    sumsq, lo, hi = 0.0, math.inf, -math.inf
     for i in range(len(a)):
         x = a[i]
         if x - x != 0.0:  # NaN or ±inf
@@ -436,9 +436,8 @@ def _scan_numbers(a, ext, start, inv, lut, counts, gaps):
             else:
                 nonfinite += 1
             continue
-        if top >= 0:
-            c = (x - start) * inv
-            b = np.intp(lut[0 if c < 0 else (top if c > top else int(c))])
+        if last >= 0:
+            b = np.intp(lut[int(min(max((x - start) * inv, 0.0), last))])
         else:
             b, h = 0, k
             while b < h:
@@ -449,14 +448,15 @@ def _scan_numbers(a, ext, start, inv, lut, counts, gaps):
                     h = m
         while x > ext[b]:  # the table gives the lowest bin the cell can hold
             b += 1
-        e = ext[b] if b < k else ext[k - 1]
+        e = top[b]
         counts[b] += 1 + (np.int64(x == e) << 32)
         gaps[b] += e - x
-        total += x
         sumsq += x * x
-        lo = min(lo, x)
-        hi = max(hi, x)
-    return missing, nonfinite, total, sumsq, lo, hi
+        if x < lo:
+            lo = x
+        if x > hi:
+            hi = x
+    return missing, nonfinite, sumsq, lo, hi
 
 # %% ../notebooks/16_drift.ipynb #b7c1d2e3
 @lru_cache(maxsize=1)
@@ -497,13 +497,14 @@ def _bin_counts(a: np.ndarray, edges, compiled: bool | None = None, grid: bool =
         return _bin_numpy(a, edges)  # a small column: no compiler to start
     if len(a) >= 1 << 32:
         raise ValueError(f"a column of {len(a):,} values: at most 2³² − 1 per batch (split the batch)")
-    ext, start, inv, lut = _table(tuple(edges), grid)  # grid False: a binary search
+    ext, top, start, inv, lut = _table(tuple(edges), grid)  # grid False: a binary search
     k = len(ext) - 1
     counts, gaps = np.zeros(k + 1, np.int64), np.zeros(k + 1)
-    missing, nonfinite, total, sumsq, lo, hi = _compiled()(a, ext, start, inv, lut, counts, gaps)
+    missing, nonfinite, sumsq, lo, hi = _compiled()(a, ext, top, start, inv, lut, counts, gaps)
+    counts, seen = counts & 0xFFFFFFFF, counts[:k] >> 32
+    total = float(top @ counts - gaps.sum())  # Σ x = Σ (top − gap) over the bins
     gaps[k] = -gaps[k]  # x − last edge above the range
-    n = len(a) - missing - nonfinite
-    return _Binned(n, missing, nonfinite, counts & 0xFFFFFFFF, counts[:k] >> 32, gaps, total, sumsq, lo, hi)
+    return _Binned(len(a) - missing - nonfinite, missing, nonfinite, counts, seen, gaps, total, sumsq, lo, hi)
 
 # %% ../notebooks/16_drift.ipynb #5f89e61b
 def _merge_small(
