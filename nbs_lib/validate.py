@@ -369,7 +369,7 @@ def _arrow_codes(a) -> tuple[np.ndarray, list]:
     if isinstance(a, pa.ChunkedArray):
         a = (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
     if not pa.types.is_dictionary(a.type):
-        a = a.dictionary_encode()  # hashing in Arrow, without the GIL
+        a = a.dictionary_encode(null_encoding="encode")  # hashing in Arrow, without the GIL; a null: a value
     vals = a.dictionary.to_pylist()
     if a.indices.null_count:
         codes = a.indices.fill_null(len(vals)).to_numpy()
@@ -414,22 +414,24 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
 
 # %% ../notebooks/20_validate.ipynb #2de73ad8
 def _duplicates(codes: list, sizes: list | None = None) -> int:
-    "How many rows repeat an earlier row exactly, from the columns' codes (`sizes`: each column's number of codes), packed into as few 52-bit keys as fit."
-    n = len(codes[0])
-    sizes = sizes or [int(c.max()) + 1 if len(c) else 1 for c in codes]
-    keys, key, card = [], np.zeros(n, np.int64), 1
-    for cc, m in zip(codes, sizes):  # mixed-radix keys of at most 52 bits each
-        if card * m >= 2**52:
-            keys.append(key)
-            key, card = np.zeros(n, np.int64), 1
-        key = key * m + cc
-        card *= m
-    keys.append(key)
+    "How many rows repeat an earlier row exactly, from the columns' codes (`sizes`: each column's number of codes), packed into as few 62-bit keys as fit."
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    n = len(codes[0])
+    sizes = sizes or [int(c.max()) + 1 if len(c) else 1 for c in codes]
+    keys, key, card = [], None, 1
+    for cc, m in zip(codes, sizes):  # mixed-radix keys of at most 62 bits each, built in place
+        if key is None or card * m >= 2**62:
+            keys += [] if key is None else [key]
+            key, card = cc.astype(np.int64), m
+            continue
+        key *= m
+        key += cc
+        card *= m
+    keys.append(key)
     if len(keys) == 1:
-        return n - len(pc.unique(pa.array(key)))
+        return n - pc.count_distinct(pa.array(key)).as_py()
     names = [str(i) for i in range(len(keys))]  # Arrow hashes the few keys together, without the GIL
     return n - pa.table(dict(zip(names, keys))).group_by(names).aggregate([]).num_rows
 
@@ -475,10 +477,10 @@ def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
     return out
 
 # %% ../notebooks/20_validate.ipynb #7a4e2d16
-def _rows_with(codes: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    "Positions of the rows whose code is marked in `bad` (numpy's lookup table over the codes' range)."
+def _marked(codes: np.ndarray, bad: np.ndarray) -> np.ndarray | None:
+    "Which rows hold a value marked in `bad` (numpy's lookup table over the codes' range); None when no value is."
     few = np.flatnonzero(bad)
-    return np.flatnonzero(np.isin(codes, few, kind="table")) if len(few) else np.zeros(0, np.int64)
+    return np.isin(codes, few, kind="table") if len(few) else None
 
 
 def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int, dict]:
@@ -493,19 +495,23 @@ def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int, dict]:
         dups = ex.submit(_duplicates, [codes[c] for c in cols], [len(vals[c]) for c in cols])  # runs meanwhile
         found = _gx_distinct(vals, contract, labelled)
 
-        def column(c):  # one gather per column (numpy releases the GIL), then per expectation only its failing rows
-            colbad = np.zeros(len(vals[c]), bool)
+        def bad(c):  # the column's failing values, as a mask over its distinct values
+            out = np.zeros(len(vals[c]), bool)
             for *_, pos in found.get(c, []):
-                colbad[pos] = True
-            rows = _rows_with(codes[c], colbad)
-            out = []
+                out[pos] = True
+            return out
+
+        hit = np.zeros(len(df), bool)  # rows failing any expectation: one lookup per column, one search for rows
+        for m in ex.map(lambda c: _marked(codes[c], bad(c)), cols):
+            if m is not None:
+                hit |= m
+        rows, fails = np.flatnonzero(hit), []
+        for c in cols:  # per expectation, its rows among those few
+            at = codes[c][rows]
             for rule, typ, pos in found.get(c, []):
                 badv = np.zeros(len(vals[c]), bool)
                 badv[pos] = True
-                out.append((c, rule, typ, rows[badv[codes[c][rows]]]))
-            return out
-
-        fails = [f for part in ex.map(column, cols) for f in part]
+                fails.append((c, rule, typ, rows[badv[at]]))
         return fails, dups.result(), {c: (codes[c], vals[c]) for c in cols}
 
 # %% ../notebooks/20_validate.ipynb #b1bb652c
