@@ -48,7 +48,7 @@ describe('renderPipeline', () => {
     );
     (rows[4].querySelector('a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
-      `project/products/reports/${st.tasks[4].name}.html`
+      `project/products/uci-adult/runs/${build(st).id}/reports/${st.tasks[4].name}.html`
     );
   });
 
@@ -67,7 +67,7 @@ describe('renderPipeline', () => {
     );
     expect(alert.querySelector('.ss-run-result')!.textContent).toBe(
       'alert: uci-adult-2026-09-01.csv: data drift in education-num, age, education, workclass; ' +
-        'uci-adult-2026-09-01.csv: prediction drift (wasserstein 0.258 > 0.115)'
+        'uci-adult-2026-09-01.csv: prediction drift (psi 0.187 > 0.1)'
     );
     expect(alert.textContent).not.toContain('failed');
     expect(el.querySelector('.ss-error')).toBeNull();
@@ -83,7 +83,7 @@ describe('renderPipeline', () => {
       [...detail.querySelectorAll('.ss-alert-list li')].map(l => l.textContent)
     ).toEqual([
       'data drift: uci-adult-2026-09-01.csv: data drift in education-num, age, education, workclass',
-      'prediction drift: uci-adult-2026-09-01.csv: prediction drift (wasserstein 0.258 > 0.115)'
+      'prediction drift: uci-adult-2026-09-01.csv: prediction drift (psi 0.187 > 0.1)'
     ]);
     expect(detail.querySelector('.ss-error')).toBeNull();
     (el.querySelectorAll('.ss-history tr.ss-run')[2] as HTMLElement).click();
@@ -134,7 +134,7 @@ describe('renderPipeline', () => {
     );
     (box.querySelector('a') as HTMLElement).click();
     expect(env.open).toHaveBeenCalledWith(
-      'project/products/reports/validate.ipynb'
+      `project/products/uci-adult/runs/${failed.id}/reports/validate.ipynb`
     );
     expect(el.querySelector('.ss-history tr.ss-run .ss-badge')!.className).toBe(
       'ss-badge ss-b-failed'
