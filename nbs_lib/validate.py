@@ -736,6 +736,7 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
                 column_types={n: pa.string() for n in names},  # text: Arrow encodes it in threads below
                 strings_can_be_null=False,
                 null_values=[],
+                check_utf8=False,  # checked on each column's distinct values (`_clean`)
             ),
         )
 
@@ -746,8 +747,12 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
     if lines is None:  # a quoted line break, or not one row per line: the Python reader decides
         return read_table(path, fmt, skip_lines)
     na = {"", *map(str, fmt.get("na_values") or [])}
+    try:
+        cols = _threads(lambda n: _clean(t.column(n), strip, na), names, names)
+    except pa.ArrowInvalid:  # not UTF-8: the Python reader decides
+        return read_table(path, fmt, skip_lines)
     df = pd.DataFrame(
-        _threads(lambda n: _clean(t.column(n), strip, na), names, names),
+        cols,
         index=pd.Index(np.delete(lines, np.array(sorted(bad), np.int64) - 1) if bad else lines, name="line"),
         copy=False,
     )
@@ -853,6 +858,7 @@ def _clean(a, strip: bool, na: set) -> pd.Categorical:
 
     a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
     a = a if pa.types.is_dictionary(a.type) else a.dictionary_encode()
+    a.dictionary.validate(full=True)  # UTF-8, checked on the distinct values only: ArrowInvalid if not
     d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
     u = pc.dictionary_encode(d)  # equal values after stripping share one code, in order of first appearance
     to, cats = u.indices.to_numpy().astype(np.int32), u.dictionary

@@ -128,3 +128,13 @@ def test_csv_reader_falls_back_where_pyarrow_splits_a_line_differently(tmp_path)
     got, mal = read_table_arrow(f, {"sep": ","})
     want, want_mal = read_table(f, {"sep": ","})
     assert as_text(got) == as_text(want) == [["1", "x,y"], ["2", "z"]] and len(mal) == len(want_mal) == 0
+
+
+def test_csv_reader_leaves_a_file_that_is_not_utf8_to_the_python_reader(tmp_path):
+    "pyarrow parses without checking UTF-8 and checks each column's distinct values: bytes that are not UTF-8 fail as `read_table` fails."
+    f = tmp_path / "latin1.csv"
+    f.write_bytes(b"a,b\n1,x\n2,caf\xe9\n3,z\n")
+    with pytest.raises(UnicodeDecodeError):
+        read_table(f, {"sep": ","})
+    with pytest.raises(UnicodeDecodeError):
+        read_table_arrow(f, {"sep": ","})
