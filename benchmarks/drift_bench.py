@@ -246,6 +246,9 @@ def run_shipshape(ref, cur, repeat: int) -> dict:
         with PeakRSS() as mem:
             s, _, r = median_time(lambda: detect_drift(prof, table, workers=1), repeat)
         out["arrow_table_s"], out["arrow_same_flags"] = s, r.drifted_columns == rep.drifted_columns
+        s2, _, r2 = median_time(lambda: detect_drift(prof, table, workers=2), repeat)
+        out["arrow_two_threads_s"] = s2
+        out["arrow_same_flags"] = out["arrow_same_flags"] and r2.drifted_columns == rep.drifted_columns
         out["arrow_peak_bytes"] = mem.peak - mem.start
         out["arrow_input_bytes"] = table.nbytes
     except ValueError as e:  # older versions take pandas only
@@ -430,6 +433,7 @@ def report_size(n: int, width: int, res: dict, truth: dict) -> list[tuple]:
             ("shipshape, pandas, one thread", s["time_s"], s),
             ("shipshape, pandas, workers=2", s.get("two_threads_s"), s),
             ("shipshape, Arrow Table (dictionary)", s.get("arrow_table_s"), s),
+            ("shipshape, Arrow Table, workers=2", s.get("arrow_two_threads_s"), s),
         ]
     if sp:
         rows.append(("scipy loop (ks_2samp, chi2)", sp["time_s"], sp))
@@ -470,6 +474,7 @@ def report_size(n: int, width: int, res: dict, truth: dict) -> list[tuple]:
         ("one thread", s["time_s"]),
         ("workers=2", s.get("two_threads_s")),
         ("Arrow Table", s.get("arrow_table_s")),
+        ("Arrow Table, workers=2", s.get("arrow_two_threads_s")),
     ):
         if not t:
             continue
