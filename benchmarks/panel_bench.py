@@ -30,7 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "extension" / "scripts"))
 from testproject import build, jupyter, make_project  # noqa: E402
 
-ROUTES = ["context", "readiness", "readiness/answers", "pipeline", "pipeline/runs", "drift", "export"]
+ROUTES = [
+    "context",
+    "readiness",
+    "readiness/answers",
+    "pipeline",
+    "pipeline/runs",
+    "drift",
+    "export",
+    "registry/version?version=v0001",  # the first registered version's page
+]
 
 
 STATUS: dict[str, set] = {}  # the statuses each route answered (an older extension may answer errors)
