@@ -12,6 +12,7 @@ import {
 import { get } from './request';
 import {
   IVersionPage,
+  auditRow,
   renderVersionPage,
   versionLoading,
   versionShell
@@ -362,21 +363,10 @@ export function renderAudit(history: IHistoryEntry[]): HTMLElement {
         {},
         rows.length
           ? rows.map(e =>
-              h(
-                'tr',
-                { 'data-action': e.action },
-                h('td', {}, when(e.at)),
-                h(
-                  'td',
-                  {},
-                  badge(e.action),
-                  e.override ? [' ', badge('warn', 'override')] : null
-                ),
+              auditRow(e, [
                 h('td', {}, e.version),
-                h('td', {}, e.previous ?? '—'),
-                h('td', {}, e.who ?? '—'),
-                h('td', {}, e.reason ?? '—')
-              )
+                h('td', {}, e.previous ?? '—')
+              ])
             )
           : h('tr', {}, h('td', { colspan: 6 }, 'Nothing recorded yet.'))
       )

@@ -8,8 +8,13 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { IVersionFile, IVersionPage } from './api';
 import { IEnv, fileLink, labPath } from './context';
-import { badge, fmt, h, when } from './dom';
-import { IExportReport, IProvenTarget, ISkippedTarget } from './products';
+import { Child, badge, fmt, h, when } from './dom';
+import {
+  IExportReport,
+  IHistoryEntry,
+  IProvenTarget,
+  ISkippedTarget
+} from './products';
 
 export { IVersionPage };
 
@@ -330,22 +335,31 @@ function readinessBox(page: IVersionPage, env: IEnv): HTMLElement {
   );
 }
 
+/** One audit entry as a table row: when, the action (and its override), the `middle` cells, who, why. */
+export function auditRow(e: IHistoryEntry, middle: Child[]): HTMLElement {
+  return h(
+    'tr',
+    { 'data-action': e.action },
+    h('td', {}, when(e.at)),
+    h(
+      'td',
+      {},
+      badge(e.action),
+      e.override ? [' ', badge('warn', 'override')] : null
+    ),
+    middle,
+    h('td', {}, e.who ?? '—'),
+    h('td', {}, e.reason ?? '—')
+  );
+}
+
 function auditTable(page: IVersionPage): HTMLElement {
   const rows = [...page.history].reverse();
   return table(
     ['when', 'action', 'detail', 'who', 'why'],
     rows.length
       ? rows.map(e =>
-          h(
-            'tr',
-            { 'data-action': e.action },
-            h('td', {}, when(e.at)),
-            h(
-              'td',
-              {},
-              badge(e.action),
-              e.override ? [' ', badge('warn', 'override')] : null
-            ),
+          auditRow(e, [
             h(
               'td',
               {},
@@ -356,10 +370,8 @@ function auditTable(page: IVersionPage): HTMLElement {
                   : typeof e.evidence === 'string'
                     ? `${e.evidence}: ${String(e.status ?? '—')}`
                     : '—'
-            ),
-            h('td', {}, e.who ?? '—'),
-            h('td', {}, e.reason ?? '—')
-          )
+            )
+          ])
         )
       : [h('tr', {}, h('td', { colspan: 5 }, 'Nothing recorded yet.'))],
     'ss-version-audit'
