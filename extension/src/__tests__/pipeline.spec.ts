@@ -29,6 +29,29 @@ function build(st: IPipelineState): IRun {
   return JSON.parse(JSON.stringify(st.runs.find(r => r.kind === 'pipeline')));
 }
 
+/** The recorded build as a live run in task `current`; `done` tasks executed and the rest pending, when given. */
+function liveRun(st: IPipelineState, current: string, done?: number): IRun {
+  const live = build(st);
+  live.status = 'running';
+  live.outcome = null;
+  live.current = current;
+  if (done !== undefined) {
+    live.tasks = live.tasks.map((t, i) => ({
+      ...t,
+      status: i < done ? 'executed' : 'pending'
+    }));
+  }
+  return live;
+}
+
+/** The recorded build as a run that failed with `error`. */
+function failedRun(st: IPipelineState, error: IRun['error']): IRun {
+  const failed = build(st);
+  failed.status = failed.outcome = 'failed';
+  failed.error = error;
+  return failed;
+}
+
 describe('renderPipeline', () => {
   it('shows tasks up to date or outdated, with their reports', () => {
     const st = pipeline();
@@ -92,14 +115,7 @@ describe('renderPipeline', () => {
 
   it('shows live progress with the current task, and disables Run', () => {
     const st = pipeline();
-    const live = build(st);
-    live.status = 'running';
-    live.outcome = null;
-    live.current = 'train';
-    live.tasks = live.tasks.map((t, i) => ({
-      ...t,
-      status: i < 3 ? 'executed' : 'pending'
-    }));
+    const live = liveRun(st, 'train', 3);
     const el = renderPipeline(
       { ...st, running: true, live, runs: [live, ...st.runs] },
       makeEnv(),
@@ -119,12 +135,10 @@ describe('renderPipeline', () => {
 
   it('shows a failed run with its failing task and message', () => {
     const st = pipeline();
-    const failed = build(st);
-    failed.status = failed.outcome = 'failed';
-    failed.error = {
+    const failed = failedRun(st, {
       task: 'validate',
       message: 'ValueError: 12 % of rows quarantined > 5 %'
-    };
+    });
     failed.tasks[1].status = 'errored';
     const env = makeEnv();
     const el = renderPipeline({ ...st, runs: [failed] }, env, acts());
@@ -143,10 +157,8 @@ describe('renderPipeline', () => {
 
   it('says in words which step stopped, and names the setting its message names', () => {
     const st = pipeline();
-    const failed = build(st);
-    failed.status = failed.outcome = 'failed';
     // as tests/test_pipeline.py's failed build records it
-    failed.error = {
+    const failed = failedRun(st, {
       task: 'validate',
       message:
         "ValueError: dataset.columns declares 'age' as label, but dataset.target is 'income'",
@@ -156,7 +168,7 @@ describe('renderPipeline', () => {
         setting: 'dataset.columns',
         value: { age: { role: 'label' } }
       }
-    };
+    });
     failed.tasks[1].status = 'errored';
     const el = renderPipeline({ ...st, runs: [failed] }, makeEnv(), acts());
     const box = el.querySelector('.ss-run-error')!;
@@ -295,14 +307,7 @@ describe('the pipeline graph', () => {
       'code or parameters changed'
     );
     expect(node(idle, 'ingest').className).toContain('ss-dag-ok');
-    const live = build(st);
-    live.status = 'running';
-    live.outcome = null;
-    live.current = 'train';
-    live.tasks = live.tasks.map((t, i) => ({
-      ...t,
-      status: i < 3 ? 'executed' : 'pending'
-    }));
+    const live = liveRun(st, 'train', 3);
     const running = renderDag({ ...st, live, running: true }, live);
     expect(node(running, 'train').textContent).toContain('running…');
     expect(node(running, 'features').textContent).toContain('done');
@@ -311,9 +316,10 @@ describe('the pipeline graph', () => {
 
   it('marks the task a failed run stopped in', () => {
     const st = pipeline();
-    const failed = build(st);
-    failed.status = failed.outcome = 'failed';
-    failed.error = { task: 'validate', message: 'ValueError: x' };
+    const failed = failedRun(st, {
+      task: 'validate',
+      message: 'ValueError: x'
+    });
     st.tasks[1] = { ...st.tasks[1], outdated: true, why: ['never built'] };
     const el = renderDag({ ...st, runs: [failed] }, failed);
     expect(
@@ -352,10 +358,7 @@ describe('force rerun and cancel', () => {
     expect(
       renderPipeline(st, makeEnv(), a).querySelector('.ss-cancel-button')
     ).toBeNull();
-    const live = build(st);
-    live.status = 'running';
-    live.outcome = null;
-    live.current = 'train';
+    const live = liveRun(st, 'train');
     live.pid = 4242;
     const busy = { ...st, live, running: true, runs: [live, ...st.runs] };
     const el = renderPipeline(busy, makeEnv(), { ...a, confirming: 'cancel' });
@@ -394,10 +397,7 @@ describe('PipelineView', () => {
   it('polls while a run is live and reloads when it ends', async () => {
     jest.useFakeTimers();
     const st = pipeline();
-    const live = build(st);
-    live.status = 'running';
-    live.outcome = null;
-    live.current = 'ingest';
+    const live = liveRun(st, 'ingest');
     (get as jest.Mock).mockImplementation(async (p: string) =>
       p === 'pipeline'
         ? pipeline()
