@@ -31,10 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "extension" / "scripts"))
-from testproject import build, jupyter, make_project  # noqa: E402
+from testproject import CHROMIUM, build, jupyter, lab_page, make_project  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 VIEWS = ["Readiness", "Drift", "Models", "Pipeline"]
 MEASURES = """() => performance.getEntriesByType('measure')
   .filter(m => m.name.startsWith('shipshape:')).map(m => [m.name, m.startTime, m.duration])"""
@@ -88,11 +86,7 @@ def measure(project: Path, work: Path, rounds: int) -> dict[str, dict[str, list[
             o["switch"].append(took)
 
     with jupyter(project, work / "lab") as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(120_000)
-        page.goto(f"{server['url']}/lab?token={server['token']}")
-        page.wait_for_selector(".jp-LauncherCard", timeout=180_000)
+        browser, page = lab_page(pw, server, timeout=120_000)
         page.locator(".jp-LauncherCard", has_text="Shipshape: open dashboard").click()
         page.locator("#shipshape-dashboard .ss-tab").first.wait_for()
         for r in range(rounds + 1):

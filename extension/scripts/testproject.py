@@ -158,3 +158,28 @@ def wait_for(server: dict, route: str, done, timeout: float = 900) -> dict:
         if time.time() - t0 > timeout:
             raise AssertionError(f"{route} did not settle in {timeout} s: {st}")
         time.sleep(1)
+
+
+# --- the browser: headless Chromium from the Debian package ---------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def lab_page(pw, server: dict, width: int = 1440, height: int = 900, timeout: int = 60_000):
+    "(browser, page): Chromium on JupyterLab of `server` (`jupyter`), waiting for its launcher (up to 2 × `timeout` ms)."
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(timeout)
+    page.goto(f"{server['url']}/lab?token={server['token']}")
+    page.wait_for_selector(".jp-LauncherCard", timeout=2 * timeout)
+    return browser, page

@@ -4,7 +4,6 @@ Screenshots go to <repo>/test-artifacts/extension/ (git-ignored): look at them.
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,21 +12,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
 sys.path.insert(0, str(REPO / "extension" / "scripts"))
-from testproject import jupyter, shipshape  # noqa: E402
+from testproject import CHROMIUM, jupyter, lab_page, shipshape  # noqa: E402
 
 SHOTS = REPO / "test-artifacts" / "extension"
 AXE = REPO / "extension" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium"
@@ -47,11 +35,7 @@ def page(lab):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1440, "height": 900})
-        pg.set_default_timeout(60_000)
-        pg.goto(f"{lab['url']}/lab?token={lab['token']}")
-        pg.wait_for_selector(".jp-LauncherCard", timeout=120_000)
+        browser, pg = lab_page(pw, lab)
         yield pg
         browser.close()
 

@@ -17,8 +17,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]  # the Shipshape repository
 sys.path.insert(0, str(REPO / "extension" / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, tab  # noqa: E402, F401  (the same Chromium, skipped alike)
-from testproject import jupyter, shipshape  # noqa: E402
+from test_browser import SHOTS, pytestmark, tab  # noqa: E402, F401  (the same Chromium, skipped alike)
+from testproject import jupyter, lab_page, shipshape  # noqa: E402
 
 CLEAN, DRIFTED, HARD = "uci-adult-2026-06-01.csv", "uci-adult-2026-05-01.csv", "uci-adult-hard-cases.csv"
 WIDE = "drift:\n  estimate:\n    max_width: 0.25  # the test build keeps a 1,000-row holdout: wider intervals\n"
@@ -69,11 +69,7 @@ def page(monitored, tmp_path_factory):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter(monitored["root"], tmp_path_factory.mktemp("lab")) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        pg.set_default_timeout(60_000)
-        pg.goto(f"{server['url']}/lab?token={server['token']}")
-        pg.wait_for_selector(".jp-LauncherCard", timeout=120_000)
+        browser, pg = lab_page(pw, server, width=1280)
         pg.locator(".jp-LauncherCard", has_text="Shipshape: open dashboard").click()
         tab(pg, "Drift")
         pg.locator(f".ss-timeline li.ss-tl-batch[data-batch='{HARD}']").wait_for()
