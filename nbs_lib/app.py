@@ -898,6 +898,16 @@ def _registered(p: Project, version) -> str:
     return version
 
 
+def _report(path: Path) -> tuple[dict | None, str | None]:
+    "An export report and None, or None and why it cannot be read (None, None when there is none)."
+    if not path.is_file():
+        return None, None
+    try:
+        return read_product("export", path), None
+    except ValueError as e:
+        return None, str(e)
+
+
 def export_reports(p: Project) -> dict:
     "The pipeline's export proof and each version's on-demand export report (targets by name), with any that cannot be read."
     out = {"export": None, "on_demand": {}, "errors": []}
@@ -906,14 +916,12 @@ def export_reports(p: Project) -> dict:
         (d.name, d / "export.json") for d in sorted((p.products / "06_export" / "versions").glob("v*"))
     ]
     for version, path in reports:
-        if not path.exists():
+        rep, error = _report(path)
+        if error:
+            out["errors"].append(error)
+        elif rep is None:
             continue
-        try:
-            rep = read_product("export", path)
-        except ValueError as e:
-            out["errors"].append(str(e))
-            continue
-        if version is None:
+        elif version is None:
             out["export"] = rep
         else:
             out["on_demand"][version] = rep
@@ -1014,16 +1022,6 @@ def _file_view(reg: Path, name: str, rel: str, recorded: str | None) -> dict:
         "intact": None if recorded is None else sha256_file(path) == recorded,
         "missing": None,
     }
-
-
-def _report(path: Path) -> tuple[dict | None, str | None]:
-    "An export report and None, or None and why it cannot be read (None, None when there is none)."
-    if not path.is_file():
-        return None, None
-    try:
-        return read_product("export", path), None
-    except ValueError as e:
-        return None, str(e)
 
 
 def _readiness_view(reg: Path, version: str) -> dict:
