@@ -41,10 +41,10 @@ from .validate import contract_paths, contract_version
 
 # %% auto #0
 __all__ = ['REPORT_HTML', 'VERDICT', 'REPORT_TAG', 'CANCEL_GRACE_S', 'REPORT_RUNS', 'BADGE', 'SKIP_DIRS', 'CONFIG_SUFFIXES',
-           'STAMP', 'pipeline_env', 'make_dag', 'task_settings', 'blame_parameter', 'plain_failure', 'write_run',
-           'task_verdict', 'verdict_markdown', 'lineage_markdown', 'finish_report', 'progress_line', 'task_finished',
-           'on_finish', 'on_failure', 'task_products', 'forget_task', 'process_alive', 'settle_run', 'list_runs',
-           'cancel_run', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index',
+           'STAMP', 'pipeline_env', 'make_dag', 'pipeline_tasks', 'task_settings', 'blame_parameter', 'plain_failure',
+           'write_run', 'task_verdict', 'verdict_markdown', 'lineage_markdown', 'finish_report', 'progress_line',
+           'task_finished', 'on_finish', 'on_failure', 'task_products', 'forget_task', 'process_alive', 'settle_run',
+           'list_runs', 'cancel_run', 'keep_reports', 'run_reports', 'prune_reports', 'landing_facts', 'write_index',
            'refresh_index', 'new_run', 'build', 'product_folders', 'build_inputs', 'fingerprint', 'declared_products',
            'product_state', 'inputs_key', 'unchanged_run', 'status', 'build_task']
 
@@ -132,15 +132,20 @@ def _error_message(tb: str) -> str:
     return hits[0] if hits else next((ln for ln in reversed(lines) if ln), "unknown error")
 
 # %% ../notebooks/41_pipeline.ipynb #47df7d0a
+def pipeline_tasks(root) -> dict[str, dict]:
+    "Each task of pipeline.yaml by name (its `name`, else its notebook's stem), as written; OSError or YAMLError when unreadable."
+    spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
+    return {t.get("name") or Path(str(t.get("source"))).stem: t for t in spec.get("tasks") or []}
+
+
 def task_settings(root) -> dict[str, dict[str, str]]:
     "Per task, the setting behind each parameter that is one setting (`seed: '{{train.seed}}'` gives `seed` → `train.seed`)."
     try:
-        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+        tasks = pipeline_tasks(root)
+    except (OSError, yaml.YAMLError, AttributeError):
         return {}
     out = {}
-    for t in spec.get("tasks") or []:
-        name = t.get("name") or Path(str(t.get("source"))).stem
+    for name, t in tasks.items():
         for k, v in (t.get("params") or {}).items():
             m = re.fullmatch(r"\{\{\s*([\w.]+)\s*\}\}", str(v))
             if m:
@@ -433,11 +438,9 @@ def on_failure(dag, traceback):
 def task_products(root) -> dict[str, list[str]] | None:
     "Each task's declared products (pipeline.yaml), relative to the products folder; None when one lies elsewhere."
     try:
-        spec = yaml.safe_load((Path(root) / "pipeline.yaml").read_text()) or {}
         out = {}
-        for t in spec.get("tasks") or []:
+        for name, t in pipeline_tasks(root).items():
             prods = t.get("product")
-            name = t.get("name") or Path(str(t.get("source"))).stem
             for v in prods.values() if isinstance(prods, dict) else [prods]:
                 m = re.fullmatch(r"\{\{\s*products_dir\s*\}\}/([^{}]+)", str(v))
                 if not m:
