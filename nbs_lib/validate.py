@@ -396,10 +396,11 @@ def _key(v):
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list]:
-    "Integer codes of a column's values and its distinct values (None for missing), without a Python object per row."
+    """Integer codes of a column's values and its distinct values (None for missing), without a Python object per row.
+    A category column keeps its codes as they are: missing stays code -1, which indexes the last value, None."""
     if isinstance(col.dtype, pd.CategoricalDtype):  # a category column carries its codes, over distinct values
         cc, v = col.array.codes, col.cat.categories.astype(object).tolist()
-        return (np.where(cc < 0, len(v), cc), [*v, None]) if (cc < 0).any() else (cc, v)
+        return (cc, [*v, None]) if (cc < 0).any() else (cc, v)
     elif hasattr(col.array, "__arrow_array__"):  # pandas' Arrow-backed strings or dictionaries: Arrow encodes them
         import pyarrow as pa
 
@@ -421,7 +422,8 @@ def _duplicates(codes: list, sizes: list | None = None) -> int:
     n = len(codes[0])
     sizes = sizes or [int(c.max()) + 1 if len(c) else 1 for c in codes]
     keys, key, card = [], None, 1
-    for cc, m in zip(codes, sizes):  # mixed-radix keys of at most 62 bits each, built in place
+    for cc, m in zip(codes, sizes):  # mixed-radix keys of at most 62 bits each, built in place (code -1: digit -1,
+        # the last value's own digit never used with it: the keys shift by a constant, still one per row content)
         if key is None or card * m >= 2**62:
             keys += [] if key is None else [key]
             key, card = cc.astype(np.int64), m
@@ -478,9 +480,15 @@ def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
 
 # %% ../notebooks/20_validate.ipynb #7a4e2d16
 def _marked(codes: np.ndarray, bad: np.ndarray) -> np.ndarray | None:
-    "Which rows hold a value marked in `bad` (numpy's lookup table over the codes' range); None when no value is."
-    few = np.flatnonzero(bad)
-    return np.isin(codes, few, kind="table") if len(few) else None
+    """Which rows hold a value marked in `bad` (code -1: the last value); None when no value is. A few marked values:
+    one vector compare each over the narrow codes; more: numpy's lookup table over the codes' range."""
+    few = np.flatnonzero(bad).tolist() + ([-1] if len(bad) and bad[-1] else [])
+    if len(few) > 8:
+        return np.isin(codes, few, kind="table")
+    out = None
+    for k in few:
+        out = codes == k if out is None else np.logical_or(out, codes == k, out=out)
+    return out
 
 
 def _failures_distinct(df, contract, labelled, cols) -> tuple[list, int, dict]:
@@ -693,7 +701,7 @@ def validate(
 # %% ../notebooks/20_validate.ipynb #164a8cf9
 def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`data.read_table` by pyarrow's CSV reader: the same rows, values, missing values, line numbers and malformed
-    lines, each column parsed as text, dictionary-encoded by Arrow (in threads) and handed on as a `category` column
+    lines, each column parsed straight to a dictionary of its texts (in threads) and handed on as a `category` column
     over its codes (numbers too: a number that is not one must reach the contract as text, to be quarantined with its
     reason). Falls back to `read_table` wherever the readers could differ: an encoding other than UTF-8, a quoted line
     break or a line the two readers split differently, lone carriage returns, runs of spaces with a space separator,
@@ -733,7 +741,7 @@ def read_table_arrow(path, fmt: dict, skip_lines: int = 0) -> tuple[pd.DataFrame
             read_options=pcsv.ReadOptions(column_names=names, use_threads=threads),
             parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=invalid),
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},  # text: Arrow encodes it in threads below
+                column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},  # text, to codes as parsed
                 strings_can_be_null=False,
                 null_values=[],
                 check_utf8=False,  # checked on each column's distinct values (`_clean`)
@@ -783,17 +791,18 @@ def _header(data: bytes, fmt: dict, skip_lines: int) -> tuple:
 def _row_lines(data: bytes, at: int, first: int, rows: int) -> tuple:
     """(the line number of each of the `rows` lines pyarrow read as rows from `at` on, {line: text} of the lines holding
     a quote); (None, None) where a quote is open at a line's end, or the rows are not one per line."""
+    full = np.frombuffer(data, np.uint8)  # line ends counted by numpy: a vector compare, no Python loop
     quoted, q, last, nl = {}, data.find(b'"', at), at, 0
     while q >= 0:  # each line holding a quote: its number and text (few in practice: one pass of `find`)
-        nl += data.count(b"\n", last, q)
+        nl += int(np.count_nonzero(full[last:q] == 10))
         s, e = data.rfind(b"\n", 0, q) + 1, data.find(b"\n", q)
         e = len(data) if e < 0 else e
         if data.count(b'"', s, e) % 2:
             return None, None
         quoted[first + nl] = data[s:e].decode().rstrip("\r")
         last, q = q, data.find(b'"', e)
-    buf = np.frombuffer(data, np.uint8)[at:]
-    n = nl + data.count(b"\n", last) + (len(data) > at and not data.endswith(b"\n"))  # the lines: counted once
+    buf = full[at:]
+    n = nl + int(np.count_nonzero(full[last:] == 10)) + (len(data) > at and not data.endswith(b"\n"))  # counted once
     if n == rows:  # as many rows as lines: no blank line
         lines = first + np.arange(n)
     else:  # pyarrow skips empty lines without counting them
@@ -856,7 +865,8 @@ def _clean(a, strip: bool, na: set) -> pd.Categorical:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    if isinstance(a, pa.ChunkedArray):
+        a = (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
     a = a if pa.types.is_dictionary(a.type) else a.dictionary_encode()
     a.dictionary.validate(full=True)  # UTF-8, checked on the distinct values only: ArrowInvalid if not
     d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
