@@ -24,7 +24,7 @@ from .settings import DEFAULT_EFFECT
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'HEAVY_TAIL', 'METHODS', 'SMALL_METHODS', 'SKIPPED_KINDS', 'MIN_IDENTIFIER', 'TAIL_PROBS',
-           'PROFILE_VERSION', 'BOOL_TEXT', 'UNSURE', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference', 'save_profile',
+           'PROFILE_VERSION', 'BOOL_TEXT', 'ALLOWED', 'HIGHER_IS_BETTER', 'profile_reference', 'save_profile',
            'load_profile', 'DriftReport', 'detect_drift', 'prediction_drift', 'auc_delong', 'concept_drift',
            'typed_like']
 
@@ -58,24 +58,43 @@ def _is_dictionary(dtype) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
 
 
+def _count_codes(a, counts):
+    "Tally the codes of `a` into `counts` (4 × (k + 1)): a code outside 0 … k − 1 goes to k; four interleaved tallies, so a repeated code does not wait for its own last count (compiled by `_jit`)."
+    k, n = counts.shape[1] - 1, len(a)
+    for i in range(n):
+        v = np.intp(a[i])
+        counts[i & 3, v if 0 <= v < k else k] += 1
+
+
+@lru_cache(maxsize=4)
+def _jit(fn):
+    "`fn` compiled by numba, imported on first use (never at `import nbs_lib.drift`), its machine code cached on disk."
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(fn)
+
+
+def _tally(codes: np.ndarray, k: int) -> np.ndarray:
+    "Counts of the codes 0 … k − 1 and, last, of every other code (missing, unseen): compiled from 50,000 codes, else `np.bincount`."
+    if len(codes) < 50_000:
+        return np.bincount(np.where((codes < 0) | (codes >= k), k, codes), minlength=k + 1)
+    counts = np.zeros((4, k + 1), np.int64)
+    _jit(_count_codes)(codes, counts)
+    return counts.sum(axis=0)
+
+
 def _code_counts(s: pd.Series) -> pd.Series | None:
     "Counts per category of a `category` or Arrow dictionary column, counted on its integer codes (None: neither)."
     if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.array.codes  # -1 = missing; as unsigned it is the largest value, past every category
         k = len(s.dtype.categories)
-        n = (
-            np.bincount(codes.view(codes.dtype.str.replace("i", "u")), minlength=k)[:k]
-            if len(codes)
-            else np.zeros(k, np.int64)
-        )
-        return pd.Series(n, index=s.dtype.categories, dtype=np.int64)
+        return pd.Series(_tally(s.array.codes, k)[:k], index=s.dtype.categories, dtype=np.int64)  # -1: missing
     if not _is_dictionary(s.dtype):
         return None
     parts = []
     for chunk in s.array.__arrow_array__().chunks:  # each chunk has its own dictionary
         k = len(chunk.dictionary)
         idx = chunk.indices.fill_null(k) if chunk.null_count else chunk.indices  # missing: one past the dictionary
-        n = np.bincount(idx.to_numpy(), minlength=k + 1)[:k]
+        n = _tally(idx.to_numpy(), k)[:k]
         parts.append(pd.Series(n, index=pd.Index(chunk.dictionary.to_pandas()), dtype=np.int64))
     if not parts:
         return pd.Series([], dtype=np.int64)
@@ -96,8 +115,24 @@ def _arrow_text(s: pd.Series) -> pa.ChunkedArray | None:
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
+def _dictionary_counts(arr: pa.ChunkedArray, cats: list) -> tuple[np.ndarray, pd.Series]:
+    "(counts of `cats`, counts of the other values) of Arrow dictionary text: codes counted, then each chunk's dictionary looked up in `cats`."
+    k, counts, other = len(cats), np.zeros(len(cats) + 1, np.int64), {}
+    for ch in arr.chunks:  # each chunk has its own dictionary
+        d = ch.dictionary
+        idx = ch.indices.fill_null(len(d)) if ch.null_count else ch.indices  # missing: one past the dictionary
+        n = _tally(idx.to_numpy(), len(d))[: len(d)]
+        at = pc.index_in(d, value_set=pa.array(cats, type=d.type)).fill_null(k).to_numpy()
+        counts += np.bincount(at, weights=n, minlength=k + 1).astype(np.int64)
+        for i in np.flatnonzero((at == k) & (n > 0) & d.is_valid().to_numpy(zero_copy_only=False)):
+            other[d[i].as_py()] = other.get(d[i].as_py(), 0) + int(n[i])  # a null dictionary entry: missing
+    return counts[:k], pd.Series(other, dtype=np.int64)
+
+
 def _category_counts(s: pd.Series, cats: list) -> tuple[np.ndarray, pd.Series] | None:
-    "(counts of `cats`, counts of the other values) of Arrow-backed text, looked up in a hash table of `cats` (None: not Arrow text)."
+    "(counts of `cats`, counts of the other values) of Arrow-backed text or dictionary text, looked up in a hash table of `cats` (None: neither)."
+    if _is_dictionary(s.dtype) and s.dtype.pyarrow_dtype.value_type in (pa.string(), pa.large_string()):
+        return _dictionary_counts(s.array.__arrow_array__(), cats)
     arr = _arrow_text(s)
     if arr is None:
         return None
@@ -105,7 +140,7 @@ def _category_counts(s: pd.Series, cats: list) -> tuple[np.ndarray, pd.Series] |
     idx = pa.chunked_array([pc.index_in(ch, value_set=vs) for ch in arr.chunks], pa.int32())
     counts = np.zeros(k + 1, np.int64)
     for ch in idx.chunks:  # null: missing, or not a reference category
-        counts += np.bincount(ch.fill_null(k).to_numpy(), minlength=k + 1)
+        counts += _tally(ch.fill_null(k).to_numpy(), k)
     if counts[k] == arr.null_count:
         return counts[:k], pd.Series([], dtype=np.int64)
     vc = pc.value_counts(arr.filter(pc.and_(pc.is_null(idx), pc.is_valid(arr))))  # the unseen values only
@@ -375,23 +410,33 @@ def load_profile(path) -> dict:
     return p
 
 # %% ../notebooks/16_drift.ipynb #ff3ccbcf
-UNSURE = 1 << 30  # added to the table entry of a cell with an edge in or near it: its values are compared
+def _cells(edges: np.ndarray, a: int, b: int, most: int, share: float = 0.01) -> tuple[int, float]:
+    "(cells, share of values expected to step past an edge) of a grid over edges[a]..edges[b]: the fewest cells, a power of two from 2¹⁴ up to `most`, that bring the share to `share` (bins of equal mass assumed)."
+    k, w = len(edges), np.diff(edges[a : b + 1])
+    beyond = (a + k - 1 - b) / (k + 1)  # values past the grid's ends step from its end cells
+    g = 1 << 14
+    while True:  # a value steps when it shares its cell with its bin's edge: about cell width / bin width of a bin
+        s = beyond + np.minimum(1.0, (edges[b] - edges[a]) / g / w[w > 0]).sum() / (k + 1)
+        if s <= share or g >= most:
+            return g, float(s)
+        g *= 2
 
 
-def _grid(edges: np.ndarray, grid: int = 16384):
-    "(start, 1/cell width, table, top cell): cell j = ⌊(x − start)·inv⌋ holds bin table[j], or bins from table[j] − UNSURE (None: too crowded)."
-    k = len(edges)
-    for a, b in ((0, k - 1), (4, k - 5)):  # the whole range; else the core, the extreme tails apart
+def _grid(edges: np.ndarray, grid: int | None = None):
+    "(start, 1/cell width, lowest bin per cell, top cell): cell ⌊(x − start)·inv⌋, clipped to [0, top], holds bins from its entry up (None: too crowded); `grid` cells, by default sized by `_cells`."
+    k, options = len(edges), []
+    for a, b in ((0, k - 1), (4, k - 5)):  # the whole range, or the core with the extreme tails apart
         if b < a + 1 or not edges[b] - edges[a] > 1e-9 * max(abs(edges[a]), abs(edges[b])):
             continue
-        lo, inv = edges[a], grid / (edges[b] - edges[a])
-        j = np.arange(grid + 1)
-        low = np.searchsorted(edges, lo + (j - 0.01) / inv)  # a hundredth of a cell early: never too high
-        if np.diff(low).max() <= 8:
-            high = np.searchsorted(edges, lo + (j + 1.01) / inv)  # a hundredth late: never too low
-            low, high = np.r_[0, low], np.r_[np.searchsorted(edges, lo + 0.01 / inv), high]
-            high[-1] = k  # cell 0: below lo; cell grid + 1: at or above hi
-            return lo - 1 / inv, inv, np.where(low == high, low, low + UNSURE), grid + 1
+        options.append((0.0, grid, a, b) if grid else _cells(edges, a, b, 1 << (18 if k < 255 else 16))[::-1] + (a, b))
+    for _, cells, a, b in sorted(options):  # the fewest values stepping first
+        lo, inv = edges[a], cells / (edges[b] - edges[a])
+        # cell j + 1 spans [lo + j/inv, lo + (j+1)/inv): its entry counts the edges below lo + (j − 0.01)/inv (a
+        # hundredth of a cell early: never too high); edge e is below it from j = ⌊(e − lo)·inv + 0.01⌋ + 1
+        first = np.clip(np.floor((edges - lo) * inv + 0.01) + 1, 0, cells + 1).astype(np.intp)
+        low = np.cumsum(np.bincount(first, minlength=cells + 2))[: cells + 1]
+        if np.diff(low).max() <= 8:  # at most 8 steps from any cell's entry
+            return lo - 1 / inv, inv, np.r_[0, low], cells + 1  # cell 0: below lo; the top cell: at or above hi
     return None
 
 
@@ -403,8 +448,7 @@ def _table(edges: tuple, grid: bool) -> tuple:
     ext, top = np.append(e, np.inf), np.append(e, e[-1])
     if g is None:
         return ext, top, 0.0, 1.0, np.zeros(0, np.uint8)
-    lut = g[2] & (UNSURE - 1)  # the kernel steps up from every cell's lowest bin: no mark needed
-    return ext, top, float(g[0]), float(g[1]), lut.astype(np.uint8 if len(e) < 255 else np.int32)
+    return ext, top, float(g[0]), float(g[1]), g[2].astype(np.uint8 if len(e) < 255 else np.int32)
 
 # %% ../notebooks/16_drift.ipynb #a310b037
 @dataclass
@@ -424,7 +468,7 @@ class _Binned:
 
 
 def _scan_numbers(a, ext, top, start, inv, lut, counts, gaps):
-    "One pass over `a` (compiled by `_compiled`): per bin the count (+ 2³² per value equal to its edge) and Σ (top[bin] − x); missing, ±inf, Σx², min, max."
+    "One pass over `a` (compiled by `_jit`): per bin the count (+ 2³² per value equal to its edge) and Σ (top[bin] − x); missing, ±inf, Σx², min, max."
     k, last = len(ext) - 1, len(lut) - 1  # last −1: no table, binary search
     missing = nonfinite = 0
     sumsq, lo, hi = 0.0, math.inf, -math.inf
@@ -459,14 +503,6 @@ def _scan_numbers(a, ext, top, start, inv, lut, counts, gaps):
     return missing, nonfinite, sumsq, lo, hi
 
 # %% ../notebooks/16_drift.ipynb #b7c1d2e3
-@lru_cache(maxsize=1)
-def _compiled():
-    "`_scan_numbers` compiled by numba, imported here on first use (never at `import nbs_lib.drift`)."
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_scan_numbers)
-
-
 def _bin_numpy(a: np.ndarray, edges) -> _Binned:
     "The same reduction with `np.searchsorted` and `np.bincount`: the kernel's definition, and the path of small columns."
     e, nan = np.asarray(edges, dtype=np.float64), np.isnan(a)
@@ -500,7 +536,7 @@ def _bin_counts(a: np.ndarray, edges, compiled: bool | None = None, grid: bool =
     ext, top, start, inv, lut = _table(tuple(edges), grid)  # grid False: a binary search
     k = len(ext) - 1
     counts, gaps = np.zeros(k + 1, np.int64), np.zeros(k + 1)
-    missing, nonfinite, sumsq, lo, hi = _compiled()(a, ext, top, start, inv, lut, counts, gaps)
+    missing, nonfinite, sumsq, lo, hi = _jit(_scan_numbers)(a, ext, top, start, inv, lut, counts, gaps)
     counts, seen = counts & 0xFFFFFFFF, counts[:k] >> 32
     total = float(top @ counts - gaps.sum())  # Σ x = Σ (top − gap) over the bins
     gaps[k] = -gaps[k]  # x − last edge above the range
@@ -1019,7 +1055,7 @@ class DriftReport:
 # %% ../notebooks/16_drift.ipynb #826f27b4
 def _arrow_column(col: pa.ChunkedArray) -> pd.Series:
     "A pandas column over an Arrow column without Python objects: numbers as numpy, dictionaries as `category`, text as Arrow strings."
-    if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
+    if pa.types.is_dictionary(col.type) and col.type.value_type in (pa.string(), pa.large_string()):
         return pd.Series(pd.arrays.ArrowExtensionArray(col))  # counted on its indices, chunk by chunk
     return col.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
@@ -1110,28 +1146,20 @@ def detect_drift(
     judged = [c for c in names if not skip[c]]  # the false-alarm budget is theirs
 
     series = {c: column(c) for c in names}  # fetched here; the threads only read them
+    refs = {c: raw[c] for c in names} if raw is not None else {}
 
-    def reduce(c: str) -> _Current:
-        s = series[c]
+    def judge(c: str) -> dict:
+        s, cp = series[c], prof["columns"][c]
         if skip[c]:
-            return _Current(n_rows, int(s.isna().sum()), 0)  # not read: its values may be anything
-        return _reduce(s, c, prof["columns"][c], keep_raw=raw is not None)
-
-    nw = _workers(workers, len(names), n_rows * len(names))
-    if nw > 1:
-        with ThreadPoolExecutor(nw) as pool:
-            reduced = dict(zip(names, pool.map(reduce, names)))  # in column order: the first bad column raises
-    else:
-        reduced = {c: reduce(c) for c in names}
-    out = {}
-    for c in names:
-        cp, cur = prof["columns"][c], reduced[c]
+            cur = _Current(n_rows, int(s.isna().sum()), 0)  # not read: its values may be anything
+        else:
+            cur = _reduce(s, c, cp, keep_raw=raw is not None)
         rr = (
-            _numbers(raw[c], c, cp["kind"], split=True)[0]
+            _numbers(refs[c], c, cp["kind"], split=True)[0]
             if raw is not None and cp["kind"] != "categorical" and not skip[c]
             else None
         )
-        out[c] = _compare(
+        return _compare(
             c,
             cp,
             cur,
@@ -1143,6 +1171,13 @@ def detect_drift(
             psi_bins,
             rr,
         )
+
+    nw = _workers(workers, len(names), n_rows * len(names))
+    if nw > 1:  # each thread reduces and judges whole columns (the compiled pass runs without the GIL)
+        with ThreadPoolExecutor(nw) as pool:
+            out = dict(zip(names, pool.map(judge, names)))  # in column order: the first bad column raises
+    else:
+        out = {c: judge(c) for c in names}
     k = sum(e["drifted"] for e in out.values())
     drifted = k >= min_columns and (drift_share is None or k / max(len(judged), 1) >= drift_share)
     rule = (
