@@ -1145,11 +1145,12 @@ def detect_drift(
     skip = {c: _skip_reason(prof["columns"][c], (methods or {}).get(c)) for c in names}
     judged = [c for c in names if not skip[c]]  # the false-alarm budget is theirs
 
-    series = {c: column(c) for c in names}  # fetched here; the threads only read them
+    # a pandas column is fetched here (the threads only read it); an Arrow one in its thread (a Table is immutable)
+    series = {} if isinstance(current, pa.Table) else {c: column(c) for c in names}
     refs = {c: raw[c] for c in names} if raw is not None else {}
 
     def judge(c: str) -> dict:
-        s, cp = series[c], prof["columns"][c]
+        s, cp = series[c] if series else column(c), prof["columns"][c]
         if skip[c]:
             cur = _Current(n_rows, int(s.isna().sum()), 0)  # not read: its values may be anything
         else:
