@@ -481,10 +481,10 @@ def _gx_distinct(vals: dict, contract: dict, labelled: bool) -> dict:
 # %% ../notebooks/20_validate.ipynb #7a4e2d16
 def _marked(codes: np.ndarray, bad: np.ndarray) -> np.ndarray | None:
     """Which rows hold a value marked in `bad` (code -1: the last value); None when no value is. A few marked values:
-    one vector compare each over the narrow codes; more: numpy's lookup table over the codes' range."""
+    one vector compare each over the narrow codes; more: the mask looked up by code."""
     few = np.flatnonzero(bad).tolist() + ([-1] if len(bad) and bad[-1] else [])
-    if len(few) > 8:
-        return np.isin(codes, few, kind="table")
+    if len(few) > 16:
+        return bad[codes]  # code -1 indexes the last value, as numpy indexes from the end
     out = None
     for k in few:
         out = codes == k if out is None else np.logical_or(out, codes == k, out=out)
