@@ -83,6 +83,13 @@ def _tally(codes: np.ndarray, k: int) -> np.ndarray:
     return counts.sum(axis=0)
 
 
+def _entry_counts(chunk: pa.DictionaryArray) -> np.ndarray:
+    "How many rows of an Arrow dictionary chunk hold each of its dictionary's entries (missing rows: none)."
+    k = len(chunk.dictionary)
+    idx = chunk.indices.fill_null(k) if chunk.null_count else chunk.indices  # missing: one past the dictionary
+    return _tally(idx.to_numpy(), k)[:k]
+
+
 def _code_counts(s: pd.Series) -> pd.Series | None:
     "Counts per category of a `category` or Arrow dictionary column, counted on its integer codes (None: neither)."
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -92,10 +99,7 @@ def _code_counts(s: pd.Series) -> pd.Series | None:
         return None
     parts = []
     for chunk in s.array.__arrow_array__().chunks:  # each chunk has its own dictionary
-        k = len(chunk.dictionary)
-        idx = chunk.indices.fill_null(k) if chunk.null_count else chunk.indices  # missing: one past the dictionary
-        n = _tally(idx.to_numpy(), k)[:k]
-        parts.append(pd.Series(n, index=pd.Index(chunk.dictionary.to_pandas()), dtype=np.int64))
+        parts.append(pd.Series(_entry_counts(chunk), index=pd.Index(chunk.dictionary.to_pandas()), dtype=np.int64))
     if not parts:
         return pd.Series([], dtype=np.int64)
     vc = pd.concat(parts)
@@ -119,9 +123,7 @@ def _dictionary_counts(arr: pa.ChunkedArray, cats: list) -> tuple[np.ndarray, pd
     "(counts of `cats`, counts of the other values) of Arrow dictionary text: codes counted, then each chunk's dictionary looked up in `cats`."
     k, counts, other = len(cats), np.zeros(len(cats) + 1, np.int64), {}
     for ch in arr.chunks:  # each chunk has its own dictionary
-        d = ch.dictionary
-        idx = ch.indices.fill_null(len(d)) if ch.null_count else ch.indices  # missing: one past the dictionary
-        n = _tally(idx.to_numpy(), len(d))[: len(d)]
+        d, n = ch.dictionary, _entry_counts(ch)
         at = pc.index_in(d, value_set=pa.array(cats, type=d.type)).fill_null(k).to_numpy()
         counts += np.bincount(at, weights=n, minlength=k + 1).astype(np.int64)
         for i in np.flatnonzero((at == k) & (n > 0) & d.is_valid().to_numpy(zero_copy_only=False)):
