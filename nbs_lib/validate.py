@@ -362,12 +362,20 @@ def _take(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(df.columns, cols)), index=df.index[rows], copy=False)
 
 # %% ../notebooks/20_validate.ipynb #3ab87779
+def _one_chunk(a):
+    "An Arrow array in one chunk (a dictionary column's chunks first brought onto one dictionary)."
+    import pyarrow as pa
+
+    if not isinstance(a, pa.ChunkedArray):
+        return a
+    return (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
+
+
 def _arrow_codes(a) -> tuple[np.ndarray, list]:
     "Codes and distinct values of an Arrow (chunked) array: a dictionary column's own codes, any other column encoded by Arrow."
     import pyarrow as pa
 
-    if isinstance(a, pa.ChunkedArray):
-        a = (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
+    a = _one_chunk(a)
     if not pa.types.is_dictionary(a.type):
         a = a.dictionary_encode(null_encoding="encode")  # hashing in Arrow, without the GIL; a null: a value
     vals = a.dictionary.to_pylist()
@@ -608,7 +616,7 @@ def arrow_frame(table, lines=None) -> pd.DataFrame:
     import pyarrow as pa
 
     def col(a):
-        a = a.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(a.type) else a.combine_chunks()
+        a = _one_chunk(a)
         if pa.types.is_dictionary(a.type) and not a.dictionary.null_count:
             try:
                 dtype = pd.CategoricalDtype(pd.Index(a.dictionary.to_pandas()))
@@ -865,8 +873,7 @@ def _clean(a, strip: bool, na: set) -> pd.Categorical:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(a, pa.ChunkedArray):
-        a = (a.unify_dictionaries() if pa.types.is_dictionary(a.type) else a).combine_chunks()
+    a = _one_chunk(a)
     a = a if pa.types.is_dictionary(a.type) else a.dictionary_encode()
     a.dictionary.validate(full=True)  # UTF-8, checked on the distinct values only: ArrowInvalid if not
     d = pc.utf8_trim_whitespace(a.dictionary) if strip else a.dictionary
